@@ -1,0 +1,47 @@
+/**
+ * A real server ("destination" in IPVS terms) as the schedulers and the connection table see it.
+ * One Dest belongs to one virtual service. Mutable on purpose: the data path updates the counters
+ * in place, with no allocation per packet.
+ */
+
+/** Over its upper connection threshold (IP_VS_DEST_F_OVERLOAD). */
+export const DEST_F_OVERLOAD = 1;
+/** Its MAC address is not resolved yet: it cannot receive frames, so no new flow goes to it. */
+export const DEST_F_UNRESOLVED = 2;
+
+export interface Dest {
+  /** Unique in one data plane; an index into per-real arrays (counters, MACs). */
+  readonly id: number;
+  /** IPv4, host order. */
+  readonly addr: number;
+  readonly port: number;
+  /** Current weight; 0 = quiescent (no new flows, existing ones go on). */
+  weight: number;
+  /** Upper / lower connection thresholds (ipvsadm -x / -y); 0 = none. */
+  uThreshold: number;
+  lThreshold: number;
+  /** DEST_F_* bits. */
+  flags: number;
+  /** ActiveConn as ipvsadm counts it (SYN_RECV and ESTABLISHED for TCP, since Linux 4.8). */
+  activeConns: number;
+  /** InActConn: every other connection state, UDP included. */
+  inactConns: number;
+  /** Connections created through a persistence template (not shown by ipvsadm -L, used by thresholds). */
+  persistConns: number;
+  /** false once the real has been removed from its service (IP_VS_DEST_F_AVAILABLE cleared). */
+  available: boolean;
+}
+
+export function newDest(id: number, addr: number, port: number, weight: number): Dest {
+  return {
+    id, addr, port, weight,
+    uThreshold: 0, lThreshold: 0, flags: 0,
+    activeConns: 0, inactConns: 0, persistConns: 0,
+    available: true,
+  };
+}
+
+/** The test every IPVS scheduler applies before giving a real a new flow. */
+export function destSchedulable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & (DEST_F_OVERLOAD | DEST_F_UNRESOLVED)) === 0;
+}

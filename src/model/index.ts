@@ -1,0 +1,2 @@
+export * from './addr.ts';
+export * from './dest.ts';
