@@ -12,18 +12,36 @@ export interface SchedFlags {
 
 export type DestChange = 'add' | 'del' | 'edit';
 
+/** Options that a kernel fixes at build time (Kconfig); the defaults are those of Debian's 6.1 kernel. */
+export interface SchedOptions {
+  /**
+   * Maglev lookup table size: one of the kernel's primes (251, 509, 1021, 2039, 4093, 8191, 16381,
+   * 32749, 65521, 131071), i.e. CONFIG_IP_VS_MH_TAB_INDEX 8..17. Default 4093 (index 12).
+   */
+  mhTableSize?: number;
+}
+
 /**
  * One scheduler instance per virtual service. `dests` is always the service's real-server list in
  * the KERNEL's order: newest first (IPVS adds each dest at the head of svc->destinations).
  * Pure: no clock, no randomness, no allocation on the schedule path.
+ *
+ * Life cycle, as in IPVS: the owner calls destsChanged() after every add (the new dest already at
+ * index 0), delete (the dest already gone from `dests`) and edit (weight or flags changed in place).
+ * A scheduler bound to a service that already has reals (ipvsadm -E changing the scheduler) gets
+ * init(dests) first; a scheduler that has seen neither init() nor destsChanged() initialises itself
+ * from `dests` on its first schedule() call (once, the only allocation it may make there).
  */
 export interface Scheduler {
   readonly name: SchedName;
   /**
    * Picks a real for a new flow (addresses are u32 host order), or null when none is schedulable.
    * Weight-0, overloaded and unresolved reals never get a new flow.
+   * `sport` is the client's source port (0 for protocols without ports); only sh-port/mh-port use it.
    */
   schedule(dests: readonly Dest[], saddr: number, sport: number, daddr: number, dport: number): Dest | null;
   /** Called after `dests` changed (`dest` was added, deleted or had its weight/flags edited). */
   destsChanged(dests: readonly Dest[], change: DestChange, dest: Dest): void;
+  /** (Re)binds the scheduler to a service whose current list is `dests` (IPVS init_service). */
+  init?(dests: readonly Dest[]): void;
 }
