@@ -1,0 +1,115 @@
+/**
+ * dsrlb replay --config ldirectord.cf --in in.pcap --out out.pcap --self-mac MAC --neigh IP=MAC …
+ *
+ * Runs every frame of a classic pcap through the data path, with the file's timestamps as time and
+ * every real server healthy, and writes the frames the director would transmit.
+ */
+import { loadLdirectordConfig } from '../../config/index.ts';
+import { DROP_REASON_HELP, type VsSysctls } from '../../dataplane/index.ts';
+import { dataplaneFromConfig, replayFrames } from '../../engine/index.ts';
+import { DsrlbError } from '../../errors/index.ts';
+import { LINKTYPE_ETHERNET, PcapWriter, readPcapFile } from '../../io/index.ts';
+import { ipToString, parseIPv4, parseMac } from '../../model/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import type { CliIO } from '../io.ts';
+
+const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --self-mac MAC --neigh IP=MAC [--neigh …]
+                    [--sysctl NAME=VALUE …] [--no-arp] [--choices] [--json]
+
+  --config FILE      ldirectord.cf with the virtual services (every real is taken as healthy)
+  --in FILE          classic pcap (Ethernet) of frames arriving at the director
+  --out FILE         pcap of the frames the director would send (forwards and ARP replies), in order
+  --self-mac MAC     the director's MAC (frames to the VIP must be addressed to it)
+  --neigh IP=MAC     the MAC of a real server (repeat for every real)
+  --sysctl N=V       net.ipv4.vs switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
+  --no-arp           do not answer ARP requests for the VIPs
+  --choices          also print every scheduling decision (client > real) in order
+  --json             print the summary as JSON`;
+
+const SYSCTLS: Record<string, keyof VsSysctls> = {
+  sloppy_tcp: 'sloppyTcp',
+  expire_nodest_conn: 'expireNodestConn',
+  expire_quiescent_template: 'expireQuiescentTemplate',
+  conn_reuse_mode: 'connReuseMode',
+};
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    in: { type: 'string' },
+    out: { type: 'string' },
+    'self-mac': { type: 'string' },
+    neigh: { type: 'string', multiple: true },
+    sysctl: { type: 'string', multiple: true },
+    'no-arp': { type: 'boolean' },
+    choices: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  for (const k of ['config', 'in', 'out', 'self-mac'] as const) {
+    if (!values[k]) throw new DsrlbError('E_USAGE', `--${k} is required\n\n${HELP}`);
+  }
+  const selfMac = parseMac(values['self-mac']!);
+  if (!selfMac) throw new DsrlbError('E_USAGE', `--self-mac: "${values['self-mac']}" is not a MAC address`);
+
+  const sysctls: Partial<Record<keyof VsSysctls, number | boolean>> = {};
+  for (const s of values.sysctl ?? []) {
+    const m = /^(?:net\.ipv4\.vs\.)?([a-z_]+)=(\d+)$/.exec(s);
+    const key = m ? SYSCTLS[m[1]!] : undefined;
+    if (!m || !key) throw new DsrlbError('E_USAGE', `--sysctl "${s}": expected one of ${Object.keys(SYSCTLS).join(', ')} =NUMBER`);
+    sysctls[key] = key === 'connReuseMode' ? Number(m[2]) : m[2] !== '0';
+  }
+
+  const cfg = loadLdirectordConfig(values.config!);
+  const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls: sysctls as Partial<VsSysctls> });
+  for (const n of values.neigh ?? []) {
+    const [ip, mac] = n.split('=');
+    const addr = ip ? parseIPv4(ip) : null;
+    const m = mac ? parseMac(mac) : null;
+    if (addr === null || !m) throw new DsrlbError('E_USAGE', `--neigh "${n}": expected IP=MAC`);
+    dp.services.setNeighbour(addr, m);
+  }
+  const missing = dp.services.realAddresses().filter((a) => !dp.services.neighbours.has(a | 0));
+  if (missing.length) {
+    throw new DsrlbError('E_USAGE', `no MAC for real server(s) ${missing.map(ipToString).join(', ')}: give --neigh IP=MAC for each`);
+  }
+
+  const input = readPcapFile(values.in!);
+  if (input.linkType !== LINKTYPE_ETHERNET) {
+    throw new DsrlbError('E_PCAP_FORMAT', `${values.in}: link type ${input.linkType}, only Ethernet (1) is supported`);
+  }
+  const writer = new PcapWriter();
+  const summary = replayFrames(
+    dp,
+    input.records.map((r) => ({ timeMs: r.timeMs, data: r.data })),
+    (t, bytes, len) => writer.add(t, bytes, len),
+  );
+  writer.writeFile(values.out!);
+
+  if (values.json) {
+    io.out(JSON.stringify(summary, null, 2));
+    return 0;
+  }
+  io.out(`${summary.frames} frames in, ${summary.forwarded} forwarded, ${summary.replies} ARP replies, ` +
+    `${summary.dropped} dropped, ${summary.passed} left to the host; ${writer.count} frames written to ${values.out}`);
+  io.out('');
+  io.out(`${'real server'.padEnd(22)} ${'flows'.padStart(8)} ${'packets'.padStart(9)} ${'bytes'.padStart(11)}`);
+  for (const [real, r] of Object.entries(summary.reals)) {
+    io.out(`${real.padEnd(22)} ${String(r.flows).padStart(8)} ${String(r.packets).padStart(9)} ${String(r.bytes).padStart(11)}`);
+  }
+  const reasons = Object.entries(summary.reasons);
+  if (reasons.length) {
+    io.out('');
+    io.out(`${'not forwarded'.padEnd(22)} ${'frames'.padStart(8)}  why`);
+    for (const [reason, n] of reasons) io.out(`${reason.padEnd(22)} ${String(n).padStart(8)}  ${DROP_REASON_HELP[reason] ?? ''}`);
+  }
+  if (values.choices) {
+    io.out('');
+    for (const c of summary.choices) io.out(`${c.client} > ${c.real}`);
+  }
+  return 0;
+}

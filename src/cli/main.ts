@@ -1,0 +1,43 @@
+/**
+ * dsrlb command line: dispatches to one module per command. Commands return an exit code; typed
+ * errors (DsrlbError) become one clear line on stderr, anything else is a bug and shows its stack.
+ */
+import { isDsrlbError } from '../errors/index.ts';
+import { processIO, type CliIO, type Command } from './io.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
+  replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },
+  config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
+};
+
+export const USAGE = `dsrlb — a userspace IPVS-DR (direct server return) load balancer
+
+Usage: dsrlb <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run "dsrlb <command> --help" for the options of one command.`;
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.err(`dsrlb: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.run(rest, io);
+  } catch (e) {
+    if (isDsrlbError(e)) {
+      io.err(`dsrlb ${name}: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# dsrlb set-up, run by `npm test` and `npm run demo` before anything else.
+# Installs, only when missing, the Debian packages dsrlb needs and then the npm dependencies
+# (`npm ci`, which builds the libpcap binding). Says what it does; does nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# Debian packages: what they are for.
+#   libpcap-dev g++ make python3  build the `cap` native binding (npm ci)
+#   iproute2 nftables arptables ethtool  the testbed, the director's ingress drop, offload checks
+#   curl apache2-utils openssl tcpdump   demo/tests: HTTP(S) clients, ab, certificates, captures
+#   arping                                ARP probes in the tests and `doctor`
+PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump arping)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "[setup] missing Debian packages: ${missing[*]} — run as root, or: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+   || [ ! -f node_modules/cap/build/Release/cap.node ]; then
+  echo "[setup] installing npm dependencies (npm ci; builds the libpcap binding)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,252 @@
+/**
+ * The packet path of the director: process(frame, len, now) → Verdict.
+ *
+ * It does for one frame what the kernel's IPVS does in DR mode (ip_vs_in → ip_vs_dr_xmit):
+ * find the virtual service, find or schedule the flow's real server, advance the connection state,
+ * count, then rewrite the Ethernet addresses (destination = the real, source = the director) and
+ * decrement the IPv4 TTL with an incremental checksum update. Nothing past the Ethernet header
+ * changes except TTL and header checksum; TCP/UDP bytes are never touched.
+ *
+ * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet.
+ */
+import { respondArp } from '../arp/index.ts';
+import { ConnTable, type ConnTimeouts } from '../conn/index.ts';
+import type { Dest } from '../model/index.ts';
+import {
+  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, TCP_RST, TCP_SYN,
+} from '../packet/index.ts';
+import { Counters, ServiceTable, type Service } from './services.ts';
+import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
+
+/** The net.ipv4.vs.* switches that change the data path. Defaults are the kernel's. */
+export interface VsSysctls {
+  /** Schedule a new connection on any TCP packet, not only SYN (and UDP as usual). */
+  sloppyTcp: boolean;
+  /** A flow whose real was removed: 1 = expire it at once (the next SYN is rescheduled), 0 = drop until it times out. */
+  expireNodestConn: boolean;
+  /** A persistence template whose real is quiescent (weight 0) is expired, so the client is rescheduled. */
+  expireQuiescentTemplate: boolean;
+  /** conn_reuse_mode: 1 (default) = a SYN on a TIME_WAIT/CLOSE entry starts a new, rescheduled connection. */
+  connReuseMode: number;
+}
+
+export const DEFAULT_SYSCTLS: VsSysctls = {
+  sloppyTcp: false,
+  expireNodestConn: false,
+  expireQuiescentTemplate: false,
+  connReuseMode: 1,
+};
+
+export interface DataplaneOptions {
+  /** The director's MAC on the capture interface. */
+  selfMac: Uint8Array;
+  /** Addresses of this host: a real with one of them is served locally (Local verdict). */
+  localAddrs?: number[];
+  /** Answer ARP for the VIPs (the active director does). Default true. */
+  answerArp?: boolean;
+  /** Standby directors neither forward nor answer ARP. Default true. */
+  active?: boolean;
+  sysctls?: Partial<VsSysctls>;
+  connCapacity?: number;
+  timeouts?: Partial<ConnTimeouts>;
+}
+
+const TCP = 6;
+const UDP = 17;
+
+export class Dataplane {
+  readonly services = new ServiceTable();
+  readonly conns: ConnTable;
+  readonly sysctls: VsSysctls;
+  readonly selfMac: Uint8Array;
+  readonly dropCounts = new Float64Array(DROP_REASON_NAMES.length);
+  readonly totals = new Counters();
+  active: boolean;
+  answerArp: boolean;
+  private readonly localAddrs = new Set<number>();
+  private readonly info = new FrameInfo();
+  private readonly verdict = new Verdict();
+  private readonly arpSelf: { mac: Uint8Array; vips: Set<number>; active: boolean };
+
+  constructor(opts: DataplaneOptions) {
+    this.selfMac = opts.selfMac;
+    this.sysctls = { ...DEFAULT_SYSCTLS, ...opts.sysctls };
+    this.active = opts.active ?? true;
+    this.answerArp = opts.answerArp ?? true;
+    for (const a of opts.localAddrs ?? []) this.localAddrs.add(a | 0);
+    const byId = this.services.destsById;
+    this.conns = new ConnTable(
+      {
+        capacity: opts.connCapacity ?? 1 << 20,
+        timeouts: opts.timeouts,
+        expireQuiescentTemplate: this.sysctls.expireQuiescentTemplate,
+      },
+      (id: number) => byId[id],
+    );
+    this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
+  }
+
+  /** Keeps the ARP responder's VIP set in step with the services (call after adding/removing services). */
+  refreshVips(): void {
+    this.arpSelf.vips.clear();
+    for (const s of this.services.services) this.arpSelf.vips.add(s.vip);
+    this.arpSelf.active = this.active && this.answerArp;
+  }
+
+  setActive(active: boolean): void {
+    this.active = active;
+    this.refreshVips();
+  }
+
+  /** The decoded headers of the frame last given to process() (valid until the next call). */
+  get frameInfo(): Readonly<FrameInfo> {
+    return this.info;
+  }
+
+  isLocal(addr: number): boolean {
+    return this.localAddrs.has(addr | 0);
+  }
+
+  /** Periodic housekeeping: expire up to `budget` connection entries. */
+  tick(now: number, budget = 4096): number {
+    return this.conns.expire(now, budget);
+  }
+
+  /**
+   * Decides what to do with one received frame. For Forward/Local the frame is rewritten IN PLACE.
+   * The returned Verdict is reused by the next call: read it before processing another frame.
+   */
+  process(frame: Uint8Array, len: number, now: number): Verdict {
+    const v = this.verdict;
+    const info = this.info;
+    v.dest = null;
+    v.newConn = false;
+    v.frame = frame;
+    v.len = len;
+    if (!decodeFrame(frame, len, info)) return this.drop(DropReason.Malformed);
+    if (info.etherType === ETHERTYPE_ARP) return this.arp(frame, len);
+    if (info.etherType !== ETHERTYPE_IPV4) return this.pass(DropReason.NotIPv4);
+    const ports = this.services.byVip.get(info.ipDst | 0);
+    if (ports === undefined) return this.pass(DropReason.NotAVip);
+    const self = this.selfMac;
+    if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
+        frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
+      return this.drop(DropReason.NotOurMac);
+    }
+    if (!this.active) return this.drop(DropReason.Inactive);
+    if (info.fragOffset !== 0 || info.moreFragments) return this.drop(DropReason.Fragment);
+    const proto = info.ipProto;
+    if (proto !== TCP && proto !== UDP) return this.drop(DropReason.NotAService);
+    const svc = ports.get(proto * 65536 + info.dstPort);
+    if (svc === undefined) return this.drop(DropReason.NotAService);
+
+    const conns = this.conns;
+    const flags = info.tcpFlags;
+    let h = conns.lookup(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, now);
+    let dest: Dest | undefined;
+    if (h >= 0) {
+      dest = this.services.destsById[conns.destId(h)];
+      if (dest === undefined || !dest.available) {
+        // ip_vs_in: the flow's real is gone. expire_nodest_conn=1 expires it and lets this packet
+        // be scheduled afresh (below); 0 drops the packet and keeps the entry until it times out.
+        if (!this.sysctls.expireNodestConn) return this.drop(DropReason.RealRemoved);
+        conns.remove(h);
+        h = -1;
+      } else if (proto === TCP && (flags & TCP_SYN) !== 0 && this.sysctls.connReuseMode !== 0 &&
+                 conns.newConnExpected(h, this.sysctls.connReuseMode)) {
+        // A SYN reusing the ports of a finished connection: a new connection, scheduled anew.
+        conns.remove(h);
+        h = -1;
+      }
+    }
+    if (h < 0) {
+      if (proto === TCP && ((flags & TCP_RST) !== 0 || ((flags & TCP_SYN) === 0 && !this.sysctls.sloppyTcp))) {
+        return this.drop(DropReason.NoConnection);
+      }
+      h = this.schedule(svc, info, now);
+      if (h < 0) return this.drop(DropReason.NoRealAvailable);
+      dest = this.services.destsById[conns.destId(h)]!;
+      v.newConn = true;
+      svc.stats.conns++;
+      this.services.destStats[dest.id]!.conns++;
+      this.totals.conns++;
+    }
+    if (proto === TCP) conns.tcpInput(h, flags, now);
+    else conns.udpInput(h, now);
+    const bytes = info.ipTotalLen;
+    svc.stats.inPkts++;
+    svc.stats.inBytes += bytes;
+    const ds = this.services.destStats[dest!.id]!;
+    ds.inPkts++;
+    ds.inBytes += bytes;
+    this.totals.inPkts++;
+    this.totals.inBytes += bytes;
+    v.dest = dest!;
+
+    const mac = this.services.neighbours.get(dest!.addr | 0);
+    if (this.localAddrs.has(dest!.addr | 0)) {
+      // Served by this host: no routing hop, so no TTL decrement (IPVS delivers it locally too).
+      if (mac !== undefined) frame.set(mac, 0);
+      v.kind = VerdictKind.Local;
+      return v;
+    }
+    if (mac === undefined) return this.drop(DropReason.RealUnresolved);
+    if (info.ttl <= 1) return this.drop(DropReason.TtlExpired);
+    frame.set(mac, 0);
+    frame.set(self, 6);
+    decrementTtl(frame, info.l3Off);
+    v.kind = VerdictKind.Forward;
+    return v;
+  }
+
+  /** Picks the real for a new flow (with persistence templates when the service has them). */
+  private schedule(svc: Service, info: FrameInfo, now: number): number {
+    const conns = this.conns;
+    const proto = svc.proto;
+    if (svc.persistentMs > 0) {
+      const snet = (info.ipSrc & svc.netmask) >>> 0;
+      let t = conns.lookupTemplate(proto, snet, info.ipDst, info.dstPort, now);
+      let dest: Dest | null | undefined;
+      if (t >= 0) {
+        dest = this.services.destsById[conns.destId(t)];
+      } else {
+        dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
+        if (dest === null) return -1;
+        t = conns.createTemplate(proto, snet, info.ipDst, info.dstPort, dest.id, svc.persistentMs, now);
+      }
+      if (dest === undefined) return -1;
+      return conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now, t);
+    }
+    const dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
+    if (dest === null) return -1;
+    return conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now);
+  }
+
+  private arp(frame: Uint8Array, len: number): Verdict {
+    const v = this.verdict;
+    const r = respondArp(frame, len, this.info, this.arpSelf, v.out);
+    if (typeof r === 'number') {
+      v.kind = VerdictKind.Reply;
+      v.frame = v.out;
+      v.len = r;
+      return v;
+    }
+    return this.pass(r === 'inactive' ? DropReason.Inactive : DropReason.ArpIgnored);
+  }
+
+  private drop(reason: DropReason): Verdict {
+    this.dropCounts[reason]++;
+    const v = this.verdict;
+    v.kind = VerdictKind.Drop;
+    v.reason = reason;
+    return v;
+  }
+
+  private pass(reason: DropReason): Verdict {
+    this.dropCounts[reason]++;
+    const v = this.verdict;
+    v.kind = VerdictKind.Pass;
+    v.reason = reason;
+    return v;
+  }
+}

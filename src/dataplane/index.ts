@@ -1,0 +1,3 @@
+export * from './verdict.ts';
+export * from './services.ts';
+export * from './dataplane.ts';

@@ -1,0 +1,189 @@
+/**
+ * The virtual-service table: services keyed by (protocol, VIP, port), each with its real servers
+ * in the kernel's list order (newest first) and its scheduler. Mutations here are control-plane
+ * operations (ipvsadm -A/-E/-D/-a/-e/-d); the per-packet path only reads.
+ */
+import { DsrlbError } from '../errors/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, newDest, type Dest } from '../model/index.ts';
+import { createScheduler, type SchedFlags, type SchedName, type Scheduler } from '../sched/index.ts';
+
+export type L4Proto = 'tcp' | 'udp';
+export const protoNumber = (p: L4Proto): number => (p === 'tcp' ? 6 : 17);
+export const protoName = (n: number): L4Proto => (n === 6 ? 'tcp' : 'udp');
+
+export interface ServiceSpec {
+  proto: L4Proto;
+  vip: number;
+  port: number;
+  scheduler: SchedName;
+  schedFlags?: SchedFlags;
+  /** Persistence timeout in seconds (ipvsadm -p); 0 = none. */
+  persistent?: number;
+  /** Persistence netmask as u32 (ipvsadm -M); default 255.255.255.255. */
+  netmask?: number;
+  mhTableSize?: number;
+}
+
+export interface RealSpec {
+  addr: number;
+  port: number;
+  weight: number;
+  uThreshold?: number;
+  lThreshold?: number;
+}
+
+/** ipvsadm --stats counters. In DR mode the director never sees replies, so Out* stay 0. */
+export class Counters {
+  conns = 0;
+  inPkts = 0;
+  inBytes = 0;
+}
+
+export class Service {
+  readonly proto: number;
+  scheduler: Scheduler;
+  /** Kernel order: the most recently added real first. */
+  readonly dests: Dest[] = [];
+  persistentMs: number;
+  netmask: number;
+  readonly stats = new Counters();
+  constructor(readonly id: number, readonly spec: ServiceSpec) {
+    this.proto = protoNumber(spec.proto);
+    this.scheduler = createScheduler(spec.scheduler, spec.schedFlags ?? {}, { mhTableSize: spec.mhTableSize });
+    this.persistentMs = (spec.persistent ?? 0) * 1000;
+    this.netmask = spec.netmask ?? 0xffffffff;
+  }
+  get vip(): number { return this.spec.vip; }
+  get port(): number { return this.spec.port; }
+  get name(): string { return `${this.spec.proto.toUpperCase()} ${endpointToString(this.spec.vip, this.spec.port)}`; }
+}
+
+export const serviceKey = (proto: number, port: number): number => proto * 65536 + port;
+
+export class ServiceTable {
+  /** VIP (as int32) → (proto*65536 + port) → Service. */
+  readonly byVip = new Map<number, Map<number, Service>>();
+  readonly services: Service[] = [];
+  /** Every Dest ever created, by id (removed ones stay, unavailable, while flows may refer to them). */
+  readonly destsById: Dest[] = [];
+  readonly destStats: Counters[] = [];
+  /** Removed reals kept so that re-adding one revives it (its flows go on), as the kernel's dest trash does. */
+  private readonly trash = new Map<string, Dest>();
+  private nextServiceId = 0;
+
+  /** Resolved MACs by real address (int32 key). */
+  readonly neighbours = new Map<number, Uint8Array>();
+
+  find(proto: number, vip: number, port: number): Service | undefined {
+    return this.byVip.get(vip | 0)?.get(serviceKey(proto, port));
+  }
+
+  get(proto: L4Proto, vip: number, port: number): Service {
+    const s = this.find(protoNumber(proto), vip, port);
+    if (!s) throw new DsrlbError('E_NO_SERVICE', `no such service ${proto.toUpperCase()} ${endpointToString(vip, port)}`);
+    return s;
+  }
+
+  addService(spec: ServiceSpec): Service {
+    if (this.find(protoNumber(spec.proto), spec.vip, spec.port)) {
+      throw new DsrlbError('E_SERVICE_EXISTS', `service ${spec.proto.toUpperCase()} ${endpointToString(spec.vip, spec.port)} already exists`);
+    }
+    const svc = new Service(this.nextServiceId++, spec);
+    let ports = this.byVip.get(spec.vip | 0);
+    if (!ports) this.byVip.set(spec.vip | 0, (ports = new Map()));
+    ports.set(serviceKey(svc.proto, spec.port), svc);
+    this.services.push(svc);
+    return svc;
+  }
+
+  /** ipvsadm -E: scheduler, flags, persistence. The reals and their flows stay. */
+  editService(svc: Service, changes: Partial<Pick<ServiceSpec, 'scheduler' | 'schedFlags' | 'persistent' | 'netmask' | 'mhTableSize'>>): void {
+    Object.assign(svc.spec, changes);
+    if (changes.scheduler !== undefined || changes.schedFlags !== undefined || changes.mhTableSize !== undefined) {
+      svc.scheduler = createScheduler(svc.spec.scheduler, svc.spec.schedFlags ?? {}, { mhTableSize: svc.spec.mhTableSize });
+      // A new scheduler learns the reals in the order they were added, as the kernel binds them.
+      for (let i = svc.dests.length - 1; i >= 0; i--) svc.scheduler.destsChanged(svc.dests.slice(i), 'add', svc.dests[i]!);
+    }
+    if (changes.persistent !== undefined) svc.persistentMs = changes.persistent * 1000;
+    if (changes.netmask !== undefined) svc.netmask = changes.netmask;
+  }
+
+  /** ipvsadm -D: the service goes; its reals become unavailable (their flows are dropped). */
+  deleteService(svc: Service): void {
+    for (const d of svc.dests) d.available = false;
+    svc.dests.length = 0;
+    this.byVip.get(svc.vip | 0)?.delete(serviceKey(svc.proto, svc.port));
+    if (this.byVip.get(svc.vip | 0)?.size === 0) this.byVip.delete(svc.vip | 0);
+    const i = this.services.indexOf(svc);
+    if (i >= 0) this.services.splice(i, 1);
+  }
+
+  findDest(svc: Service, addr: number, port: number): Dest | undefined {
+    return svc.dests.find((d) => d.addr === addr && d.port === port);
+  }
+
+  addDest(svc: Service, real: RealSpec): Dest {
+    if (this.findDest(svc, real.addr, real.port)) {
+      throw new DsrlbError('E_REAL_EXISTS', `real ${endpointToString(real.addr, real.port)} already in ${svc.name}`);
+    }
+    const key = `${svc.id}/${real.addr}/${real.port}`;
+    let d = this.trash.get(key);
+    if (d) {
+      this.trash.delete(key);
+      d.available = true;
+      d.weight = real.weight;
+    } else {
+      d = newDest(this.destsById.length, real.addr, real.port, real.weight);
+      this.destsById.push(d);
+      this.destStats.push(new Counters());
+    }
+    d.uThreshold = real.uThreshold ?? 0;
+    d.lThreshold = real.lThreshold ?? 0;
+    this.applyNeighbour(d);
+    svc.dests.unshift(d);
+    svc.scheduler.destsChanged(svc.dests, 'add', d);
+    return d;
+  }
+
+  /** ipvsadm -e: weight and thresholds. */
+  editDest(svc: Service, d: Dest, changes: { weight?: number; uThreshold?: number; lThreshold?: number }): void {
+    if (changes.weight !== undefined) d.weight = changes.weight;
+    if (changes.uThreshold !== undefined) d.uThreshold = changes.uThreshold;
+    if (changes.lThreshold !== undefined) d.lThreshold = changes.lThreshold;
+    svc.scheduler.destsChanged(svc.dests, 'edit', d);
+  }
+
+  /** ipvsadm -d: no new flows; existing flows follow expire_nodest_conn. */
+  deleteDest(svc: Service, d: Dest): void {
+    const i = svc.dests.indexOf(d);
+    if (i < 0) return;
+    svc.dests.splice(i, 1);
+    d.available = false;
+    svc.scheduler.destsChanged(svc.dests, 'del', d);
+    this.trash.set(`${svc.id}/${d.addr}/${d.port}`, d);
+  }
+
+  /** Records (or forgets, with null) the MAC of a real address; reals without one get no new flows. */
+  setNeighbour(addr: number, mac: Uint8Array | null): void {
+    if (mac) this.neighbours.set(addr | 0, mac);
+    else this.neighbours.delete(addr | 0);
+    for (const svc of this.services) {
+      for (const d of svc.dests) {
+        // Flags are read at schedule time: no scheduler table depends on them, so no rebuild.
+        if (d.addr === addr) this.applyNeighbour(d);
+      }
+    }
+  }
+
+  private applyNeighbour(d: Dest): void {
+    if (this.neighbours.has(d.addr | 0)) d.flags &= ~DEST_F_UNRESOLVED;
+    else d.flags |= DEST_F_UNRESOLVED;
+  }
+
+  /** Every real address of every service (for ARP resolution). */
+  realAddresses(): number[] {
+    const s = new Set<number>();
+    for (const svc of this.services) for (const d of svc.dests) s.add(d.addr);
+    return [...s];
+  }
+}

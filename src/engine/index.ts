@@ -1,0 +1,2 @@
+export * from './from-config.ts';
+export * from './replay.ts';
