@@ -76,16 +76,36 @@ export class FrameInfo {
   errOffset = 0;
   errReason = '';
 
+  /** Clears every field, so nothing from a previous frame survives into the next decode. */
   reset(): void {
+    this.len = 0;
     this.vlanId = -1;
     this.etherType = 0;
     this.l3Off = 0;
+    this.ipHeaderLen = 0;
+    this.ipTotalLen = 0;
+    this.ttl = 0;
     this.ipProto = 0;
+    this.ipSrc = 0;
+    this.ipDst = 0;
+    this.fragOffset = 0;
+    this.moreFragments = false;
+    this.dontFragment = false;
     this.l4Off = -1;
+    this.l3End = 0;
     this.srcPort = 0;
     this.dstPort = 0;
     this.tcpFlags = 0;
+    this.payloadOff = 0;
+    this.icmpType = 0;
+    this.icmpCode = 0;
     this.arpOp = 0;
+    this.arpSpa = 0;
+    this.arpTpa = 0;
+    this.arpShaOff = 0;
+    this.arpThaOff = 0;
+    this.errLayer = 'ethernet';
+    this.errOffset = 0;
     this.errReason = '';
   }
 }
@@ -111,7 +131,8 @@ function u32(b: Uint8Array, o: number): number {
  */
 export function decodeFrame(buf: Uint8Array, len: number, info: FrameInfo): boolean {
   info.reset();
-  const n = len < buf.length ? len : buf.length;
+  // A length that is not a non-negative number (NaN, negative) counts as 0; fractions round down.
+  const n = len >= 0 ? Math.floor(len < buf.length ? len : buf.length) : 0;
   info.len = n;
   if (n < ETH_HLEN) return fail(info, 'ethernet', n, `truncated Ethernet header (${n} of 14 bytes)`);
   let type = u16(buf, 12);
@@ -182,7 +203,11 @@ function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): b
     case 17: {
       if (end - l4 < 8) return fail(info, 'udp', end, `truncated UDP header (${end - l4} of 8 bytes)`);
       const ulen = u16(buf, l4 + 4);
-      if (ulen < 8 || ulen > end - l4) return fail(info, 'udp', l4 + 4, `UDP length ${ulen} outside 8..${end - l4}`);
+      // The UDP length covers the whole datagram: in a first fragment (MF set) it may exceed what
+      // this fragment carries, so only the lower bound applies there.
+      if (ulen < 8 || (ulen > end - l4 && !info.moreFragments)) {
+        return fail(info, 'udp', l4 + 4, `UDP length ${ulen} outside 8..${end - l4}`);
+      }
       info.srcPort = u16(buf, l4);
       info.dstPort = u16(buf, l4 + 2);
       info.payloadOff = l4 + 8;

@@ -12,3 +12,15 @@ export function hex(s: string): Uint8Array {
 export function toHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+/** A deep copy of a parsed value with every Uint8Array replaced by its hex string (for comparisons). */
+export function normalize(v: unknown): unknown {
+  if (v instanceof Uint8Array) return toHex(v);
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = normalize(x);
+    return out;
+  }
+  return v;
+}
