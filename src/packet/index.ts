@@ -1,2 +1,5 @@
 export * from './decode.ts';
 export * from './checksum.ts';
+export * from './tcp-flags.ts';
+export * from './tcp-options.ts';
+export * from './views.ts';
