@@ -1,0 +1,3 @@
+// Configuration parsers. ldirectord.cf lives in ./ldirectord/; load.ts is the one file here that reads disk.
+export * from './ldirectord/index.ts';
+export { loadLdirectordConfig } from './load.ts';

@@ -1,0 +1,73 @@
+/**
+ * parseLdirectordConfig(text, file): the whole ldirectord.cf pipeline, pure (no I/O).
+ * lexer.ts (lines) -> sections.ts (names, places, values) -> resolve.ts (defaults, inheritance,
+ * cross-checks). Every error found is collected; if there is any, one ConfigErrors carrying all of
+ * them (sorted by line) is thrown. Nothing else is ever thrown for any input text.
+ */
+import { ConfigError, ConfigErrors } from '../../errors/index.ts';
+import { ipToString } from '../../model/index.ts';
+import { portForService } from './constants.ts';
+import { lex, type Diagnostics } from './lexer.ts';
+import { resolveGlobals, resolveVirtual, virtualKey } from './resolve.ts';
+import { buildSections } from './sections.ts';
+import type { ConfigWarning, LdirectordConfig, RealServer, VirtualService } from './types.ts';
+
+class Collector implements Diagnostics {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: ConfigWarning[] = [];
+  constructor(readonly file: string) {}
+  error(code: string, line: number, message: string): void {
+    this.errors.push(new ConfigError(code, this.file, line, message));
+  }
+  warn(code: string, line: number, message: string): void {
+    this.warnings.push({ code, file: this.file, line, message });
+  }
+}
+
+function describe(vs: VirtualService): string {
+  return vs.protocol === 'fwm'
+    ? `FWM ${vs.fwmark}`
+    : `${vs.protocol.toUpperCase()} ${ipToString(vs.address!)}:${vs.port}`;
+}
+
+export function parseLdirectordConfig(text: string, file: string): LdirectordConfig {
+  const diag = new Collector(file);
+  const sections = buildSections(lex(text, diag), diag);
+  const globals = resolveGlobals(sections.global);
+  const virtuals: VirtualService[] = [];
+  const seen = new Map<string, number>();
+  for (const sec of sections.virtuals) {
+    const vs = resolveVirtual(sec, globals, diag);
+    if (!vs) continue;
+    const key = virtualKey(vs);
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      diag.error('E_CONFIG_DUPLICATE', vs.line, `virtual ${describe(vs)} is already defined at line ${prev}`);
+      continue;
+    }
+    seen.set(key, vs.line);
+    virtuals.push(vs);
+  }
+  if (diag.errors.length > 0) {
+    const sorted = diag.errors.map((e, i) => ({ e, i })).sort((a, b) => a.e.line - b.e.line || a.i - b.i);
+    throw new ConfigErrors(sorted.map((x) => x.e));
+  }
+  diag.warnings.sort((a, b) => a.line - b.line);
+  return { file, globals, virtuals, warnings: diag.warnings };
+}
+
+/**
+ * The port a health check connects to, as ldirectord's ld_checkport(): checkport, else the real's
+ * own port when it has one, else the well-known port of the check service; null when none applies.
+ */
+export function checkPortFor(vs: VirtualService, r: RealServer): number | null {
+  if (vs.checkport !== null) return vs.checkport;
+  if (r.port > 0) return r.port;
+  return portForService(vs.service);
+}
+
+/** The request/receive pair a check of this real uses (the real's own pair overrides the virtual's). */
+export function checkStringsFor(vs: VirtualService, r: RealServer): { request: string; receive: string } {
+  if (r.request !== undefined && r.receive !== undefined) return { request: r.request, receive: r.receive };
+  return { request: vs.request, receive: vs.receive };
+}
