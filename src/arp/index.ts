@@ -13,6 +13,9 @@ export {
 } from './responder.ts';
 export type { ArpDropReason, ResponderSelf } from './responder.ts';
 
+export { GarpAnnouncer, GARP_IPADDR, GARP_IPADDR2 } from './announcer.ts';
+export type { GarpAnnouncerOptions, GarpMode } from './announcer.ts';
+
 export {
   ARP_FRAME_LEN,
   ARP_OP_REPLY,
