@@ -1,0 +1,117 @@
+/**
+ * `dsrlb testbed up|down|status [--prefix P] [--arp-style arptables|sysctl]`: the namespace testbed
+ * (docs/testbed.md). Exit codes: 0 done / complete; 1 failed / partial; 2 usage; 3 absent (status).
+ */
+
+import { parseArgs } from 'node:util';
+import { isDsrlbError } from '../../errors/index.ts';
+import {
+  ARP_STYLES,
+  DEFAULT_PREFIX,
+  StepFailure,
+  describeSteps,
+  formatStatus,
+  planSteps,
+  testbedDown,
+  testbedStatus,
+  testbedTopology,
+  testbedUp,
+  type ArpStyle,
+} from '../../testbed/index.ts';
+
+export const TESTBED_USAGE = `Usage: dsrlb testbed <up|down|status> [options]
+
+  up       build the reference topology in network namespaces <prefix>-lan, -client, -www1..3
+           (kept when already complete; rebuilt when partial; rolled back when a step fails)
+  down     stop the web servers, delete the namespaces and the state directory
+  status   say what exists; exit 0 when complete, 1 when partial, 3 when absent
+
+Options:
+  --prefix P                  namespace prefix (default "${DEFAULT_PREFIX}"; 1-12 chars a-z0-9)
+  --arp-style arptables|sysctl  ARP suppression on the reals (up; default arptables)
+  --dry-run                   up: print the steps, run nothing
+  --json                      status: print the status as JSON
+  -q, --quiet                 up/down: no progress lines
+  -h, --help                  this text`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        prefix: { type: 'string' },
+        'arp-style': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.err(`dsrlb testbed: ${(e as Error).message}\n\n${TESTBED_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(TESTBED_USAGE);
+    return 0;
+  }
+  const sub = positionals[0];
+  if (positionals.length !== 1 || (sub !== 'up' && sub !== 'down' && sub !== 'status')) {
+    io.err(`dsrlb testbed: expected one of up, down, status\n\n${TESTBED_USAGE}`);
+    return 2;
+  }
+  const style = values['arp-style'];
+  if (style !== undefined && !(ARP_STYLES as readonly string[]).includes(style)) {
+    io.err(`dsrlb testbed: --arp-style must be one of ${ARP_STYLES.join(', ')}`);
+    return 2;
+  }
+  const prefix = values.prefix ?? DEFAULT_PREFIX;
+  const onProgress = values.quiet ? undefined : (l: string): void => io.out(l);
+
+  try {
+    if (sub === 'up') {
+      const arpStyle = (style ?? 'arptables') as ArpStyle;
+      if (values['dry-run']) {
+        for (const l of describeSteps(planSteps(testbedTopology({ prefix, arpStyle })))) io.out(l);
+        return 0;
+      }
+      const r = await testbedUp({ prefix, arpStyle, onProgress });
+      io.out(`testbed ${prefix}: ${r.action} in ${r.elapsedMs} ms`);
+      for (const l of formatStatus(r.status)) io.out(l);
+      return 0;
+    }
+    if (sub === 'down') {
+      const r = await testbedDown({ prefix, onProgress });
+      io.out(
+        r.existed
+          ? `testbed ${prefix}: removed ${r.removedNamespaces.length} namespace(s), stopped ${r.stoppedPids.length} web server(s) in ${r.elapsedMs} ms`
+          : `testbed ${prefix}: nothing to remove`,
+      );
+      return 0;
+    }
+    const s = await testbedStatus({ prefix });
+    if (values.json) io.out(JSON.stringify(s, null, 2));
+    else for (const l of formatStatus(s)) io.out(l);
+    return s.state === 'complete' ? 0 : s.state === 'partial' ? 1 : 3;
+  } catch (e) {
+    if (e instanceof StepFailure) {
+      io.err(`dsrlb testbed ${sub}: ${e.code}: ${e.message}`);
+      io.err(`rolled back ${e.undone} step(s)${e.undoErrors.length ? `; undo failures:\n  ${e.undoErrors.join('\n  ')}` : ''}`);
+      return 1;
+    }
+    if (isDsrlbError(e)) {
+      io.err(`dsrlb testbed ${sub}: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
