@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { newDest, parseIPv4 } from '../../src/model/index.ts';
+import { DEST_F_OVERLOAD, newDest, parseIPv4 } from '../../src/model/index.ts';
 import type { Dest } from '../../src/model/index.ts';
 import { createScheduler } from '../../src/sched/index.ts';
 import type { SchedFlags, SchedName, SchedOptions, Scheduler } from '../../src/sched/index.ts';
@@ -25,8 +25,9 @@ export class Service {
     this.sched = createScheduler(name, flags, opts);
   }
 
-  add(addr: string | number, weight = 1, port = this.vport): Dest {
+  add(addr: string | number, weight = 1, port = this.vport, uThreshold = 0): Dest {
     const d = newDest(this.nextId++, typeof addr === 'string' ? ip(addr) : addr, port, weight);
+    d.uThreshold = uThreshold;
     this.dests.unshift(d);
     this.sched.destsChanged(this.dests, 'add', d);
     return d;
@@ -50,10 +51,16 @@ export class Service {
     return this.sched.schedule(this.dests, saddr, sport, this.vip, this.vport);
   }
 
-  /** A new flow: schedule it and count it active on the chosen dest, as a SYN in SYN_RECV is. */
+  /**
+   * A new flow: schedule it and count it active on the chosen dest, as a SYN in SYN_RECV is. Like
+   * ip_vs_bind_dest(), a dest whose connections reach its upper threshold becomes overloaded.
+   */
   connect(saddr: number, sport: number): Dest | null {
     const d = this.pick(saddr, sport);
-    if (d) d.activeConns++;
+    if (d) {
+      d.activeConns++;
+      if (d.uThreshold !== 0 && d.activeConns + d.inactConns >= d.uThreshold) d.flags |= DEST_F_OVERLOAD;
+    }
     return d;
   }
 }
@@ -69,7 +76,7 @@ export interface OracleSpec {
   client_prefix: string;
   flows: number;
   clients?: number;
-  reals: { ip: string; weight: number; port?: number }[];
+  reals: { ip: string; weight: number; port?: number; u_threshold?: number }[];
 }
 
 export interface OracleResult {
