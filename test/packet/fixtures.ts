@@ -214,6 +214,11 @@ export const BAD: BadFixture[] = [
   { description: 'total length past the end of the frame', bytes: patch(UDP, 16, [0, 47]), error: { layer: 'ipv4', offset: 60, reason: /46 of 47/ } },
   { description: 'TCP data offset 4 (16 bytes)', bytes: patch(SYN, 46, [0x40]), error: { layer: 'tcp', offset: 46, reason: /data offset 16/ } },
   { description: 'TCP data offset 60 past the packet', bytes: patch(SYN, 46, [0xf0]), error: { layer: 'tcp', offset: 74, reason: /40 of 60/ } },
+  {
+    description: 'TCP options that run past the IPv4 packet into the Ethernet padding',
+    bytes: hex(ETH + '4500002800010000400600000a00000a0a000064' + '9c40005000000001000000006002000000000000' + '00'.repeat(6)),
+    error: { layer: 'tcp', offset: 54, reason: /20 of 24/ },
+  },
   { description: 'TCP header cut by the IPv4 total length', bytes: patch(SYN, 16, [0, 30]), error: { layer: 'tcp', offset: 44, reason: /10 of 20/ } },
   { description: 'UDP length 7', bytes: patch(UDP, 38, [0, 7]), error: { layer: 'udp', offset: 38, reason: /UDP length 7/ } },
   { description: 'UDP length past the IPv4 packet (not a fragment)', bytes: patch(UDP, 38, [0, 21]), error: { layer: 'udp', offset: 38, reason: /UDP length 21/ } },
