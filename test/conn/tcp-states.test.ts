@@ -3,31 +3,7 @@ import {
   ConnState as S, DEFAULT_TIMEOUTS, INPUT_ONLY, TCP_ACTIVE, stateName, tcpCanCreate, tcpFlagRow,
   tcpNextState, timeoutTableMs,
 } from '../../src/conn/index.ts';
-import { ACK, CLIENT, FIN, PSH, RST, SYN, TCP, counts, openTcp, setup } from './helpers.ts';
-
-/*
- * The INPUT_ONLY part of tcp_states[] in net/netfilter/ipvs/ip_vs_proto_tcp.c (Linux 6.1), read
- * state by state: for each current state, where SYN / FIN / ACK / RST take it.
- */
-const EXPECTED: Record<number, [syn: S, fin: S, ack: S, rst: S]> = {
-  [S.None]: [S.SynRecv, S.Close, S.Established, S.Close],
-  [S.Established]: [S.Established, S.FinWait, S.Established, S.Close],
-  [S.SynSent]: [S.Established, S.SynSent, S.SynSent, S.Close],
-  [S.SynRecv]: [S.SynRecv, S.TimeWait, S.Established, S.SynRecv],
-  [S.FinWait]: [S.SynRecv, S.FinWait, S.FinWait, S.Close],
-  [S.TimeWait]: [S.SynRecv, S.TimeWait, S.TimeWait, S.Close],
-  [S.Close]: [S.SynRecv, S.Close, S.Close, S.Close],
-  [S.CloseWait]: [S.SynRecv, S.CloseWait, S.CloseWait, S.Close],
-  [S.LastAck]: [S.SynRecv, S.LastAck, S.Close, S.LastAck],
-  [S.Listen]: [S.SynRecv, S.Listen, S.Listen, S.Listen],
-  [S.Synack]: [S.SynRecv, S.TimeWait, S.Established, S.Close],
-};
-
-/** tcp_timeouts[] defaults, seconds. */
-const TIMEOUT_S: Record<number, number> = {
-  [S.Established]: 900, [S.SynSent]: 120, [S.SynRecv]: 60, [S.FinWait]: 120, [S.TimeWait]: 120,
-  [S.Close]: 10, [S.CloseWait]: 60, [S.LastAck]: 30, [S.Listen]: 120, [S.Synack]: 120,
-};
+import { ACK, CLIENT, EXPECTED, FIN, PSH, RST, SYN, TCP, TIMEOUT_S, counts, openTcp, setup } from './helpers.ts';
 
 const FLAGS: [string, number][] = [['SYN', SYN], ['FIN', FIN], ['ACK', ACK], ['RST', RST]];
 
