@@ -16,6 +16,9 @@ export type { ArpDropReason, ResponderSelf } from './responder.ts';
 export { GarpAnnouncer, GARP_IPADDR, GARP_IPADDR2 } from './announcer.ts';
 export type { GarpAnnouncerOptions, GarpMode } from './announcer.ts';
 
+export { ArpResolver, RESOLVER_DEFAULTS } from './resolver.ts';
+export type { NeighState, NeighView, ResolverEvent, ResolverOptions } from './resolver.ts';
+
 export {
   ARP_FRAME_LEN,
   ARP_OP_REPLY,
