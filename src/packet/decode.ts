@@ -2,7 +2,8 @@
  * The zero-allocation frame decoder used on the packet path.
  *
  * `decodeFrame(buf, len, info)` fills a caller-owned FrameInfo in place and returns true, or
- * returns false with `info.errLayer`, `info.errOffset` and `info.errReason` naming what is wrong.
+ * returns false with `info.errLayer`, `info.errOffset` and `info.errReason` naming what is wrong
+ * (`describeDecodeError(info)` adds the numbers). Neither path allocates.
  * It never throws and never reads past `len` (nor past `buf.length`): every field is bounds-checked
  * before it is read. Offsets are absolute within the frame.
  */
@@ -74,7 +75,11 @@ export class FrameInfo {
   // --- error (valid when decodeFrame returned false) ---
   errLayer: Layer = 'ethernet';
   errOffset = 0;
+  /** A constant phrase (no numbers, no allocation); '' when the decode succeeded. */
   errReason = '';
+  /** The numbers behind errReason: what the frame had and what was needed (see describeDecodeError). */
+  errHave = 0;
+  errWant = 0;
 
   /** Clears every field, so nothing from a previous frame survives into the next decode. */
   reset(): void {
@@ -107,14 +112,44 @@ export class FrameInfo {
     this.errLayer = 'ethernet';
     this.errOffset = 0;
     this.errReason = '';
+    this.errHave = 0;
+    this.errWant = 0;
   }
 }
 
-function fail(info: FrameInfo, layer: Layer, offset: number, reason: string): false {
+/** Records an error. `reason` is always a string literal and the numbers go to fields: no allocation. */
+function fail(info: FrameInfo, layer: Layer, offset: number, reason: string, have: number, want: number): false {
   info.errLayer = layer;
   info.errOffset = offset;
   info.errReason = reason;
+  info.errHave = have;
+  info.errWant = want;
   return false;
+}
+
+/**
+ * The error of a failed decode as one sentence with its numbers, e.g. "truncated IPv4 packet (46 of
+ * 47 bytes)". Allocates: for logs, tools and PacketError, not for the packet path.
+ */
+export function describeDecodeError(info: FrameInfo): string {
+  const r = info.errReason;
+  const have = info.errHave;
+  const want = info.errWant;
+  if (r.startsWith('truncated')) return `${r} (${have} of ${want} bytes)`;
+  switch (r) {
+    case 'IP version is not 4':
+      return `IP version ${have}, not 4`;
+    case 'IPv4 header length below 20':
+      return `IPv4 header length ${have} below 20`;
+    case 'IPv4 total length below header length':
+      return `IPv4 total length ${have} below header length ${want}`;
+    case 'TCP data offset below 20':
+      return `TCP data offset ${have} below 20`;
+    case 'UDP length out of range':
+      return `UDP length ${have} outside 8..${want}`;
+    default:
+      return r;
+  }
 }
 
 function u16(b: Uint8Array, o: number): number {
@@ -134,11 +169,11 @@ export function decodeFrame(buf: Uint8Array, len: number, info: FrameInfo): bool
   // A length that is not a non-negative number (NaN, negative) counts as 0; fractions round down.
   const n = len >= 0 ? Math.floor(len < buf.length ? len : buf.length) : 0;
   info.len = n;
-  if (n < ETH_HLEN) return fail(info, 'ethernet', n, `truncated Ethernet header (${n} of 14 bytes)`);
+  if (n < ETH_HLEN) return fail(info, 'ethernet', n, 'truncated Ethernet header', n, 14);
   let type = u16(buf, 12);
   let off = ETH_HLEN;
   if (type === ETHERTYPE_VLAN) {
-    if (n < 18) return fail(info, 'vlan', n, `truncated 802.1Q tag (${n} of 18 bytes)`);
+    if (n < 18) return fail(info, 'vlan', n, 'truncated 802.1Q tag', n, 18);
     info.vlanId = u16(buf, 14) & 0x0fff;
     type = u16(buf, 16);
     off = 18;
@@ -151,9 +186,9 @@ export function decodeFrame(buf: Uint8Array, len: number, info: FrameInfo): bool
 }
 
 function decodeArp(buf: Uint8Array, n: number, off: number, info: FrameInfo): boolean {
-  if (n - off < 28) return fail(info, 'arp', n, `truncated ARP packet (${n - off} of 28 bytes)`);
+  if (n - off < 28) return fail(info, 'arp', n, 'truncated ARP packet', n - off, 28);
   if (u16(buf, off) !== 1 || u16(buf, off + 2) !== ETHERTYPE_IPV4 || buf[off + 4] !== 6 || buf[off + 5] !== 4) {
-    return fail(info, 'arp', off, 'ARP for something other than Ethernet/IPv4');
+    return fail(info, 'arp', off, 'ARP for something other than Ethernet/IPv4', 0, 0);
   }
   info.arpOp = u16(buf, off + 6);
   info.arpShaOff = off + 8;
@@ -164,15 +199,15 @@ function decodeArp(buf: Uint8Array, n: number, off: number, info: FrameInfo): bo
 }
 
 function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): boolean {
-  if (n - off < 20) return fail(info, 'ipv4', n, `truncated IPv4 header (${n - off} of 20 bytes)`);
+  if (n - off < 20) return fail(info, 'ipv4', n, 'truncated IPv4 header', n - off, 20);
   const vihl = buf[off]!;
-  if (vihl >> 4 !== 4) return fail(info, 'ipv4', off, `IP version ${vihl >> 4}, not 4`);
+  if (vihl >> 4 !== 4) return fail(info, 'ipv4', off, 'IP version is not 4', vihl >> 4, 4);
   const hl = (vihl & 15) * 4;
-  if (hl < 20) return fail(info, 'ipv4', off, `IPv4 header length ${hl} below 20`);
-  if (n - off < hl) return fail(info, 'ipv4', n, `truncated IPv4 options (${n - off} of ${hl} bytes)`);
+  if (hl < 20) return fail(info, 'ipv4', off, 'IPv4 header length below 20', hl, 20);
+  if (n - off < hl) return fail(info, 'ipv4', n, 'truncated IPv4 options', n - off, hl);
   const total = u16(buf, off + 2);
-  if (total < hl) return fail(info, 'ipv4', off + 2, `IPv4 total length ${total} below header length ${hl}`);
-  if (total > n - off) return fail(info, 'ipv4', n, `truncated IPv4 packet (${n - off} of ${total} bytes)`);
+  if (total < hl) return fail(info, 'ipv4', off + 2, 'IPv4 total length below header length', total, hl);
+  if (total > n - off) return fail(info, 'ipv4', n, 'truncated IPv4 packet', n - off, total);
   const frag = u16(buf, off + 6);
   info.ipHeaderLen = hl;
   info.ipTotalLen = total;
@@ -190,10 +225,10 @@ function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): b
   info.l4Off = l4;
   switch (info.ipProto) {
     case 6: {
-      if (end - l4 < 20) return fail(info, 'tcp', end, `truncated TCP header (${end - l4} of 20 bytes)`);
+      if (end - l4 < 20) return fail(info, 'tcp', end, 'truncated TCP header', end - l4, 20);
       const doff = (buf[l4 + 12]! >> 4) * 4;
-      if (doff < 20) return fail(info, 'tcp', l4 + 12, `TCP data offset ${doff} below 20`);
-      if (doff > end - l4) return fail(info, 'tcp', end, `truncated TCP options (${end - l4} of ${doff} bytes)`);
+      if (doff < 20) return fail(info, 'tcp', l4 + 12, 'TCP data offset below 20', doff, 20);
+      if (doff > end - l4) return fail(info, 'tcp', end, 'truncated TCP options', end - l4, doff);
       info.srcPort = u16(buf, l4);
       info.dstPort = u16(buf, l4 + 2);
       info.tcpFlags = buf[l4 + 13]!;
@@ -201,12 +236,12 @@ function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): b
       return true;
     }
     case 17: {
-      if (end - l4 < 8) return fail(info, 'udp', end, `truncated UDP header (${end - l4} of 8 bytes)`);
+      if (end - l4 < 8) return fail(info, 'udp', end, 'truncated UDP header', end - l4, 8);
       const ulen = u16(buf, l4 + 4);
       // The UDP length covers the whole datagram: in a first fragment (MF set) it may exceed what
       // this fragment carries, so only the lower bound applies there.
       if (ulen < 8 || (ulen > end - l4 && !info.moreFragments)) {
-        return fail(info, 'udp', l4 + 4, `UDP length ${ulen} outside 8..${end - l4}`);
+        return fail(info, 'udp', l4 + 4, 'UDP length out of range', ulen, end - l4);
       }
       info.srcPort = u16(buf, l4);
       info.dstPort = u16(buf, l4 + 2);
@@ -214,7 +249,7 @@ function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): b
       return true;
     }
     case 1: {
-      if (end - l4 < 8) return fail(info, 'icmp', end, `truncated ICMP header (${end - l4} of 8 bytes)`);
+      if (end - l4 < 8) return fail(info, 'icmp', end, 'truncated ICMP header', end - l4, 8);
       info.icmpType = buf[l4]!;
       info.icmpCode = buf[l4 + 1]!;
       info.payloadOff = l4 + 8;

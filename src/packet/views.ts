@@ -17,6 +17,7 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   decodeFrame,
+  describeDecodeError,
 } from './decode.ts';
 import type { Layer } from './decode.ts';
 import { icmpChecksumOk, ipv4HeaderChecksumOk, tcpChecksumOk, udpChecksumOk } from './checksum.ts';
@@ -179,7 +180,7 @@ export function parseFrame(bytes: Uint8Array): ParseResult {
   }
   const info = new FrameInfo();
   if (!decodeFrame(bytes, bytes.length, info)) {
-    return { ok: false, error: new PacketError(info.errLayer, info.errOffset, info.errReason) };
+    return { ok: false, error: new PacketError(info.errLayer, info.errOffset, describeDecodeError(info)) };
   }
   const b = bytes.subarray(0, info.len);
   const tagged = info.vlanId >= 0;

@@ -4,7 +4,7 @@
  * the layer being read and the offset where the bytes ran out.
  */
 import { describe, expect, it } from 'vitest';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, decodeFrame, parseFrame } from '../../src/packet/index.ts';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, decodeFrame, describeDecodeError, parseFrame } from '../../src/packet/index.ts';
 import type { ParsedFrame } from '../../src/packet/index.ts';
 import { BAD, GOOD } from './fixtures.ts';
 import { normalize } from './helpers.ts';
@@ -46,7 +46,7 @@ describe('every valid fixture cut at every offset', () => {
         expect(r.ok, `cut ${cut}`).toBe(false);
         if (r.ok) continue;
         expect({ cut, layer: r.error.layer, offset: r.error.offset }).toEqual({ cut, layer, offset: cut });
-        expect([info.errLayer, info.errOffset, info.errReason]).toEqual([r.error.layer, r.error.offset, r.error.reason]);
+        expect([info.errLayer, info.errOffset, describeDecodeError(info)]).toEqual([r.error.layer, r.error.offset, r.error.reason]);
       }
     }
     expect(oks).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DsrlbError } from '../../src/errors/index.ts';
-import { FrameInfo, PacketError, decodeFrame, parseFrame, parseTcpOptions, tcpFlagBits, tcpFlagNames } from '../../src/packet/index.ts';
+import { FrameInfo, PacketError, decodeFrame, describeDecodeError, parseFrame, parseTcpOptions, tcpFlagBits, tcpFlagNames } from '../../src/packet/index.ts';
 import { BAD, GOOD } from './fixtures.ts';
 import { hex, normalize } from './helpers.ts';
 
@@ -70,6 +70,29 @@ describe('decodeFrame state', () => {
         expect(decodeFrame(b.bytes, b.bytes.length, reused)).toBe(decodeFrame(b.bytes, b.bytes.length, fresh));
         expect({ ...reused }).toEqual({ ...fresh });
       }
+    }
+  });
+
+  it('keeps errReason one of a few constant phrases (nothing formatted per packet), empty on success', () => {
+    const info = new FrameInfo();
+    const phrases = new Set<string>();
+    const described = new Set<string>();
+    for (const f of [...GOOD, ...BAD]) {
+      for (let cut = 0; cut <= f.bytes.length; cut++) {
+        if (decodeFrame(f.bytes, cut, info)) {
+          expect(info.errReason).toBe('');
+          continue;
+        }
+        phrases.add(info.errReason);
+        described.add(describeDecodeError(info));
+        expect(describeDecodeError(info).startsWith(info.errReason.split(' ')[0]!)).toBe(true);
+      }
+    }
+    expect(phrases.size).toBeLessThanOrEqual(16);
+    expect(described.size).toBeGreaterThan(50); // the numbers live in errHave / errWant
+    for (const f of BAD) {
+      decodeFrame(f.bytes, f.bytes.length, info);
+      expect(describeDecodeError(info)).toMatch(f.error.reason);
     }
   });
 
