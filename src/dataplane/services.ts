@@ -184,6 +184,6 @@ export class ServiceTable {
   realAddresses(): number[] {
     const s = new Set<number>();
     for (const svc of this.services) for (const d of svc.dests) s.add(d.addr);
-    return [...s];
+    return [...s].sort((a, b) => a - b);
   }
 }
