@@ -6,7 +6,7 @@ import type { CheckService, EmailAlertState, Scheduler, SchedFlag } from './type
 
 /**
  * Defaults from ldirectord's code. Note on `quiescent`: the man page says "yes", but set_defaults()
- * in every release since 2010 sets "no", and the code is what runs; dsrlb follows the code.
+ * sets "no", and the code is what runs; dsrlb follows the code.
  */
 export const LDIRECTORD_DEFAULTS = Object.freeze({
   checktimeout: 5,

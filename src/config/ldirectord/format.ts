@@ -71,7 +71,7 @@ function checkBlock(cfg: LdirectordConfig, vs: VirtualService, out: string[]): v
   out.push(`${serviceName(vs)}  (${cfg.file}:${vs.line})`);
   const ct = vs.checktype === 'combined' ? `${vs.checkConnects} (connect, one negotiate every ${vs.checkConnects + 1})` : vs.checktype;
   kv(out, 'checktype', ct);
-  kv(out, 'service', `${vs.service}${vs.serviceFromPort ? ' (from the port)' : ''}`);
+  kv(out, 'service', `${vs.service}${!vs.serviceFromPort ? '' : vs.protocol === 'fwm' ? ' (default for a firewall mark)' : ' (from the port)'}`);
   kv(out, 'checkport', vs.checkport === null ? "the real's port" : String(vs.checkport));
   if (vs.checktype === 'external' || vs.checktype === 'external-perl') kv(out, 'checkcommand', vs.checkcommand);
   kv(out, 'request', JSON.stringify(vs.request));
