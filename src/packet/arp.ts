@@ -1,6 +1,8 @@
 /**
- * ARP frame builders (Ethernet/IPv4 ARP, RFC 826), padded to the 60-byte Ethernet minimum the
- * way a Linux host sends them (the FCS is the NIC's business and is not included).
+ * ARP frame builders (Ethernet/IPv4 ARP, RFC 826), padded with zeros to the 60-byte Ethernet
+ * minimum, as they reach the wire from a Linux host (the FCS is the NIC's business and is not
+ * included). The kernel itself hands the driver 42 bytes and the NIC driver or hardware pads them;
+ * veth does not pad, so a capture on veth shows 42-byte ARP frames from the kernel.
  *
  * Layout of every frame built here:
  *   dst MAC (6) | src MAC (6) | [0x8100, TCI (4) when tagged] | 0x0806 |

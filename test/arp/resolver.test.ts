@@ -50,6 +50,26 @@ describe('arp/resolver', () => {
     expect(r.get(R1_IP)).toMatchObject({ state: 'reachable', confirmedAt: 3, probes: 0, nextAt: 27_003 });
   });
 
+  // Frames captured from Linux 6.18 in a network namespace (real server 10.0.0.21 at 02:00:00:00:00:21
+  // with arp_ignore=1, arp_announce=2; veth does not pad, hence 42 bytes).
+  it('learns from the reply Linux really sends to our 0.0.0.0 probe (captured)', () => {
+    const r = new ArpResolver({ mac: DIR_MAC });
+    r.watch(R1_IP);
+    expect(hexes(r.tick(0))).toEqual([PROBE_R1]);
+    // unicast to us, spa = RIP, tha = our MAC, tpa = 0.0.0.0 (arp_process's sip == 0 case)
+    const linuxReply = hex('020000000001 020000000021 0806 0001 0800 06 04 0002 020000000021 0a000015 020000000001 00000000');
+    expect(feed(r, linuxReply, 1)).toEqual({ kind: 'resolved', ip: R1_IP, mac: R1_MAC });
+    expect(r.state(R1_IP)).toBe('reachable');
+  });
+
+  it("learns from Linux's own request (captured: who has 10.0.0.1? tell 10.0.0.21, tha zero)", () => {
+    const r = new ArpResolver({ mac: DIR_MAC });
+    r.watch(R1_IP);
+    const linuxRequest = hex('ffffffffffff 020000000021 0806 0001 0800 06 04 0001 020000000021 0a000015 000000000000 0a000001');
+    expect(feed(r, linuxRequest, 1)).toEqual({ kind: 'resolved', ip: R1_IP, mac: R1_MAC });
+    expect(r.state(R1_IP)).toBe('stale');
+  });
+
   it('retransmits every second, fails after 3 requests, then retries every 5 s and recovers', () => {
     const r = new ArpResolver({ mac: DIR_MAC });
     r.watch(R1_IP);

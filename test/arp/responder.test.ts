@@ -75,6 +75,13 @@ const fixtures: Fixture[] = [
     output: `02000000000a 020000000001 0806 ${REP} 020000000001 0a000065 02000000000a 0a00000a ${pad(18)}`,
   },
   {
+    description: 'the request Linux 6.18 really sent (captured on veth, 42 bytes) for VIP 10.0.0.1 -> reply',
+    input: `ffffffffffff 020000000021 0806 ${REQ} 020000000021 0a000015 000000000000 0a000001`,
+    self: { vips: new Set([0x0a000001]) },
+    expected: 'reply',
+    output: `020000000021 020000000001 0806 ${REP} 020000000001 0a000001 020000000021 0a000015 ${pad(18)}`,
+  },
+  {
     description: 'request for another IP -> not-our-vip',
     input: `ffffffffffff 02000000000a 0806 ${REQ} 02000000000a 0a00000a 000000000000 0a000032 ${pad(18)}`,
     expected: ArpDrop.NotOurVip,
