@@ -109,3 +109,48 @@ export function listingToRules(listing: string): string[] {
   }
   return out;
 }
+
+/** Name of the nftables table that holds the ARP suppression rules (`--arp-style nft`). */
+export const NFT_ARP_TABLE = 'dsrlb_noarp';
+
+/**
+ * The same two rules for nftables' `arp` family (no arptables binary needed; works on kernels
+ * with CONFIG_NF_TABLES_ARP), as `nft` argv lists to run in order. Undo: `nft delete table arp dsrlb_noarp`.
+ */
+export function nftArpCommands(p: Omit<ArpRuleParams, 'dialect'>): string[][] {
+  const t = NFT_ARP_TABLE;
+  return [
+    ['add', 'table', 'arp', t],
+    ['add', 'chain', 'arp', t, 'in', '{ type filter hook input priority 0; }'],
+    ['add', 'rule', 'arp', t, 'in', 'arp', 'daddr', 'ip', p.vip, 'drop'],
+    ['add', 'chain', 'arp', t, 'out', '{ type filter hook output priority 0; }'],
+    ['add', 'rule', 'arp', t, 'out', 'oifname', p.iface, 'arp', 'saddr', 'ip', p.vip, 'arp', 'saddr', 'ip', 'set', p.rip],
+  ];
+}
+
+/** The same as an `nft -f` file. */
+export function renderNftArpRuleset(p: Omit<ArpRuleParams, 'dialect'>): string {
+  return [
+    `table arp ${NFT_ARP_TABLE} {`,
+    '\tchain in {',
+    '\t\ttype filter hook input priority 0; policy accept;',
+    `\t\tarp daddr ip ${p.vip} drop`,
+    '\t}',
+    '\tchain out {',
+    '\t\ttype filter hook output priority 0; policy accept;',
+    `\t\toifname "${p.iface}" arp saddr ip ${p.vip} arp saddr ip set ${p.rip}`,
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Which of the two nft rules are missing from `nft list table arp dsrlb_noarp` output. */
+export function missingNftRules(p: Omit<ArpRuleParams, 'dialect'>, listing: string): string[] {
+  const want = [
+    `arp daddr ip ${p.vip} drop`,
+    `oifname "${p.iface}" arp saddr ip ${p.vip} arp saddr ip set ${p.rip}`,
+  ];
+  const lines = listing.split('\n').map((l) => l.trim());
+  return want.filter((w) => !lines.includes(w));
+}

@@ -44,7 +44,14 @@ export {
   type HostName,
   type RealName,
 } from './addresses.ts';
-export { renderArptablesRules, renderArptablesSave, type ArpRuleParams, type ArptablesDialect } from './arp-rules.ts';
+export {
+  renderArptablesRules,
+  renderArptablesSave,
+  renderNftArpRuleset,
+  nftArpCommands,
+  type ArpRuleParams,
+  type ArptablesDialect,
+} from './arp-rules.ts';
 export { nsExec, nsExists, spawnInNs, listNamespaces, pidsInNs, type ExecOptions, type ExecResult } from './ns.ts';
 export { runSteps, runUndos, StepFailure, type Executor, type RunOptions } from './runner.ts';
 export { formatStatus, type TestbedStatus, type HostStatus } from './status.ts';
@@ -119,6 +126,7 @@ export function missingPrograms(style: ArpStyle): string[] {
     ['openssl', 'openssl'],
   ];
   if (style === 'arptables') need.push(['arptables', 'arptables']);
+  if (style === 'nft') need.push(['nft', 'nftables']);
   return need.filter(([b]) => !onPath(b)).map(([b, p]) => `${b} (Debian package ${p})`);
 }
 

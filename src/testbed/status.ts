@@ -18,7 +18,7 @@ import {
   isReal,
   type HostName,
 } from './addresses.ts';
-import { listingToRules, missingRules, renderArptablesRules } from './arp-rules.ts';
+import { NFT_ARP_TABLE, listingToRules, missingNftRules, missingRules, renderArptablesRules } from './arp-rules.ts';
 import { findOurHttpds, isAlive, isOurHttpd } from './daemon.ts';
 import { nsExec, nsExists } from './ns.ts';
 import { readPid, readState } from './state.ts';
@@ -136,10 +136,14 @@ async function arpProblems(ns: string, host: HostName, style: ArpStyle | null): 
   const listing = listingToRules(rules.stdout).join('\n');
   const expected = renderArptablesRules({ vip: VIP, rip: hostAddress(host), iface: HOST_IFACE, dialect: 'netfilter' });
   const missing = rules.code === 0 ? missingRules(expected, listing) : expected;
+  const nft = await nsExec(ns, ['nft', 'list', 'table', 'arp', NFT_ARP_TABLE], { timeoutMs: 5000 }).catch(() => null);
+  const p = { vip: VIP, rip: hostAddress(host), iface: HOST_IFACE };
+  const nftMissing = nft && nft.code === 0 ? missingNftRules(p, nft.stdout) : ['table'];
   const sysctlOk = ignore === 1 && announce === 2;
   if (style === 'sysctl' && !sysctlOk) out.push(`${host}: arp_ignore=${ignore} arp_announce=${announce}, want 1 and 2`);
   if (style === 'arptables') for (const m of missing) out.push(`${host}: arptables rule missing: ${m}`);
-  if (style === null && !sysctlOk && missing.length > 0) out.push(`${host}: no ARP suppression for the VIP`);
+  if (style === 'nft') for (const m of nftMissing) out.push(`${host}: nft arp ${m === 'table' ? `table ${NFT_ARP_TABLE}` : `rule ${JSON.stringify(m)}`} missing`);
+  if (style === null && !sysctlOk && missing.length > 0 && nftMissing.length > 0) out.push(`${host}: no ARP suppression for the VIP`);
   return out;
 }
 

@@ -26,10 +26,10 @@ import {
   type HostName,
   type RealName,
 } from './addresses.ts';
-import { deleteArgv, renderArptablesRules, ruleToArgv, type ArptablesDialect } from './arp-rules.ts';
+import { NFT_ARP_TABLE, deleteArgv, nftArpCommands, renderArptablesRules, ruleToArgv, type ArptablesDialect } from './arp-rules.ts';
 
-export type ArpStyle = 'arptables' | 'sysctl';
-export const ARP_STYLES: readonly ArpStyle[] = ['arptables', 'sysctl'];
+export type ArpStyle = 'arptables' | 'sysctl' | 'nft';
+export const ARP_STYLES: readonly ArpStyle[] = ['arptables', 'sysctl', 'nft'];
 
 /** A command: argv run in namespace `ns` (null = the root namespace, only for `ip netns add|del`). */
 export interface Cmd {
@@ -145,7 +145,7 @@ export function offloadArgs(h: TopologyHost): string[] | null {
 }
 
 /** The ARP sysctls each real gets: 1/2 for the sysctl style; 0/0 (explicitly, as a new namespace
- * inherits the root's IPv4 settings) for the arptables style, so only the rules suppress ARP. */
+ * inherits the root's IPv4 settings) for the arptables and nft styles, so only the rules suppress ARP. */
 export function arpSysctls(style: ArpStyle, iface: string): string[] {
   const [ignore, announce] = style === 'sysctl' ? [1, 2] : [0, 0];
   return [
@@ -224,6 +224,13 @@ export function planSteps(t: Topology): Step[] {
           t.arpStyle === 'sysctl' ? 'arp_ignore=1 arp_announce=2 (ARP suppression, sysctl style)' : 'arp_ignore=0 arp_announce=0 (the rules do the work)'
         }`, null, n),
       );
+      if (t.arpStyle === 'nft') {
+        nftArpCommands({ vip: t.vip, rip: h.addr, iface: t.iface }).forEach((cmd, i) => {
+          steps.push(
+            exec(`nft-arp:${n}:${i}`, h.ns, ['nft', ...cmd], `${n}: nft ${cmd.join(' ')}`, i === 0 ? ['nft', 'delete', 'table', 'arp', NFT_ARP_TABLE] : null, n),
+          );
+        });
+      }
       if (t.arpStyle === 'arptables') {
         const rules = renderArptablesRules({ vip: t.vip, rip: h.addr, iface: t.iface, dialect: t.arptables.dialect });
         rules.forEach((line, i) => {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   deleteArgv,
   listingToRules,
+  missingNftRules,
   missingRules,
+  renderNftArpRuleset,
   renderArptablesRules,
   renderArptablesSave,
   ruleKey,
@@ -68,5 +70,28 @@ describe('arptables rules', () => {
     expect(missingRules(expected, rules.join('\n'))).toEqual([]);
     const other = renderArptablesRules({ vip: '192.168.0.10', rip: '192.168.0.8', iface: 'eth0', dialect: 'netfilter' });
     expect(missingRules(other, rules.join('\n'))).toEqual([other[1]]);
+  });
+
+  it('renders the nft arp equivalent and finds its rules in `nft list` output', () => {
+    const p = { vip: '192.168.0.10', rip: '192.168.0.9', iface: 'eth0' };
+    const file = renderNftArpRuleset(p);
+    expect(file).toContain('arp daddr ip 192.168.0.10 drop');
+    expect(file).toContain('oifname "eth0" arp saddr ip 192.168.0.10 arp saddr ip set 192.168.0.9');
+    // What nft 1.0.6 lists back.
+    const listed = [
+      'table arp dsrlb_noarp {',
+      '\tchain in {',
+      '\t\ttype filter hook input priority filter; policy accept;',
+      '\t\tarp daddr ip 192.168.0.10 drop',
+      '\t}',
+      '',
+      '\tchain out {',
+      '\t\ttype filter hook output priority filter; policy accept;',
+      '\t\toifname "eth0" arp saddr ip 192.168.0.10 arp saddr ip set 192.168.0.9',
+      '\t}',
+      '}',
+    ].join('\n');
+    expect(missingNftRules(p, listed)).toEqual([]);
+    expect(missingNftRules({ ...p, rip: '192.168.0.7' }, listed)).toHaveLength(1);
   });
 });

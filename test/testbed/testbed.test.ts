@@ -203,14 +203,14 @@ describe('namespace testbed (root)', () => {
     everythingGone();
   }, 60_000);
 
-  it('sysctl style: ARP for the VIP unanswered, outgoing ARP carries the real address; then down', async () => {
-    const r = await testbedUp({ prefix: PREFIX, arpStyle: 'sysctl' });
+  it.each(['sysctl', 'nft'] as const)('%s style: ARP for the VIP unanswered, outgoing ARP carries the real address; then down', async (style) => {
+    const r = await testbedUp({ prefix: PREFIX, arpStyle: style });
     expect(r.status.state).toBe('complete');
-    expect(r.status.arpStyle).toBe('sysctl');
+    expect(r.status.arpStyle).toBe(style);
     const s = await nsExec(hostNamespace(PREFIX, 'www1'), ['sysctl', '-n', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce'], {
       timeoutMs: 5000,
     });
-    expect(s.stdout.trim().split(/\s+/)).toEqual(['1', '2']);
+    expect(s.stdout.trim().split(/\s+/)).toEqual(style === 'sysctl' ? ['1', '2'] : ['0', '0']);
     expect(await arpResolve(VIP)).toBeNull();
     expect(await arpResolve(REALS.www2, 3)).toBe(hostMac('www2'));
     await client(['ip', 'neigh', 'flush', 'dev', 'eth0']);

@@ -104,6 +104,8 @@ describe('reference topology plan', () => {
         expect(order.indexOf(`vip:${h}`)).toBeLessThan(order.indexOf(`up:${h}`));
         if (style === 'arptables') expect(order.indexOf(`arptables:${h}:1`)).toBeLessThan(order.indexOf(`vip:${h}`));
         else expect(order.some((i) => i.startsWith('arptables:'))).toBe(false);
+        if (style === 'nft') expect(order.indexOf(`nft-arp:${h}:4`)).toBeLessThan(order.indexOf(`vip:${h}`));
+        else expect(order.some((i) => i.startsWith('nft-arp:'))).toBe(false);
       }
     }
   });
@@ -119,6 +121,18 @@ describe('reference topology plan', () => {
       'arptables -D INPUT -d 192.168.0.10 -j DROP',
       'arptables -D OUTPUT -s 192.168.0.10 -o eth0 -j mangle --mangle-ip-s 192.168.0.8',
     ]);
+  });
+
+  it('nft style: an arp-family table per real, removed as a whole on undo', () => {
+    const steps = plan('dsr', 'nft').filter((s) => s.id.startsWith('nft-arp:www3'));
+    expect(steps.map((s) => s.argv.join(' '))).toEqual([
+      'nft add table arp dsrlb_noarp',
+      'nft add chain arp dsrlb_noarp in { type filter hook input priority 0; }',
+      'nft add rule arp dsrlb_noarp in arp daddr ip 192.168.0.10 drop',
+      'nft add chain arp dsrlb_noarp out { type filter hook output priority 0; }',
+      'nft add rule arp dsrlb_noarp out oifname eth0 arp saddr ip 192.168.0.10 arp saddr ip set 192.168.0.9',
+    ]);
+    expect(steps.map((s) => s.undo)).toEqual([{ kind: 'exec', ns: 'dsr-www3', argv: ['nft', 'delete', 'table', 'arp', 'dsrlb_noarp'] }, null, null, null, null]);
   });
 
   it('sysctl style: arp_ignore=1 arp_announce=2; arptables style pins them to 0', () => {
@@ -168,6 +182,7 @@ describe('reference topology plan', () => {
     // The first undos stop the web servers.
     expect(undos.slice(0, 3).map((u) => u.kind)).toEqual(['stop-daemon', 'stop-daemon', 'stop-daemon']);
     const inverse: Record<string, string> = { add: 'del', up: 'down', master: 'nomaster', '-A': '-D' };
+    expect(undoPlan(plan('dsr', 'nft')).length).toBe(undos.length - 6 + 3); // 6 arptables -D become 3 table deletes
     for (const s of withUndo) {
       if (s.undo!.kind !== 'exec') continue;
       expect(s.undo!.ns).toBe(s.ns);

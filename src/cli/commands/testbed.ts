@@ -1,5 +1,5 @@
 /**
- * `dsrlb testbed up|down|status [--prefix P] [--arp-style arptables|sysctl]`: the namespace testbed
+ * `dsrlb testbed up|down|status [--prefix P] [--arp-style arptables|sysctl|nft]`: the namespace testbed
  * (docs/testbed.md). Exit codes: 0 done / complete; 1 failed / partial; 2 usage; 3 absent (status).
  */
 
@@ -28,7 +28,8 @@ export const TESTBED_USAGE = `Usage: dsrlb testbed <up|down|status> [options]
 
 Options:
   --prefix P                  namespace prefix (default "${DEFAULT_PREFIX}"; 1-12 chars a-z0-9)
-  --arp-style arptables|sysctl  ARP suppression on the reals (up; default arptables)
+  --arp-style S               ARP suppression on the reals (up): arptables (default, the seed's
+                              rules), sysctl (arp_ignore=1 arp_announce=2) or nft (nft arp table)
   --dry-run                   up: print the steps, run nothing
   --json                      status: print the status as JSON
   -q, --quiet                 up/down: no progress lines
