@@ -5,3 +5,4 @@ export * from './tcp-options.ts';
 export * from './views.ts';
 export * from './build.ts';
 export * from './build-frame.ts';
+export * from './arp.ts';

@@ -1,6 +1,6 @@
 /** fast-check arbitraries for frames: built from random fields, fixtures, and mutated/truncated ones. */
 import fc from 'fast-check';
-import { icmpEchoFrame, tcpFrame, udpFrame } from '../../src/packet/index.ts';
+import { arpReply, arpRequest, icmpEchoFrame, tcpFrame, udpFrame } from '../../src/packet/index.ts';
 import type { TcpFlagName } from '../../src/packet/index.ts';
 import { GOOD } from './fixtures.ts';
 
@@ -65,6 +65,14 @@ export const arbValidFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.tuple(arbCommon, arbTcpFields).map(([c, t]) => tcpFrame({ ...c, ...t })),
   fc.tuple(arbCommon, arbUdpFields).map(([c, u]) => udpFrame({ ...c, ...u })),
   fc.tuple(arbCommon, arbIcmpFields).map(([c, i]) => icmpEchoFrame({ ...c, ...i })),
+  fc
+    .record({ op: fc.boolean(), sha: arbMac, tha: arbMac, spa: arbIp, tpa: arbIp, vlan: fc.option(fc.integer({ min: 0, max: 4095 }), { nil: undefined }) })
+    .map((a) => {
+      const vlan = a.vlan === undefined ? {} : { vlan: a.vlan };
+      return a.op
+        ? arpRequest({ senderMac: a.sha, senderIp: a.spa, targetIp: a.tpa, ...vlan })
+        : arpReply({ senderMac: a.sha, senderIp: a.spa, targetMac: a.tha, targetIp: a.tpa, ...vlan });
+    }),
 );
 
 /** A valid frame with a few bytes overwritten (mostly in the headers) and maybe truncated. */

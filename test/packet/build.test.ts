@@ -4,6 +4,8 @@ import { DsrlbError } from '../../src/errors/index.ts';
 import { ipToString, macToString } from '../../src/model/index.ts';
 import {
   FrameInfo,
+  arpReply,
+  arpRequest,
   decodeFrame,
   decrementTtl,
   ethernet,
@@ -19,7 +21,7 @@ import {
   udpChecksumOk,
   udpFrame,
 } from '../../src/packet/index.ts';
-import { arbCommon, arbIcmpFields, arbTcpFields, arbUdpFields, arbValidFrame } from './arbitraries.ts';
+import { arbCommon, arbIcmpFields, arbIp, arbMac, arbTcpFields, arbUdpFields, arbValidFrame } from './arbitraries.ts';
 import { GOOD } from './fixtures.ts';
 import { hex, toHex } from './helpers.ts';
 
@@ -54,6 +56,32 @@ describe('builders reproduce the independently written fixtures byte for byte', 
   ];
   it.each(cases)('%s', (_d, want, got) => {
     expect(toHex(got)).toBe(toHex(want));
+  });
+});
+
+describe('the ARP builders of arp.ts agree with the ARP fixtures', () => {
+  const mac = (m: string): Uint8Array => hex(m);
+  it('request who-has 10.0.0.100 tell 10.0.0.10', () => {
+    const got = arpRequest({ senderMac: mac(CLIENT), senderIp: 0x0a00000a, targetIp: 0x0a000064 });
+    expect(toHex(got)).toBe(toHex(GOOD[10]!.bytes));
+  });
+  it('reply 10.0.0.100 is-at the director on VLAN 100', () => {
+    const got = arpReply({ senderMac: mac(DIRECTOR), senderIp: 0x0a000064, targetMac: mac(CLIENT), targetIp: 0x0a00000a, vlan: 100 });
+    expect(toHex(got)).toBe(toHex(GOOD[11]!.bytes));
+  });
+  it('parseFrame reads back every field of a random reply (fast-check)', () => {
+    fc.assert(
+      fc.property(arbMac, arbMac, arbIp, arbIp, fc.integer({ min: 0, max: 4095 }), (sha, tha, spa, tpa, vlan) => {
+        const r = parseFrame(arpReply({ senderMac: sha, senderIp: spa, targetMac: tha, targetIp: tpa, vlan }));
+        if (!r.ok) throw r.error;
+        expect(r.frame.eth).toMatchObject({ dst: macToString(tha), src: macToString(sha), etherType: 0x0806, vlan: { id: vlan } });
+        expect(r.frame.arp).toEqual({
+          htype: 1, ptype: 0x0800, op: 2, sha: macToString(sha), spa: ipToString(spa), spaU32: spa,
+          tha: macToString(tha), tpa: ipToString(tpa), tpaU32: tpa,
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
