@@ -140,23 +140,26 @@ function isProbe(b: Buffer, len: number, mac: Uint8Array, nonce: number): boolea
   return true;
 }
 
-function openNative(mod: CapModule, iface: string, filter: string, bufferSize: number, buf: Buffer): { cap: NativeCap; linkType: string } {
+/** Handles whose open() failed: kept reachable so their native destructor never runs. */
+const failedHandles: NativeCap[] = [];
+
+function openNative(mod: CapModule, iface: string, filter: string, bufferSize: number, buf: Buffer, shownFilter = filter): { cap: NativeCap; linkType: string } {
   const cap = new mod.Cap();
   let linkType: string;
   try {
     linkType = cap.open(iface, filter, bufferSize, buf);
   } catch (e) {
-    try {
-      cap.close();
-    } catch {
-      /* already unusable */
-    }
+    // Do NOT close it: when open() fails after pcap_activate (a bad filter, say), the binding still
+    // holds the pcap_t but never set up its poll handle, and close() -- or the destructor at
+    // garbage collection -- stops that uninitialised handle: a segfault (verified). Keep the
+    // object reachable forever instead; open failures end the program's start-up anyway.
+    failedHandles.push(cap);
     const why = e instanceof Error ? e.message : String(e);
     const perm = /permission|not permitted|EPERM|socket: Operation/i.test(why);
     throw new DsrlbError(
       perm ? 'E_CAP_PERM' : 'E_CAP_OPEN',
       `cannot open capture on ${iface}: ${why}` +
-        (perm ? ' (needs CAP_NET_RAW: run as root or give the node binary cap_net_raw)' : filter ? ` (filter: ${filter})` : ''),
+        (perm ? ' (needs CAP_NET_RAW: run as root or give the node binary cap_net_raw)' : shownFilter ? ` (filter: ${shownFilter})` : ''),
       { cause: e },
     );
   }
@@ -183,7 +186,7 @@ export async function openCapture(opts: CaptureOptions): Promise<Capture> {
   const effectiveFilter = wantPrime ? `${probeClause(mac, nonce)} or (${filter})` : filter;
 
   const buf = Buffer.alloc(snaplen);
-  const { cap, linkType } = openNative(mod, iface, effectiveFilter, bufferSize, buf);
+  const { cap, linkType } = openNative(mod, iface, effectiveFilter, bufferSize, buf, filter);
   if (linkType !== 'ETHERNET') {
     cap.close();
     throw new DsrlbError('E_CAP_LINKTYPE', `${iface} is not an Ethernet interface (link type ${linkType})`);
