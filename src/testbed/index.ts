@@ -69,6 +69,7 @@ export interface TestbedOptions {
 }
 
 export interface UpOptions extends TestbedOptions {
+  /** Default: the style of the complete testbed already there, else 'arptables'. */
   arpStyle?: ArpStyle;
   /** Bound of each command (default 10 s). */
   stepTimeoutMs?: number;
@@ -180,12 +181,13 @@ function withInjectedFailure(steps: Step[], after: string | undefined, t: Topolo
 export async function testbedUp(o: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
   const { prefix, stateDir, say } = resolve(o);
-  const arpStyle = o.arpStyle ?? 'arptables';
   requireRoot();
+  const before = await inspectTestbed(prefix, stateDir);
+  // No style asked for: a complete testbed is kept whatever its style; a new one uses arptables.
+  const arpStyle = o.arpStyle ?? (before.state === 'complete' && before.arpStyle ? before.arpStyle : 'arptables');
   const missing = missingPrograms(arpStyle);
   if (missing.length) throw new DsrlbError('E_TESTBED_PREREQ', `missing programs: ${missing.join(', ')}`);
 
-  const before = await inspectTestbed(prefix, stateDir);
   let action: UpResult['action'] = 'created';
   if (before.state === 'complete' && before.arpStyle === arpStyle) {
     say(`testbed ${prefix} is complete (arp style ${arpStyle}): kept`);

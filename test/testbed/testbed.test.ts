@@ -207,6 +207,7 @@ describe('namespace testbed (root)', () => {
     const r = await testbedUp({ prefix: PREFIX, arpStyle: style });
     expect(r.status.state).toBe('complete');
     expect(r.status.arpStyle).toBe(style);
+    expect((await testbedUp({ prefix: PREFIX })).action).toBe('kept'); // no style asked: keeps this one
     const s = await nsExec(hostNamespace(PREFIX, 'www1'), ['sysctl', '-n', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce'], {
       timeoutMs: 5000,
     });

@@ -28,8 +28,9 @@ export const TESTBED_USAGE = `Usage: dsrlb testbed <up|down|status> [options]
 
 Options:
   --prefix P                  namespace prefix (default "${DEFAULT_PREFIX}"; 1-12 chars a-z0-9)
-  --arp-style S               ARP suppression on the reals (up): arptables (default, the seed's
-                              rules), sysctl (arp_ignore=1 arp_announce=2) or nft (nft arp table)
+  --arp-style S               ARP suppression on the reals (up): arptables (the seed's rules;
+                              default for a new testbed), sysctl (arp_ignore=1 arp_announce=2)
+                              or nft (nft arp table). Without it, up keeps a complete testbed's style
   --dry-run                   up: print the steps, run nothing
   --json                      status: print the status as JSON
   -q, --quiet                 up/down: no progress lines
@@ -80,9 +81,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   try {
     if (sub === 'up') {
-      const arpStyle = (style ?? 'arptables') as ArpStyle;
+      const arpStyle = style as ArpStyle | undefined;
       if (values['dry-run']) {
-        for (const l of describeSteps(planSteps(testbedTopology({ prefix, arpStyle })))) io.out(l);
+        for (const l of describeSteps(planSteps(testbedTopology({ prefix, arpStyle: arpStyle ?? 'arptables' })))) io.out(l);
         return 0;
       }
       const r = await testbedUp({ prefix, arpStyle, onProgress });
