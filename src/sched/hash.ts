@@ -158,10 +158,69 @@ export function siphash24Bytes(data: Uint8Array, key: SipKey, off = 0, len = dat
   return (BigInt(S[1]! >>> 0) << 32n) | BigInt(S[0]! >>> 0);
 }
 
-/** Kernel hsiphash_1u32(a) on a 64-bit build: a 4-byte message, so only the final word. */
+/**
+ * Kernel hsiphash_1u32(a) on a 64-bit build: a 4-byte message, so only the final word
+ * (length 4 in the top byte, `a` in the low half), then the three finalisation rounds.
+ * This one is on mh's per-packet path, so it keeps the whole state in locals (no typed-array traffic);
+ * the loop runs the same SipRound four times, with the finalisation xors before the second.
+ */
 export function hsiphash1u32(a: number, key: SipKey): number {
-  sipStart(key);
-  return sipFinish(a | 0, lenHi(4), 1, 3);
+  return hsiphash1u32Int(a, key) >>> 0;
+}
+
+/**
+ * hsiphash1u32() with the result as a signed int32 (same 32 bits). A uint32 above 2^31 - 1 would be
+ * returned boxed (a heap number) when the call is not inlined; an int32 never is, so the per-packet
+ * callers use this and take `>>> 0` themselves.
+ */
+export function hsiphash1u32Int(a: number, key: SipKey): number {
+  const k0l = key[0]! | 0, k0h = key[1]! | 0, k1l = key[2]! | 0, k1h = key[3]! | 0;
+  const bl = a | 0, bh = lenHi(4);
+  let v0l = C0L ^ k0l, v0h = C0H ^ k0h;
+  let v1l = C1L ^ k1l, v1h = C1H ^ k1h;
+  let v2l = C2L ^ k0l, v2h = C2H ^ k0h;
+  let v3l = (C3L ^ k1l) ^ bl, v3h = (C3H ^ k1h) ^ bh;
+  let lo: number, t: number;
+  for (let r = 0; r < 4; r++) {
+    if (r === 1) {
+      v0l ^= bl; v0h ^= bh;
+      v2l ^= 0xff;
+    }
+    lo = (v0l + v1l) | 0;
+    v0h = (v0h + v1h + ((lo >>> 0) < (v0l >>> 0) ? 1 : 0)) | 0;
+    v0l = lo;
+    t = v1h;
+    v1h = (v1h << 13) | (v1l >>> 19);
+    v1l = (v1l << 13) | (t >>> 19);
+    v1l ^= v0l; v1h ^= v0h;
+    t = v0l; v0l = v0h; v0h = t;
+
+    lo = (v2l + v3l) | 0;
+    v2h = (v2h + v3h + ((lo >>> 0) < (v2l >>> 0) ? 1 : 0)) | 0;
+    v2l = lo;
+    t = v3h;
+    v3h = (v3h << 16) | (v3l >>> 16);
+    v3l = (v3l << 16) | (t >>> 16);
+    v3l ^= v2l; v3h ^= v2h;
+
+    lo = (v0l + v3l) | 0;
+    v0h = (v0h + v3h + ((lo >>> 0) < (v0l >>> 0) ? 1 : 0)) | 0;
+    v0l = lo;
+    t = v3h;
+    v3h = (v3h << 21) | (v3l >>> 11);
+    v3l = (v3l << 21) | (t >>> 11);
+    v3l ^= v0l; v3h ^= v0h;
+
+    lo = (v2l + v1l) | 0;
+    v2h = (v2h + v1h + ((lo >>> 0) < (v2l >>> 0) ? 1 : 0)) | 0;
+    v2l = lo;
+    t = v1h;
+    v1h = (v1h << 17) | (v1l >>> 15);
+    v1l = (v1l << 17) | (t >>> 15);
+    v1l ^= v2l; v1h ^= v2h;
+    t = v2l; v2l = v2h; v2h = t;
+  }
+  return v0l ^ v1l ^ v2l ^ v3l;
 }
 
 /** Kernel hsiphash_2u32(a, b): one full word (b:a), then the length word. */

@@ -27,7 +27,7 @@
 import { DsrlbError } from '../errors/index.ts';
 import type { Dest } from '../model/index.ts';
 import type { DestChange, Scheduler } from './types.ts';
-import { fls, gcd, hsiphash1u32, sipKey } from './hash.ts';
+import { fls, gcd, hsiphash1u32Int, sipKey } from './hash.ts';
 import { canTake } from './list.ts';
 
 /** The table sizes the kernel offers, CONFIG_IP_VS_MH_TAB_INDEX 8..17. */
@@ -40,7 +40,12 @@ export const MH_KEY2 = sipKey(2654446892n, 2654446892n);
 
 /** ip_vs_mh_hashkey(): hsiphash of the u32 offset + port + addr (wrapping), under `key`. */
 export function mhHash(addr: number, port: number, offset: number, key: Uint32Array): number {
-  return hsiphash1u32((offset + port + addr) >>> 0, key);
+  return hsiphash1u32Int((offset + port + addr) | 0, key) >>> 0;
+}
+
+/** ip_vs_mh_hashkey() mod `m`: a table index, small enough never to be boxed. */
+function mhSlot(addr: number, port: number, offset: number, key: Uint32Array, m: number): number {
+  return (hsiphash1u32Int((offset + port + addr) | 0, key) >>> 0) % m;
 }
 
 export class MaglevScheduler implements Scheduler {
@@ -116,8 +121,8 @@ export class MaglevScheduler implements Scheduler {
     let anyTurns = false;
     for (let i = 0; i < n; i++) {
       const d = dests[i]!;
-      perm[i] = mhHash(d.addr, d.port, 0, MH_KEY1) % M;
-      skip[i] = (mhHash(d.addr, d.port, 0, MH_KEY2) % (M - 1)) + 1;
+      perm[i] = mhSlot(d.addr, d.port, 0, MH_KEY1, M);
+      skip[i] = mhSlot(d.addr, d.port, 0, MH_KEY2, M - 1) + 1;
       const w = this.lw(d);
       const t = Math.trunc(w / g) >> shift;
       turns[i] = t !== 0 ? t : w !== 0 ? 1 : 0;
@@ -160,7 +165,7 @@ export class MaglevScheduler implements Scheduler {
     if (!this.ready) this.init(dests);
     const M = this.tableSize;
     const port = this.usePort ? sport : 0;
-    const ihash = mhHash(saddr, port, 0, MH_KEY1) % M;
+    const ihash = mhSlot(saddr, port, 0, MH_KEY1, M);
     let d = this.lookup[ihash]!;
     if (d === null) return null;
     if (canTake(d)) return d;
@@ -168,7 +173,7 @@ export class MaglevScheduler implements Scheduler {
     for (let off = 0; off < M; off++) {
       let roffset = off + ihash;
       if (roffset >= M) roffset -= M;
-      d = this.lookup[mhHash(saddr, port, roffset, MH_KEY1) % M]!;
+      d = this.lookup[mhSlot(saddr, port, roffset, MH_KEY1, M)]!;
       if (d === null) break;
       if (canTake(d)) return d;
     }

@@ -35,7 +35,9 @@ export interface SchedOptions {
 export interface Scheduler {
   readonly name: SchedName;
   /**
-   * Picks a real for a new flow (addresses are u32 host order), or null when none is schedulable.
+   * Picks a real for a new flow, or null when none is schedulable. Addresses are IPv4 in host order,
+   * as uint32 or as int32 (`addr | 0`, the same 32 bits): every scheduler accepts both, and int32
+   * keeps a caller whose call site is not inlined from boxing addresses above 2^31 - 1.
    * Weight-0, overloaded and unresolved reals never get a new flow.
    * `sport` is the client's source port (0 for protocols without ports); only sh-port/mh-port use it.
    */

@@ -206,3 +206,27 @@ describe('factory', () => {
     }
   });
 });
+
+describe('address forms', () => {
+  it('uint32 and int32 (same bits) addresses give the same picks for every scheduler', () => {
+    const variants: [SchedName, object][] = [
+      ['rr', {}], ['wrr', {}], ['lc', {}], ['wlc', {}], ['sed', {}], ['nq', {}], ['dh', {}],
+      ['sh', {}], ['sh', { shPort: true, shFallback: true }], ['mh', {}], ['mh', { mhPort: true, mhFallback: true }],
+    ];
+    for (const [name, flags] of variants) {
+      const u = new Service(name, flags);
+      const s = new Service(name, flags);
+      for (const svc of [u, s]) {
+        svc.add('10.0.0.21', 1); svc.add('200.0.0.22', 2); const c = svc.add('250.0.0.23', 3);
+        svc.edit(c, 0);
+      }
+      for (let i = 0; i < 2000; i++) {
+        const saddr = (0x80000000 + i * 2654435761) >>> 0;
+        const daddr = (0xc0000000 + i * 40503) >>> 0;
+        const a = u.sched.schedule(u.dests, saddr, 1024 + i, daddr, 80);
+        const b = s.sched.schedule(s.dests, saddr | 0, 1024 + i, daddr | 0, 80);
+        expect(b?.id, `${name} ${JSON.stringify(flags)} flow ${i}`).toBe(a?.id);
+      }
+    }
+  });
+});
