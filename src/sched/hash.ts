@@ -11,8 +11,8 @@
  * - siphash24Bytes(): plain SipHash-2-4, kept beside it so the round function can be checked against
  *   the published SipHash test vectors.
  *
- * 64-bit words are handled as (lo, hi) pairs of int32 in a module-level Int32Array, so nothing is
- * boxed on the per-packet path.
+ * 64-bit words are handled as (lo, hi) pairs of int32: in locals for hsiphash1u32 (mh's per-packet
+ * hash), in a module-level Int32Array for the other helpers. Nothing is allocated or boxed.
  */
 
 /** 2^32 / phi, the constant of the kernel's hash_32(). */
