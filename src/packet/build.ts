@@ -10,7 +10,7 @@
 
 import { DsrlbError } from '../errors/index.ts';
 import { parseIPv4, parseMac } from '../model/index.ts';
-import { ETHERTYPE_IPV4, ETHERTYPE_VLAN, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
+import { ETHERTYPE_VLAN, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
 import { internetChecksum, l4Checksum, udpChecksumOut } from './checksum.ts';
 import { isTcpFlagName, tcpFlagBits } from './tcp-flags.ts';
 import type { TcpFlagName } from './tcp-flags.ts';

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DsrlbError } from '../../src/errors/index.ts';
 import { FrameInfo, PacketError, decodeFrame, describeDecodeError, parseFrame, parseTcpOptions, tcpFlagBits, tcpFlagNames } from '../../src/packet/index.ts';
@@ -133,6 +134,22 @@ describe('TCP flags and options', () => {
     if (!o.ok) throw o.error;
     expect(o.summary.sack).toEqual([[1, 5]]);
     expect(o.options.map((x) => x.kind)).toEqual([1, 1, 5, 0]);
+  });
+
+  it('never throws on random option bytes, and errors point inside them (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 44 }), fc.nat(100), (opts, base) => {
+        const o = parseTcpOptions(opts, base);
+        if (o.ok) {
+          const used = o.options.reduce((n, x) => n + (x.kind <= 1 ? 1 : x.data.length + 2), 0);
+          expect(used).toBeLessThanOrEqual(opts.length);
+        } else {
+          expect(o.error.offset).toBeGreaterThanOrEqual(base);
+          expect(o.error.offset).toBeLessThan(base + opts.length);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it.each([
