@@ -7,6 +7,8 @@ import { processIO, type CliIO, type Command } from './io.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },
+  run: { summary: 'run a live director for the services of an ldirectord.cf on an interface', load: () => import('./commands/run.ts') },
+  testbed: { summary: 'testbed up|down|status: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
   config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
 };
 

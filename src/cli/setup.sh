@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 #   libpcap-dev g++ make python3  build the `cap` native binding (npm ci)
 #   iproute2 nftables arptables ethtool  the testbed, the director's ingress drop, offload checks
 #   curl apache2-utils openssl tcpdump   demo/tests: HTTP(S) clients, ab, certificates, captures
-#   arping                                ARP probes in the tests and `doctor`
-PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump arping)
+#   iputils-ping procps                   reachability checks in the tests, sysctl
+PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump iputils-ping procps)
 
 missing=()
 for p in "${PKGS[@]}"; do

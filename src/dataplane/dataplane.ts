@@ -10,10 +10,10 @@
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet.
  */
 import { respondArp } from '../arp/index.ts';
-import { ConnTable, type ConnTimeouts } from '../conn/index.ts';
+import { ConnTable, ConnVerdict, type ConnTimeouts } from '../conn/index.ts';
 import type { Dest } from '../model/index.ts';
 import {
-  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, TCP_RST, TCP_SYN,
+  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo,
 } from '../packet/index.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
@@ -53,6 +53,8 @@ export interface DataplaneOptions {
 
 const TCP = 6;
 const UDP = 17;
+const NO_REAL = -1;
+const TABLE_FULL = -2;
 
 export class Dataplane {
   readonly services = new ServiceTable();
@@ -79,7 +81,10 @@ export class Dataplane {
       {
         capacity: opts.connCapacity ?? 1 << 20,
         timeouts: opts.timeouts,
+        sloppyTcp: this.sysctls.sloppyTcp,
+        expireNodestConn: this.sysctls.expireNodestConn,
         expireQuiescentTemplate: this.sysctls.expireQuiescentTemplate,
+        connReuseMode: this.sysctls.connReuseMode,
       },
       (id: number) => byId[id],
     );
@@ -99,7 +104,7 @@ export class Dataplane {
   }
 
   /** The decoded headers of the frame last given to process() (valid until the next call). */
-  get frameInfo(): Readonly<FrameInfo> {
+  get frameInfo(): FrameInfo {
     return this.info;
   }
 
@@ -127,7 +132,11 @@ export class Dataplane {
     if (info.etherType === ETHERTYPE_ARP) return this.arp(frame, len);
     if (info.etherType !== ETHERTYPE_IPV4) return this.pass(DropReason.NotIPv4);
     const ports = this.services.byVip.get(info.ipDst | 0);
-    if (ports === undefined) return this.pass(DropReason.NotAVip);
+    if (ports === undefined) {
+      // A frame FROM a VIP arriving here is a reply that did not bypass the director.
+      if (this.services.byVip.has(info.ipSrc | 0)) return this.drop(DropReason.FromVip);
+      return this.pass(DropReason.NotAVip);
+    }
     const self = this.selfMac;
     if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
         frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
@@ -143,48 +152,38 @@ export class Dataplane {
     const conns = this.conns;
     const flags = info.tcpFlags;
     let h = conns.lookup(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, now);
-    let dest: Dest | undefined;
     if (h >= 0) {
-      dest = this.services.destsById[conns.destId(h)];
-      if (dest === undefined || !dest.available) {
-        // ip_vs_in: the flow's real is gone. expire_nodest_conn=1 expires it and lets this packet
-        // be scheduled afresh (below); 0 drops the packet and keeps the entry until it times out.
-        if (!this.sysctls.expireNodestConn) return this.drop(DropReason.RealRemoved);
-        conns.remove(h);
-        h = -1;
-      } else if (proto === TCP && (flags & TCP_SYN) !== 0 && this.sysctls.connReuseMode !== 0 &&
-                 conns.newConnExpected(h, this.sysctls.connReuseMode)) {
-        // A SYN reusing the ports of a finished connection: a new connection, scheduled anew.
-        conns.remove(h);
-        h = -1;
-      }
+      // ip_vs_in's checks on a known flow: a removed real (expire_nodest_conn), a SYN reusing the
+      // ports of a finished connection (conn_reuse_mode) — NoConn means "schedule it afresh".
+      const c = conns.inputCheck(h, flags);
+      if (c === ConnVerdict.Drop) return this.drop(DropReason.RealRemoved);
+      if (c === ConnVerdict.NoConn) h = -1;
     }
     if (h < 0) {
-      if (proto === TCP && ((flags & TCP_RST) !== 0 || ((flags & TCP_SYN) === 0 && !this.sysctls.sloppyTcp))) {
-        return this.drop(DropReason.NoConnection);
-      }
+      if (proto === TCP && !conns.tcpCanCreate(flags)) return this.drop(DropReason.NoConnection);
       h = this.schedule(svc, info, now);
-      if (h < 0) return this.drop(DropReason.NoRealAvailable);
-      dest = this.services.destsById[conns.destId(h)]!;
+      if (h < 0) return this.drop(h === NO_REAL ? DropReason.NoRealAvailable : DropReason.TableFull);
       v.newConn = true;
+      const d = this.services.destsById[conns.destId(h)]!;
       svc.stats.conns++;
-      this.services.destStats[dest.id]!.conns++;
+      this.services.destStats[d.id]!.conns++;
       this.totals.conns++;
     }
+    const dest = this.services.destsById[conns.destId(h)]!;
     if (proto === TCP) conns.tcpInput(h, flags, now);
     else conns.udpInput(h, now);
     const bytes = info.ipTotalLen;
     svc.stats.inPkts++;
     svc.stats.inBytes += bytes;
-    const ds = this.services.destStats[dest!.id]!;
+    const ds = this.services.destStats[dest.id]!;
     ds.inPkts++;
     ds.inBytes += bytes;
     this.totals.inPkts++;
     this.totals.inBytes += bytes;
-    v.dest = dest!;
+    v.dest = dest;
 
-    const mac = this.services.neighbours.get(dest!.addr | 0);
-    if (this.localAddrs.has(dest!.addr | 0)) {
+    const mac = this.services.neighbours.get(dest.addr | 0);
+    if (this.localAddrs.has(dest.addr | 0)) {
       // Served by this host: no routing hop, so no TTL decrement (IPVS delivers it locally too).
       if (mac !== undefined) frame.set(mac, 0);
       v.kind = VerdictKind.Local;
@@ -199,7 +198,10 @@ export class Dataplane {
     return v;
   }
 
-  /** Picks the real for a new flow (with persistence templates when the service has them). */
+  /**
+   * Picks the real for a new flow (through a persistence template when the service has them) and
+   * creates the connection: its handle, or NO_REAL / TABLE_FULL.
+   */
   private schedule(svc: Service, info: FrameInfo, now: number): number {
     const conns = this.conns;
     const proto = svc.proto;
@@ -211,15 +213,18 @@ export class Dataplane {
         dest = this.services.destsById[conns.destId(t)];
       } else {
         dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
-        if (dest === null) return -1;
+        if (dest === null) return NO_REAL;
         t = conns.createTemplate(proto, snet, info.ipDst, info.dstPort, dest.id, svc.persistentMs, now);
+        if (t < 0) return TABLE_FULL;
       }
-      if (dest === undefined) return -1;
-      return conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now, t);
+      if (dest === undefined) return NO_REAL;
+      const h = conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now, t);
+      return h < 0 ? TABLE_FULL : h;
     }
     const dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
-    if (dest === null) return -1;
-    return conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now);
+    if (dest === null) return NO_REAL;
+    const h = conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now);
+    return h < 0 ? TABLE_FULL : h;
   }
 
   private arp(frame: Uint8Array, len: number): Verdict {

@@ -33,6 +33,8 @@ export const enum DropReason {
   NotAVip = 11,
   ArpIgnored = 12,
   Inactive = 13,
+  TableFull = 14,
+  FromVip = 15,
 }
 
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -50,6 +52,8 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'not-a-vip',
   'arp-ignored',
   'inactive',
+  'table-full',
+  'from-vip',
 ];
 
 /** What each reason means, for `replay` summaries and docs/errors.md. */
@@ -67,6 +71,8 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'not-a-vip': 'IPv4 to an address that is not a virtual IP: left to the host',
   'arp-ignored': 'ARP that the director does not answer (not a request for a VIP, or its own)',
   inactive: 'the director is standby: it does not answer ARP or forward',
+  'table-full': 'the connection table is full and no entry could be evicted',
+  'from-vip': 'a frame FROM a VIP reached the director: a reply did not bypass it (DSR is broken somewhere)',
 };
 
 /** Reused verdict object: one per data plane, overwritten by each process() call. */

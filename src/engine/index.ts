@@ -1,2 +1,5 @@
 export * from './from-config.ts';
 export * from './replay.ts';
+export * from './protocol.ts';
+export * from './packet-path.ts';
+export * from './director.ts';

@@ -5,13 +5,14 @@
  * every real server healthy, and writes the frames the director would transmit.
  */
 import { loadLdirectordConfig } from '../../config/index.ts';
-import { DROP_REASON_HELP, type VsSysctls } from '../../dataplane/index.ts';
+import { DROP_REASON_HELP } from '../../dataplane/index.ts';
 import { dataplaneFromConfig, replayFrames } from '../../engine/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
 import { LINKTYPE_ETHERNET, PcapWriter, readPcapFile } from '../../io/index.ts';
 import { ipToString, parseIPv4, parseMac } from '../../model/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
+import { parseSysctls } from '../sysctl.ts';
 
 const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --self-mac MAC --neigh IP=MAC [--neigh …]
                     [--sysctl NAME=VALUE …] [--no-arp] [--choices] [--json]
@@ -26,12 +27,6 @@ const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --se
   --choices          also print every scheduling decision (client > real) in order
   --json             print the summary as JSON`;
 
-const SYSCTLS: Record<string, keyof VsSysctls> = {
-  sloppy_tcp: 'sloppyTcp',
-  expire_nodest_conn: 'expireNodestConn',
-  expire_quiescent_template: 'expireQuiescentTemplate',
-  conn_reuse_mode: 'connReuseMode',
-};
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -56,16 +51,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const selfMac = parseMac(values['self-mac']!);
   if (!selfMac) throw new DsrlbError('E_USAGE', `--self-mac: "${values['self-mac']}" is not a MAC address`);
 
-  const sysctls: Partial<Record<keyof VsSysctls, number | boolean>> = {};
-  for (const s of values.sysctl ?? []) {
-    const m = /^(?:net\.ipv4\.vs\.)?([a-z_]+)=(\d+)$/.exec(s);
-    const key = m ? SYSCTLS[m[1]!] : undefined;
-    if (!m || !key) throw new DsrlbError('E_USAGE', `--sysctl "${s}": expected one of ${Object.keys(SYSCTLS).join(', ')} =NUMBER`);
-    sysctls[key] = key === 'connReuseMode' ? Number(m[2]) : m[2] !== '0';
-  }
+  const sysctls = parseSysctls(values.sysctl ?? []);
 
   const cfg = loadLdirectordConfig(values.config!);
-  const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls: sysctls as Partial<VsSysctls> });
+  const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls });
   for (const n of values.neigh ?? []) {
     const [ip, mac] = n.split('=');
     const addr = ip ? parseIPv4(ip) : null;

@@ -1,0 +1,112 @@
+/**
+ * dsrlb run --config ldirectord.cf --iface IF
+ *
+ * Runs a live director on IF for the virtual services of an ldirectord.cf: start-up checks, the
+ * packet path in its own process, the control socket; SIGINT/SIGTERM stop it cleanly (ingress drop
+ * and local path removed). Health checking comes with the control plane; until then every real is up.
+ */
+import type { Server } from 'node:net';
+import pino from 'pino';
+import { loadLdirectordConfig } from '../../config/index.ts';
+import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
+import { DsrlbError } from '../../errors/index.ts';
+import { defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl } from '../../io/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import type { CliIO } from '../io.ts';
+import { workerPacketPath } from '../packet-path.ts';
+import { parseSysctls } from '../sysctl.ts';
+
+const HELP = `Usage: dsrlb run --config FILE --iface IF [options]
+
+  --config FILE        ldirectord.cf with the virtual services
+  --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
+  --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
+  --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
+  --buffer-size BYTES  capture ring size (default 33554432)
+  --garp N,MS          gratuitous ARP at start: N request+reply pairs, MS apart (default 10,500; 0 = none)
+  --sysctl N=V         IPVS switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
+  --no-local           do not serve flows scheduled to this host's own address through the local veth path
+  --log-level LEVEL    pino level (default info)`;
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    iface: { type: 'string' },
+    'fix-offloads': { type: 'boolean' },
+    control: { type: 'string' },
+    'buffer-size': { type: 'string' },
+    garp: { type: 'string' },
+    sysctl: { type: 'string', multiple: true },
+    'no-local': { type: 'boolean' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (!values.iface) throw new DsrlbError('E_USAGE', `--iface is required\n\n${HELP}`);
+  if (!values.config) throw new DsrlbError('E_USAGE', `--config is required\n\n${HELP}`);
+  const iface = values.iface;
+  const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
+  if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
+  let garp: { count: number; intervalMs: number } | false = { count: 10, intervalMs: 500 };
+  if (values.garp !== undefined) {
+    const m = /^(\d+)(?:,(\d+))?$/.exec(values.garp);
+    if (!m) throw new DsrlbError('E_USAGE', `--garp: expected N or N,MS, not "${values.garp}"`);
+    garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
+  }
+  const sysctls = parseSysctls(values.sysctl ?? []);
+  const log = pino({ level: values['log-level'] ?? 'info', base: { iface } });
+
+  const cfg = loadLdirectordConfig(values.config);
+  for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
+  const services: ServiceWithReals[] = servicesFromConfig(cfg);
+
+  if (values['fix-offloads']) {
+    const changed = await fixOffloads(iface);
+    if (changed.length) log.info({ changed }, 'offloads turned off');
+  }
+  const findings = await runPreflight({ iface, bufferSize });
+  let fatal = false;
+  for (const f of findings) {
+    const line = `${f.severity}: ${f.code}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`;
+    if (f.severity === 'error') {
+      fatal = true;
+      io.err(line);
+    } else if (f.severity === 'warning') io.err(line);
+  }
+  if (fatal) return 1;
+
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
+  await director.start({ iface, services, bufferSize, garp, sysctls, localDelivery: !values['no-local'] });
+
+  const controlPath = values.control ?? defaultControlPath(iface);
+  let server: Server | null = null;
+  try {
+    server = await serveControl(controlPath, async (req) => {
+      if (req.op === 'snapshot') return director.snapshot(req.conns === true);
+      throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
+    });
+  } catch (e) {
+    await director.stop();
+    throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
+  }
+  log.info({ control: controlPath, services: services.length, pid: process.pid }, 'director ready');
+
+  return await new Promise<number>((resolve) => {
+    let done = false;
+    const finish = async (code: number, why: string) => {
+      if (done) return;
+      done = true;
+      log.info({ why }, 'stopping');
+      server?.close();
+      await director.stop();
+      log.info({}, 'stopped');
+      resolve(code);
+    };
+    process.once('SIGINT', () => void finish(0, 'SIGINT'));
+    process.once('SIGTERM', () => void finish(0, 'SIGTERM'));
+    director.onExit = (why) => void finish(1, `packet path ended: ${why}`);
+  });
+}

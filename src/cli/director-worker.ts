@@ -1,0 +1,32 @@
+/**
+ * The handler module the packet worker loads for a live director (see worker-host.ts): it opens the
+ * local delivery path when there is one and runs the engine's DirectorPacketPath on the capture.
+ */
+import { DirectorPacketPath, type FromPacket, type PacketPathInit } from '../engine/index.ts';
+import type { FrameIO, PacketHandler, PostToControl } from '../ports/index.ts';
+import { openCapture, systemClock } from '../io/index.ts';
+
+export interface DirectorWorkerInit extends PacketPathInit {
+  /** The local veth end to send frames for this host's own real server out of. */
+  localIface?: string;
+}
+
+/** A filter that matches nothing we expect to receive: the local path is used for sending only. */
+const SEND_ONLY_FILTER = 'ether proto 0x88b6';
+
+export async function createHandler(init: unknown, io: FrameIO, post: PostToControl): Promise<PacketHandler> {
+  const i = init as DirectorWorkerInit;
+  let localIo: FrameIO | null = null;
+  if (i.localIface) {
+    localIo = await openCapture({ iface: i.localIface, filter: SEND_ONLY_FILTER, bufferSize: 1 << 20, prime: false });
+  }
+  const path = new DirectorPacketPath(i, io, localIo, (m: FromPacket) => post(m), systemClock);
+  return {
+    onFrame: (frame, len) => path.onFrame(frame, len),
+    onMessage: (m) => path.onMessage(m),
+    close: () => {
+      path.close();
+      localIo?.close();
+    },
+  };
+}

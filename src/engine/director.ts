@@ -1,0 +1,169 @@
+/**
+ * The live director, control side: brings up what the packet path needs on the host (the ingress
+ * drop that keeps the host's own stack away from the service traffic, the local delivery path when
+ * this host is one of the reals), starts the packet path, and talks to it. All host effects go
+ * through ports (NetControl, StartPacketPath), so this class is tested with fakes; stop() undoes
+ * everything start() did, in reverse, also after a failed start.
+ */
+import { DsrlbError } from '../errors/index.ts';
+import { ipToString } from '../model/index.ts';
+import type { Logger, NetControl, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
+import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceWithReals, ToPacket } from './protocol.ts';
+
+export interface DirectorOptions {
+  iface: string;
+  services: ServiceWithReals[];
+  sysctls?: PacketPathInit['sysctls'];
+  timeouts?: PacketPathInit['timeouts'];
+  connCapacity?: number;
+  /** Kernel capture ring in bytes (default 32 MiB). */
+  bufferSize?: number;
+  /** Deliver flows scheduled to this host's own address through a veth pair (default true). */
+  localDelivery?: boolean;
+  /** Gratuitous ARP for the VIPs at start (default: heartbeat IPaddr's 10 pairs, 500 ms apart). */
+  garp?: { count: number; intervalMs: number } | false;
+  active?: boolean;
+}
+
+export interface DirectorDeps {
+  net: NetControl;
+  startPacketPath: StartPacketPath;
+  log: Logger;
+}
+
+type Pending = { resolve: (s: PacketSnapshot | undefined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+type OpWithoutId = ToPacket extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
+
+export class Director {
+  private path: PacketPathHandle | null = null;
+  private readonly undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopping = false;
+  /** Set when the packet path ended by itself. */
+  exitReason: string | null = null;
+  onExit: ((why: string) => void) | null = null;
+
+  constructor(private readonly deps: DirectorDeps) {}
+
+  static matches(services: readonly ServiceWithReals[]): ServiceMatch[] {
+    return services.map((s) => ({ proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port }));
+  }
+
+  async start(o: DirectorOptions): Promise<void> {
+    const { net, log } = this.deps;
+    const services = Director.matches(o.services);
+    const active = o.active ?? true;
+    try {
+      // Whatever a crashed run left behind goes first (both calls are idempotent).
+      await net.removeIngressDrop(o.iface);
+      await net.removeLocalPath();
+
+      const localAddrs = net.localAddresses();
+      const local = new Set(localAddrs);
+      const localReals = [...new Set(o.services.flatMap((s) => s.reals.map((r) => r.addr)))].filter((a) => local.has(a));
+      let localIface: string | undefined;
+      let localPeerMac: string | undefined;
+      if (localReals.length > 0 && o.localDelivery !== false) {
+        const lp = await net.createLocalPath();
+        this.undo.push({ what: 'local delivery path', run: () => net.removeLocalPath() });
+        localIface = lp.iface;
+        localPeerMac = lp.peerMac;
+        log.info({ reals: localReals.map(ipToString), via: lp.iface, peerMac: lp.peerMac }, 'this host is a real server: its flows go to its own stack through a veth pair');
+      }
+      if (active && services.length > 0) {
+        await net.installIngressDrop(o.iface, services);
+        this.undo.push({ what: 'ingress drop', run: () => net.removeIngressDrop(o.iface) });
+      }
+      const init: PacketPathInit & { localIface?: string } = {
+        services: o.services,
+        sysctls: o.sysctls,
+        timeouts: o.timeouts,
+        connCapacity: o.connCapacity,
+        localAddrs,
+        localPeerMac,
+        localIface,
+        arpSenderIp: net.addressOn(o.iface) ?? 0,
+        garp: o.garp ?? { count: 10, intervalMs: 500 },
+        active,
+      };
+      const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init });
+      this.path = path;
+      this.undo.push({ what: 'packet path', run: () => path.stop() });
+      path.onMessage((m) => this.onPacketMessage(m as FromPacket));
+      path.onExit((why) => {
+        if (this.stopping) return;
+        this.exitReason = why;
+        log.error({ why }, 'the packet path ended');
+        this.onExit?.(why);
+      });
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  /** Sends an operation to the packet path and waits for its answer. */
+  request(op: OpWithoutId, timeoutMs = 5000): Promise<PacketSnapshot | undefined> {
+    const path = this.path;
+    if (path === null) return Promise.reject(new DsrlbError('E_NOT_RUNNING', 'the packet path is not running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new DsrlbError('E_PACKET_PATH_TIMEOUT', `the packet path did not answer ${op.op} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      if (!path.post({ ...op, id })) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new DsrlbError('E_NOT_RUNNING', 'the packet path is not running'));
+      }
+    });
+  }
+
+  async snapshot(conns = false): Promise<PacketSnapshot> {
+    return (await this.request({ op: 'snapshot', conns }))!;
+  }
+
+  private onPacketMessage(m: FromPacket): void {
+    const { log } = this.deps;
+    switch (m.ev) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.snapshot);
+        else p.reject(new DsrlbError(m.code, m.message));
+        return;
+      }
+      case 'neigh':
+        if (m.kind === 'failed') log.warn({ real: ipToString(m.ip) }, 'real server does not answer ARP: no new flows for it');
+        else log.info({ real: ipToString(m.ip), mac: m.mac, change: m.kind }, m.kind === 'resolved' ? 'real server MAC resolved' : 'real server MAC changed');
+        return;
+      case 'started':
+        log.info({ services: m.services, reals: m.reals }, 'packet path started');
+        return;
+    }
+  }
+
+  /** Undoes what start() did, in reverse order; every step is tried even when one fails. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new DsrlbError('E_NOT_RUNNING', 'the director is stopping'));
+    }
+    this.pending.clear();
+    while (this.undo.length > 0) {
+      const step = this.undo.pop()!;
+      try {
+        await step.run();
+      } catch (e) {
+        this.deps.log.error({ err: (e as Error).message }, `could not undo ${step.what}`);
+      }
+    }
+    this.path = null;
+  }
+}

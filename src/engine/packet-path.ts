@@ -1,0 +1,240 @@
+/**
+ * The director's packet side: the data plane wired to a FrameIO, plus the ARP work the packet path
+ * owns — answering ARP for the VIPs (inside Dataplane.process), resolving the real servers' MACs,
+ * and gratuitous ARP when it becomes active. It runs in the packet worker process; the control side
+ * talks to it with ToPacket messages and hears FromPacket ones.
+ *
+ * Per frame it does only: process → send (or hand ARP to the resolver). Everything periodic (ARP
+ * requests, gratuitous ARP, connection expiry) runs from one timer on the Clock port.
+ */
+import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
+import { ConnTable } from '../conn/index.ts';
+import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
+import { isDsrlbError } from '../errors/index.ts';
+import { DEST_F_UNRESOLVED, macToString, parseMac } from '../model/index.ts';
+import { ETHERTYPE_ARP } from '../packet/index.ts';
+import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
+import { loadServices } from './from-config.ts';
+import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
+
+export class DirectorPacketPath implements PacketHandler {
+  readonly dp: Dataplane;
+  private readonly resolver: ArpResolver;
+  private garp: GarpAnnouncer | null = null;
+  private stopTimer: (() => void) | null = null;
+  private forwarded = 0;
+  private local = 0;
+  private replies = 0;
+  private readonly localPeerMac: Uint8Array | null;
+
+  constructor(
+    private readonly init: PacketPathInit,
+    private readonly io: FrameIO,
+    private readonly localIo: FrameIO | null,
+    private readonly post: (m: FromPacket) => void,
+    private readonly clock: Clock,
+  ) {
+    this.dp = new Dataplane({
+      selfMac: io.mac,
+      localAddrs: init.localAddrs,
+      active: init.active,
+      sysctls: init.sysctls,
+      connCapacity: init.connCapacity,
+      timeouts: init.timeouts,
+    });
+    this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
+    this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
+    loadServices(this.dp, init.services);
+    this.syncNeighbours();
+    if (init.active) this.startGarp();
+    this.housekeeping();
+    this.stopTimer = clock.every(init.tickMs ?? 100, () => this.housekeeping());
+    let reals = 0;
+    for (const s of this.dp.services.services) reals += s.dests.length;
+    this.post({ ev: 'started', services: this.dp.services.services.length, reals, local: init.localAddrs.length });
+  }
+
+  onFrame(frame: Buffer, len: number): void {
+    const now = this.clock.now();
+    const v = this.dp.process(frame, len, now);
+    switch (v.kind) {
+      case VerdictKind.Forward:
+        if (this.io.send(v.frame!, v.len)) this.forwarded++;
+        return;
+      case VerdictKind.Local:
+        if (this.localIo !== null && this.localIo.send(v.frame!, v.len)) this.local++;
+        return;
+      case VerdictKind.Reply:
+        if (this.io.send(v.frame!, v.len)) this.replies++;
+        this.arpInput(frame, now);
+        return;
+      default:
+        if (this.dp.frameInfo.etherType === ETHERTYPE_ARP) this.arpInput(frame, now);
+    }
+  }
+
+  onMessage(raw: unknown): void {
+    const m = raw as ToPacket;
+    try {
+      const snapshot = this.apply(m);
+      this.post({ ev: 'reply', id: m.id, ok: true, snapshot });
+    } catch (e) {
+      const code = isDsrlbError(e) ? e.code : 'E_INTERNAL';
+      this.post({ ev: 'reply', id: m.id, ok: false, code, message: (e as Error).message });
+    }
+  }
+
+  close(): void {
+    this.stopTimer?.();
+    this.stopTimer = null;
+  }
+
+  private apply(m: ToPacket): PacketSnapshot | undefined {
+    const t = this.dp.services;
+    switch (m.op) {
+      case 'snapshot':
+        return this.snapshot(m.conns === true);
+      case 'setActive':
+        if (m.active && !this.dp.active) this.startGarp();
+        if (!m.active) this.garp = null;
+        this.dp.setActive(m.active);
+        return undefined;
+      case 'addService':
+        t.addService(m.spec);
+        this.dp.refreshVips();
+        return undefined;
+      case 'editService':
+        t.editService(this.svc(m.svc), m.changes);
+        return undefined;
+      case 'deleteService':
+        t.deleteService(this.svc(m.svc));
+        this.dp.refreshVips();
+        return undefined;
+      case 'addReal':
+        t.addDest(this.svc(m.svc), m.real);
+        this.syncNeighbours();
+        return undefined;
+      case 'editReal': {
+        const s = this.svc(m.svc);
+        t.editDest(s, this.dest(s, m.addr, m.port), m.changes);
+        return undefined;
+      }
+      case 'deleteReal': {
+        const s = this.svc(m.svc);
+        t.deleteDest(s, this.dest(s, m.addr, m.port));
+        this.syncNeighbours();
+        return undefined;
+      }
+      case 'flush':
+        for (const s of [...t.services]) t.deleteService(s);
+        this.dp.refreshVips();
+        this.syncNeighbours();
+        return undefined;
+    }
+  }
+
+  private svc(k: ServiceKeyMsg): Service {
+    return this.dp.services.get(k.proto, k.vip, k.port);
+  }
+
+  private dest(s: Service, addr: number, port: number) {
+    const d = this.dp.services.findDest(s, addr, port);
+    if (!d) throw Object.assign(new Error(`no real ${addr}:${port} in ${s.name}`), { code: 'E_NO_REAL' });
+    return d;
+  }
+
+  /** Watch every remote real's address; local reals are reached through the local path's peer MAC. */
+  private syncNeighbours(): void {
+    const want = new Set(this.dp.services.realAddresses());
+    for (const ip of this.resolver.watched()) if (!want.has(ip)) this.resolver.unwatch(ip);
+    for (const ip of want) {
+      if (this.dp.isLocal(ip)) {
+        if (this.localPeerMac !== null) this.dp.services.setNeighbour(ip, this.localPeerMac);
+      } else {
+        this.resolver.watch(ip);
+      }
+    }
+  }
+
+  private startGarp(): void {
+    const vips = [...new Set(this.dp.services.services.map((s) => s.vip))];
+    if (this.init.garp === false || vips.length === 0) return;
+    this.garp = new GarpAnnouncer({ mac: this.io.mac, ips: vips, count: this.init.garp.count, intervalMs: this.init.garp.intervalMs });
+    this.garp.start(this.clock.now());
+  }
+
+  private arpInput(frame: Uint8Array, now: number): void {
+    const ev = this.resolver.input(this.dp.frameInfo, frame, now);
+    if (ev !== null) this.neighbourEvent(ev);
+  }
+
+  private neighbourEvent(ev: { kind: 'resolved' | 'changed' | 'failed'; ip: number; mac?: Uint8Array }): void {
+    this.dp.services.setNeighbour(ev.ip, ev.kind === 'failed' ? null : ev.mac!);
+    this.post({ ev: 'neigh', kind: ev.kind, ip: ev.ip, mac: ev.mac ? macToString(ev.mac) : null });
+  }
+
+  private housekeeping(): void {
+    const now = this.clock.now();
+    for (const f of this.resolver.tick(now)) this.io.send(f);
+    for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
+    if (this.garp !== null) {
+      for (const f of this.garp.due(now)) this.io.send(f);
+      if (this.garp.nextAt() === null) this.garp = null;
+    }
+    this.dp.tick(now);
+  }
+
+  snapshot(withConns: boolean): PacketSnapshot {
+    const dp = this.dp;
+    const t = dp.services;
+    const reasons: Record<string, number> = {};
+    dp.dropCounts.forEach((n, i) => {
+      if (n > 0) reasons[DROP_REASON_NAMES[i]!] = n;
+    });
+    const io = this.io.stats();
+    const snap: PacketSnapshot = {
+      at: this.clock.now(),
+      active: dp.active,
+      services: t.services.map((s) => ({
+        spec: { ...s.spec },
+        conns: s.stats.conns,
+        inPkts: s.stats.inPkts,
+        inBytes: s.stats.inBytes,
+        reals: s.dests.map((d) => {
+          const st = t.destStats[d.id]!;
+          const mac = t.neighbours.get(d.addr | 0);
+          return {
+            addr: d.addr, port: d.port, weight: d.weight,
+            activeConns: d.activeConns, inactConns: d.inactConns, persistConns: d.persistConns,
+            uThreshold: d.uThreshold, lThreshold: d.lThreshold,
+            conns: st.conns, inPkts: st.inPkts, inBytes: st.inBytes,
+            mac: mac ? macToString(mac) : null, local: dp.isLocal(d.addr), flags: d.flags & ~(dp.isLocal(d.addr) ? DEST_F_UNRESOLVED : 0),
+          };
+        }),
+      })),
+      totals: { ...dp.totals },
+      reasons,
+      forwarded: this.forwarded,
+      local: this.local,
+      arpReplies: this.replies,
+      fromVip: dp.dropCounts[DROP_REASON_NAMES.indexOf('from-vip')]!,
+      io: { received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated },
+      connEntries: dp.conns.size,
+      connEvictions: dp.conns.evictions,
+    };
+    if (withConns) {
+      const now = this.clock.now();
+      const list: ConnSnapshot[] = [];
+      dp.conns.forEach((e) => {
+        const d = t.destsById[e.destId];
+        list.push({
+          proto: protoName(e.proto), caddr: e.caddr, cport: e.cport, vaddr: e.vaddr, vport: e.vport,
+          daddr: d?.addr ?? 0, dport: d?.port ?? 0, state: ConnTable.stateName(e.state),
+          expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
+        });
+      }, now);
+      snap.conns = list;
+    }
+    return snap;
+  }
+}

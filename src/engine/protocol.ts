@@ -1,0 +1,111 @@
+/**
+ * What the control side and the packet path tell each other (structured-clone messages over the
+ * worker's IPC channel). Addresses travel as u32 numbers, MACs as strings.
+ */
+import type { ConnTimeouts } from '../conn/index.ts';
+import type { L4Proto, RealSpec, ServiceSpec, VsSysctls } from '../dataplane/index.ts';
+
+export interface ServiceWithReals {
+  spec: ServiceSpec;
+  /** In the order they are added (the kernel keeps them newest first). */
+  reals: RealSpec[];
+}
+
+export interface PacketPathInit {
+  services: ServiceWithReals[];
+  sysctls?: Partial<VsSysctls>;
+  connCapacity?: number;
+  timeouts?: Partial<ConnTimeouts>;
+  /** This host's own addresses: a real with one of them is served locally. */
+  localAddrs: number[];
+  /** Where frames for the local real go (the far end of the local veth pair). */
+  localPeerMac?: string;
+  /** Sender IP of our ARP requests for the reals (this host's address on the segment; 0 = probe). */
+  arpSenderIp: number;
+  /** Gratuitous ARP for the VIPs when the path starts active (false = none). */
+  garp: { count: number; intervalMs: number } | false;
+  active: boolean;
+  /** Housekeeping period (ARP, expiry). Default 100 ms. */
+  tickMs?: number;
+}
+
+export interface ServiceKeyMsg {
+  proto: L4Proto;
+  vip: number;
+  port: number;
+}
+
+export type ToPacket =
+  | { op: 'snapshot'; id: number; conns?: boolean }
+  | { op: 'setActive'; id: number; active: boolean }
+  | { op: 'addService'; id: number; spec: ServiceSpec }
+  | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
+  | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }
+  | { op: 'addReal'; id: number; svc: ServiceKeyMsg; real: RealSpec }
+  | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
+  | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number }
+  | { op: 'flush'; id: number };
+
+export interface RealSnapshot {
+  addr: number;
+  port: number;
+  weight: number;
+  activeConns: number;
+  inactConns: number;
+  persistConns: number;
+  uThreshold: number;
+  lThreshold: number;
+  conns: number;
+  inPkts: number;
+  inBytes: number;
+  mac: string | null;
+  local: boolean;
+  flags: number;
+}
+
+export interface ServiceSnapshot {
+  spec: ServiceSpec;
+  conns: number;
+  inPkts: number;
+  inBytes: number;
+  /** Kernel order (newest first). */
+  reals: RealSnapshot[];
+}
+
+export interface ConnSnapshot {
+  proto: L4Proto;
+  caddr: number;
+  cport: number;
+  vaddr: number;
+  vport: number;
+  daddr: number;
+  dport: number;
+  state: string;
+  expiresInMs: number;
+  template: boolean;
+}
+
+export interface PacketSnapshot {
+  /** Monotonic ms of the packet process when taken. */
+  at: number;
+  active: boolean;
+  services: ServiceSnapshot[];
+  totals: { conns: number; inPkts: number; inBytes: number };
+  /** Frames not forwarded, by reason name. */
+  reasons: Record<string, number>;
+  forwarded: number;
+  local: number;
+  arpReplies: number;
+  /** Frames with a VIP as source seen arriving at the director: replies that did NOT bypass it. */
+  fromVip: number;
+  io: { received: number; sent: number; sendErrors: number; truncated: number };
+  connEntries: number;
+  connEvictions: number;
+  conns?: ConnSnapshot[];
+}
+
+export type FromPacket =
+  | { ev: 'reply'; id: number; ok: true; snapshot?: PacketSnapshot }
+  | { ev: 'reply'; id: number; ok: false; code: string; message: string }
+  | { ev: 'neigh'; kind: 'resolved' | 'changed' | 'failed'; ip: number; mac: string | null }
+  | { ev: 'started'; services: number; reals: number; local: number };

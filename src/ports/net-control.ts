@@ -1,0 +1,29 @@
+/** What the director asks of its host's network configuration (implemented in src/io/net-control.ts). */
+
+export interface ServiceMatch {
+  proto: 'tcp' | 'udp';
+  vip: number;
+  port: number;
+}
+
+export interface LocalPath {
+  /** The interface local frames are sent out of (one end of a veth pair). */
+  iface: string;
+  /** The MAC of the other end, where this host's own stack receives them. */
+  peerMac: string;
+}
+
+export interface NetControl {
+  /** Keeps the host's own IP stack away from the service traffic on `iface` (nft netdev ingress drop). Idempotent. */
+  installIngressDrop(iface: string, services: readonly ServiceMatch[]): Promise<void>;
+  /** Removes it; no error when absent. */
+  removeIngressDrop(iface: string): Promise<void>;
+  /** IPv4 addresses of this host (all interfaces), u32. */
+  localAddresses(): number[];
+  /** The first IPv4 address on `iface`, or null. */
+  addressOn(iface: string): number | null;
+  /** Creates (or recreates) the veth pair through which frames for this host's own real server are delivered. */
+  createLocalPath(): Promise<LocalPath>;
+  /** Removes it; no error when absent. */
+  removeLocalPath(): Promise<void>;
+}
