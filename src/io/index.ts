@@ -6,3 +6,6 @@ export * from './preflight-parse.ts';
 export { runPreflight, preflightOk, fixOffloads, readOffloads, type PreflightOptions } from './preflight.ts';
 export * from './worker-host.ts';
 export type { WorkerInit } from './worker-protocol.ts';
+export { systemClock } from './clock.ts';
+export { hostNetControl, LOCAL_RX, LOCAL_TX, strictRpFilterEverywhere } from './net-control.ts';
+export * from './control-socket.ts';
