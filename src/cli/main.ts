@@ -6,6 +6,7 @@ import { isDsrlbError } from '../errors/index.ts';
 import { processIO, type CliIO, type Command } from './io.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
+  demo: { summary: 'the main job: testbed, director on www1, 30 HTTP + 30 HTTPS requests, proof of DSR', load: () => import('./commands/demo.ts') },
   replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },
   run: { summary: 'run a live director for the services of an ldirectord.cf on an interface', load: () => import('./commands/run.ts') },
   testbed: { summary: 'testbed up|down|status: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },

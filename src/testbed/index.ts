@@ -305,3 +305,4 @@ export async function stopServer(host: RealName, o: TestbedOptions = {}): Promis
   const { prefix, stateDir } = resolve(o);
   return stopDaemon({ stateDir, prefix, host });
 }
+export { startLabDirector, DSRLB_BIN, type LabDirector, type LabSnapshot, type LabDirectorOptions } from './lab-director.ts';

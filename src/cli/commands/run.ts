@@ -16,6 +16,9 @@ import type { CliIO } from '../io.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
+/** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
+const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush']);
+
 const HELP = `Usage: dsrlb run --config FILE --iface IF [options]
 
   --config FILE        ldirectord.cf with the virtual services
@@ -85,8 +88,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let server: Server | null = null;
   try {
     server = await serveControl(controlPath, async (req) => {
-      if (req.op === 'snapshot') return director.snapshot(req.conns === true);
-      throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
+      if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
+      if (req.op !== 'snapshot') log.info({ change: req }, 'runtime change');
+      return director.request(req as never);
     });
   } catch (e) {
     await director.stop();
