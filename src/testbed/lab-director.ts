@@ -53,6 +53,8 @@ export interface LabDirectorOptions {
   args?: string[];
   /** Give up waiting for readiness after this long (default 20 s). */
   readyTimeoutMs?: number;
+  /** Wait until every remote real's MAC is resolved (default true). */
+  waitForMacs?: boolean;
 }
 
 export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirector> {
@@ -99,7 +101,7 @@ export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirect
     try {
       const s = await lab.snapshot();
       const unresolved = s.services.flatMap((v) => v.reals).filter((r) => !r.local && r.mac === null);
-      if (unresolved.length === 0) return lab;
+      if (unresolved.length === 0 || o.waitForMacs === false) return lab;
     } catch {
       // not listening yet
     }

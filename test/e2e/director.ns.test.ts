@@ -1,0 +1,163 @@
+/**
+ * The live director on the testbed, end to end (runs as root in CI): the reference topology in
+ * namespaces, dsrlb on www1 with the reference ldirectord.cf, real clients (curl, ab, a long-lived
+ * TCP connection) in the client namespace, tcpdump where the truth is.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFERENCE_CONFIG } from '../../src/cli/commands/demo.ts';
+import {
+  hostMac, hostNamespace, nsExec, REALS, startLabDirector, testbedDown, testbedUp, VIP, type LabDirector,
+} from '../../src/testbed/index.ts';
+import { countBy, curl, startTcpdump, vipNum } from './lab.ts';
+
+const prefix = `dsre${process.pid % 10000}`;
+const client = hostNamespace(prefix, 'client');
+const www1 = hostNamespace(prefix, 'www1');
+let director: LabDirector;
+
+beforeAll(async () => {
+  await testbedUp({ prefix });
+  director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
+}, 60_000);
+
+afterAll(async () => {
+  await director?.stop();
+  await testbedDown({ prefix });
+}, 60_000);
+
+const HTTP = { proto: 'tcp', vip: vipNum(VIP), port: 80 };
+
+describe('live director on the reference testbed', () => {
+  it('answers ARP for the VIP itself; no real server answers it', async () => {
+    await nsExec(client, ['ip', 'neigh', 'flush', 'all']);
+    const cap = await startTcpdump(client, ['-i', 'eth0', 'arp']);
+    expect(await curl(client, `http://${VIP}/ping.cgi`)).toBe('ok');
+    const text = await cap.stop();
+    const replies = text.split('\n').filter((l) => new RegExp(`Reply ${VIP.replaceAll('.', '\\.')} is-at`).test(l));
+    expect(replies.length).toBeGreaterThan(0);
+    const macs = new Set(replies.map((l) => /is-at ([0-9a-f:]{17})/.exec(l)![1]));
+    expect([...macs]).toEqual([hostMac('www1')]);
+    const neigh = await nsExec(client, ['ip', '-j', 'neigh', 'show', VIP]);
+    expect(JSON.parse(neigh.stdout)[0].lladdr).toBe(hostMac('www1'));
+  });
+
+  it('rr over the three reals, the director itself included: exactly 10/10/10 of 30 connections, each stuck to one real, no reply through the director', async () => {
+    const before = await director.snapshot();
+    const clientCap = await startTcpdump(client, ['-i', 'eth0', '-Q', 'in', `src host ${VIP} and tcp`]);
+    const directorCap = await startTcpdump(www1, ['-i', 'eth0', '-Q', 'in', `src host ${VIP}`]);
+    const answers: string[] = [];
+    for (let i = 0; i < 30; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+    const atClient = await clientCap.stop();
+    const atDirector = await directorCap.stop();
+    expect(Object.fromEntries(countBy(answers))).toEqual({ www1: 10, www2: 10, www3: 10 });
+
+    // Stickiness, seen from the client: every frame of one connection comes from one MAC.
+    const macsByPort = new Map<string, Set<string>>();
+    for (const l of atClient.split('\n')) {
+      const m = /^\S+ ([0-9a-f:]{17}) > [0-9a-f:]{17}, .*? 192\.168\.0\.10\.80 > 192\.168\.0\.100\.(\d+):/.exec(l);
+      if (m) (macsByPort.get(m[2]!) ?? macsByPort.set(m[2]!, new Set()).get(m[2]!)!).add(m[1]!);
+    }
+    expect(macsByPort.size).toBe(30);
+    for (const macs of macsByPort.values()) expect(macs.size).toBe(1);
+    expect(new Set([...macsByPort.values()].map((s) => [...s][0]))).toEqual(new Set([hostMac('www1'), hostMac('www2'), hostMac('www3')]));
+
+    // DSR: nothing from the VIP ever arrived at the director.
+    expect(atDirector.trim()).toBe('');
+    const after = await director.snapshot();
+    expect(after.fromVip).toBe(0);
+    const http = after.services.find((s) => s.spec.port === 80)!;
+    const conns0 = before.services.find((s) => s.spec.port === 80)!.conns;
+    expect(http.conns - conns0).toBe(30);
+    expect(after.forwarded).toBeGreaterThan(before.forwarded);
+    expect(after.local).toBeGreaterThan(before.local);
+  });
+
+  it('serves HTTPS through the VIP with rr too', async () => {
+    const answers: string[] = [];
+    for (let i = 0; i < 9; i++) answers.push((await curl(client, `https://${VIP}/`)) ?? 'failed');
+    expect(Object.fromEntries(countBy(answers))).toEqual({ www1: 3, www2: 3, www3: 3 });
+  });
+
+  it('ab -n 2000 -c 20 through the VIP: no failed request', async () => {
+    const r = await nsExec(client, ['ab', '-n', '2000', '-c', '20', '-s', '10', `http://${VIP}/`], { timeoutMs: 120_000 });
+    expect(r.stdout).toMatch(/Complete requests:\s+2000/);
+    expect(r.stdout).toMatch(/Failed requests:\s+0\n/);
+    expect((await director.snapshot()).fromVip).toBe(0);
+  }, 150_000);
+
+  it('a long-lived connection goes on after its real is quiesced (weight 0) while new ones avoid it; once the real is removed its flow is dropped', async () => {
+    const longconn = fileURLToPath(new URL('./fixtures/longconn.mjs', import.meta.url));
+    const p = spawn('ip', ['netns', 'exec', client, process.execPath, longconn, VIP, '80'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: Array<Record<string, unknown>> = [];
+    let buf = '';
+    p.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    let host: 'www1' | 'www2' | 'www3' = 'www1';
+    const next = async (): Promise<Record<string, unknown>> => {
+      const want = lines.length + 1;
+      p.stdin!.write('go\n');
+      for (let i = 0; i < 60 && lines.length < want; i++) await new Promise((r) => setTimeout(r, 100));
+      return lines[want - 1]!;
+    };
+    try {
+      for (let i = 0; i < 50 && lines.length < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      const first = await next();
+      host = first.body as 'www1' | 'www2' | 'www3';
+      expect(['www1', 'www2', 'www3']).toContain(host);
+      const addr = vipNum(REALS[host]);
+
+      await director.request({ op: 'editReal', id: 0, svc: HTTP, addr, port: 80, changes: { weight: 0 } });
+      const fresh: string[] = [];
+      for (let i = 0; i < 6; i++) fresh.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+      expect(fresh).not.toContain(host);
+      expect(fresh).not.toContain('failed');
+      expect((await next()).body).toBe(host);
+      const snap = await director.snapshot();
+      const real = snap.services.find((s) => s.spec.port === 80)!.reals.find((r) => r.addr === addr)!;
+      expect(real.weight).toBe(0);
+      expect(real.activeConns).toBeGreaterThanOrEqual(1);
+
+      await director.request({ op: 'deleteReal', id: 0, svc: HTTP, addr, port: 80 });
+      expect((await next()).error).toBe('timeout');
+      expect((await director.snapshot()).reasons['real-removed']).toBeGreaterThan(0);
+    } finally {
+      p.stdin!.end();
+      p.kill('SIGTERM');
+    }
+    // Put the real back for whatever runs next.
+    await director.request({ op: 'addReal', id: 0, svc: HTTP, real: { addr: vipNum(REALS[host as 'www1']), port: 80, weight: 1 } });
+  }, 60_000);
+
+  it('cleans up on SIGTERM, recovers from a crash (SIGKILL) idempotently, and announces the VIP with gratuitous ARP at start', async () => {
+    await director.stop();
+    expect((await nsExec(www1, ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb/);
+    expect((await nsExec(www1, ['ip', 'link', 'show', 'dsrlb-l0'])).code).not.toBe(0);
+
+    director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
+    await director.kill();
+    // A crash leaves the drop table and the local path behind ...
+    expect((await nsExec(www1, ['nft', 'list', 'tables'])).stdout).toMatch(/netdev dsrlb_eth0/);
+    const garp = await startTcpdump(client, ['-i', 'eth0', 'arp']);
+    // ... and the next start takes them over: one table, and traffic flows again.
+    director = await startLabDirector({ prefix, config: REFERENCE_CONFIG, args: ['--garp', '3,100'] });
+    const tables = (await nsExec(www1, ['nft', 'list', 'tables'])).stdout.match(/dsrlb_eth0/g) ?? [];
+    expect(tables).toHaveLength(1);
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+    expect(answers.sort()).toEqual(['www1', 'www2', 'www3']);
+    await new Promise((r) => setTimeout(r, 400));
+    const arp = await garp.stop();
+    // Gratuitous ARP: 3 request+reply pairs for the VIP from the director's MAC.
+    const announce = arp.split('\n').filter((l) => l.includes(hostMac('www1')) && /(Request who-has 192\.168\.0\.10 tell 192\.168\.0\.10|Reply 192\.168\.0\.10 is-at)/.test(l));
+    expect(announce.filter((l) => l.includes('Request')).length).toBe(3);
+    expect(announce.filter((l) => l.includes('Reply')).length).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+});
