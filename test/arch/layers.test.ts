@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha'];
+const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha', 'teach'];
 /** Which folders each folder may import from (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   errors: [],
@@ -24,11 +24,13 @@ const ALLOWED: Record<string, string[]> = {
   ha: ['errors', 'model', 'packet', 'config'],
   ports: ['errors', 'model'],
   obs: ['errors', 'model', 'dataplane', 'conn', 'sched'],
+  teach: ['errors', 'model', 'packet', 'config', 'arp'],
   engine: [...CORE, 'ports', 'obs'],
   health: [...CORE, 'ports', 'obs'],
   io: [...CORE, 'ports', 'obs'],
   testbed: [...CORE, 'ports', 'io', 'obs'],
-  cli: [...CORE, 'ports', 'io', 'obs', 'engine', 'health', 'testbed'],
+  doctor: [...CORE, 'ports', 'io', 'obs', 'teach', 'testbed'],
+  cli: [...CORE, 'ports', 'io', 'obs', 'engine', 'health', 'testbed', 'teach', 'doctor'],
 };
 
 function walk(dir: string): string[] {
