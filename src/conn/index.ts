@@ -1,5 +1,5 @@
 export * from './types.ts';
 export * from './tcp-states.ts';
 export { flowHash } from './hash.ts';
-export { ConnStore } from './store.ts';
+export { ConnStore, lineOfKey } from './store.ts';
 export { ConnTable, type DestResolver } from './table.ts';

@@ -1,17 +1,22 @@
 /**
- * ConnStore: the storage under ConnTable. Fixed-capacity records in typed arrays, a chained hash
- * index, a free list, removal with the reals' counters fixed, bounded eviction, the incremental
- * sweep. IPVS policy (states, templates, verdicts) lives in table.ts.
+ * ConnStore: the storage under ConnTable. Fixed-capacity records in typed arrays, an in-place hash
+ * layout, removal with the reals' counters fixed, bounded eviction, the incremental sweep. IPVS
+ * policy (states, templates, verdicts) lives in table.ts.
  *
- * Layout. One 32-byte record per entry, all records in one ArrayBuffer seen as Int32Array `rec`
- * and Float64Array `exp`:
+ * Layout. Records of 32 bytes live in an ArrayBuffer seen as Int32Array `rec` and Float64Array `exp`:
  *   words 0-1 expiry (float64, ms)   2 caddr   3 vaddr   4 cport << 16 | vport
- *   5 proto (bits 0-7) | state (8-15) | flags (16-23)   6 destId   7 next in hash chain / free list
- * plus two cold arrays: `ctl` (a connection's controlling template, or -1; a template's n_control)
- * and `tmo` (a template's own timeout, ms), and `heads`, the bucket heads (a power of two at least
- * twice the capacity, so chains average under 1.25 records per hit). Records are 32-byte aligned:
- * a lookup reads one bucket word and one cache line, where one typed array per field would read
- * five to seven lines at a million entries. Total: 52 to 60 bytes per entry of capacity.
+ *   5 meta: proto (bits 0-7) | state (8-15) | flags (16-20) | line bits (24-25)   6 destId
+ *   7 next in its home line's overflow chain
+ * Slots come in lines of two: line b = slots 2b and 2b+1 = one 64-byte cache line. There are as
+ * many lines as the capacity (two slots per entry of capacity). A flow hashes to a line; it sits in
+ * one of that line's two slots when one is free, else in any free slot elsewhere, chained from its
+ * line (`ovf[b]`, flagged in the line's first slot so that a lookup that misses does not read it).
+ * With one entry per line on average about 10% of entries overflow, so a lookup usually reads one
+ * cache line: a chained index in front of the records would read two, each a miss at 1M entries.
+ * Entries never move, so handles (slot numbers) stay valid until the entry is removed.
+ * Cold arrays, per slot: `ctl` (a connection's controlling template or -1; a template's n_control)
+ * and `tmo` (a template's own timeout, ms); `stack`, the free slots (entries taken in place may
+ * stay in it, marked, and are skipped when popped). About 100 bytes per entry of capacity.
  */
 import type { Dest } from '../model/index.ts';
 import { DEST_F_OVERLOAD } from '../model/index.ts';
@@ -32,12 +37,28 @@ export const F_TEMPLATE = 2 << 16;
 export const F_INACTIVE = 4 << 16;
 /** An invalidated template (the kernel sets its dport to 0xffff): never found again. */
 export const F_INVALID = 8 << 16;
+/** The entry sits outside its home line, on that line's overflow chain. */
+const F_OVF = 16 << 16;
+/** (On a line's first slot) the line has an overflow chain. */
+const L_OVF = 1 << 24;
+/** The slot is on the free stack (maybe stale: taken in place since). */
+const IN_STACK = 1 << 25;
+/** Slot bits that belong to the slot, not to the entry in it. */
+const SLOT_BITS = L_OVF | IN_STACK;
 export const STATE_MASK = 0xff00;
 export const S_TEMPLATE_ASSURED = ConnState.TemplateAssured;
 
-const MAX_CAPACITY = 1 << 26;
+const MAX_CAPACITY = 1 << 25;
+const TWO32 = 4294967296;
 
 export type DestResolver = (id: number) => Dest | undefined;
+
+/** The line (0..lines-1) a key hashes to: the high part of hash × lines (no power of two needed). */
+export function lineOfKey(
+  seed: number, lines: number, proto: number, caddr: number, cport: number, vaddr: number, vport: number,
+): number {
+  return ((flowHash(seed, proto, caddr, cport, vaddr, vport) >>> 0) * lines / TWO32) | 0;
+}
 
 export class ConnStore {
   readonly capacity: number;
@@ -52,13 +73,15 @@ export class ConnStore {
   protected readonly exp: Float64Array;
   protected readonly ctl: Int32Array;
   protected readonly tmo: Float64Array;
-  protected readonly heads: Int32Array;
-  protected readonly mask: number;
   protected readonly seed: number;
   protected readonly resolve: DestResolver;
   protected protect = -1;
+  private readonly lines: number;
+  private readonly slots: number;
+  private readonly ovf: Int32Array;
+  private readonly stack: Int32Array;
+  private sp = 0;
   private readonly evictSample: number;
-  private freeHead = 0;
   private count = 0;
   private sweepCursor = 0;
   private evictCursor = 0;
@@ -72,24 +95,25 @@ export class ConnStore {
     this.seed = seed | 0;
     this.evictSample = Math.max(1, Math.floor(evictSample));
     this.resolve = resolveDest;
-    const buf = new ArrayBuffer(capacity * 32);
+    this.lines = capacity;
+    this.slots = capacity * 2;
+    const buf = new ArrayBuffer(this.slots * 32);
     this.rec = new Int32Array(buf);
     this.exp = new Float64Array(buf);
-    this.ctl = new Int32Array(capacity);
-    this.tmo = new Float64Array(capacity);
-    let nb = 2;
-    while (nb < capacity * 2) nb *= 2;
-    this.heads = new Int32Array(nb).fill(-1);
-    this.mask = nb - 1;
-    this.resetFreeList();
+    this.ctl = new Int32Array(this.slots);
+    this.tmo = new Float64Array(this.slots);
+    this.ovf = new Int32Array(this.lines);
+    this.stack = new Int32Array(this.slots);
+    this.reset();
   }
 
-  /** Live entries (connections + templates), expired ones not yet reaped included. */
+  /** Live entries (connections + templates), due ones not yet reaped included. */
   get size(): number { return this.count; }
 
   /** Bytes of typed arrays per entry of capacity. */
   bytesPerEntry(): number {
-    const b = this.rec.byteLength + this.ctl.byteLength + this.tmo.byteLength + this.heads.byteLength;
+    const b = this.rec.byteLength + this.ctl.byteLength + this.tmo.byteLength + this.ovf.byteLength
+      + this.stack.byteLength;
     return b / this.capacity;
   }
 
@@ -104,13 +128,13 @@ export class ConnStore {
   nControl(h: number): number { return this.isTemplate(h) ? this.ctl[h]! : 0; }
 
   /**
-   * Incremental sweep over `budget` record slots from where the last call stopped (at most one full
-   * pass a call). Removes what is due; a due template that still controls connections is re-armed.
-   * Returns the number of entries removed.
+   * Incremental sweep: examines `budget` slots from where the last call stopped (a full pass is
+   * slotCount = 2 × capacity slots; one call does at most one pass). Removes what is due; a due
+   * template that still controls connections is re-armed. Returns the number of entries removed.
    */
   expire(now: number, budget: number): number {
-    const cap = this.capacity;
-    const n = Math.min(Math.max(0, Math.floor(budget)), cap);
+    const slots = this.slots;
+    const n = Math.min(Math.max(0, Math.floor(budget)), slots);
     let removed = 0;
     let h = this.sweepCursor;
     for (let i = 0; i < n; i++) {
@@ -124,7 +148,7 @@ export class ConnStore {
           removed++;
         }
       }
-      h = h + 1 === cap ? 0 : h + 1;
+      h = h + 1 === slots ? 0 : h + 1;
     }
     this.sweepCursor = h;
     return removed;
@@ -139,11 +163,11 @@ export class ConnStore {
   removeDest(destId: number): number {
     const before = this.count;
     const rec = this.rec;
-    for (let h = 0; h < this.capacity; h++) {
+    for (let h = 0; h < this.slots; h++) {
       const meta = rec[(h << 3) + W_META]!;
       if ((meta & (F_USED | F_TEMPLATE)) === F_USED && rec[(h << 3) + W_DEST] === destId) this.removeEntry(h, true);
     }
-    for (let h = 0; h < this.capacity; h++) {
+    for (let h = 0; h < this.slots; h++) {
       const meta = rec[(h << 3) + W_META]!;
       if ((meta & (F_USED | F_TEMPLATE)) === (F_USED | F_TEMPLATE) && rec[(h << 3) + W_DEST] === destId) {
         if (this.ctl[h] === 0) this.removeEntry(h, false);
@@ -156,63 +180,111 @@ export class ConnStore {
   /** Drops everything, fixing the reals' counters. Returns the number of entries removed. */
   flush(): number {
     const n = this.count;
-    for (let h = 0; h < this.capacity; h++) {
+    for (let h = 0; h < this.slots; h++) {
       const meta = this.rec[(h << 3) + W_META]!;
       if ((meta & F_USED) !== 0) this.unbind(h, meta);
     }
-    this.heads.fill(-1);
-    this.resetFreeList();
+    this.reset();
     return n;
   }
 
-  protected bucketOf(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
-    return flowHash(this.seed, proto, caddr, cport, vaddr, vport) & this.mask;
+  /** Number of slots (twice the capacity): handles are below it; a full sweep examines them all. */
+  get slotCount(): number { return this.slots; }
+
+  protected lineOf(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
+    return lineOfKey(this.seed, this.lines, proto, caddr, cport, vaddr, vport);
   }
 
-  /** Writes a record's key and meta and links it at the head of its bucket. */
-  protected fill(
-    h: number, proto: number, caddr: number, cport: number, vaddr: number, vport: number,
-    destId: number, meta: number,
-  ): void {
+  /**
+   * The slot holding key (proto, caddr, cport, vaddr, vport) whose meta, masked by `mask`, equals
+   * `want` (mask always includes the proto byte and F_USED), or -1.
+   */
+  protected find(
+    proto: number, caddr: number, cport: number, vaddr: number, vport: number, mask: number, want: number,
+  ): number {
     const rec = this.rec;
+    const c = caddr | 0;
+    const v = vaddr | 0;
+    const p = (cport << 16) | (vport & 0xffff);
+    const line = this.lineOf(proto, caddr, cport, vaddr, vport);
+    let b = line << 4;
+    let m0 = rec[b + W_META]!;
+    if ((m0 & mask) === want && rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v) return line << 1;
+    const b1 = b + 8;
+    if ((rec[b1 + W_META]! & mask) === want && rec[b1 + W_CADDR] === c && rec[b1 + W_PORTS] === p
+      && rec[b1 + W_VADDR] === v) return (line << 1) + 1;
+    if ((m0 & L_OVF) === 0) return -1;
+    let h = this.ovf[line]!;
+    while (h >= 0) {
+      b = h << 3;
+      m0 = rec[b + W_META]!;
+      if ((m0 & mask) === want && rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v) return h;
+      h = rec[b + W_NEXT]!;
+    }
+    return -1;
+  }
+
+  /**
+   * Stores a new entry (the caller knows the key is absent), evicting first when the table is
+   * full; returns its slot, or -1 when nothing could be evicted. `meta` holds proto, state, flags.
+   */
+  protected insert(
+    proto: number, caddr: number, cport: number, vaddr: number, vport: number, destId: number,
+    meta: number, now: number,
+  ): number {
+    if (this.count >= this.capacity && !this.evict(now)) {
+      this.insertFailures++;
+      return -1;
+    }
+    const rec = this.rec;
+    const line = this.lineOf(proto, caddr, cport, vaddr, vport);
+    let h = line << 1;
+    if ((rec[(h << 3) + W_META]! & F_USED) !== 0) {
+      h++;
+      if ((rec[(h << 3) + W_META]! & F_USED) !== 0) {
+        h = this.popFree();
+        meta |= F_OVF;
+        rec[(h << 3) + W_NEXT] = this.ovf[line]!;
+        this.ovf[line] = h;
+        rec[(line << 4) + W_META] = rec[(line << 4) + W_META]! | L_OVF;
+      }
+    }
     const b = h << 3;
     rec[b + W_CADDR] = caddr | 0;
     rec[b + W_VADDR] = vaddr | 0;
     rec[b + W_PORTS] = (cport << 16) | (vport & 0xffff);
-    rec[b + W_META] = meta;
+    rec[b + W_META] = meta | (rec[b + W_META]! & SLOT_BITS);
     rec[b + W_DEST] = destId;
-    const bucket = this.bucketOf(proto, caddr, cport, vaddr, vport);
-    rec[b + W_NEXT] = this.heads[bucket]!;
-    this.heads[bucket] = h;
-  }
-
-  /** A free record, evicting when full; -1 when nothing can go. */
-  protected alloc(now: number): number {
-    if (this.freeHead < 0 && !this.evict(now)) {
-      this.insertFailures++;
-      return -1;
-    }
-    const h = this.freeHead;
-    this.freeHead = this.rec[(h << 3) + W_NEXT]!;
     this.count++;
     return h;
   }
 
+  /** A free slot from the stack, dropping stale entries (slots since taken in place). */
+  private popFree(): number {
+    const rec = this.rec;
+    for (;;) {
+      const h = this.stack[--this.sp]!;
+      const m = rec[(h << 3) + W_META]! & ~IN_STACK;
+      rec[(h << 3) + W_META] = m;
+      if ((m & F_USED) === 0) return h;
+    }
+  }
+
   /**
-   * Frees one record of a full table. Looks at up to `evictSample` candidates after a rotating
+   * Frees one entry of a full table. Looks at up to `evictSample` entries after a rotating
    * cursor: the first one already due is taken back (an expiry, not an eviction); otherwise the one
    * closest to expiry is evicted. Skips the template being attached and templates that still
    * control connections (their connections would dangle).
    */
   private evict(now: number): boolean {
-    const cap = this.capacity;
+    const slots = this.slots;
     let best = -1;
     let bestExp = Infinity;
     let seen = 0;
     let h = this.evictCursor;
-    for (let i = 0; i < cap; i++) {
+    for (let i = 0; i < slots; i++) {
       const cur = h;
-      h = h + 1 === cap ? 0 : h + 1;
+      h = h + 1 === slots ? 0 : h + 1;
       const meta = this.rec[(cur << 3) + W_META]!;
       if ((meta & F_USED) === 0 || cur === this.protect) continue;
       if ((meta & F_TEMPLATE) !== 0 && this.ctl[cur]! > 0) continue;
@@ -246,30 +318,38 @@ export class ConnStore {
   }
 
   /**
-   * Unlinks and frees entry h, fixing its real's counters and its template's n_control.
-   * `cascade` is a deletion (eviction, removeDest) rather than an expiry: then a template left
-   * controlling nothing, and not assured, is dropped too (unless it is the one being attached).
+   * Frees entry h, fixing its real's counters and its template's n_control. `cascade` is a
+   * deletion (eviction, removeDest) rather than an expiry: then a template left controlling
+   * nothing, and not assured, is dropped too (unless it is the one being attached).
    */
   protected removeEntry(h: number, cascade: boolean): void {
     const rec = this.rec;
     const b = h << 3;
     const meta = rec[b + W_META]!;
-    const ports = rec[b + W_PORTS]!;
-    const bucket = this.bucketOf(meta & 0xff, rec[b + W_CADDR]!, ports >>> 16, rec[b + W_VADDR]!, ports & 0xffff);
-    let cur = this.heads[bucket]!;
-    if (cur === h) {
-      this.heads[bucket] = rec[b + W_NEXT]!;
-    } else {
-      while (cur >= 0) {
-        const nx = rec[(cur << 3) + W_NEXT]!;
-        if (nx === h) { rec[(cur << 3) + W_NEXT] = rec[b + W_NEXT]!; break; }
-        cur = nx;
+    if ((meta & F_OVF) !== 0) {
+      const ports = rec[b + W_PORTS]!;
+      const line = this.lineOf(meta & 0xff, rec[b + W_CADDR]!, ports >>> 16, rec[b + W_VADDR]!, ports & 0xffff);
+      let cur = this.ovf[line]!;
+      if (cur === h) {
+        this.ovf[line] = rec[b + W_NEXT]!;
+        if (rec[b + W_NEXT]! < 0) rec[(line << 4) + W_META] = rec[(line << 4) + W_META]! & ~L_OVF;
+      } else {
+        while (cur >= 0) {
+          const nx = rec[(cur << 3) + W_NEXT]!;
+          if (nx === h) { rec[(cur << 3) + W_NEXT] = rec[b + W_NEXT]!; break; }
+          cur = nx;
+        }
       }
     }
     this.unbind(h, meta);
-    rec[b + W_META] = 0;
-    rec[b + W_NEXT] = this.freeHead;
-    this.freeHead = h;
+    // Re-read: unlinking may have changed this slot's line bit.
+    const slotBits = rec[b + W_META]! & SLOT_BITS;
+    if ((slotBits & IN_STACK) === 0) {
+      this.stack[this.sp++] = h;
+      rec[b + W_META] = slotBits | IN_STACK;
+    } else {
+      rec[b + W_META] = slotBits;
+    }
     this.count--;
     if ((meta & F_TEMPLATE) === 0) {
       const t = this.ctl[h]!;
@@ -305,14 +385,17 @@ export class ConnStore {
     if (d.uThreshold !== 0 && d.activeConns + d.inactConns >= d.uThreshold) d.flags |= DEST_F_OVERLOAD;
   }
 
-  private resetFreeList(): void {
+  private reset(): void {
     const rec = this.rec;
-    const cap = this.capacity;
-    for (let h = 0; h < cap; h++) {
-      rec[(h << 3) + W_META] = 0;
-      rec[(h << 3) + W_NEXT] = h + 1 < cap ? h + 1 : -1;
+    const slots = this.slots;
+    // Push in reverse so that overflow entries fill low slots first.
+    for (let i = 0; i < slots; i++) {
+      const h = slots - 1 - i;
+      rec[(h << 3) + W_META] = IN_STACK;
+      this.stack[i] = h;
     }
-    this.freeHead = 0;
+    this.sp = slots;
+    this.ovf.fill(-1);
     this.count = 0;
   }
 }

@@ -47,7 +47,7 @@
  */
 import type { Dest } from '../model/index.ts';
 import { ConnStore, F_INACTIVE, F_INVALID, F_TEMPLATE, F_USED, STATE_MASK, S_TEMPLATE_ASSURED,
-  W_CADDR, W_DEST, W_META, W_NEXT, W_PORTS, W_VADDR, type DestResolver } from './store.ts';
+  W_CADDR, W_DEST, W_META, W_PORTS, W_VADDR, type DestResolver } from './store.ts';
 import {
   INPUT_ONLY, NEW_CONN_TIMEOUT_MS, PROTO_TCP, TCP_ACTIVE, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
   stateName, timeoutTableMs,
@@ -96,25 +96,13 @@ export class ConnTable extends ConnStore {
 
   /** The connection of this flow, or -1. One found due is reaped and reported absent. */
   lookup(proto: number, caddr: number, cport: number, vaddr: number, vport: number, now: number): number {
-    const rec = this.rec;
-    const c = caddr | 0;
-    const v = vaddr | 0;
-    const p = (cport << 16) | (vport & 0xffff);
-    let h = this.heads[this.bucketOf(proto, caddr, cport, vaddr, vport)]!;
-    while (h >= 0) {
-      const b = h << 3;
-      if (rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v
-        && (rec[b + W_META]! & (0xff | F_TEMPLATE)) === proto) {
-        if (this.exp[h << 2]! <= now) {
-          this.expirations++;
-          this.removeEntry(h, false);
-          return -1;
-        }
-        return h;
-      }
-      h = rec[b + W_NEXT]!;
+    const h = this.find(proto, caddr, cport, vaddr, vport, 0xff | F_USED | F_TEMPLATE, proto | F_USED);
+    if (h >= 0 && this.exp[h << 2]! <= now) {
+      this.expirations++;
+      this.removeEntry(h, false);
+      return -1;
     }
-    return -1;
+    return h;
   }
 
   /**
@@ -127,35 +115,25 @@ export class ConnTable extends ConnStore {
    * A due template is reaped, unless it still controls connections (then re-armed by 60 s).
    */
   lookupTemplate(proto: number, caddrMasked: number, vaddr: number, vport: number, now: number): number {
-    const rec = this.rec;
-    const c = caddrMasked | 0;
-    const v = vaddr | 0;
-    const p = vport & 0xffff;
-    const want = proto | F_TEMPLATE;
-    let h = this.heads[this.bucketOf(proto, caddrMasked, 0, vaddr, vport)]!;
-    while (h >= 0) {
-      const b = h << 3;
-      if (rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v
-        && (rec[b + W_META]! & (0xff | F_TEMPLATE | F_INVALID)) === want) {
-        if (this.exp[h << 2]! <= now) {
-          if (this.ctl[h]! === 0) {
-            this.expirations++;
-            this.removeEntry(h, false);
-            return -1;
-          }
-          this.rearmTemplate(h, now);
-        }
-        const d = this.resolve(rec[b + W_DEST]!);
-        if (d === undefined || !d.available || (this.expireQuiescentTemplate && d.weight === 0)) {
-          if (this.ctl[h] === 0) this.removeEntry(h, false);
-          else rec[b + W_META] = rec[b + W_META]! | F_INVALID;
-          return -1;
-        }
-        return h;
+    const h = this.find(proto, caddrMasked, 0, vaddr, vport, 0xff | F_USED | F_TEMPLATE | F_INVALID,
+      proto | F_USED | F_TEMPLATE);
+    if (h < 0) return -1;
+    if (this.exp[h << 2]! <= now) {
+      if (this.ctl[h]! === 0) {
+        this.expirations++;
+        this.removeEntry(h, false);
+        return -1;
       }
-      h = rec[b + W_NEXT]!;
+      this.rearmTemplate(h, now);
     }
-    return -1;
+    const b = h << 3;
+    const d = this.resolve(this.rec[b + W_DEST]!);
+    if (d === undefined || !d.available || (this.expireQuiescentTemplate && d.weight === 0)) {
+      if (this.ctl[h] === 0) this.removeEntry(h, false);
+      else this.rec[b + W_META] = this.rec[b + W_META]! | F_INVALID;
+      return -1;
+    }
+    return h;
   }
 
   /**
@@ -266,13 +244,12 @@ export class ConnTable extends ConnStore {
     proto: number, caddr: number, cport: number, vaddr: number, vport: number,
     destId: number, now: number, template = -1,
   ): number {
+    const st = proto === PROTO_TCP ? ConnState.None : S_UDP;
     this.protect = template;
-    const h = this.alloc(now);
+    const h = this.insert(proto, caddr, cport, vaddr, vport, destId, proto | (st << 8) | F_USED | F_INACTIVE, now);
     this.protect = -1;
     if (template >= 0) this.exp[template << 2] = now + this.tmo[template]!;
     if (h < 0) return -1;
-    const st = proto === PROTO_TCP ? ConnState.None : S_UDP;
-    this.fill(h, proto, caddr, cport, vaddr, vport, destId, proto | (st << 8) | F_USED | F_INACTIVE);
     this.exp[h << 2] = now + NEW_CONN_TIMEOUT_MS;
     this.ctl[h] = template;
     if (template >= 0) this.ctl[template]++;
@@ -289,9 +266,8 @@ export class ConnTable extends ConnStore {
     proto: number, caddrMasked: number, vaddr: number, vport: number,
     destId: number, timeoutMs: number, now: number,
   ): number {
-    const h = this.alloc(now);
+    const h = this.insert(proto, caddrMasked, 0, vaddr, vport, destId, proto | (S_TEMPLATE << 8) | F_USED | F_TEMPLATE, now);
     if (h < 0) return -1;
-    this.fill(h, proto, caddrMasked, 0, vaddr, vport, destId, proto | (S_TEMPLATE << 8) | F_USED | F_TEMPLATE);
     this.exp[h << 2] = now + timeoutMs;
     this.tmo[h] = timeoutMs;
     this.ctl[h] = 0;
@@ -311,7 +287,7 @@ export class ConnTable extends ConnStore {
   forEach(cb: (e: Readonly<ConnEntry>) => void, now?: number): void {
     const rec = this.rec;
     const e = this.view;
-    for (let h = 0; h < this.capacity; h++) {
+    for (let h = 0; h < this.slotCount; h++) {
       const b = h << 3;
       const meta = rec[b + W_META]!;
       if ((meta & F_USED) === 0) continue;

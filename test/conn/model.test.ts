@@ -15,7 +15,7 @@ import {
 interface RefConn { proto: number; state: S; exp: number; dest: number }
 
 function refNext(state: S, flags: number): S {
-  const row = flags & RST ? 3 : flags & SYN ? 0 : flags & FIN ? 1 : flags & ACK ? 2 : -1;
+  const row: number = flags & RST ? 3 : flags & SYN ? 0 : flags & FIN ? 1 : flags & ACK ? 2 : -1;
   return row < 0 ? S.Close : EXPECTED[state]![row]!;
 }
 const refTimeout = (proto: number, s: S): number => (proto === UDP ? 300_000 : TIMEOUT_S[s]! * 1000);
@@ -61,7 +61,7 @@ function dataPath(t: ConnTable, i: number, flags: number, now: number, destFor: 
 
 describe('ConnTable vs a Map reference', () => {
   it('agrees on presence, state, expiry, real, and the real counters', () => {
-    fc.assert(fc.property(fc.boolean(), fc.array(opArb, { maxLength: 120 }), (sloppy, ops) => {
+    fc.assert(fc.property(fc.boolean(), fc.array(opArb, { minLength: 20, maxLength: 150, size: 'large' }), (sloppy, ops) => {
       const { t, d } = setup({ capacity: 64, sloppyTcp: sloppy });
       const ref = new Map<string, RefConn>();
       let now = 0;
@@ -120,7 +120,7 @@ describe('ConnTable vs a Map reference', () => {
           expect([d[id]!.activeConns, d[id]!.inactConns, d[id]!.persistConns]).toEqual([act, inact, 0]);
         }
       }
-    }), { numRuns: 300 });
+    }), { numRuns: 150 });
   });
 });
 
@@ -149,7 +149,7 @@ describe('ConnTable invariants', () => {
   it('counters, n_control and template links stay consistent under eviction, expiry and real changes', () => {
     fc.assert(fc.property(
       fc.record({ cap: fc.integer({ min: 2, max: 12 }), nodest: fc.boolean(), quiescent: fc.boolean(), sloppy: fc.boolean() }),
-      fc.array(op2Arb, { maxLength: 150 }),
+      fc.array(op2Arb, { minLength: 30, maxLength: 200, size: 'large' }),
       (cfg, ops) => {
         const { t, d } = setup({ capacity: cfg.cap, expireNodestConn: cfg.nodest, expireQuiescentTemplate: cfg.quiescent, sloppyTcp: cfg.sloppy });
         let now = 0;
@@ -207,6 +207,92 @@ describe('ConnTable invariants', () => {
           for (const [tp, n] of templates) expect(ctlBy.get(tp) ?? 0).toBe(n);
         }
       },
-    ), { numRuns: 400 });
+    ), { numRuns: 200 });
+  });
+});
+
+describe('ConnTable storage under churn', () => {
+  it('finds exactly the live keys after random inserts and removals at full load (overflow chains)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.record({ key: fc.nat(199), del: fc.boolean() }), { minLength: 100, maxLength: 600, size: 'large' }),
+      (cap, ops) => {
+        const { t } = setup({ capacity: cap });
+        const live = new Map<number, number>();
+        for (const op of ops) {
+          const caddr = CLIENT + (op.key >> 3);
+          const cport = 40000 + 2 * (op.key & 7);
+          const h = t.lookup(TCP, caddr, cport, VIP, 80, 0);
+          expect(h >= 0).toBe(live.has(op.key));
+          if (h >= 0) {
+            expect(h).toBe(live.get(op.key));
+            if (op.del) { t.remove(h); live.delete(op.key); }
+          } else if (!op.del) {
+            const n = t.create(TCP, caddr, cport, VIP, 80, 0, 0);
+            expect(n).toBeGreaterThanOrEqual(0);
+            t.tcpInput(n, SYN, 0);
+            if (t.size !== live.size + 1) {
+              // an eviction happened: forget the key that is gone
+              for (const [k, hh] of live) {
+                const c = CLIENT + (k >> 3);
+                const p = 40000 + 2 * (k & 7);
+                if (t.lookup(TCP, c, p, VIP, 80, 0) !== hh) live.delete(k);
+              }
+            }
+            live.set(op.key, n);
+          }
+          expect(t.size).toBe(live.size);
+          expect(t.size).toBeLessThanOrEqual(cap);
+        }
+        for (const [k, h] of live) expect(t.lookup(TCP, CLIENT + (k >> 3), 40000 + 2 * (k & 7), VIP, 80, 0)).toBe(h);
+      },
+    ), { numRuns: 100 });
+  });
+});
+
+describe('ConnTable storage with every key in one line', () => {
+  it('keeps long overflow chains right through removals from their middle and slot reuse', async () => {
+    const { lineOfKey } = await import('../../src/conn/index.ts');
+    const cap = 8;
+    const seed = 0x2545f491; // ConnTable's default
+    // 24 flows hashing to line 0 and 24 hashing elsewhere.
+    const same: [number, number][] = [];
+    const other: [number, number][] = [];
+    for (let i = 0; same.length < 24 || other.length < 24; i++) {
+      const k: [number, number] = [CLIENT + (i >> 6), 30000 + 2 * (i & 63)];
+      const line = lineOfKey(seed, cap, TCP, k[0], k[1], VIP, 80);
+      if (line === 0 && same.length < 24) same.push(k);
+      else if (line !== 0 && other.length < 24) other.push(k);
+    }
+    const keys = [...same, ...same, ...same, ...other]; // mostly line 0
+    fc.assert(fc.property(
+      fc.array(fc.record({ key: fc.nat(keys.length - 1), del: fc.boolean() }), { minLength: 100, maxLength: 400, size: 'large' }),
+      (ops) => {
+        const { t } = setup({ capacity: cap });
+        const live = new Map<string, number>();
+        for (const op of ops) {
+          const [caddr, cport] = keys[op.key]!;
+          const id = `${caddr}:${cport}`;
+          const h = t.lookup(TCP, caddr, cport, VIP, 80, 0);
+          expect(h >= 0 ? h : undefined).toBe(live.get(id));
+          if (h >= 0 && op.del) { t.remove(h); live.delete(id); }
+          if (h < 0 && !op.del) {
+            const n = t.create(TCP, caddr, cport, VIP, 80, 0, 0);
+            t.tcpInput(n, SYN, 0);
+            if (t.size !== live.size + 1) {
+              for (const [k, hh] of live) {
+                const [c, p] = k.split(':').map(Number) as [number, number];
+                if (t.lookup(TCP, c, p, VIP, 80, 0) !== hh) live.delete(k);
+              }
+            }
+            live.set(id, n);
+          }
+          for (const [k, hh] of live) {
+            const [c, p] = k.split(':').map(Number) as [number, number];
+            expect(t.lookup(TCP, c, p, VIP, 80, 0)).toBe(hh);
+          }
+        }
+      },
+    ), { numRuns: 100 });
   });
 });

@@ -72,7 +72,7 @@ describe('persistence templates', () => {
     expect(t.lookupTemplate(TCP, CLIENT, VIP, 80, P)).toBe(tp);
     expect(t.expiresAt(tp)).toBe(P + 60_000);
     // The sweep re-arms on the same 60 s grid, even late.
-    expect(t.expire(P + 60_000 + 130_000, 1024)).toBe(0);
+    expect(t.expire(P + 60_000 + 130_000, t.slotCount)).toBe(0);
     expect(t.expiresAt(tp)).toBe(P + 4 * 60_000);
     // A new connection now re-arms it by 60 s only (kernel: expire_later set cp->timeout = 60 s).
     persistentOpen(t, CLIENT, 1002, 500_000, () => 9);
