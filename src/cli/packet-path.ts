@@ -1,27 +1,24 @@
-/**
- * StartPacketPath over the packet worker process: the capture filter for the services (plus every
- * inbound ARP — the reals' answers to our ARP requests — and frames FROM a VIP, which must never
- * arrive: the data path counts them as DSR violations), and the director handler module.
- */
+/** StartPacketPath over the packet worker process, with the director handler module. */
 import { fileURLToPath } from 'node:url';
-import { buildCaptureFilter, startPacketWorker } from '../io/index.ts';
-import { ipToString } from '../model/index.ts';
-import type { PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
+import { startPacketWorker } from '../io/index.ts';
+import type { PacketPathHandle, StartPacketPath } from '../ports/index.ts';
 
 export const DIRECTOR_HANDLER = fileURLToPath(new URL('./director-worker.ts', import.meta.url));
 
-export function directorFilter(services: readonly ServiceMatch[]): string {
-  const vips = [...new Set(services.map((s) => s.vip))];
-  const extra = ['arp', ...vips.map((v) => `ip src host ${ipToString(v)}`)].join(' or ');
-  if (services.length === 0) return `inbound and (${extra})`;
-  return `(${buildCaptureFilter(services, { arp: false })}) or (inbound and (${extra}))`;
-}
+/**
+ * Every inbound IPv4 frame and every inbound ARP frame. The services are NOT spelled out in the
+ * filter: ipvsadm-style runtime changes (`dsrlb ipvsadm -A …`) add services the capture must see at
+ * once, and a kernel filter can only be replaced by reopening the capture. The data path sorts the
+ * frames (a frame not for a VIP is left to the host, as the kernel would), and ARP must be seen in
+ * full anyway: the reals' answers to our ARP requests are not about a VIP.
+ */
+export const DIRECTOR_FILTER = 'inbound and (arp or ip)';
 
 export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
-  return async ({ iface, services, bufferSize, init }) => {
+  return async ({ iface, bufferSize, init }) => {
     const w = await startPacketWorker({
       iface,
-      filter: directorFilter(services),
+      filter: DIRECTOR_FILTER,
       bufferSize,
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,

@@ -40,6 +40,11 @@ export class Director {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopping = false;
+  private iface = '';
+  private active = true;
+  /** The services the ingress drop currently covers. */
+  private matches: ServiceMatch[] = [];
+  private dropInstalled = false;
   /** Set when the packet path ended by itself. */
   exitReason: string | null = null;
   onExit: ((why: string) => void) | null = null;
@@ -54,6 +59,9 @@ export class Director {
     const { net, log } = this.deps;
     const services = Director.matches(o.services);
     const active = o.active ?? true;
+    this.iface = o.iface;
+    this.active = active;
+    this.matches = services;
     try {
       // Whatever a crashed run left behind goes first (both calls are idempotent).
       await net.removeIngressDrop(o.iface);
@@ -71,10 +79,8 @@ export class Director {
         localPeerMac = lp.peerMac;
         log.info({ reals: localReals.map(ipToString), via: lp.iface, peerMac: lp.peerMac }, 'this host is a real server: its flows go to its own stack through a veth pair');
       }
-      if (active && services.length > 0) {
-        await net.installIngressDrop(o.iface, services);
-        this.undo.push({ what: 'ingress drop', run: () => net.removeIngressDrop(o.iface) });
-      }
+      this.undo.push({ what: 'ingress drop', run: () => net.removeIngressDrop(o.iface) });
+      await this.syncIngressDrop();
       const init: PacketPathInit & { localIface?: string } = {
         services: o.services,
         sysctls: o.sysctls,
@@ -103,8 +109,34 @@ export class Director {
     }
   }
 
-  /** Sends an operation to the packet path and waits for its answer. */
-  request(op: OpWithoutId, timeoutMs = 5000): Promise<PacketSnapshot | undefined> {
+  /** Keeps the ingress drop in step with the services (none: no table). */
+  private async syncIngressDrop(): Promise<void> {
+    if (this.active && this.matches.length > 0) {
+      await this.deps.net.installIngressDrop(this.iface, this.matches);
+      this.dropInstalled = true;
+    } else if (this.dropInstalled) {
+      await this.deps.net.removeIngressDrop(this.iface);
+      this.dropInstalled = false;
+    }
+  }
+
+  /**
+   * Sends an operation to the packet path and waits for its answer. Service additions and removals
+   * also update the ingress drop, after the packet path has taken them.
+   */
+  async request(op: OpWithoutId, timeoutMs = 5000): Promise<PacketSnapshot | undefined> {
+    const r = await this.send(op, timeoutMs);
+    const key = (s: ServiceMatch) => `${s.proto}/${s.vip}/${s.port}`;
+    if (op.op === 'addService') this.matches = [...this.matches, { proto: op.spec.proto, vip: op.spec.vip, port: op.spec.port }];
+    else if (op.op === 'deleteService') this.matches = this.matches.filter((m) => key(m) !== key(op.svc));
+    else if (op.op === 'flush') this.matches = [];
+    else if (op.op === 'setActive') this.active = op.active;
+    else return r;
+    await this.syncIngressDrop();
+    return r;
+  }
+
+  private send(op: OpWithoutId, timeoutMs: number): Promise<PacketSnapshot | undefined> {
     const path = this.path;
     if (path === null) return Promise.reject(new DsrlbError('E_NOT_RUNNING', 'the packet path is not running'));
     const id = this.nextId++;

@@ -1,5 +1,5 @@
 /**
- * dsrlb run --config ldirectord.cf --iface IF
+ * dsrlb run [--config ldirectord.cf] --iface IF
  *
  * Runs a live director on IF for the virtual services of an ldirectord.cf: start-up checks, the
  * packet path in its own process, the control socket; SIGINT/SIGTERM stop it cleanly (ingress drop
@@ -19,9 +19,10 @@ import { parseSysctls } from '../sysctl.ts';
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush']);
 
-const HELP = `Usage: dsrlb run --config FILE --iface IF [options]
+const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
-  --config FILE        ldirectord.cf with the virtual services
+  --config FILE        ldirectord.cf with the virtual services (without it: an empty table,
+                       managed at run time through the control socket, as with the kernel's ipvsadm)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
@@ -49,7 +50,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (!values.iface) throw new DsrlbError('E_USAGE', `--iface is required\n\n${HELP}`);
-  if (!values.config) throw new DsrlbError('E_USAGE', `--config is required\n\n${HELP}`);
   const iface = values.iface;
   const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
@@ -62,9 +62,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const sysctls = parseSysctls(values.sysctl ?? []);
   const log = pino({ level: values['log-level'] ?? 'info', base: { iface } });
 
-  const cfg = loadLdirectordConfig(values.config);
-  for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
-  const services: ServiceWithReals[] = servicesFromConfig(cfg);
+  let services: ServiceWithReals[] = [];
+  if (values.config) {
+    const cfg = loadLdirectordConfig(values.config);
+    for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
+    services = servicesFromConfig(cfg);
+  } else {
+    log.info({}, 'no --config: starting with an empty table, managed through the control socket (dsrlb ipvsadm)');
+  }
 
   if (values['fix-offloads']) {
     const changed = await fixOffloads(iface);
