@@ -20,7 +20,7 @@
  */
 
 import { DsrlbError } from '../errors/index.ts';
-import { gratuitousArp } from '../packet/arp.ts';
+import { gratuitousArp } from '../packet/index.ts';
 
 /** heartbeat IPaddr: ARP_REPEAT=10, ARP_INTERVAL_MS=500 (resource-agents heartbeat/IPaddr). */
 export const GARP_IPADDR = Object.freeze({ count: 10, intervalMs: 500 });

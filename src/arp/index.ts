@@ -29,5 +29,5 @@ export {
   arpRequest,
   gratuitousArp,
   writeArpFrame,
-} from '../packet/arp.ts';
-export type { ArpReplySpec, ArpRequestSpec, GarpOp, GarpOptions } from '../packet/arp.ts';
+} from '../packet/index.ts';
+export type { ArpReplySpec, ArpRequestSpec, GarpOp, GarpOptions } from '../packet/index.ts';

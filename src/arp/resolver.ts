@@ -38,7 +38,7 @@
 import { DsrlbError } from '../errors/index.ts';
 import type { FrameInfo } from '../packet/index.ts';
 import { ETHERTYPE_ARP } from '../packet/index.ts';
-import { arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, isGroupMac, isZeroMac, macEquals } from '../packet/arp.ts';
+import { arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, isGroupMac, isZeroMac, macEquals } from '../packet/index.ts';
 
 export type NeighState = 'incomplete' | 'reachable' | 'stale' | 'failed';
 

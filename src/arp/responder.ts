@@ -29,7 +29,7 @@ import {
   isZeroMac,
   macEquals,
   writeArpFrame,
-} from '../packet/arp.ts';
+} from '../packet/index.ts';
 
 /** Why an ARP frame got no answer. Stable names, used in counters and logs. */
 export const ArpDrop = {

@@ -212,7 +212,7 @@ export class Dataplane {
       if (t >= 0) {
         dest = this.services.destsById[conns.destId(t)];
       } else {
-        dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
+        dest = svc.scheduler.schedule(svc.dests, info.ipSrc | 0, info.srcPort, info.ipDst | 0, info.dstPort);
         if (dest === null) return NO_REAL;
         t = conns.createTemplate(proto, snet, info.ipDst, info.dstPort, dest.id, svc.persistentMs, now);
         if (t < 0) return TABLE_FULL;
@@ -221,7 +221,7 @@ export class Dataplane {
       const h = conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now, t);
       return h < 0 ? TABLE_FULL : h;
     }
-    const dest = svc.scheduler.schedule(svc.dests, info.ipSrc, info.srcPort, info.ipDst, info.dstPort);
+    const dest = svc.scheduler.schedule(svc.dests, info.ipSrc | 0, info.srcPort, info.ipDst | 0, info.dstPort);
     if (dest === null) return NO_REAL;
     const h = conns.create(proto, info.ipSrc, info.srcPort, info.ipDst, info.dstPort, dest.id, now);
     return h < 0 ? TABLE_FULL : h;

@@ -101,8 +101,8 @@ export class ServiceTable {
     Object.assign(svc.spec, changes);
     if (changes.scheduler !== undefined || changes.schedFlags !== undefined || changes.mhTableSize !== undefined) {
       svc.scheduler = createScheduler(svc.spec.scheduler, svc.spec.schedFlags ?? {}, { mhTableSize: svc.spec.mhTableSize });
-      // A new scheduler learns the reals in the order they were added, as the kernel binds them.
-      for (let i = svc.dests.length - 1; i >= 0; i--) svc.scheduler.destsChanged(svc.dests.slice(i), 'add', svc.dests[i]!);
+      // ipvsadm -E with another scheduler: the kernel binds the new one to the current list (init_service).
+      svc.scheduler.init?.(svc.dests);
     }
     if (changes.persistent !== undefined) svc.persistentMs = changes.persistent * 1000;
     if (changes.netmask !== undefined) svc.netmask = changes.netmask;

@@ -1,0 +1,213 @@
+/**
+ * The data path as a table of fixtures, katran style: {description, input frame, expected verdict,
+ * expected output bytes}. One director (MAC 02:00:00:00:00:01), VIP 10.0.0.100 with TCP :80 (rr over
+ * two remote reals and this host) and UDP :53; real MACs known.
+ */
+import { describe, expect, it } from 'vitest';
+import { Dataplane, DROP_REASON_NAMES, VerdictKind } from '../../src/dataplane/index.ts';
+import { parseIPv4, parseMac } from '../../src/model/index.ts';
+import { tcpFrame, udpFrame, icmpEchoFrame, arpRequest } from '../../src/packet/index.ts';
+
+const SELF = '02:00:00:00:00:01';
+const CLIENT = '02:00:00:00:00:0a';
+const R1 = { ip: '10.0.0.21', mac: '02:00:00:00:00:15' };
+const R2 = { ip: '10.0.0.22', mac: '02:00:00:00:00:16' };
+const LOCAL = { ip: '10.0.0.2', mac: '02:00:00:00:00:99' };
+const ip = (s: string) => parseIPv4(s)!;
+
+function plane(opts: { sloppy?: boolean; local?: boolean; capacity?: number } = {}) {
+  const dp = new Dataplane({
+    selfMac: parseMac(SELF)!,
+    localAddrs: opts.local ? [ip(LOCAL.ip)] : [],
+    sysctls: { sloppyTcp: opts.sloppy ?? false },
+    connCapacity: opts.capacity ?? 4096,
+  });
+  const web = dp.services.addService({ proto: 'tcp', vip: ip('10.0.0.100'), port: 80, scheduler: 'rr' });
+  for (const r of opts.local ? [R1, R2, LOCAL] : [R1, R2]) {
+    dp.services.setNeighbour(ip(r.ip), parseMac(r.mac)!);
+    dp.services.addDest(web, { addr: ip(r.ip), port: 80, weight: 1 });
+  }
+  const dns = dp.services.addService({ proto: 'udp', vip: ip('10.0.0.100'), port: 53, scheduler: 'rr' });
+  dp.services.addDest(dns, { addr: ip(R1.ip), port: 53, weight: 1 });
+  dp.refreshVips();
+  return dp;
+}
+
+const syn = (o: Record<string, unknown> = {}) => tcpFrame({ srcMac: CLIENT, dstMac: SELF, flags: 'SYN', ...o });
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+interface Fixture {
+  description: string;
+  setup?: Parameters<typeof plane>[0];
+  before?: Uint8Array[];
+  input: Uint8Array;
+  verdict: VerdictKind;
+  reason?: string;
+  /** Expected bytes sent (Forward/Local/Reply), or a check on them. */
+  output?: (inp: Uint8Array, out: Uint8Array) => void;
+}
+
+/** What DR forwarding must produce from `inp`: new MACs, TTL - 1, checksum fixed, nothing else. */
+function drRewrite(mac: string, vlan = false) {
+  return (inp: Uint8Array, out: Uint8Array) => {
+    const l3 = vlan ? 18 : 14;
+    const exp = Uint8Array.from(inp);
+    exp.set(parseMac(mac)!, 0);
+    exp.set(parseMac(SELF)!, 6);
+    exp[l3 + 8] = inp[l3 + 8]! - 1;
+    // full header checksum recompute for the expectation
+    exp[l3 + 10] = 0;
+    exp[l3 + 11] = 0;
+    let s = 0;
+    const ihl = (exp[l3]! & 15) * 4;
+    for (let i = l3; i < l3 + ihl; i += 2) s += (exp[i]! << 8) | exp[i + 1]!;
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    exp[l3 + 10] = (~s >> 8) & 0xff;
+    exp[l3 + 11] = ~s & 0xff;
+    expect(hex(out)).toBe(hex(exp));
+  };
+}
+
+const FIXTURES: Fixture[] = [
+  { description: 'SYN to the service: scheduled (rr: newest real first) and forwarded with DR rewrite', input: syn(), verdict: VerdictKind.Forward, output: drRewrite(R2.mac) },
+  { description: 'SYN behind an 802.1Q tag: the tag stays, the rewrite is the same', input: syn({ vlan: 42 }), verdict: VerdictKind.Forward, output: drRewrite(R2.mac, true) },
+  { description: 'SYN with IPv4 options: scheduled like any SYN (as the kernel does)', input: syn({ ipOptions: Uint8Array.from([1, 1, 1, 0]) }), verdict: VerdictKind.Forward, output: drRewrite(R2.mac) },
+  { description: 'later packet of the flow: same real', before: [syn()], input: syn({ flags: 'ACK' }), verdict: VerdictKind.Forward, output: drRewrite(R2.mac) },
+  { description: 'ACK of an unknown flow: not scheduled', input: syn({ flags: 'ACK' }), verdict: VerdictKind.Drop, reason: 'no-connection' },
+  { description: 'ACK of an unknown flow with sloppy_tcp: scheduled', setup: { sloppy: true }, input: syn({ flags: 'ACK' }), verdict: VerdictKind.Forward, output: drRewrite(R2.mac) },
+  { description: 'RST of an unknown flow, even with sloppy_tcp: not scheduled', setup: { sloppy: true }, input: syn({ flags: 'RST' }), verdict: VerdictKind.Drop, reason: 'no-connection' },
+  { description: 'UDP to the UDP service: forwarded', input: udpFrame({ srcMac: CLIENT, dstMac: SELF, dport: 53, payload: 'q' }), verdict: VerdictKind.Forward, output: drRewrite(R1.mac) },
+  { description: 'TCP to a port with no service', input: syn({ dport: 81 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
+  { description: 'UDP to a TCP-only port', input: udpFrame({ srcMac: CLIENT, dstMac: SELF, dport: 80 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
+  { description: 'ICMP to the VIP', input: icmpEchoFrame({ srcMac: CLIENT, dstMac: SELF, id: 1, seq: 1 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
+  { description: 'TTL 1: would expire on the way', input: syn({ ttl: 1 }), verdict: VerdictKind.Drop, reason: 'ttl-expired' },
+  { description: 'a later IPv4 fragment', input: (() => { const f = syn(); f[20] = 0x00; f[21] = 0x10; return f; })(), verdict: VerdictKind.Drop, reason: 'fragment' },
+  { description: 'to the VIP but another host\'s MAC (promiscuous capture)', input: syn({ dstMac: '02:00:00:00:00:77' }), verdict: VerdictKind.Drop, reason: 'not-our-mac' },
+  { description: 'truncated inside the TCP header', input: syn().subarray(0, 40), verdict: VerdictKind.Drop, reason: 'malformed' },
+  { description: 'IPv4 not to a VIP: the host\'s business', input: syn({ dst: '10.0.0.200' }), verdict: VerdictKind.Pass, reason: 'not-a-vip' },
+  { description: 'a reply FROM the VIP reaching the director: DSR broken somewhere', input: tcpFrame({ src: '10.0.0.100', dst: '10.0.0.10', sport: 80, dport: 40000, flags: 'SYN|ACK', dstMac: SELF }), verdict: VerdictKind.Drop, reason: 'from-vip' },
+  { description: 'not IPv4 or ARP (IPv6 ethertype)', input: (() => { const f = syn(); f[12] = 0x86; f[13] = 0xdd; return f; })(), verdict: VerdictKind.Pass, reason: 'not-ipv4' },
+  {
+    description: 'ARP who-has VIP: answered with the director\'s MAC',
+    input: arpRequest({ senderMac: parseMac(CLIENT)!, senderIp: ip('10.0.0.10'), targetIp: ip('10.0.0.100') }),
+    verdict: VerdictKind.Reply,
+    output: (_i, out) => {
+      expect(hex(out.subarray(0, 6))).toBe(hex(parseMac(CLIENT)!));
+      expect(out[21]).toBe(2); // op reply
+      expect(hex(out.subarray(22, 28))).toBe(hex(parseMac(SELF)!));
+      expect([...out.subarray(28, 32)]).toEqual([10, 0, 0, 100]);
+    },
+  },
+  { description: 'ARP who-has another address: ignored', input: arpRequest({ senderMac: parseMac(CLIENT)!, senderIp: ip('10.0.0.10'), targetIp: ip('10.0.0.21') }), verdict: VerdictKind.Pass, reason: 'arp-ignored' },
+  {
+    description: 'flow scheduled to this host: Local, destination MAC = the local path, TTL untouched',
+    setup: { local: true },
+    // rr walks the kernel's list, newest first: this host's real was added last, so it comes first.
+    input: syn({ sport: 3 }),
+    verdict: VerdictKind.Local,
+    output: (inp, out) => {
+      const exp = Uint8Array.from(inp);
+      exp.set(parseMac(LOCAL.mac)!, 0);
+      expect(hex(out)).toBe(hex(exp));
+    },
+  },
+];
+
+describe.each(FIXTURES)('$description', (f) => {
+  it('gives the expected verdict and bytes', () => {
+    const dp = plane(f.setup);
+    for (const b of f.before ?? []) dp.process(Uint8Array.from(b), b.length, 1000);
+    const input = Uint8Array.from(f.input);
+    const v = dp.process(input, input.length, 2000);
+    expect(v.kind).toBe(f.verdict);
+    if (f.reason) expect(DROP_REASON_NAMES[v.reason]).toBe(f.reason);
+    if (f.output) f.output(f.input, v.frame!.subarray(0, v.len));
+    // Past the Ethernet addresses, only TTL and checksum may change on a forward.
+    if (v.kind === VerdictKind.Forward) {
+      const l3 = f.input[12] === 0x81 ? 18 : 14;
+      for (let i = 12; i < f.input.length; i++) {
+        if (i === l3 + 8 || i === l3 + 10 || i === l3 + 11) continue;
+        expect(input[i]).toBe(f.input[i]);
+      }
+    }
+  });
+});
+
+describe('data path state', () => {
+  it('weight 0 (quiescent): known flows go on, new flows avoid the real', () => {
+    const dp = plane();
+    const a = syn({ sport: 1000 });
+    expect(dp.process(Uint8Array.from(a), a.length, 0).dest!.addr).toBe(ip(R2.ip));
+    const svc = dp.services.find(6, ip('10.0.0.100'), 80)!;
+    dp.services.editDest(svc, dp.services.findDest(svc, ip(R2.ip), 80)!, { weight: 0 });
+    const ack = syn({ sport: 1000, flags: 'ACK' });
+    expect(dp.process(Uint8Array.from(ack), ack.length, 1).dest!.addr).toBe(ip(R2.ip));
+    for (let p = 2000; p < 2010; p++) {
+      const s = syn({ sport: p });
+      expect(dp.process(Uint8Array.from(s), s.length, 2).dest!.addr).toBe(ip(R1.ip));
+    }
+  });
+
+  it('removed real: its flows are dropped (expire_nodest_conn=0); re-added: they go on', () => {
+    const dp = plane();
+    const a = syn({ sport: 1000 });
+    dp.process(Uint8Array.from(a), a.length, 0);
+    const svc = dp.services.find(6, ip('10.0.0.100'), 80)!;
+    const d = dp.services.findDest(svc, ip(R2.ip), 80)!;
+    dp.services.deleteDest(svc, d);
+    const ack = syn({ sport: 1000, flags: 'ACK' });
+    const v = dp.process(Uint8Array.from(ack), ack.length, 1);
+    expect(DROP_REASON_NAMES[v.reason]).toBe('real-removed');
+    dp.services.addDest(svc, { addr: ip(R2.ip), port: 80, weight: 1 });
+    expect(dp.process(Uint8Array.from(ack), ack.length, 2).kind).toBe(VerdictKind.Forward);
+  });
+
+  it('no real available: every real quiescent', () => {
+    const dp = plane();
+    const svc = dp.services.find(6, ip('10.0.0.100'), 80)!;
+    for (const d of svc.dests) dp.services.editDest(svc, d, { weight: 0 });
+    const s = syn();
+    expect(DROP_REASON_NAMES[dp.process(Uint8Array.from(s), s.length, 0).reason]).toBe('no-real-available');
+  });
+
+  it('an unresolved real gets no new flows; its MAC learnt, it does', () => {
+    const dp = plane();
+    dp.services.setNeighbour(ip(R2.ip), null);
+    for (let p = 1; p <= 4; p++) {
+      const s = syn({ sport: p });
+      expect(dp.process(Uint8Array.from(s), s.length, 0).dest!.addr).toBe(ip(R1.ip));
+    }
+    dp.services.setNeighbour(ip(R2.ip), parseMac(R2.mac)!);
+    const seen = new Set<number>();
+    for (let p = 10; p < 14; p++) {
+      const s = syn({ sport: p });
+      seen.add(dp.process(Uint8Array.from(s), s.length, 0).dest!.addr);
+    }
+    expect(seen).toEqual(new Set([ip(R1.ip), ip(R2.ip)]));
+  });
+
+  it('a full connection table that cannot evict: table-full, counted', () => {
+    const dp = plane({ capacity: 4 });
+    let full = 0;
+    for (let p = 1; p <= 50; p++) {
+      const s = syn({ sport: p });
+      const v = dp.process(Uint8Array.from(s), s.length, 0);
+      if (v.kind === VerdictKind.Drop) {
+        expect(DROP_REASON_NAMES[v.reason]).toBe('table-full');
+        full++;
+      }
+    }
+    // Either the table evicts (counted) or it refuses (table-full): never more than its capacity.
+    expect(dp.conns.size).toBeLessThanOrEqual(4);
+    expect(full + dp.conns.evictions).toBeGreaterThan(0);
+  });
+
+  it('standby: forwards nothing and does not answer ARP', () => {
+    const dp = plane();
+    dp.setActive(false);
+    const s = syn();
+    expect(DROP_REASON_NAMES[dp.process(Uint8Array.from(s), s.length, 0).reason]).toBe('inactive');
+    const a = arpRequest({ senderMac: parseMac(CLIENT)!, senderIp: ip('10.0.0.10'), targetIp: ip('10.0.0.100') });
+    expect(dp.process(Uint8Array.from(a), a.length, 0).kind).toBe(VerdictKind.Pass);
+  });
+});
