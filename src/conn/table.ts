@@ -2,7 +2,8 @@
  * ConnTable: the director's connection table with Linux 6.1 IPVS DR semantics; bounded, pure (time
  * is an argument), allocation-free per packet. Storage, eviction and sweep: store.ts.
  *
- * API (handles are record indices, valid until the entry is removed: look a flow up per packet):
+ * API (handles are slot numbers below slotCount, valid until the entry is removed; entries never
+ * move, but look a flow up again for each packet):
  *   new ConnTable(opts: ConnTableOptions, resolveDest: (id: number) => Dest | undefined)
  *   lookup(proto, caddr, cport, vaddr, vport, now): handle | -1      connections only, never templates
  *   inputCheck(h, tcpFlags): ConnVerdict                             ip_vs_in's checks on a found conn
@@ -13,9 +14,11 @@
  *   udpInput(h, now): void                                           timer
  *   lookupTemplate(proto, caddrMasked, vaddr, vport, now): handle | -1   applies ip_vs_check_template
  *   createTemplate(proto, caddrMasked, vaddr, vport, destId, timeoutMs, now): handle | -1
- *   expire(now, budget): number      removeDest(destId): number      flush(): number
+ *   expire(now, budget): number (examines `budget` slots; a pass is slotCount = 2 × capacity)
+ *   removeDest(destId): number      flush(): number
  *   destId(h) state(h) expiresAt(h) proto(h) isTemplate(h) templateOf(h) nControl(h)
- *   forEach(cb, now?)  size  capacity  evictions  expirations  insertFailures  bytesPerEntry()
+ *   forEach(cb, now?)  size  capacity  slotCount  evictions  expirations  insertFailures
+ *   bytesPerEntry()
  *   setTimeouts(partial)  ConnTable.stateName(state)
  *
  * Per packet (ms time `now`, u32 host-order addresses):
@@ -44,6 +47,13 @@
  *   controlling nothing and is not assured; expiring one (timer, remove(h), inputCheck) does not.
  * - A resolver answer of undefined means the real was removed: its counters are left alone. Keep
  *   one Dest object per id while entries refer to it (revive it on re-add, like the dest trash).
+ * - Bound (our choice; the kernel has none but memory): size never exceeds capacity. A full table
+ *   makes create/createTemplate take back a due entry, else evict the live entry closest to
+ *   expiry, chosen among `evictSample` (default 32) entries after a rotating cursor: a sampled
+ *   approximation of "closest to expiry", O(sample) per insert, no per-packet bookkeeping. A
+ *   template still controlling connections and the template being attached are never chosen.
+ *   Live victims count in `evictions`; with nothing evictable the insert fails (-1, insertFailures).
+ * - Memory: about 100 bytes of typed arrays per entry of capacity (store.ts has the layout).
  */
 import type { Dest } from '../model/index.ts';
 import { ConnStore, F_INACTIVE, F_INVALID, F_TEMPLATE, F_USED, STATE_MASK, S_TEMPLATE_ASSURED,
