@@ -140,20 +140,26 @@ function isProbe(b: Buffer, len: number, mac: Uint8Array, nonce: number): boolea
   return true;
 }
 
-/** Handles whose open() failed: kept reachable so their native destructor never runs. */
-const failedHandles: NativeCap[] = [];
+/**
+ * Every native handle ever created, kept reachable for the life of the process. The binding never
+ * uv_close()s its poll handle: close() only stops it, and when the object is garbage-collected its
+ * memory is freed while still linked into libuv's handle queue, so the next handle added or removed
+ * corrupts the heap (verified: a forced gc() after one open/close, then a few UDP sockets opened and
+ * closed, and the process hung; under a flood the worker died of SIGSEGV). A handle is a few hundred
+ * bytes and a director opens a handful: keeping them all is the cheap, safe side.
+ */
+const retained: NativeCap[] = [];
 
 function openNative(mod: CapModule, iface: string, filter: string, bufferSize: number, buf: Buffer, shownFilter = filter): { cap: NativeCap; linkType: string } {
   const cap = new mod.Cap();
+  retained.push(cap);
   let linkType: string;
   try {
     linkType = cap.open(iface, filter, bufferSize, buf);
   } catch (e) {
     // Do NOT close it: when open() fails after pcap_activate (a bad filter, say), the binding still
-    // holds the pcap_t but never set up its poll handle, and close() -- or the destructor at
-    // garbage collection -- stops that uninitialised handle: a segfault (verified). Keep the
-    // object reachable forever instead; open failures end the program's start-up anyway.
-    failedHandles.push(cap);
+    // holds the pcap_t but never set up its poll handle, and close() stops that uninitialised handle:
+    // a segfault (verified). It stays in `retained`, so its destructor never runs either.
     const why = e instanceof Error ? e.message : String(e);
     const perm = /permission|not permitted|EPERM|socket: Operation/i.test(why);
     throw new DsrlbError(
