@@ -1,0 +1,6 @@
+export type { AuthKey, AuthKeys, AuthMethod, AutoFailback, HaCf, HaMedium, HaResource, HaResourceGroup, HaResources } from './types.ts';
+export { HA_DEFAULTS } from './types.ts';
+export { parseHaCf, parseHaTime } from './hacf.ts';
+export { parseHaResources, DEFAULT_LDIRECTORD_CF } from './haresources.ts';
+export { parseAuthkeys, checkAuthkeysMode } from './authkeys.ts';
+export { resolveHaSetup, type HaSetup } from './resolve.ts';
