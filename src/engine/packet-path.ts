@@ -26,6 +26,7 @@ export class DirectorPacketPath implements PacketHandler {
   private local = 0;
   private replies = 0;
   private readonly localPeerMac: Uint8Array | null;
+  private readonly sweepBudget: number;
 
   constructor(
     private readonly init: PacketPathInit,
@@ -44,6 +45,7 @@ export class DirectorPacketPath implements PacketHandler {
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
+    this.sweepBudget = Math.ceil((this.dp.conns.slotCount * (init.tickMs ?? 100)) / 1000);
     loadServices(this.dp, init.services);
     this.syncNeighbours();
     if (init.active) this.startGarp();
@@ -181,7 +183,9 @@ export class DirectorPacketPath implements PacketHandler {
       for (const f of this.garp.due(now)) this.io.send(f);
       if (this.garp.nextAt() === null) this.garp = null;
     }
-    this.dp.tick(now);
+    // One full sweep of the connection table per second, so ActiveConn/InActConn follow expiry
+    // closely; a slot check costs a few ns, so even a 1M-entry table costs about 1 ms per tick.
+    this.dp.tick(now, this.sweepBudget);
   }
 
   snapshot(withConns: boolean): PacketSnapshot {
