@@ -26,7 +26,7 @@ export interface Dest {
   activeConns: number;
   /** InActConn: every other connection state, UDP included. */
   inactConns: number;
-  /** Connections created through a persistence template (not shown by ipvsadm -L, used by thresholds). */
+  /** Persistence templates pointing at this real (the kernel's persistconns; not shown by ipvsadm -L). */
   persistConns: number;
   /** false once the real has been removed from its service (IP_VS_DEST_F_AVAILABLE cleared). */
   available: boolean;

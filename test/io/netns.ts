@@ -68,10 +68,13 @@ export class Topology {
     }
   }
 
-  /** Starts `node --import tsx SCRIPT ARGS` inside a namespace, with a JSON-line channel. */
-  node(ns: string, script: string, args: string[] = []): LineProc {
+  /**
+   * Starts `node --import tsx SCRIPT ARGS` inside a namespace, with a JSON-line channel; `wrap` is a
+   * command put in front of node (e.g. setpriv to drop capabilities).
+   */
+  node(ns: string, script: string, args: string[] = [], wrap: string[] = []): LineProc {
     if (!this.namespaces.includes(ns) || !nsExists(ns)) throw new Error(`namespace ${ns} is not ours or does not exist`);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, ...args], {
+    const child = spawn('ip', ['netns', 'exec', ns, ...wrap, process.execPath, '--import', 'tsx', script, ...args], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
