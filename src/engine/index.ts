@@ -3,3 +3,4 @@ export * from './replay.ts';
 export * from './protocol.ts';
 export * from './packet-path.ts';
 export * from './director.ts';
+export * from './reload.ts';
