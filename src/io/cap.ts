@@ -38,23 +38,29 @@ interface CapModule {
 
 let capModule: CapModule | null = null;
 
-/** Loads the binding once. Throws DsrlbError E_CAP_LOAD with the fix when it cannot. */
-export function loadCap(): CapModule {
-  if (capModule) return capModule;
+/** The error for a binding that does not load, with the fix. */
+export function capLoadError(e: unknown): DsrlbError {
+  const why = e instanceof Error ? e.message : String(e);
+  return new DsrlbError(
+    'E_CAP_LOAD',
+    `cannot load the libpcap binding (npm package "cap"): ${why}. ` +
+      'Fix: install libpcap and a compiler (apt-get install libpcap-dev build-essential python3), ' +
+      'then rebuild it (npm rebuild cap).',
+    { cause: e },
+  );
+}
+
+/** Loads the binding once (`spec` is for tests). Throws DsrlbError E_CAP_LOAD with the fix when it cannot. */
+export function loadCap(spec = 'cap'): CapModule {
+  if (capModule && spec === 'cap') return capModule;
+  let mod: CapModule;
   try {
-    const require = createRequire(import.meta.url);
-    capModule = require('cap') as CapModule;
+    mod = createRequire(import.meta.url)(spec) as CapModule;
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new DsrlbError(
-      'E_CAP_LOAD',
-      `cannot load the libpcap binding (npm package "cap"): ${why}. ` +
-        'Fix: install libpcap and a compiler (apt-get install libpcap-dev build-essential python3), ' +
-        'then rebuild it (npm rebuild cap).',
-      { cause: e },
-    );
+    throw capLoadError(e);
   }
-  return capModule;
+  if (spec === 'cap') capModule = mod;
+  return mod;
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
