@@ -1,0 +1,163 @@
+/**
+ * The failover state machine of one node of a pair, pure: events in (with `now`, ms), actions out.
+ * The node wrapper (engine/ha-node.ts) does the I/O: it sends heartbeats carrying wireState(),
+ * feeds authenticated peer heartbeats and clock ticks in, and runs the actions in order.
+ *
+ * Roles: init (just started: resources released, listening, waiting for the peer up to initdead),
+ * standby, active (owns the resources), stopped (after an orderly shutdown). The peer is "dead" when
+ * silent for deadtime (initdead before it was ever heard), "late" after warntime.
+ *
+ * Every role change is a row of TRANSITIONS, tried in order; the first whose guard holds wins.
+ */
+import type { AutoFailback } from '../config/index.ts';
+import type { WireState } from './codec.ts';
+
+export type Role = 'init' | 'standby' | 'active' | 'stopped';
+
+export interface FsmConfig {
+  self: string;
+  peer: string;
+  /** The haresources owner. */
+  preferred: string;
+  autoFailback: AutoFailback;
+  deadtimeMs: number;
+  warntimeMs: number;
+  initdeadMs: number;
+}
+
+export type FsmEvent =
+  | { ev: 'start'; now: number }
+  | { ev: 'tick'; now: number }
+  /** An authenticated, fresh heartbeat from the peer. */
+  | { ev: 'heartbeat'; now: number; state: WireState }
+  | { ev: 'shutdown'; now: number };
+
+export type FsmAction =
+  /** Release anything a previous run may have left (start-up): the giveup steps, idempotent. */
+  | { do: 'cleanup' }
+  | { do: 'takeover'; reason: string }
+  | { do: 'giveup'; reason: string }
+  /** Tell the peer at once that we give the resources up (a status with st=stopping, repeated). */
+  | { do: 'send-giveup' }
+  /** Send our status now (the role changed). */
+  | { do: 'announce' }
+  /** Split brain won: announce the VIP again (gratuitous ARP) so every neighbour points here. */
+  | { do: 'reannounce' }
+  | { do: 'log'; level: 'info' | 'warn' | 'error'; code: string; msg: string };
+
+export interface PeerView {
+  heard: boolean;
+  lastAt: number;
+  state: WireState | null;
+  late: boolean;
+  dead: boolean;
+}
+
+interface Ctx {
+  cfg: FsmConfig;
+  now: number;
+  startedAt: number;
+  peer: PeerView;
+  event: FsmEvent;
+}
+
+type Guard = (c: Ctx) => boolean;
+interface Transition {
+  name: string;
+  from: Role[];
+  on: FsmEvent['ev'];
+  when: Guard;
+  to: Role;
+  actions: (c: Ctx) => FsmAction[];
+}
+
+const preferredIsSelf: Guard = (c) => c.cfg.preferred === c.cfg.self;
+const failback: Guard = (c) => c.cfg.autoFailback !== 'off';
+const peerSays = (...s: WireState[]): Guard => (c) => c.event.ev === 'heartbeat' && s.includes(c.event.state);
+const peerSilentTooLong: Guard = (c) =>
+  c.peer.heard ? c.now - c.peer.lastAt >= c.cfg.deadtimeMs : c.now - c.startedAt >= c.cfg.initdeadMs;
+const and = (...g: Guard[]): Guard => (c) => g.every((x) => x(c));
+const not = (g: Guard): Guard => (c) => !g(c);
+const always: Guard = () => true;
+
+const take = (reason: string) => (): FsmAction[] => [{ do: 'takeover', reason }, { do: 'announce' }];
+
+/** The transition table. */
+export const TRANSITIONS: readonly Transition[] = [
+  { name: 'start', from: ['init'], on: 'start', when: always, to: 'init', actions: () => [{ do: 'cleanup' }, { do: 'announce' }] },
+
+  // Shutdown: an active node tells the peer first (so it takes over at once), then releases.
+  { name: 'shutdown-active', from: ['active'], on: 'shutdown', when: always, to: 'stopped',
+    actions: () => [{ do: 'send-giveup' }, { do: 'giveup', reason: 'shutdown' }] },
+  { name: 'shutdown', from: ['init', 'standby'], on: 'shutdown', when: always, to: 'stopped', actions: () => [{ do: 'send-giveup' }] },
+
+  // Not active: the peer gives up, or is dead, or nobody is active and we are preferred.
+  { name: 'peer-gave-up', from: ['init', 'standby'], on: 'heartbeat', when: peerSays('stopping'), to: 'active', actions: take('the peer gave its resources up') },
+  { name: 'initdead-expired', from: ['init'], on: 'tick', when: peerSilentTooLong, to: 'active', actions: take('the peer was not heard within initdead') },
+  { name: 'peer-dead', from: ['standby'], on: 'tick', when: peerSilentTooLong, to: 'active', actions: take('the peer is dead (deadtime)') },
+  { name: 'init-peer-active', from: ['init'], on: 'heartbeat', when: peerSays('active'), to: 'standby', actions: () => [{ do: 'announce' }] },
+  { name: 'preferred-takes', from: ['init', 'standby'], on: 'heartbeat', when: and(peerSays('init', 'standby'), preferredIsSelf), to: 'active',
+    actions: take('nobody is active and this is the preferred node') },
+  { name: 'init-to-standby', from: ['init'], on: 'heartbeat', when: peerSays('init', 'standby'), to: 'standby', actions: () => [{ do: 'announce' }] },
+
+  // Active: split brain (both active) resolves to the preferred node, which never stops serving.
+  { name: 'split-brain-keep', from: ['active'], on: 'heartbeat', when: and(peerSays('active'), preferredIsSelf), to: 'active',
+    actions: () => [{ do: 'log', level: 'error', code: 'E_HA_SPLIT_BRAIN', msg: 'split brain: both nodes active; this (preferred) node keeps the resources' }, { do: 'reannounce' }, { do: 'announce' }] },
+  { name: 'split-brain-yield', from: ['active'], on: 'heartbeat', when: and(peerSays('active'), not(preferredIsSelf)), to: 'standby',
+    actions: () => [{ do: 'log', level: 'error', code: 'E_HA_SPLIT_BRAIN', msg: 'split brain: both nodes active; the preferred peer keeps the resources, this node gives them up' }, { do: 'giveup', reason: 'split brain' }, { do: 'announce' }] },
+  // auto_failback on/legacy: the preferred node is back (standby): hand the resources over.
+  { name: 'failback', from: ['active'], on: 'heartbeat', when: and(peerSays('standby'), not(preferredIsSelf), failback), to: 'standby',
+    actions: () => [{ do: 'send-giveup' }, { do: 'giveup', reason: 'auto_failback: the preferred node is back' }, { do: 'announce' }] },
+];
+
+export function wireState(role: Role): WireState {
+  return role === 'stopped' ? 'stopping' : role;
+}
+
+export class HaFsm {
+  role: Role = 'init';
+  startedAt = 0;
+  readonly peer: PeerView = { heard: false, lastAt: 0, state: null, late: false, dead: false };
+  /** Role changes, newest last (bounded). */
+  readonly history: Array<{ at: number; from: Role; to: Role; transition: string }> = [];
+
+  constructor(readonly cfg: FsmConfig) {}
+
+  handle(event: FsmEvent): FsmAction[] {
+    const out: FsmAction[] = [];
+    const now = event.now;
+    if (event.ev === 'start') this.startedAt = now;
+    if (event.ev === 'heartbeat') {
+      if (this.peer.dead || this.peer.late) out.push({ do: 'log', level: 'info', code: 'I_HA_PEER_BACK', msg: `peer ${this.cfg.peer} heard again (${event.state})` });
+      else if (!this.peer.heard) out.push({ do: 'log', level: 'info', code: 'I_HA_PEER_UP', msg: `peer ${this.cfg.peer} is up (${event.state})` });
+      this.peer.heard = true;
+      this.peer.lastAt = now;
+      this.peer.state = event.state;
+      this.peer.late = false;
+      this.peer.dead = false;
+    }
+    if (event.ev === 'tick' && this.peer.heard && this.role !== 'stopped') {
+      const silent = now - this.peer.lastAt;
+      if (!this.peer.dead && silent >= this.cfg.deadtimeMs) {
+        this.peer.dead = true;
+        out.push({ do: 'log', level: 'warn', code: 'W_HA_PEER_DEAD', msg: `peer ${this.cfg.peer} dead: silent for ${Math.round(silent)} ms (deadtime ${this.cfg.deadtimeMs})` });
+      } else if (!this.peer.late && !this.peer.dead && silent >= this.cfg.warntimeMs) {
+        this.peer.late = true;
+        out.push({ do: 'log', level: 'warn', code: 'W_HA_LATE', msg: `late heartbeat from ${this.cfg.peer}: ${Math.round(silent)} ms (warntime ${this.cfg.warntimeMs})` });
+      }
+    }
+    const ctx: Ctx = { cfg: this.cfg, now, startedAt: this.startedAt, peer: this.peer, event };
+    for (const t of TRANSITIONS) {
+      if (t.on !== event.ev || !t.from.includes(this.role) || !t.when(ctx)) continue;
+      const from = this.role;
+      this.role = t.to;
+      if (from !== t.to || t.name.startsWith('split')) {
+        this.history.push({ at: now, from, to: t.to, transition: t.name });
+        if (this.history.length > 64) this.history.shift();
+      }
+      out.push(...t.actions(ctx));
+      break;
+    }
+    return out;
+  }
+}

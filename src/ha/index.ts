@@ -1,0 +1,7 @@
+// Failover between two directors (heartbeat-style), pure: wire format, replay guard, state machine.
+export { crc32 } from './crc32.ts';
+export {
+  decodeMessage, digest, encodeMessage, MAX_MESSAGE_BYTES, ReplayGuard, WIRE_STATES,
+  type DecodeFailure, type DecodeResult, type HaMessage, type WireState,
+} from './codec.ts';
+export { HaFsm, TRANSITIONS, wireState, type FsmAction, type FsmConfig, type FsmEvent, type PeerView, type Role } from './fsm.ts';

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { HaFsm, TRANSITIONS, type FsmAction, type FsmConfig, type WireState } from '../../src/ha/index.ts';
+
+const base: FsmConfig = { self: 'www1', peer: 'www2', preferred: 'www1', autoFailback: 'off', deadtimeMs: 3000, warntimeMs: 1500, initdeadMs: 6000 };
+const kinds = (a: FsmAction[]) => a.map((x) => (x.do === 'log' ? `log:${x.code}` : x.do));
+
+function started(cfg: Partial<FsmConfig> = {}, now = 0): HaFsm {
+  const f = new HaFsm({ ...base, ...cfg });
+  expect(kinds(f.handle({ ev: 'start', now }))).toEqual(['cleanup', 'announce']);
+  return f;
+}
+const hb = (f: HaFsm, now: number, state: WireState) => f.handle({ ev: 'heartbeat', now, state });
+const tick = (f: HaFsm, now: number) => f.handle({ ev: 'tick', now });
+
+describe('ha state machine', () => {
+  it('has named transitions', () => {
+    expect(new Set(TRANSITIONS.map((t) => t.name)).size).toBe(TRANSITIONS.length);
+  });
+
+  it('alone: waits initdead, then takes over', () => {
+    const f = started({ self: 'www2', peer: 'www1' });
+    expect(tick(f, 5999)).toEqual([]);
+    expect(f.role).toBe('init');
+    expect(kinds(tick(f, 6000))).toEqual(['takeover', 'announce']);
+    expect(f.role).toBe('active');
+  });
+
+  it('both start: the preferred node takes over as soon as it hears the peer; the other stands by', () => {
+    const a = started();
+    const b = started({ self: 'www2', peer: 'www1' });
+    expect(kinds(hb(b, 100, 'init'))).toEqual(['log:I_HA_PEER_UP', 'announce']);
+    expect(b.role).toBe('standby');
+    expect(kinds(hb(a, 110, 'standby'))).toEqual(['log:I_HA_PEER_UP', 'takeover', 'announce']);
+    expect(a.role).toBe('active');
+    expect(hb(b, 200, 'active')).toEqual([]);
+    expect(b.role).toBe('standby');
+  });
+
+  it('peer dead after deadtime (warned at warntime), counted from its last heartbeat', () => {
+    const b = started({ self: 'www2', peer: 'www1' });
+    hb(b, 100, 'active');
+    expect(tick(b, 1599)).toEqual([]);
+    expect(kinds(tick(b, 1600))).toEqual(['log:W_HA_LATE']);
+    expect(tick(b, 2000)).toEqual([]);
+    expect(kinds(tick(b, 3100))).toEqual(['log:W_HA_PEER_DEAD', 'takeover', 'announce']);
+    expect(b.role).toBe('active');
+    expect(tick(b, 9000)).toEqual([]);
+  });
+
+  it('orderly giveup: the active node sends giveup before releasing; the standby takes over at once', () => {
+    const a = started();
+    hb(a, 10, 'standby');
+    expect(a.role).toBe('active');
+    expect(kinds(a.handle({ ev: 'shutdown', now: 50 }))).toEqual(['send-giveup', 'giveup']);
+    expect(a.role).toBe('stopped');
+    const b = started({ self: 'www2', peer: 'www1' });
+    hb(b, 10, 'active');
+    expect(kinds(hb(b, 60, 'stopping'))).toEqual(['takeover', 'announce']);
+  });
+
+  it('auto_failback off: the preferred node coming back stays standby', () => {
+    const a = started({}, 0);
+    expect(kinds(hb(a, 100, 'active'))).toEqual(['log:I_HA_PEER_UP', 'announce']);
+    expect(a.role).toBe('standby');
+    const b = started({ self: 'www2', peer: 'www1', autoFailback: 'off' });
+    tick(b, 7000);
+    expect(b.role).toBe('active');
+    expect(hb(b, 7100, 'standby').filter((x) => x.do !== 'log')).toEqual([]);
+    expect(b.role).toBe('active');
+  });
+
+  it('auto_failback on (and legacy): the non-preferred active hands over when the preferred node stands by', () => {
+    for (const autoFailback of ['on', 'legacy'] as const) {
+      const b = started({ self: 'www2', peer: 'www1', autoFailback });
+      tick(b, 7000);
+      hb(b, 7050, 'init');
+      expect(b.role).toBe('active');
+      expect(kinds(hb(b, 7100, 'standby'))).toEqual(['send-giveup', 'giveup', 'announce']);
+      expect(b.role).toBe('standby');
+      const a = started({ autoFailback });
+      hb(a, 7000, 'active');
+      expect(a.role).toBe('standby');
+      expect(kinds(hb(a, 7101, 'stopping'))).toEqual(['takeover', 'announce']);
+    }
+  });
+
+  it('split brain: deterministic, exactly one keeps the resources and never stops serving', () => {
+    const a = started();
+    const b = started({ self: 'www2', peer: 'www1' });
+    tick(a, 6000);
+    tick(b, 6000);
+    expect([a.role, b.role]).toEqual(['active', 'active']);
+    const ka = kinds(hb(a, 7000, 'active'));
+    const kb = kinds(hb(b, 7000, 'active'));
+    expect(ka).toEqual(['log:I_HA_PEER_UP', 'log:E_HA_SPLIT_BRAIN', 'reannounce', 'announce']);
+    expect(ka).not.toContain('giveup');
+    expect(kb).toEqual(['log:I_HA_PEER_UP', 'log:E_HA_SPLIT_BRAIN', 'giveup', 'announce']);
+    expect([a.role, b.role]).toEqual(['active', 'standby']);
+  });
+
+  it('a restarted peer while we are standby with nobody active: the preferred one takes', () => {
+    const a = started();
+    hb(a, 10, 'active');
+    expect(a.role).toBe('standby');
+    expect(kinds(hb(a, 500, 'init'))).toEqual(['takeover', 'announce']);
+  });
+
+  it('random event sequences: never both active for long — whenever both have heard each other active, the non-preferred yields', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let run = 0; run < 200; run++) {
+      const a = started({ autoFailback: rnd() < 0.5 ? 'on' : 'off' });
+      const b = started({ self: 'www2', peer: 'www1', autoFailback: a.cfg.autoFailback });
+      let now = 0;
+      for (let i = 0; i < 60; i++) {
+        now += Math.floor(rnd() * 1500);
+        const r = rnd();
+        if (r < 0.4) hb(a, now, b.role === 'stopped' ? 'stopping' : b.role);
+        else if (r < 0.8) hb(b, now, a.role === 'stopped' ? 'stopping' : a.role);
+        else {
+          tick(a, now);
+          tick(b, now);
+        }
+        if (a.role === 'active' && b.role === 'active') {
+          // One exchange of heartbeats resolves it.
+          hb(a, now, 'active');
+          hb(b, now, 'active');
+          expect([a.role, b.role]).toEqual(['active', 'standby']);
+        }
+      }
+    }
+  });
+});
