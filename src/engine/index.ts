@@ -4,3 +4,4 @@ export * from './protocol.ts';
 export * from './packet-path.ts';
 export * from './director.ts';
 export * from './reload.ts';
+export * from './ha-node.ts';

@@ -58,6 +58,10 @@ interface Ctx {
   now: number;
   startedAt: number;
   peer: PeerView;
+  /** The peer's state before this event's heartbeat. */
+  peerBefore: WireState | null;
+  /** The peer had been declared dead before this event's heartbeat. */
+  peerWasDead: boolean;
   event: FsmEvent;
 }
 
@@ -106,6 +110,11 @@ export const TRANSITIONS: readonly Transition[] = [
   { name: 'split-brain-yield', from: ['active'], on: 'heartbeat', when: and(peerSays('active'), not(preferredIsSelf)), to: 'standby',
     actions: () => [{ do: 'log', level: 'error', code: 'E_HA_SPLIT_BRAIN', msg: 'split brain: both nodes active; the preferred peer keeps the resources, this node gives them up' }, { do: 'giveup', reason: 'split brain' }, { do: 'announce' }] },
   // auto_failback on/legacy: the preferred node is back (standby): hand the resources over.
+  // The peer was (or may have been, while we could not hear it) active too and is not now: a split
+  // brain the peer resolved alone. Announce the VIP again: neighbours may have learnt its MAC.
+  { name: 'peer-yielded', from: ['active'], on: 'heartbeat',
+    when: (c) => (c.peerBefore === 'active' || c.peerWasDead) && peerSays('standby', 'stopping', 'init')(c), to: 'active',
+    actions: () => [{ do: 'log', level: 'warn', code: 'W_HA_PEER_YIELDED', msg: 'the peer may have been active meanwhile and is not: announcing the VIP again' }, { do: 'reannounce' }] },
   { name: 'failback', from: ['active'], on: 'heartbeat', when: and(peerSays('standby'), not(preferredIsSelf), failback), to: 'standby',
     actions: () => [{ do: 'send-giveup' }, { do: 'giveup', reason: 'auto_failback: the preferred node is back' }, { do: 'announce' }] },
 ];
@@ -126,6 +135,8 @@ export class HaFsm {
   handle(event: FsmEvent): FsmAction[] {
     const out: FsmAction[] = [];
     const now = event.now;
+    const peerBefore = this.peer.state;
+    const peerWasDead = this.peer.dead;
     if (event.ev === 'start') this.startedAt = now;
     if (event.ev === 'heartbeat') {
       if (this.peer.dead || this.peer.late) out.push({ do: 'log', level: 'info', code: 'I_HA_PEER_BACK', msg: `peer ${this.cfg.peer} heard again (${event.state})` });
@@ -146,12 +157,12 @@ export class HaFsm {
         out.push({ do: 'log', level: 'warn', code: 'W_HA_LATE', msg: `late heartbeat from ${this.cfg.peer}: ${Math.round(silent)} ms (warntime ${this.cfg.warntimeMs})` });
       }
     }
-    const ctx: Ctx = { cfg: this.cfg, now, startedAt: this.startedAt, peer: this.peer, event };
+    const ctx: Ctx = { cfg: this.cfg, now, startedAt: this.startedAt, peer: this.peer, peerBefore, peerWasDead, event };
     for (const t of TRANSITIONS) {
       if (t.on !== event.ev || !t.from.includes(this.role) || !t.when(ctx)) continue;
       const from = this.role;
       this.role = t.to;
-      if (from !== t.to || t.name.startsWith('split')) {
+      if (from !== t.to || t.name.startsWith('split') || t.name === 'peer-yielded') {
         this.history.push({ at: now, from, to: t.to, transition: t.name });
         if (this.history.length > 64) this.history.shift();
       }

@@ -9,3 +9,4 @@ export type { WorkerInit } from './worker-protocol.ts';
 export { systemClock } from './clock.ts';
 export { hostNetControl, LOCAL_RX, LOCAL_TX, strictRpFilterEverywhere } from './net-control.ts';
 export * from './control-socket.ts';
+export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';

@@ -4,3 +4,4 @@ export type { Clock } from './clock.ts';
 export type { NetControl, LocalPath, ServiceMatch } from './net-control.ts';
 export { silentLogger, type Logger } from './logger.ts';
 export type { PacketPathHandle, PacketPathStartOptions, StartPacketPath } from './packet-path.ts';
+export type { HaTransport, HaDatagramSource } from './ha-transport.ts';

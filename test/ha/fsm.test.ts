@@ -98,6 +98,16 @@ describe('ha state machine', () => {
     expect([a.role, b.role]).toEqual(['active', 'standby']);
   });
 
+  it('the peer comes back after being dead while we were active (it may have taken over): the VIP is announced again', () => {
+    const a = started();
+    hb(a, 10, 'standby');
+    tick(a, 4000);
+    expect(a.peer.dead).toBe(true);
+    expect(kinds(hb(a, 4100, 'standby'))).toEqual(['log:I_HA_PEER_BACK', 'log:W_HA_PEER_YIELDED', 'reannounce']);
+    expect(a.role).toBe('active');
+    expect(hb(a, 4200, 'standby')).toEqual([]);
+  });
+
   it('a restarted peer while we are standby with nobody active: the preferred one takes', () => {
     const a = started();
     hb(a, 10, 'active');
