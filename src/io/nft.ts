@@ -77,7 +77,7 @@ export function runNftScript(script: string, opts: NftOptions = {}): Promise<voi
       if (code === 'ENOENT') {
         reject(new DsrlbError('E_NFT_MISSING', `${cmd} not found: install nftables (apt-get install nftables)`, { cause: err }));
       } else if (/Operation not permitted/i.test(text)) {
-        reject(new DsrlbError('E_NFT_PERM', `nft: ${text} (needs CAP_NET_ADMIN: run as root)`, { cause: err }));
+        reject(new DsrlbError('E_NFT_PERM', `nft: ${text} (needs CAP_NET_ADMIN in the nft process: run as root or with ambient capabilities; file capabilities on node do not pass to nft)`, { cause: err }));
       } else {
         reject(new DsrlbError('E_NFT', `nft failed: ${text}`, { cause: err }));
       }

@@ -19,10 +19,21 @@ export interface Finding {
 export const CAP_NET_ADMIN = 12;
 export const CAP_NET_RAW = 13;
 
+/** A capability set (CapEff, CapAmb, ...) from /proc/PID/status text; null when the line is missing. */
+export function parseCapSet(statusText: string, name: 'CapEff' | 'CapAmb' | 'CapPrm' | 'CapInh' | 'CapBnd' = 'CapEff'): bigint | null {
+  const m = new RegExp(`^${name}:\\s*([0-9a-fA-F]+)\\s*$`, 'm').exec(statusText);
+  return m ? BigInt('0x' + m[1]) : null;
+}
+
 /** The effective capability set from /proc/PID/status text; null when the line is missing. */
 export function parseCapEff(statusText: string): bigint | null {
-  const m = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText);
-  return m ? BigInt('0x' + m[1]) : null;
+  return parseCapSet(statusText, 'CapEff');
+}
+
+/** The effective user id (second field of the Uid: line); null when missing. */
+export function parseEuid(statusText: string): number | null {
+  const m = /^Uid:\s*\d+\s+(\d+)/m.exec(statusText);
+  return m ? Number(m[1]) : null;
 }
 
 export function hasCap(capEff: bigint, cap: number): boolean {
@@ -32,26 +43,59 @@ export function hasCap(capEff: bigint, cap: number): boolean {
 export interface PrivilegeNeeds {
   /** Capture and send (AF_PACKET): CAP_NET_RAW. */
   capture?: boolean;
-  /** nft ingress drop, ethtool -K: CAP_NET_ADMIN. */
+  /** nft ingress drop, ethtool -K: CAP_NET_ADMIN, in the nft and ethtool child processes. */
   admin?: boolean;
 }
 
-export function privilegeFindings(capEff: bigint | null, needs: PrivilegeNeeds, nodePath = 'node'): Finding[] {
+export interface ProcessPrivileges {
+  capEff: bigint | null;
+  capAmb: bigint | null;
+  euid: number | null;
+}
+
+export const AMBIENT_FIX =
+  'run as root, or give the capabilities as ambient ones (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN; ' +
+  'by hand: setpriv --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin ...)';
+
+/**
+ * Which capabilities are missing for what. The capture runs in the packet worker, a child started
+ * from the same node binary: it has CAP_NET_RAW when this process has (root, file capabilities on
+ * node, ambient). nft and ethtool are other programs: they get CAP_NET_ADMIN only from root or from
+ * the ambient set -- file capabilities on node do not pass to them (verified).
+ */
+export function privilegeFindings(p: ProcessPrivileges | bigint | null, needs: PrivilegeNeeds, nodePath = 'node'): Finding[] {
+  const priv: ProcessPrivileges = typeof p === 'bigint' || p === null ? { capEff: p, capAmb: null, euid: null } : p;
+  const { capEff, capAmb, euid } = priv;
   if (capEff === null) {
     return [{ severity: 'warning', code: 'W_PRIV_UNKNOWN', message: 'cannot read CapEff from /proc/self/status; privileges not checked' }];
   }
   const out: Finding[] = [];
-  const setcap = `run as root, or: setcap cap_net_raw,cap_net_admin+ep ${nodePath}`;
   if (needs.capture && !hasCap(capEff, CAP_NET_RAW)) {
-    out.push({ severity: 'error', code: 'E_PRIV_NET_RAW', message: 'missing CAP_NET_RAW: packet capture and sending (AF_PACKET) will fail', fix: setcap });
-  }
-  if (needs.admin && !hasCap(capEff, CAP_NET_ADMIN)) {
     out.push({
       severity: 'error',
-      code: 'E_PRIV_NET_ADMIN',
-      message: 'missing CAP_NET_ADMIN: the nft ingress drop and ethtool -K (offload changes) will fail',
-      fix: setcap,
+      code: 'E_PRIV_NET_RAW',
+      message: 'missing CAP_NET_RAW: packet capture and sending (AF_PACKET) will fail',
+      fix: `run as root, or: setcap cap_net_raw+ep ${nodePath} (or an ambient capability: ${AMBIENT_FIX})`,
     });
+  }
+  if (needs.admin) {
+    if (!hasCap(capEff, CAP_NET_ADMIN)) {
+      out.push({
+        severity: 'error',
+        code: 'E_PRIV_NET_ADMIN',
+        message: 'missing CAP_NET_ADMIN: the nft ingress drop and ethtool -K (offload changes) will fail',
+        fix: AMBIENT_FIX,
+      });
+    } else if (euid !== null && euid !== 0 && !(capAmb !== null && hasCap(capAmb, CAP_NET_ADMIN))) {
+      out.push({
+        severity: 'error',
+        code: 'E_PRIV_CHILD_NET_ADMIN',
+        message:
+          'this process has CAP_NET_ADMIN but is not root and the capability is not ambient (file capabilities on node?): ' +
+          'nft and ethtool run as separate programs and will not have it',
+        fix: `${AMBIENT_FIX}; or install the nft drop and turn offloads off beforehand as root`,
+      });
+    }
   }
   return out;
 }
@@ -99,13 +143,14 @@ export interface SizeInput {
 
 /**
  * Approximate bytes of ring per frame as libpcap 1.10 sizes a TPACKET_V2 slot: the largest frame
- * it expects (the MTU plus link header and VLAN tag; 64 KiB with segmentation offloads) plus the
- * slot header, rounded to 16. An estimate, for the warning text only.
+ * it expects plus the slot header, rounded to 16 -- or 64 KiB when segmentation/receive offloads
+ * are on. Measured with an 8 MiB ring on veth (MTU 1500): 5,242 frames fit with offloads off
+ * (1,600 bytes a slot) and 128 with them on (65,536 bytes a slot); see native-notes/ring.md.
  */
 export function ringSlotEstimate(mtu: number, offloadsOn: boolean): number {
-  const frame = offloadsOn ? 65535 : mtu + 14 + 4;
+  if (offloadsOn) return 65536;
   const header = 32 + 20 + 16; // tpacket2_hdr + sockaddr_ll + alignment
-  return Math.ceil((frame + header) / 16) * 16;
+  return Math.ceil((mtu + 14 + 4 + header) / 16) * 16;
 }
 
 export function sizeFindings(iface: string, s: SizeInput): Finding[] {

@@ -16,6 +16,8 @@ import {
   offloadFindings,
   offloadsToDisable,
   parseCapEff,
+  parseCapSet,
+  parseEuid,
   parseEthtoolFeatures,
   privilegeFindings,
   segmentationOffloadsOn,
@@ -73,8 +75,9 @@ export async function runPreflight(opts: PreflightOptions): Promise<Finding[]> {
   const sysfs = opts.sysfs ?? '/sys/class/net';
   const findings: Finding[] = [];
 
-  const capEff = parseCapEff(readOrNull(opts.procStatus ?? '/proc/self/status') ?? '');
-  findings.push(...privilegeFindings(capEff, opts.needs ?? { capture: true, admin: true }, process.execPath));
+  const status = readOrNull(opts.procStatus ?? '/proc/self/status') ?? '';
+  const priv = { capEff: parseCapEff(status), capAmb: parseCapSet(status, 'CapAmb'), euid: parseEuid(status) };
+  findings.push(...privilegeFindings(priv, opts.needs ?? { capture: true, admin: true }, process.execPath));
 
   const dir = `${sysfs}/${iface}`;
   const sys = { operstate: readOrNull(`${dir}/operstate`), flags: readOrNull(`${dir}/flags`), mtu: readOrNull(`${dir}/mtu`) };

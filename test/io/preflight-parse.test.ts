@@ -8,6 +8,8 @@ import {
   offloadFindings,
   offloadsToDisable,
   parseCapEff,
+  parseCapSet,
+  parseEuid,
   parseEthtoolFeatures,
   privilegeFindings,
   segmentationOffloadsOn,
@@ -31,11 +33,21 @@ describe('privileges', () => {
     expect(privilegeFindings(0x1fffeffffffn, { capture: true, admin: true })).toEqual([]);
     const none = privilegeFindings(0n, { capture: true, admin: true }, '/usr/bin/node');
     expect(codes(none)).toEqual(['E_PRIV_NET_RAW', 'E_PRIV_NET_ADMIN']);
-    expect(none[0]!.fix).toBe('run as root, or: setcap cap_net_raw,cap_net_admin+ep /usr/bin/node');
+    expect(none[0]!.fix).toMatch(/^run as root, or: setcap cap_net_raw\+ep \/usr\/bin\/node \(or an ambient capability/);
+    expect(none[1]!.fix).toMatch(/AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN/);
     const rawOnly = privilegeFindings(1n << BigInt(CAP_NET_RAW), { capture: true, admin: true });
     expect(codes(rawOnly)).toEqual(['E_PRIV_NET_ADMIN']);
     expect(codes(privilegeFindings(1n << BigInt(CAP_NET_ADMIN), { capture: true }))).toEqual(['E_PRIV_NET_RAW']);
     expect(codes(privilegeFindings(null, { capture: true }))).toEqual(['W_PRIV_UNKNOWN']);
+  });
+  it('non-root with file capabilities: nft and ethtool (child programs) will not have CAP_NET_ADMIN', () => {
+    const both = 0x3000n;
+    const fileCaps = privilegeFindings({ capEff: both, capAmb: 0n, euid: 65534 }, { capture: true, admin: true });
+    expect(codes(fileCaps)).toEqual(['E_PRIV_CHILD_NET_ADMIN']);
+    expect(privilegeFindings({ capEff: both, capAmb: both, euid: 65534 }, { capture: true, admin: true })).toEqual([]);
+    expect(privilegeFindings({ capEff: 0x1fffeffffffn, capAmb: 0n, euid: 0 }, { capture: true, admin: true })).toEqual([]);
+    expect(parseCapSet('CapAmb:\t0000000000003000\n', 'CapAmb')).toBe(0x3000n);
+    expect(parseEuid('Uid:\t65534\t65534\t65534\t65534\n')).toBe(65534);
   });
 });
 
