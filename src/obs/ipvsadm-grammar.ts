@@ -1,0 +1,497 @@
+/**
+ * ipvsadm 1.31's command line, parsed as ipvsadm (popt) parses it: the first option is the command,
+ * short options bundle (-Ln), values attach (-w5, --weight=5) or follow, -p takes an optional
+ * timeout, and the same table of legal command/option pairs gives the same messages and exit codes.
+ * Pure: names are looked up through the Lookup given (see names.ts). What dsrlb cannot do (IPv6,
+ * firewall marks, NAT and tunnels, the sync daemon, --set) is refused with a clear message.
+ */
+import type { L4Proto, ServiceSpec } from '../dataplane/index.ts';
+import type { SchedFlags } from '../sched/index.ts';
+import { NO_LOOKUP, type Lookup } from './names.ts';
+import type { ServiceId } from './table.ts';
+
+/** An ipvsadm usage error: `message` goes to stderr as it is; `exitCode` as ipvsadm would exit. */
+export class IpvsadmUsageError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+    this.name = 'IpvsadmUsageError';
+  }
+}
+
+export const TRY_HELP = "Try `ipvsadm -h' or 'ipvsadm --help' for more information.";
+
+export interface ListFlags {
+  numeric: boolean;
+  stats: boolean;
+  rate: boolean;
+  thresholds: boolean;
+  persistentConn: boolean;
+  exact: boolean;
+  nosort: boolean;
+}
+
+export interface RealArgs {
+  addr: number;
+  port: number;
+  weight: number;
+  uThreshold: number;
+  lThreshold: number;
+}
+
+export type IpvsadmCommand =
+  | { cmd: 'list'; flags: ListFlags; connections: boolean; service: ServiceId | null; timeout: boolean; daemon: boolean }
+  | { cmd: 'save'; numeric: boolean }
+  | { cmd: 'restore' }
+  | { cmd: 'flush' }
+  | { cmd: 'zero'; service: ServiceId | null }
+  | { cmd: 'add-service' | 'edit-service'; spec: ServiceSpec }
+  | { cmd: 'delete-service'; service: ServiceId }
+  | { cmd: 'add-server' | 'edit-server'; service: ServiceId; real: RealArgs }
+  | { cmd: 'delete-server'; service: ServiceId; addr: number; port: number }
+  | { cmd: 'help' }
+  | { cmd: 'version' };
+
+/* ipvsadm's option columns, in its order (the error messages name them so). */
+const OPT_NAMES = [
+  'numeric', 'connection', 'service-address', 'scheduler', 'persistent', 'netmask', 'real-server',
+  'forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'mcast-interface', 'timeout', 'daemon',
+  'stats', 'rate', 'thresholds', 'persistent-conn', 'nosort', 'syncid', 'exact', 'ops', 'pe',
+  'sched-flags', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen', 'tun-info', 'tun-type',
+  'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum',
+] as const;
+type OptName = (typeof OPT_NAMES)[number];
+const OPT = Object.fromEntries(OPT_NAMES.map((n, i) => [n, i])) as Record<OptName, number>;
+
+const CMD_NAMES = [
+  'add-service', 'edit-service', 'delete-service', 'flush', 'list', 'add-server', 'delete-server',
+  'edit-server', 'set', 'start-daemon', 'stop-daemon', 'restore', 'save', 'zero',
+] as const;
+type CmdName = (typeof CMD_NAMES)[number];
+
+/**
+ * Which options each command takes, one character per column of OPT_NAMES:
+ * '+' required, 'x' illegal, '1' at most one of the '1's, ' ' optional (ipvsadm's commands_v_options).
+ */
+const LEGAL: Record<CmdName, string> = {
+  'add-service': 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx',
+  'edit-service': 'xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx',
+  'delete-service': 'xx+' + 'x'.repeat(31),
+  flush: 'x'.repeat(34),
+  list: ' 11xxxxxxxxx11       xxxxxxx xxxxx',
+  'add-server': 'xx+xxx+    ' + 'x'.repeat(18) + '     ',
+  'delete-server': 'xx+xxx+' + 'x'.repeat(27),
+  'edit-server': 'xx+xxx+    ' + 'x'.repeat(18) + '     ',
+  set: 'x'.repeat(34),
+  'start-daemon': 'x'.repeat(11) + ' ' + 'x'.repeat(7) + ' xxxx    ' + 'x'.repeat(6),
+  'stop-daemon': 'x'.repeat(19) + ' ' + 'x'.repeat(14),
+  restore: 'x'.repeat(34),
+  save: ' ' + 'x'.repeat(33),
+  zero: 'xx ' + 'x'.repeat(31),
+};
+
+type ArgKind = 'none' | 'required' | 'optional';
+interface OptDef {
+  long: string;
+  short?: string;
+  arg: ArgKind;
+  /** Command options (the first option) or plain options. */
+  command?: CmdName | 'help' | 'version';
+}
+
+const OPTIONS: OptDef[] = [
+  { long: 'add-service', short: 'A', arg: 'none', command: 'add-service' },
+  { long: 'edit-service', short: 'E', arg: 'none', command: 'edit-service' },
+  { long: 'delete-service', short: 'D', arg: 'none', command: 'delete-service' },
+  { long: 'clear', short: 'C', arg: 'none', command: 'flush' },
+  { long: 'list', short: 'L', arg: 'none', command: 'list' },
+  { long: 'list', short: 'l', arg: 'none', command: 'list' },
+  { long: 'zero', short: 'Z', arg: 'none', command: 'zero' },
+  { long: 'add-server', short: 'a', arg: 'none', command: 'add-server' },
+  { long: 'edit-server', short: 'e', arg: 'none', command: 'edit-server' },
+  { long: 'delete-server', short: 'd', arg: 'none', command: 'delete-server' },
+  { long: 'set', arg: 'none', command: 'set' },
+  { long: 'help', short: 'h', arg: 'none', command: 'help' },
+  { long: 'version', short: 'v', arg: 'none', command: 'version' },
+  { long: 'restore', short: 'R', arg: 'none', command: 'restore' },
+  { long: 'save', short: 'S', arg: 'none', command: 'save' },
+  { long: 'start-daemon', arg: 'required', command: 'start-daemon' },
+  { long: 'stop-daemon', arg: 'required', command: 'stop-daemon' },
+  { long: 'tcp-service', short: 't', arg: 'required' },
+  { long: 'udp-service', short: 'u', arg: 'required' },
+  { long: 'sctp-service', arg: 'required' },
+  { long: 'fwmark-service', short: 'f', arg: 'required' },
+  { long: 'scheduler', short: 's', arg: 'required' },
+  { long: 'persistent', short: 'p', arg: 'optional' },
+  { long: 'netmask', short: 'M', arg: 'required' },
+  { long: 'real-server', short: 'r', arg: 'required' },
+  { long: 'masquerading', short: 'm', arg: 'none' },
+  { long: 'ipip', short: 'i', arg: 'none' },
+  { long: 'gatewaying', short: 'g', arg: 'none' },
+  { long: 'weight', short: 'w', arg: 'required' },
+  { long: 'u-threshold', short: 'x', arg: 'required' },
+  { long: 'l-threshold', short: 'y', arg: 'required' },
+  { long: 'numeric', short: 'n', arg: 'none' },
+  { long: 'connection', short: 'c', arg: 'none' },
+  { long: 'mcast-interface', arg: 'required' },
+  { long: 'syncid', arg: 'required' },
+  { long: 'timeout', arg: 'none' },
+  { long: 'daemon', arg: 'none' },
+  { long: 'stats', arg: 'none' },
+  { long: 'rate', arg: 'none' },
+  { long: 'thresholds', arg: 'none' },
+  { long: 'persistent-conn', arg: 'none' },
+  { long: 'nosort', arg: 'none' },
+  { long: 'sort', arg: 'none' },
+  { long: 'exact', short: 'X', arg: 'none' },
+  { long: 'ipv6', short: '6', arg: 'none' },
+  { long: 'ops', short: 'o', arg: 'none' },
+  { long: 'pe', arg: 'required' },
+  { long: 'sched-flags', short: 'b', arg: 'required' },
+  { long: 'mcast-group', arg: 'required' },
+  { long: 'mcast-port', arg: 'required' },
+  { long: 'mcast-ttl', arg: 'required' },
+  { long: 'sync-maxlen', arg: 'required' },
+  { long: 'tun-info', arg: 'none' },
+  { long: 'tun-type', arg: 'required' },
+  { long: 'tun-port', arg: 'required' },
+  { long: 'tun-nocsum', arg: 'none' },
+  { long: 'tun-csum', arg: 'none' },
+  { long: 'tun-remcsum', arg: 'none' },
+];
+
+const BY_LONG = new Map(OPTIONS.map((o) => [o.long, o]));
+const BY_SHORT = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+
+/** One option as popt hands it out: the definition, its text as written, and its value. */
+interface Token {
+  def: OptDef;
+  text: string;
+  value: string | null;
+}
+
+/** popt's tokenizer for this table: bundles, attached values, `--`, optional arguments. */
+function tokenize(argv: readonly string[]): { tokens: Token[]; args: string[] } {
+  const tokens: Token[] = [];
+  const args: string[] = [];
+  const bad = (text: string, what: string) => new IpvsadmUsageError(`${text}: ${what}`, 255);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const def = BY_LONG.get(name);
+      if (!def) throw Object.assign(bad(a, 'unknown option'), { first: tokens.length === 0 });
+      let value: string | null = eq < 0 ? null : a.slice(eq + 1);
+      if (def.arg === 'required' && value === null) {
+        if (i + 1 >= argv.length) throw Object.assign(bad(a, 'missing argument'), { first: tokens.length === 0 });
+        value = argv[++i]!;
+      } else if (def.arg === 'optional' && value === null && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
+        value = argv[++i]!;
+      }
+      tokens.push({ def, text: a, value });
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      for (let k = 1; k < a.length; k++) {
+        const def = BY_SHORT.get(a[k]!);
+        if (!def) throw Object.assign(bad(`-${a[k]}`, 'unknown option'), { first: tokens.length === 0 });
+        const rest = a.slice(k + 1);
+        if (def.arg === 'none') {
+          tokens.push({ def, text: `-${a[k]}`, value: null });
+          continue;
+        }
+        let value: string | null = rest === '' ? null : rest;
+        if (value === null && def.arg === 'required') {
+          if (i + 1 >= argv.length) throw Object.assign(bad(`-${a[k]}`, 'missing argument'), { first: tokens.length === 0 });
+          value = argv[++i]!;
+        } else if (value === null && def.arg === 'optional' && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
+          value = argv[++i]!;
+        }
+        tokens.push({ def, text: `-${a[k]}`, value });
+        break;
+      }
+      continue;
+    }
+    args.push(a);
+  }
+  return { tokens, args };
+}
+
+/** strtol(s, 10) accepted whole and within [min, max], else -1 (ipvsadm's string_to_number). */
+export function stringToNumber(s: string, min: number, max: number): number {
+  if (!/^\s*[+-]?\d+$/.test(s)) return -1;
+  const n = Number(s.trim());
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : -1;
+}
+
+/** inet_aton: 1 to 4 parts, each decimal, octal (0…) or hex (0x…), the last filling the rest. */
+export function inetAton(s: string): number | null {
+  const parts = s.split('.');
+  if (parts.length < 1 || parts.length > 4) return null;
+  const vals: number[] = [];
+  for (const p of parts) {
+    let v: number;
+    if (/^0[xX][0-9a-fA-F]*$/.test(p)) v = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) v = p.length === 1 ? 0 : parseInt(p.slice(1), 8);
+    else if (/^[1-9]\d*$/.test(p)) v = Number(p);
+    else return null;
+    vals.push(v);
+  }
+  const last = vals.pop()!;
+  for (const v of vals) if (v > 255) return null;
+  const lastMax = [0xffffffff, 0xffffff, 0xffff, 0xff][vals.length]!;
+  if (last > lastMax) return null;
+  let n = 0;
+  for (let i = 0; i < vals.length; i++) n += vals[i]! * 2 ** (24 - 8 * i);
+  return (n + last) >>> 0;
+}
+
+const fail2 = (msg: string) => new IpvsadmUsageError(msg, 2);
+const unsupported = (what: string) => new IpvsadmUsageError(`dsrlb ipvsadm: ${what}`, 2);
+
+/** parse_service: host[:port] with names through `lookup`; null where ipvsadm returns SERVICE_NONE. */
+function parseAddrPort(buf: string, proto: L4Proto | null, lookup: Lookup): { addr: number; port: number | null } | null {
+  if (/^\d*$/.test(buf)) return null;
+  if (buf.startsWith('[') || (buf.match(/:/g)?.length ?? 0) > 1) throw unsupported('IPv6 addresses are not supported');
+  const colon = buf.lastIndexOf(':');
+  const host = colon < 0 ? buf : buf.slice(0, colon);
+  const addr = inetAton(host) ?? lookup.hostAddr(host);
+  if (addr === null) return null;
+  if (colon < 0) return { addr, port: null };
+  const ps = buf.slice(colon + 1);
+  let port = stringToNumber(ps, 0, 65535);
+  if (port === -1) port = proto ? (lookup.servicePort(ps, proto) ?? -1) : -1;
+  if (port === -1) return null;
+  return { addr, port };
+}
+
+function parseSchedFlags(sched: string, arg: string): SchedFlags {
+  const f: SchedFlags = {};
+  for (const flag of arg.split(',').filter((x) => x !== '')) {
+    const need = (s: string) => {
+      if (sched !== s) throw fail2(`incompatible scheduler flag \`${flag}'`);
+    };
+    switch (flag) {
+      case 'flag-1': f.shFallback = true; break;
+      case 'flag-2': f.shPort = true; break;
+      case 'flag-3': throw unsupported('scheduler flag flag-3 is not supported');
+      case 'sh-fallback': f.shFallback = true; need('sh'); break;
+      case 'sh-port': f.shPort = true; need('sh'); break;
+      case 'mh-fallback': f.mhFallback = true; need('mh'); break;
+      case 'mh-port': f.mhPort = true; need('mh'); break;
+      default: throw fail2(`invalid scheduler flag \`${flag}'`);
+    }
+  }
+  return f;
+}
+
+const MAX_TIMEOUT = 86400 * 31;
+const DEFAULT_PERSISTENT = 300;
+
+/** Parses ipvsadm arguments (without the program name). Throws IpvsadmUsageError. */
+export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LOOKUP): IpvsadmCommand {
+  if (argv.length === 0) {
+    return { cmd: 'list', flags: { numeric: false, stats: false, rate: false, thresholds: false, persistentConn: false, exact: false, nosort: false }, connections: false, service: null, timeout: false, daemon: false };
+  }
+  let tokens: Token[];
+  let args: string[];
+  try {
+    ({ tokens, args } = tokenize(argv));
+  } catch (e) {
+    if ((e as { first?: boolean }).first) throw new IpvsadmUsageError(TRY_HELP, 255);
+    throw e;
+  }
+  const first = tokens[0];
+  if (!first?.def.command) throw new IpvsadmUsageError(TRY_HELP, 255);
+  const command = first.def.command;
+  if (command === 'help') return { cmd: 'help' };
+  if (command === 'version') return { cmd: 'version' };
+  if (command === 'start-daemon' || command === 'stop-daemon') throw unsupported('there is no connection sync daemon (--start-daemon, --stop-daemon)');
+
+  let options = 0n;
+  const set = (name: OptName) => {
+    const bit = 1n << BigInt(OPT[name]);
+    if (options & bit) throw fail2(`multiple '${name}' options specified`);
+    options |= bit;
+  };
+  let proto: L4Proto | null = null;
+  let svc: { addr: number; port: number } | null = null;
+  let sched = '';
+  let persistent: number | null = null;
+  let netmask = 0xffffffff;
+  let dest: { addr: number; port: number | null } | null = null;
+  let fwd: 'g' | 'm' | 'i' = 'g';
+  let weight = 1;
+  let uThreshold = 0;
+  let lThreshold = 0;
+  let schedFlagsArg: string | null = null;
+  const flags: ListFlags = { numeric: false, stats: false, rate: false, thresholds: false, persistentConn: false, exact: false, nosort: false };
+  let fwmark = false;
+
+  for (const t of tokens.slice(1)) {
+    const v = t.value;
+    switch (t.def.long) {
+      case 'tcp-service':
+      case 'udp-service': {
+        set('service-address');
+        proto = t.def.long === 'tcp-service' ? 'tcp' : 'udp';
+        const p = parseAddrPort(v!, proto, lookup);
+        if (!p) throw fail2('illegal virtual server address[:port] specified');
+        svc = { addr: p.addr, port: p.port ?? 0 };
+        break;
+      }
+      case 'sctp-service': throw unsupported('SCTP services are not supported');
+      case 'fwmark-service':
+        set('service-address');
+        fwmark = true;
+        break;
+      case 'scheduler': set('scheduler'); sched = v!.slice(0, 15); break;
+      case 'persistent': {
+        set('persistent');
+        if (v === null) persistent = DEFAULT_PERSISTENT;
+        else {
+          persistent = stringToNumber(v, 1, MAX_TIMEOUT);
+          if (persistent === -1) throw fail2(`invalid timeout value \`${v}' specified`);
+        }
+        break;
+      }
+      case 'netmask': {
+        set('netmask');
+        const m = inetAton(v!) ?? lookup.hostAddr(v!);
+        if (m === null) throw fail2('illegal virtual server persistent mask specified');
+        netmask = m;
+        break;
+      }
+      case 'real-server': {
+        set('real-server');
+        const p = parseAddrPort(v!, proto, lookup);
+        if (!p) throw fail2('illegal real server address[:port] specified');
+        dest = p;
+        break;
+      }
+      case 'gatewaying': set('forwarding-method'); fwd = 'g'; break;
+      case 'masquerading': set('forwarding-method'); fwd = 'm'; break;
+      case 'ipip': set('forwarding-method'); fwd = 'i'; break;
+      case 'weight':
+        set('weight');
+        if ((weight = stringToNumber(v!, 0, 65535)) === -1) throw fail2('illegal weight specified');
+        break;
+      case 'u-threshold':
+        set('u-threshold');
+        if ((uThreshold = stringToNumber(v!, 0, 0x7fffffff)) === -1) throw fail2('illegal u_threshold specified');
+        break;
+      case 'l-threshold':
+        set('l-threshold');
+        if ((lThreshold = stringToNumber(v!, 0, 0x7fffffff)) === -1) throw fail2('illegal l_threshold specified');
+        break;
+      case 'connection': set('connection'); break;
+      case 'numeric': set('numeric'); flags.numeric = true; break;
+      case 'timeout': set('timeout'); break;
+      case 'daemon': set('daemon'); break;
+      case 'stats': set('stats'); flags.stats = true; break;
+      case 'rate': set('rate'); flags.rate = true; break;
+      case 'thresholds': set('thresholds'); flags.thresholds = true; break;
+      case 'persistent-conn': set('persistent-conn'); flags.persistentConn = true; break;
+      case 'nosort': set('nosort'); flags.nosort = true; break;
+      case 'sort': break;
+      case 'exact': set('exact'); flags.exact = true; break;
+      case 'ipv6': throw fail2('-6 used before -f\n');
+      case 'ops': set('ops'); break;
+      case 'pe': set('pe'); break;
+      case 'sched-flags': set('sched-flags'); schedFlagsArg = v; break;
+      case 'tun-info': set('tun-info'); break;
+      case 'mcast-interface': set('mcast-interface'); break;
+      case 'syncid': set('syncid'); break;
+      case 'mcast-group': set('mcast-group'); break;
+      case 'mcast-port': set('mcast-port'); break;
+      case 'mcast-ttl': set('mcast-ttl'); break;
+      case 'sync-maxlen': set('sync-maxlen'); break;
+      case 'tun-type': set('tun-type'); break;
+      case 'tun-port': set('tun-port'); break;
+      case 'tun-nocsum': set('tun-nocsum'); break;
+      case 'tun-csum': set('tun-csum'); break;
+      case 'tun-remcsum': set('tun-remcsum'); break;
+      default:
+        // A second command, or an option ipvsadm takes only first.
+        throw fail2(`invalid option \`${t.text}'`);
+    }
+  }
+
+  if (command === 'set') {
+    if (args.length < 3) throw fail2('--set option requires 3 timeout values');
+    throw unsupported('--set (connection timeouts) is not supported: give dsrlb run its timeouts');
+  }
+  if (args.length > 0) throw fail2(`unexpected argument ${args[0]}`);
+  let schedFlags: SchedFlags | undefined;
+  if (schedFlagsArg !== null) schedFlags = parseSchedFlags(sched || 'wlc', schedFlagsArg);
+
+  // generic_opt_check
+  const row = LEGAL[command];
+  let last = -1;
+  for (let j = 0; j < OPT_NAMES.length; j++) {
+    const has = (options & (1n << BigInt(j))) !== 0n;
+    const rule = row[j];
+    if (!has) {
+      if (rule === '+') throw fail2(`You need to supply the '${OPT_NAMES[j]}' option for the '${command}' command`);
+    } else {
+      if (rule === 'x') throw fail2(`Illegal '${OPT_NAMES[j]}' option with the '${command}' command`);
+      if (rule === '1') {
+        if (last < 0) last = j;
+        else throw fail2(`The option '${OPT_NAMES[j]}' conflicts with the '${OPT_NAMES[last]}' option in the '${command}' command`);
+      }
+    }
+  }
+
+  if (fwmark) throw unsupported('firewall-mark services (-f) are not supported');
+  const has = (n: OptName) => (options & (1n << BigInt(OPT[n]))) !== 0n;
+  if (command === 'add-service' || command === 'edit-service') {
+    if (svc!.port === 0 && persistent === null) throw fail2('Zero port specified for non-persistent service');
+    if (has('ops') && proto !== 'udp') throw fail2('One-Packet Scheduling is only for UDP virtual services');
+    if (has('ops')) throw unsupported('one-packet scheduling (-o) is not supported');
+    if (has('pe')) throw unsupported('persistence engines (--pe) are not supported');
+  }
+  if ((command === 'add-server' || command === 'edit-server') && fwd !== 'g') {
+    throw unsupported(`dsrlb forwards by direct routing only (-g): ${fwd === 'm' ? '-m (masquerading)' : '-i (tunnelling)'} is not supported`);
+  }
+
+  const service = svc ? { proto: proto!, vip: svc.addr, port: svc.port } : null;
+  switch (command) {
+    case 'list':
+      if ((has('connection') || has('timeout') || has('daemon')) && (flags.stats || flags.rate || flags.thresholds)) throw fail2('options conflicts in the list command');
+      if ((has('timeout') || has('daemon')) && flags.persistentConn) throw fail2('options conflicts in the list command');
+      return { cmd: 'list', flags, connections: has('connection'), service, timeout: has('timeout'), daemon: has('daemon') };
+    case 'save':
+      return { cmd: 'save', numeric: flags.numeric };
+    case 'restore':
+      return { cmd: 'restore' };
+    case 'flush':
+      return { cmd: 'flush' };
+    case 'zero':
+      return { cmd: 'zero', service };
+    case 'add-service':
+    case 'edit-service': {
+      const spec: ServiceSpec = { proto: service!.proto, vip: service!.vip, port: service!.port, scheduler: (sched || 'wlc') as ServiceSpec['scheduler'] };
+      spec.schedFlags = schedFlags ?? {};
+      spec.persistent = persistent ?? 0;
+      spec.netmask = netmask;
+      return { cmd: command, spec };
+    }
+    case 'delete-service':
+      return { cmd: 'delete-service', service: service! };
+    case 'add-server':
+    case 'edit-server': {
+      // Direct routing: the real's port is the service's (ipvsadm sets it so, whatever -r said).
+      const real: RealArgs = { addr: dest!.addr, port: service!.port, weight, uThreshold, lThreshold };
+      return { cmd: command, service: service!, real };
+    }
+    case 'delete-server':
+      return { cmd: 'delete-server', service: service!, addr: dest!.addr, port: dest!.port ?? service!.port };
+  }
+}
+
+/** ipvsadm -v, as ipvsadm 1.31 prints it (tools read the version from it). */
+export const IPVSADM_VERSION_TEXT = 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)';
