@@ -290,7 +290,8 @@ function parseSchedFlags(sched: string, arg: string): SchedFlags {
 }
 
 const MAX_TIMEOUT = 86400 * 31;
-const DEFAULT_PERSISTENT = 300;
+/** What `-p` without a value gives with ipvsadm 1.31 (recorded: 360, not the 300 of its manual). */
+const DEFAULT_PERSISTENT = 360;
 
 /** Parses ipvsadm arguments (without the program name). Throws IpvsadmUsageError. */
 export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LOOKUP): IpvsadmCommand {
@@ -378,7 +379,7 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
       case 'ipip': set('forwarding-method'); fwd = 'i'; break;
       case 'weight':
         set('weight');
-        if ((weight = stringToNumber(v!, 0, 65535)) === -1) throw fail2('illegal weight specified');
+        if ((weight = stringToNumber(v!, 0, 0x7fffffff)) === -1) throw fail2('illegal weight specified');
         break;
       case 'u-threshold':
         set('u-threshold');

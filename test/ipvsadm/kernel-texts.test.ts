@@ -137,3 +137,23 @@ describe('recorded run local-real-mh (a real on the director\'s own address)', (
     expect((await ipvsadm(fd.control, ['-S', '-n'])).out).toBe(k.ipvsadm_S_n);
   });
 });
+
+describe('recorded run sort-wrap (reals 2^31 or more apart)', () => {
+  const k = texts['sort-wrap']!;
+  const spec = readJson<OracleSpec>(join(REPO, k.spec));
+  let fd: FakeDirector;
+  beforeAll(async () => {
+    fd = await directorFor(spec);
+  });
+  afterAll(async () => fd?.close());
+
+  it('lists the reals in the order ipvsadm\'s wrapping comparator and glibc\'s merge sort give', async () => {
+    expect((await ipvsadm(fd.control, ['-L', '-n'])).out).toBe(k.ipvsadm_L_n_before_replay);
+    expect((await ipvsadm(fd.control, ['-S', '-n'])).out).toBe(k.ipvsadm_S_n);
+  });
+
+  it('--nosort lists them newest first, as the kernel keeps them', async () => {
+    const rows = (await ipvsadm(fd.control, ['-L', '-n', '--nosort'])).out.split('\n').filter((l) => l.startsWith('  -> ') && /\d+\.\d/.test(l));
+    expect(rows.map((l) => l.split(/\s+/)[2])).toEqual(['150.1.1.1:80', '200.1.1.1:80', '100.1.1.1:80', '10.123.0.21:80']);
+  });
+});

@@ -109,8 +109,13 @@ async function execute(c: IpvsadmCommand, env: Env, io: CliIO, nested: boolean):
     case 'list': {
       if (c.daemon) return 0; // no sync daemon: ipvsadm prints nothing
       if (c.timeout) {
-        io.err('dsrlb ipvsadm: --timeout: the director does not report its connection timeouts (see dsrlb run --help)');
-        return 2;
+        const t = ((await snapshot()) as TableSnapshot & { timeouts?: { tcp: number; tcpfin: number; udp: number } }).timeouts;
+        if (!t) {
+          io.err('dsrlb ipvsadm: --timeout: this director does not report its connection timeouts');
+          return 2;
+        }
+        io.out(`Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpfin} ${t.udp}\n`);
+        return 0;
       }
       const names = c.flags.numeric ? undefined : systemNames();
       if (c.connections) {
