@@ -3,11 +3,12 @@
 export type {
   CheckerName, CheckKind, CheckSpec, ConnectSpec, HttpSpec, SimpleTcpSpec, DnsSpec, PingSpec, ExternalSpec, NoneSpec,
   CheckResult, Checker, CheckerRegistry, VirtualRef, RealRef, RealChangeEvent, FallbackEvent, CheckEvent, HealthSink,
+  RealHealthStatus, VirtualHealthStatus, HealthUpdateSummary,
 } from './types.ts';
 export { specBoundMs } from './types.ts';
 export { validateChecks } from './validate.ts';
 export {
-  specFor, httpUrlFor, kindsOf, virtualKey, realKey, virtualRef, realRef, NEGOTIATE_SERVICES,
+  specFor, httpUrlFor, kindsOf, policySettingsFor, virtualKey, realKey, virtualRef, realRef, NEGOTIATE_SERVICES,
   type SpecResult, type SpecProblem, type SpecKind,
 } from './spec.ts';
 export {
@@ -23,6 +24,4 @@ export {
 } from './dns-codec.ts';
 export { defaultCheckers } from './checks/index.ts';
 export { fsMaintenanceProbe, shellCommandRunner, type MaintenanceProbe, type CommandRunner } from './host.ts';
-export {
-  HealthMonitor, type HealthMonitorOptions, type RealHealthStatus, type VirtualHealthStatus, type HealthUpdateSummary,
-} from './runner.ts';
+export { HealthMonitor, type HealthMonitorOptions } from './runner.ts';

@@ -10,7 +10,7 @@
  *   Every check is bounded by its own timeout, and the runner gives up on it `guardMs` later.
  * - update(cfg) applies a reloaded configuration: reals that stay keep their health state.
  */
-import { realForwardPort, type CheckType, type LdirectordConfig, type RealServer, type VirtualService } from '../config/index.ts';
+import type { LdirectordConfig, RealServer, VirtualService } from '../config/index.ts';
 import { ipToString } from '../model/index.ts';
 import type { Clock, Logger } from '../ports/index.ts';
 import { silentLogger } from '../ports/index.ts';
@@ -21,9 +21,10 @@ import {
   nextKind, reconcileVirtual, startVirtual, step, type CheckOutcome, type FallbackChange, type RealChange,
   type VirtualHealthState, type VirtualPolicySettings,
 } from './policy.ts';
-import { realKey, realRef, specFor, virtualKey, virtualRef, type SpecResult } from './spec.ts';
+import { policySettingsFor, realKey, realRef, specFor, virtualKey, virtualRef, type SpecResult } from './spec.ts';
 import {
-  specBoundMs, type Checker, type CheckerRegistry, type CheckKind, type HealthSink, type RealRef, type VirtualRef,
+  specBoundMs, type Checker, type CheckerRegistry, type CheckKind, type HealthSink, type HealthUpdateSummary, type RealHealthStatus,
+  type RealRef, type VirtualHealthStatus, type VirtualRef,
 } from './types.ts';
 
 export interface HealthMonitorOptions {
@@ -46,43 +47,6 @@ export interface HealthMonitorOptions {
    * real down until its first successful check. Default: no real is (a fresh table).
    */
   inTable?: (virtual: VirtualRef, real: RealRef) => boolean;
-}
-
-export interface RealHealthStatus {
-  virtual: VirtualRef;
-  real: RealRef;
-  checktype: CheckType;
-  up: boolean;
-  /** The weight the policy has put in the table (configured when up, 0 when down). */
-  weight: number;
-  failures: number;
-  failurecount: number;
-  maintenance: boolean;
-  /** Clock ms of the last change of `up`. */
-  since: number;
-  lastCheck: number | null;
-  lastOk: boolean | null;
-  lastLatencyMs: number | null;
-  lastError: string | null;
-  lastDetail: string | null;
-  checks: number;
-  /** Rounds skipped because the previous check of this real was still running. */
-  skipped: number;
-  checking: boolean;
-}
-
-export interface VirtualHealthStatus {
-  virtual: VirtualRef;
-  reals: number;
-  realsUp: number;
-  fallback: { addr: number; port: number } | null;
-  fallbackActive: boolean;
-}
-
-export interface HealthUpdateSummary {
-  added: string[];
-  removed: string[];
-  kept: string[];
 }
 
 interface InFlight {
@@ -116,16 +80,6 @@ interface VirtualEntry {
   settings: VirtualPolicySettings;
   state: VirtualHealthState;
   reals: Map<string, RealEntry>;
-}
-
-function settingsOf(vs: VirtualService): VirtualPolicySettings {
-  const reals: VirtualPolicySettings['reals'] = Object.fromEntries(vs.reals.map((r) => [realKey(r), {
-    weight: r.weight, failurecount: vs.failurecount, quiescent: vs.quiescent, readdquiescent: vs.readdquiescent,
-    checktype: vs.checktype, checkConnects: vs.checkConnects,
-  }]));
-  const fb = vs.fallback;
-  const fallback = fb ? { addr: fb.address, port: realForwardPort(vs, { method: fb.method, port: fb.port ?? vs.port }) } : null;
-  return { reals, fallback, fallbackcommand: vs.fallbackcommand };
 }
 
 export class HealthMonitor {
@@ -201,7 +155,7 @@ export class HealthMonitor {
         summary.added.push(...added.map((e) => `${key} ${e.key}`));
         continue;
       }
-      const settings = settingsOf(vs);
+      const settings = policySettingsFor(vs);
       const res = reconcileVirtual(v.state, v.settings, settings, now, (rk) => {
         const r = vs.reals.find((x) => realKey(x) === rk)!;
         return this.inTable(virtualRef(vs), realRef(vs, r));
@@ -234,6 +188,7 @@ export class HealthMonitor {
       this.emitAll(v, res.changes, res.fallback);
     }
     this.schedule(fresh, now, false);
+    this.tick();
     return summary;
   }
 
@@ -266,7 +221,7 @@ export class HealthMonitor {
   private addVirtual(vs: VirtualService, now: number): RealEntry[] {
     const key = virtualKey(vs);
     const ref = virtualRef(vs);
-    const settings = settingsOf(vs);
+    const settings = policySettingsFor(vs);
     const reals = new Map<string, RealEntry>();
     for (const r of vs.reals) reals.set(realKey(r), this.newEntry(vs, r, now));
     const st = startVirtual(settings, now, (rk) => this.inTable(ref, reals.get(rk)!.ref));

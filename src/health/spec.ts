@@ -7,6 +7,7 @@ import { checkPortFor, checkStringsFor, realForwardPort, type RealServer, type V
 import { ipToString } from '../model/index.ts';
 import { reverseName } from './dns-codec.ts';
 import { compileReceive } from './receive.ts';
+import type { VirtualPolicySettings } from './policy.ts';
 import type { CheckSpec, RealRef, VirtualRef } from './types.ts';
 
 /** Services dsrlb can negotiate with; the other ldirectord services are refused by validateChecks(). */
@@ -167,4 +168,15 @@ export function kindsOf(vs: VirtualService): SpecKind[] {
     case 'external-perl': return ['external'];
     default: return [];
   }
+}
+
+/** The policy settings of a virtual and its reals (keyed by realKey). */
+export function policySettingsFor(vs: VirtualService): VirtualPolicySettings {
+  const reals: VirtualPolicySettings['reals'] = Object.fromEntries(vs.reals.map((r) => [realKey(r), {
+    weight: r.weight, failurecount: vs.failurecount, quiescent: vs.quiescent, readdquiescent: vs.readdquiescent,
+    checktype: vs.checktype, checkConnects: vs.checkConnects,
+  }]));
+  const fb = vs.fallback;
+  const fallback = fb ? { addr: fb.address, port: realForwardPort(vs, { method: fb.method, port: fb.port ?? vs.port }) } : null;
+  return { reals, fallback, fallbackcommand: vs.fallbackcommand };
 }

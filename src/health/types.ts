@@ -3,6 +3,7 @@
  * spec.ts from the config model), what it answers (CheckResult), the checker functions that do the
  * I/O (checks/), and the events the runner hands to the director.
  */
+import type { CheckType } from '../config/index.ts';
 
 /** The checker that serves a spec. `http` serves http:// and https:// URLs. */
 export type CheckerName = 'connect' | 'http' | 'simpletcp' | 'dns' | 'ping' | 'external' | 'none';
@@ -169,4 +170,41 @@ export interface HealthSink {
   onChange(ev: RealChangeEvent): void;
   onFallback(ev: FallbackEvent): void;
   onCheck?(ev: CheckEvent): void;
+}
+
+export interface RealHealthStatus {
+  virtual: VirtualRef;
+  real: RealRef;
+  checktype: CheckType;
+  up: boolean;
+  /** The weight the policy has put in the table (configured when up, 0 when down). */
+  weight: number;
+  failures: number;
+  failurecount: number;
+  maintenance: boolean;
+  /** Clock ms of the last change of `up`. */
+  since: number;
+  lastCheck: number | null;
+  lastOk: boolean | null;
+  lastLatencyMs: number | null;
+  lastError: string | null;
+  lastDetail: string | null;
+  checks: number;
+  /** Rounds skipped because the previous check of this real was still running. */
+  skipped: number;
+  checking: boolean;
+}
+
+export interface VirtualHealthStatus {
+  virtual: VirtualRef;
+  reals: number;
+  realsUp: number;
+  fallback: { addr: number; port: number } | null;
+  fallbackActive: boolean;
+}
+
+export interface HealthUpdateSummary {
+  added: string[];
+  removed: string[];
+  kept: string[];
 }
