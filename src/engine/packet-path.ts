@@ -96,10 +96,15 @@ export class DirectorPacketPath implements PacketHandler {
     switch (m.op) {
       case 'snapshot':
         return this.snapshot(m.conns === true);
-      case 'setActive':
-        if (m.active && !this.dp.active) this.startGarp();
+      case 'setActive': {
+        const was = this.dp.active;
         if (!m.active) this.garp = null;
         this.dp.setActive(m.active);
+        if (m.active && !was) this.announceNow();
+        return undefined;
+      }
+      case 'announce':
+        if (this.dp.active) this.announceNow();
         return undefined;
       case 'addService':
         t.addService(m.spec);
@@ -163,6 +168,12 @@ export class DirectorPacketPath implements PacketHandler {
     if (this.init.garp === false || vips.length === 0) return;
     this.garp = new GarpAnnouncer({ mac: this.io.mac, ips: vips, count: this.init.garp.count, intervalMs: this.init.garp.intervalMs });
     this.garp.start(this.clock.now());
+  }
+
+  /** Gratuitous ARP for the VIPs (failover takeover): the first pair now, the rest from housekeeping. */
+  private announceNow(): void {
+    this.startGarp();
+    if (this.garp !== null) for (const f of this.garp.due(this.clock.now())) this.io.send(f);
   }
 
   private arpInput(frame: Uint8Array, now: number): void {

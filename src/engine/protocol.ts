@@ -38,6 +38,8 @@ export interface ServiceKeyMsg {
 export type ToPacket =
   | { op: 'snapshot'; id: number; conns?: boolean }
   | { op: 'setActive'; id: number; active: boolean }
+  /** Gratuitous ARP for the VIPs again, when active (failover: split brain won). */
+  | { op: 'announce'; id: number }
   | { op: 'addService'; id: number; spec: ServiceSpec }
   | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
   | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }

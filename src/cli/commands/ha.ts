@@ -1,0 +1,306 @@
+/**
+ * dsrlb ha --config-dir DIR [--node NAME] [--iface IF]     one node of a failover pair
+ * dsrlb ha status [--control PATH] [--json]                 what the running node says
+ *
+ * Reads heartbeat's /etc/ha.d layout from DIR (ha.cf, haresources, authkeys — which must be mode
+ * 600 — and the ldirectord resource's file, relative names looked up in DIR) and runs:
+ *   - the live director (engine Director) started standby: the packet path is up but neither
+ *     answers ARP for the VIP nor forwards, so takeover is one message away;
+ *   - the heartbeat node (engine HaNode) over UDP, whose takeover lifts this host's ARP suppression
+ *     for the VIP (the seed's arptables rules) and makes the director active (it answers ARP for the
+ *     VIP and sends gratuitous ARP, IPaddr's way), and whose giveup undoes it in reverse;
+ *   - a guard process that restores this host as a plain real server (suppression back, ingress
+ *     drop gone) if this process dies without cleaning up (SIGKILL, crash);
+ *   - a control socket answering haStatus and the director's snapshot.
+ * SIGTERM / SIGINT: orderly giveup (the peer is told first), then everything is undone.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import pino from 'pino';
+import {
+  checkAuthkeysMode, loadLdirectordConfig, parseAuthkeys, parseHaCf, parseHaResources, resolveHaSetup,
+  type ConfigWarning, type HaSetup,
+} from '../../config/index.ts';
+import { Director, HaNode, servicesFromConfig, type HaStatus, type ServiceWithReals } from '../../engine/index.ts';
+import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
+import {
+  CONTROL_DIR, controlRequest, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
+} from '../../io/index.ts';
+import { ipToString } from '../../model/index.ts';
+import type { ArptablesDialect } from '../../testbed/index.ts';
+import { parseCommandArgs } from '../args.ts';
+import type { CliIO } from '../io.ts';
+import { workerPacketPath } from '../packet-path.ts';
+import { parseSysctls } from '../sysctl.ts';
+import { applyArpSuppression, applyCommands, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
+
+const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [options]
+       dsrlb ha status [--control PATH] [--json]
+
+  --config-dir DIR      heartbeat's directory: ha.cf, haresources, authkeys (mode 600), ldirectord.cf
+  --node NAME           this node's name in ha.cf (default: uname -n, which network namespaces share)
+  --iface IF            the director's interface (default: the IPaddr resource's, else the first medium's)
+  --arp-suppression S   arptables (default), nft or none: how this host hides the VIP when not active
+  --arptables-dialect D netfilter (default: INPUT/OUTPUT, Debian's arptables) or jf (IN/OUT, the seed's)
+  --garp N,MS           gratuitous ARP on takeover: N pairs MS apart (default 5,200: IPaddr2's)
+  --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock)
+  --sysctl N=V          IPVS switches for the packet path (sloppy_tcp=1 lets flows survive a failover)
+  --buffer-size BYTES   capture ring size (default 33554432)
+  --log-level LEVEL     pino level (default info)`;
+
+export function defaultHaControlPath(): string {
+  return join(CONTROL_DIR, `net${netnsId()}-ha.sock`);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigErrors([new ConfigError(code === 'ENOENT' ? 'E_CONFIG_NOT_FOUND' : 'E_CONFIG_READ', path, 0, code === 'ENOENT' ? 'no such file' : `cannot read: ${code}`)]);
+  }
+}
+
+/** Reads and checks DIR/ha.cf, DIR/haresources, DIR/authkeys (mode 600) for node `self`. */
+export function loadHaDir(dir: string, self: string): { setup: HaSetup; warnings: ConfigWarning[] } {
+  const hacf = parseHaCf(readText(join(dir, 'ha.cf')), join(dir, 'ha.cf'));
+  const res = parseHaResources(readText(join(dir, 'haresources')), join(dir, 'haresources'));
+  const authPath = join(dir, 'authkeys');
+  const authText = readText(authPath);
+  checkAuthkeysMode(statSync(authPath).mode, authPath);
+  const auth = parseAuthkeys(authText, authPath);
+  return { setup: resolveHaSetup(hacf, res, auth, self), warnings: [...hacf.warnings, ...res.warnings, ...auth.warnings] };
+}
+
+/**
+ * A separate process holding a pipe from this one: when the pipe closes without "clean" having
+ * been written (this process was killed), it runs the commands that make the host a plain real
+ * server again. Bounded: every command has a timeout, then the guard exits.
+ */
+function startGuard(cmds: Array<{ argv: string[]; input?: string }>): { disarm: () => void } {
+  const script = `
+const { execFileSync } = require('node:child_process');
+const cmds = JSON.parse(process.argv[1]);
+let got = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => { got += d; });
+process.stdin.on('end', () => {
+  if (!got.includes('clean')) for (const c of cmds) {
+    try { execFileSync(c.argv[0], c.argv.slice(1), { timeout: 5000, stdio: ['pipe', 'ignore', 'ignore'], input: c.input ?? '' }); } catch {}
+  }
+  process.exit(0);
+});`;
+  const child = spawn(process.execPath, ['-e', script, JSON.stringify(cmds)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  child.unref();
+  child.on('error', () => {});
+  child.stdin!.on('error', () => {});
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return {
+    disarm() {
+      child.stdin!.end('clean\n');
+    },
+  };
+}
+
+function fmtStatus(s: HaStatus & { director?: { active: boolean; forwarded: number; arpReplies: number } | null }): string {
+  const c = s.counters;
+  const lines = [
+    `node ${s.self}: ${s.role}${s.busy ? ' (resource action running)' : ''}   preferred ${s.preferred}${s.preferred === s.self ? ' (this node)' : ''}, auto_failback ${s.autoFailback}`,
+    `peer ${s.peer}: ${s.peerHeard ? `${s.peerDead ? 'DEAD, ' : ''}${s.peerState}, last heartbeat ${s.lastHeartbeatAgoMs} ms ago, generation ${s.peerGeneration}` : 'never heard'}`,
+    `timers: keepalive ${s.timers.keepaliveMs} ms, warntime ${s.timers.warntimeMs} ms, deadtime ${s.timers.deadtimeMs} ms, initdead ${s.timers.initdeadMs} ms`,
+    `heartbeats: sent ${c.sent}, received ${c.received}, accepted ${c.accepted}; ignored: malformed ${c.malformed}, forged ${c.forged}, replayed ${c.replayed}, foreign ${c.foreign}`,
+    `takeovers ${c.takeovers}, giveups ${c.giveups}, split brains ${c.splitBrains}, resource errors ${c.resourceErrors}`,
+  ];
+  if (s.director) lines.push(`director: ${s.director.active ? 'active' : 'standby'}, forwarded ${s.director.forwarded}, ARP replies ${s.director.arpReplies}`);
+  for (const h of s.history.slice(-5)) lines.push(`  ${(h.agoMs / 1000).toFixed(1)} s ago: ${h.from} -> ${h.to} (${h.transition})`);
+  return lines.join('\n');
+}
+
+async function status(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { control: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const s = (await controlRequest(values.control ?? defaultHaControlPath(), { op: 'haStatus' })) as Parameters<typeof fmtStatus>[0];
+  io.out(values.json ? JSON.stringify(s, null, 2) : fmtStatus(s));
+  return 0;
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  if (argv[0] === 'status') return status(argv.slice(1), io);
+  const { values } = parseCommandArgs(argv, {
+    'config-dir': { type: 'string' },
+    node: { type: 'string' },
+    iface: { type: 'string' },
+    'arp-suppression': { type: 'string' },
+    'arptables-dialect': { type: 'string' },
+    garp: { type: 'string' },
+    control: { type: 'string' },
+    sysctl: { type: 'string', multiple: true },
+    'buffer-size': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const dir = values['config-dir'];
+  if (!dir) throw new DsrlbError('E_USAGE', `--config-dir is required\n\n${HELP}`);
+  const self = values.node ?? hostname();
+  const arpStyle = values['arp-suppression'] ?? 'arptables';
+  if (!['arptables', 'nft', 'none'].includes(arpStyle)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpStyle}`);
+  const dialect = (values['arptables-dialect'] ?? 'netfilter') as ArptablesDialect;
+  if (dialect !== 'jf' && dialect !== 'netfilter') throw new DsrlbError('E_USAGE', `--arptables-dialect: jf or netfilter, not ${dialect}`);
+  let garp = { count: 5, intervalMs: 200 };
+  if (values.garp !== undefined) {
+    const m = /^(\d+),(\d+)$/.exec(values.garp);
+    if (!m || Number(m[1]) < 1) throw new DsrlbError('E_USAGE', `--garp: expected N,MS with N >= 1, not "${values.garp}"`);
+    garp = { count: Number(m[1]), intervalMs: Number(m[2]) };
+  }
+  const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
+  if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
+  const sysctls = parseSysctls(values.sysctl ?? []);
+
+  const { setup, warnings } = loadHaDir(dir, self);
+  const hacf = setup.hacf;
+  const iface = values.iface ?? setup.ips.find((r) => r.iface)?.iface ?? hacf.media[0]?.iface ?? 'eth0';
+  const log = pino({ level: values['log-level'] ?? 'info', base: { node: self, iface } });
+  for (const w of warnings) log.warn({ file: w.file, line: w.line, code: w.code }, w.message);
+
+  let services: ServiceWithReals[] = [];
+  if (setup.ldirectord !== null) {
+    const path = isAbsolute(setup.ldirectord) ? setup.ldirectord : join(dir, setup.ldirectord);
+    const cfg = loadLdirectordConfig(path);
+    for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
+    services = servicesFromConfig(cfg);
+  } else {
+    log.warn({}, 'no ldirectord resource in haresources: no virtual service, the VIP is not answered for');
+  }
+  const vips = setup.ips.map((r) => r.addr);
+  const serviceVips = new Set(services.map((s) => s.spec.vip));
+  for (const v of vips) if (!serviceVips.has(v)) log.warn({ vip: ipToString(v) }, 'IP resource without a virtual service in the ldirectord file: dsrlb answers ARP only for service VIPs');
+
+  const rip = hostNetControl.addressOn(iface);
+  if (rip === null) throw new DsrlbError('E_HA_IFACE', `${iface} has no IPv4 address`);
+  const suppressions: ArpSuppression[] = arpStyle === 'none' ? [] : vips.map((v) => ({
+    style: arpStyle as 'arptables' | 'nft', dialect, vip: ipToString(v), rip: ipToString(rip), iface,
+  }));
+
+  const findings = await runPreflight({ iface, bufferSize });
+  let fatal = false;
+  for (const f of findings) {
+    if (f.severity === 'error') fatal = true;
+    if (f.severity !== 'info') io.err(`${f.severity}: ${f.code}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
+  }
+  if (fatal) return 1;
+
+  // The guard first: from here on, a kill leaves the host a plain real server.
+  const guard = startGuard([
+    { argv: ['nft', '-f', '-'], input: `add table netdev ${ingressTableName(iface)}\ndelete table netdev ${ingressTableName(iface)}\n` },
+    ...suppressions.flatMap((s) => applyCommands(s).map((c) => ({ argv: c.argv }))),
+  ]);
+
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
+  try {
+    await director.start({ iface, services, bufferSize, garp, sysctls, active: false });
+  } catch (e) {
+    guard.disarm();
+    throw e;
+  }
+  const suppress = async () => {
+    for (const s of suppressions) await applyArpSuppression(s);
+  };
+  const lift = async () => {
+    for (const s of suppressions) await removeArpSuppression(s);
+  };
+  let transport;
+  try {
+    transport = await openHaUdp({ udpport: hacf.udpport, media: hacf.media, localAddrs: hostNetControl.localAddresses() });
+  } catch (e) {
+    await director.stop();
+    guard.disarm();
+    throw e;
+  }
+  const node = new HaNode(
+    {
+      self, peer: setup.peer, preferred: setup.preferred, autoFailback: hacf.autoFailback,
+      keepaliveMs: hacf.keepaliveMs, deadtimeMs: hacf.deadtimeMs, warntimeMs: hacf.warntimeMs, initdeadMs: hacf.initdeadMs,
+      signKey: setup.auth.active, keys: setup.auth.keys, generation: Date.now(),
+    },
+    {
+      transport, clock: systemClock, log,
+      resources: {
+        // Start-up: standby first, and whatever a crash left (suppression lifted) put back.
+        cleanup: async () => {
+          await director.request({ op: 'setActive', active: false });
+          await suppress();
+        },
+        // haresources order: the address and the director in one setActive (dsrlb answers ARP for
+        // the VIP in userspace and announces it; the packet path forwards), then this host's ARP
+        // suppression is lifted (the seed's local_takeip). Activating first keeps the arptables
+        // commands (tens of ms) out of the takeover time: the capture sees ARP before arptables.
+        takeover: async () => {
+          await director.request({ op: 'setActive', active: true });
+          await lift();
+        },
+        giveup: async () => {
+          await director.request({ op: 'setActive', active: false });
+          await suppress();
+        },
+        reannounce: async () => {
+          await director.request({ op: 'announce' });
+        },
+      },
+    },
+  );
+  node.onRole = (role) => log.info({ role, at: Date.now() }, `ha role ${role}`);
+  await node.start();
+
+  const controlPath = values.control ?? defaultHaControlPath();
+  let server: Server | null = null;
+  try {
+    server = await serveControl(controlPath, async (req) => {
+      if (req.op === 'haStatus') {
+        let d: { active: boolean; forwarded: number; arpReplies: number } | null = null;
+        try {
+          const snap = await director.snapshot();
+          d = { active: snap.active, forwarded: snap.forwarded, arpReplies: snap.arpReplies };
+        } catch {
+          d = null;
+        }
+        return { ...node.status(), director: d };
+      }
+      if (req.op === 'snapshot') return director.request({ op: 'snapshot', conns: req.conns === true });
+      throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)} (haStatus, snapshot)`);
+    });
+  } catch (e) {
+    await node.stop();
+    await director.stop();
+    guard.disarm();
+    throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
+  }
+  log.info({ control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid }, 'ha node ready');
+
+  return await new Promise<number>((resolve) => {
+    let done = false;
+    const finish = async (code: number, why: string) => {
+      if (done) return;
+      done = true;
+      log.info({ why }, 'stopping');
+      server?.close();
+      await node.stop();
+      await director.stop();
+      guard.disarm();
+      log.info({}, 'stopped');
+      resolve(code);
+    };
+    process.once('SIGINT', () => void finish(0, 'SIGINT'));
+    process.once('SIGTERM', () => void finish(0, 'SIGTERM'));
+    director.onExit = (why) => void finish(1, `packet path ended: ${why}`);
+  });
+}

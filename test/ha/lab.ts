@@ -1,0 +1,127 @@
+/** Helpers for the failover tests on the namespace testbed: config dirs from the seed, ha nodes, a client loop. */
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../../src/io/index.ts';
+import { hostNamespace, nsExists, spawnInNs } from '../../src/testbed/index.ts';
+
+export const REF = fileURLToPath(new URL('../../docs/reference-setup/', import.meta.url));
+export const RUN_HA = fileURLToPath(new URL('./run-ha.mjs', import.meta.url));
+export const CLIENT_LOOP = fileURLToPath(new URL('./client-loop.mjs', import.meta.url));
+export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } as const;
+
+/**
+ * /etc/ha.d for www1 and www2 from the seed's files, unchanged apart from the ucast address (each
+ * node points at the other) and the timing lines appended (`extra`).
+ */
+export function makeConfigDirs(extra: string): { root: string; www1: string; www2: string } {
+  const root = mkdtempSync(join(tmpdir(), 'dsrlb-ha-'));
+  const out = { root, www1: join(root, 'www1'), www2: join(root, 'www2') };
+  for (const host of ['www1', 'www2'] as const) {
+    const d = out[host];
+    mkdirSync(d);
+    let hacf = readFileSync(join(REF, 'ha.cf'), 'utf8');
+    if (host === 'www2') hacf = hacf.replace('ucast eth0 192.168.0.8', 'ucast eth0 192.168.0.7');
+    writeFileSync(join(d, 'ha.cf'), hacf + extra);
+    copyFileSync(join(REF, 'haresources'), join(d, 'haresources'));
+    copyFileSync(join(REF, 'authkeys'), join(d, 'authkeys'));
+    chmodSync(join(d, 'authkeys'), 0o600);
+    copyFileSync(join(REF, 'ldirectord.cf'), join(d, 'ldirectord.cf'));
+  }
+  return out;
+}
+
+export interface HaProc {
+  host: 'www1' | 'www2';
+  pid: number;
+  control: string;
+  output(): string;
+  status(): Promise<Record<string, unknown> & { role: string }>;
+  exited: Promise<number | null>;
+  isRunning(): boolean;
+  term(timeoutMs?: number): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+export function startHa(prefix: string, host: 'www1' | 'www2', dir: string, args: string[] = []): HaProc {
+  const ns = hostNamespace(prefix, host);
+  if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
+  const control = `/run/dsrlb/hatest-${prefix}-${host}.sock`;
+  rmSync(control, { force: true });
+  const child: ChildProcess = spawnInNs(ns, [process.execPath, RUN_HA, '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => {
+    code = c;
+    r(c);
+  }));
+  return {
+    host, pid: child.pid!, control, exited,
+    output: () => out,
+    isRunning: () => code === undefined,
+    status: () => controlRequest(control, { op: 'haStatus' }, 3000) as Promise<Record<string, unknown> & { role: string }>,
+    async term(timeoutMs = 10_000) {
+      if (code !== undefined) return code;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const c = await exited;
+      clearTimeout(t);
+      return c;
+    },
+    async kill() {
+      if (code !== undefined) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Waits (bounded) until fn() is true; returns the elapsed ms, or throws with `what`. */
+export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 20): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      if (await fn()) return Date.now() - t0;
+    } catch {
+      // not yet
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export interface ClientResult {
+  /** Wall-clock ms when the request started and ended. */
+  t0: number;
+  t1: number;
+  ok: boolean;
+  body: string;
+}
+
+/** A client loop in the client namespace: one HTTP request every intervalMs (not waiting for the previous one). */
+export function startClientLoop(prefix: string, url: string, intervalMs: number, timeoutMs: number, maxRequests: number) {
+  const ns = hostNamespace(prefix, 'client');
+  if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
+  const child = spawnInNs(ns, [process.execPath, CLIENT_LOOP, url, String(intervalMs), String(timeoutMs), String(maxRequests)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    results(): ClientResult[] {
+      return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ClientResult);
+    },
+    async stop(): Promise<ClientResult[]> {
+      child.stdin!.end('stop\n');
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 3000);
+      await exited;
+      clearTimeout(t);
+      return this.results();
+    },
+  };
+}
