@@ -1,0 +1,191 @@
+/**
+ * The director's logger: pino, sent where ldirectord would send its log.
+ *
+ *   foreground (or supervised=yes)  JSON lines on stdout; a short human line per record when stdout is a TTY
+ *   logfile=/a/path                 JSON lines appended to that file (reopen() after rotation)
+ *   logfile=local0 (a facility)     real syslog messages to /dev/log: "<PRI>Mmm dd hh:mm:ss dsrlb[PID]: msg k=v …"
+ *
+ * Node has no unix datagram sockets in core (dgram is UDP only, net is stream only, and /dev/log is
+ * a datagram socket), so syslog goes through `logger` from bsdutils (an Essential package on Debian):
+ * one long-lived `logger --prio-prefix -u /dev/log` child, one stdin line per message, the priority
+ * in the line's <PRI> prefix. logger writes the same header glibc's syslog(3) does. If the socket is
+ * missing or logger fails, the records go to stderr instead, after one warning.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { facilityCode, prettyLine, syslogMessage, syslogPri } from '../obs/index.ts';
+
+export type LogTarget = 'stdout-json' | 'stdout-pretty' | 'file' | 'syslog' | 'stderr';
+
+export interface LoggerOptions {
+  /** pino level (default info). */
+  level?: string;
+  /** ldirectord's logfile=: an absolute path or a syslog facility name (a config LogTarget also fits). */
+  logfile?: string | { raw: string; kind: 'file' | 'syslog' } | null;
+  /** Foreground / supervised: stdout, whatever logfile says (as ldirectord does when supervised). */
+  foreground?: boolean;
+  /** Human-readable lines on stdout (default: when stdout is a TTY). */
+  pretty?: boolean;
+  /** Fields on every record besides pid and hostname. */
+  base?: Record<string, unknown>;
+  /** syslog tag (default "dsrlb"). */
+  tag?: string;
+  /** The syslog socket (default /dev/log). */
+  syslogSocket?: string;
+  /** The logger program (default "logger" on PATH). */
+  loggerBin?: string;
+  /** Where "stdout" and "stderr" are (tests). */
+  stdout?: { write(s: string): unknown; isTTY?: boolean };
+  stderr?: { write(s: string): unknown };
+}
+
+export interface LoggerHandle {
+  log: pino.Logger;
+  target: LogTarget;
+  /** A one-line description of where the log goes, for the start-up message. */
+  describe: string;
+  /** Reopen the log file (after logrotate moved it); a no-op for other targets. */
+  reopen(): void;
+  /** Flush and release the target (ends the logger child). */
+  close(): Promise<void>;
+}
+
+function normalise(l: LoggerOptions['logfile']): { raw: string; kind: 'file' | 'syslog' } | null {
+  if (l === undefined || l === null) return null;
+  if (typeof l !== 'string') return l;
+  return { raw: l, kind: l.startsWith('/') ? 'file' : 'syslog' };
+}
+
+/** A pino destination that hands each record, parsed, to `each`. */
+function recordStream(each: (rec: Record<string, unknown>, line: string) => void): pino.DestinationStream {
+  return {
+    write(line: string): void {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        rec = { msg: line.trimEnd() };
+      }
+      each(rec, line);
+    },
+  };
+}
+
+class SyslogPipe {
+  private child: ChildProcess | null;
+  private failed = false;
+  private exited: Promise<void>;
+
+  constructor(
+    private readonly socket: string,
+    private readonly facility: number,
+    tag: string,
+    bin: string,
+    private readonly stderr: { write(s: string): unknown },
+  ) {
+    const argv = ['--prio-prefix', `--id=${process.pid}`, '-t', tag, '-u', socket, '--socket-errors=on', '-S', '8192'];
+    const child = spawn(bin, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.child = child;
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.stdin!.on('error', () => this.fail(`logger: ${err.trim() || 'its input closed'}`));
+    this.exited = new Promise((resolve) => {
+      child.once('error', (e) => {
+        this.fail(`cannot run ${bin}: ${e.message}`);
+        resolve();
+      });
+      child.once('exit', (code) => {
+        if (code !== 0 && this.child !== null) this.fail(`logger exited with code ${code}: ${err.trim()}`);
+        this.child = null;
+        resolve();
+      });
+    });
+  }
+
+  private fail(why: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stderr.write(`dsrlb: syslog via ${this.socket} failed (${why}); logging to stderr from now on\n`);
+  }
+
+  write(rec: Record<string, unknown>, line: string): void {
+    if (this.failed || this.child === null) {
+      this.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+      return;
+    }
+    this.child.stdin!.write(`<${syslogPri(this.facility, Number(rec.level) || 30)}>${syslogMessage(rec)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const c = this.child;
+    if (c === null) return;
+    this.child = null;
+    c.stdin!.end();
+    const timer = setTimeout(() => c.kill('SIGTERM'), 2000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export function createLogger(o: LoggerOptions = {}): LoggerHandle {
+  const stdout = o.stdout ?? process.stdout;
+  const stderr = o.stderr ?? process.stderr;
+  const opts: pino.LoggerOptions = { level: o.level ?? 'info' };
+  if (o.base) opts.base = { pid: process.pid, hostname: hostname(), ...o.base };
+  const file = normalise(o.logfile);
+
+  if (o.foreground || file === null) {
+    const pretty = o.pretty ?? !!stdout.isTTY;
+    const dest = pretty
+      ? recordStream((rec) => stdout.write(`${prettyLine(rec)}\n`))
+      : o.stdout
+        ? recordStream((_r, line) => stdout.write(line))
+        : pino.destination({ dest: 1, sync: true });
+    return {
+      log: pino(opts, dest),
+      target: pretty ? 'stdout-pretty' : 'stdout-json',
+      describe: pretty ? 'stdout (human-readable)' : 'stdout (JSON lines)',
+      reopen() {},
+      async close() {},
+    };
+  }
+
+  if (file.kind === 'file') {
+    const dest = pino.destination({ dest: file.raw, append: true, mkdir: true, sync: false });
+    return {
+      log: pino(opts, dest),
+      target: 'file',
+      describe: `file ${file.raw} (JSON lines)`,
+      reopen: () => dest.reopen(),
+      close: () =>
+        new Promise<void>((resolve) => {
+          dest.once('close', () => resolve());
+          dest.once('error', () => resolve());
+          dest.end();
+        }),
+    };
+  }
+
+  const facility = facilityCode(file.raw);
+  const socket = o.syslogSocket ?? '/dev/log';
+  if (!existsSync(socket)) {
+    stderr.write(`dsrlb: logfile=${file.raw}: no syslog socket at ${socket}; logging to stderr\n`);
+    return {
+      log: pino(opts, recordStream((_r, line) => stderr.write(line))),
+      target: 'stderr',
+      describe: `stderr (no syslog socket at ${socket})`,
+      reopen() {},
+      async close() {},
+    };
+  }
+  const pipe = new SyslogPipe(socket, facility, o.tag ?? 'dsrlb', o.loggerBin ?? 'logger', stderr);
+  return {
+    log: pino(opts, recordStream((rec, line) => pipe.write(rec, line))),
+    target: 'syslog',
+    describe: `syslog facility ${file.raw} via ${socket}`,
+    reopen() {},
+    close: () => pipe.close(),
+  };
+}
