@@ -105,6 +105,8 @@ export const TRANSITIONS: readonly Transition[] = [
   { name: 'init-to-standby', from: ['init'], on: 'heartbeat', when: peerSays('init', 'standby'), to: 'standby', actions: () => [{ do: 'announce' }] },
 
   // Active: split brain (both active) resolves to the preferred node, which never stops serving.
+  // (Once per split brain: while the peer keeps saying active, nothing more is done.)
+  { name: 'split-brain-ongoing', from: ['active'], on: 'heartbeat', when: (c) => c.peerBefore === 'active' && !c.peerWasDead && peerSays('active')(c) && preferredIsSelf(c), to: 'active', actions: () => [] },
   { name: 'split-brain-keep', from: ['active'], on: 'heartbeat', when: and(peerSays('active'), preferredIsSelf), to: 'active',
     actions: () => [{ do: 'log', level: 'error', code: 'E_HA_SPLIT_BRAIN', msg: 'split brain: both nodes active; this (preferred) node keeps the resources' }, { do: 'reannounce' }, { do: 'announce' }] },
   { name: 'split-brain-yield', from: ['active'], on: 'heartbeat', when: and(peerSays('active'), not(preferredIsSelf)), to: 'standby',
@@ -162,7 +164,7 @@ export class HaFsm {
       if (t.on !== event.ev || !t.from.includes(this.role) || !t.when(ctx)) continue;
       const from = this.role;
       this.role = t.to;
-      if (from !== t.to || t.name.startsWith('split') || t.name === 'peer-yielded') {
+      if (from !== t.to || t.name === 'split-brain-keep' || t.name === 'peer-yielded') {
         this.history.push({ at: now, from, to: t.to, transition: t.name });
         if (this.history.length > 64) this.history.shift();
       }

@@ -96,6 +96,9 @@ describe('ha state machine', () => {
     expect(ka).not.toContain('giveup');
     expect(kb).toEqual(['log:I_HA_PEER_UP', 'log:E_HA_SPLIT_BRAIN', 'giveup', 'announce']);
     expect([a.role, b.role]).toEqual(['active', 'standby']);
+    // A peer that goes on saying active (it cannot hear us): announced once, not at every heartbeat.
+    expect(hb(a, 7100, 'active')).toEqual([]);
+    expect(hb(a, 7200, 'active')).toEqual([]);
   });
 
   it('the peer comes back after being dead while we were active (it may have taken over): the VIP is announced again', () => {
