@@ -12,7 +12,7 @@ import {
 } from '../../src/health/checks/index.ts';
 import type { DnsSpec, HttpSpec } from '../../src/health/index.ts';
 import {
-  closeAll, closedPort, closingServer, dnsTcpServer, dnsUdpServer, httpServer, httpsServer, pingPongServer, silentServer,
+  closeAll, closedPort, closedUdpPort, closingServer, dnsTcpServer, dnsUdpServer, httpServer, httpsServer, pingPongServer, silentServer,
 } from './servers.ts';
 
 const never = new AbortController().signal;
@@ -150,6 +150,11 @@ describe('dns check', () => {
     expect((await dnsCheck(d({ name: 'nope.example' }), never)).detail).toBe('no answer records (NXDOMAIN)');
     expect((await dnsCheck(d({ name: 'silent.example', timeoutMs: 400 }), never)).detail).toMatch(/^timeout after 400 ms/);
     expect((await dnsCheck(d({ name: 'garbage.example' }), never)).detail).toMatch(/^malformed DNS answer/);
+  });
+  it('a closed UDP port: down at once (ICMP port unreachable), not at the timeout', async () => {
+    const t0 = performance.now();
+    expect((await dnsCheck(d({ port: await closedUdpPort(), timeoutMs: 5000 }), never)).detail).toMatch(/ECONNREFUSED/);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
   it('over TCP for a TCP service', async () => {
     expect((await dnsCheck(d({ transport: 'tcp', port: ports.dnsTcp, receive: '10.0.0.6' }), never)).ok).toBe(true);

@@ -151,3 +151,11 @@ export async function dnsTcpServer(): Promise<number> {
   track(s);
   return listen(s);
 }
+
+/** A UDP port nobody listens on (bound, then released). */
+export async function closedUdpPort(): Promise<number> {
+  const sock = createSocket('udp4');
+  const port = await new Promise<number>((resolve) => sock.bind(0, '127.0.0.1', () => resolve(sock.address().port)));
+  await new Promise<void>((r) => sock.close(() => r()));
+  return port;
+}
