@@ -16,7 +16,12 @@ export const DIRECTOR_FILTER = 'inbound and (arp or ip)';
 
 export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
   return async ({ iface, bufferSize, init }) => {
+    // The handler speaks from its first moment (MACs resolved while starting): keep what it says
+    // until the director listens.
+    let listener: ((m: unknown) => void) | null = null;
+    const early: unknown[] = [];
     const w = await startPacketWorker({
+      onMessage: (m) => (listener ? listener(m) : early.push(m)),
       iface,
       filter: DIRECTOR_FILTER,
       bufferSize,
@@ -27,7 +32,10 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
     const handle: PacketPathHandle = {
       pid: w.pid,
       post: (m) => w.post(m),
-      onMessage: (cb) => void w.on('message', cb),
+      onMessage: (cb) => {
+        listener = cb;
+        for (const m of early.splice(0)) cb(m);
+      },
       onExit: (cb) => {
         w.on('error', (e: Error) => cb(e.message));
       },

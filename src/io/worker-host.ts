@@ -33,6 +33,8 @@ export interface PacketWorkerOptions {
   execArgv?: string[];
   /** Give up on start after this long (default 15 s). */
   startTimeoutMs?: number;
+  /** Receives the handler's messages from the very start (those posted before 'ready' included). */
+  onMessage?: (msg: unknown) => void;
 }
 
 export interface PacketWorkerInfo {
@@ -180,6 +182,7 @@ export async function startPacketWorker(opts: PacketWorkerOptions): Promise<Pack
     throw new DsrlbError('E_WORKER_START', `cannot start the packet worker: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   });
   const w = new PacketWorker(child);
+  if (opts.onMessage) w.on('message', opts.onMessage);
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => done(new DsrlbError('E_WORKER_TIMEOUT', `packet worker not ready after ${opts.startTimeoutMs ?? 15000} ms`)), opts.startTimeoutMs ?? 15000);
     const onReady = () => done(null);
