@@ -1,6 +1,7 @@
 // client-loop.mjs URL INTERVAL_MS TIMEOUT_MS MAX: one HTTP GET every INTERVAL_MS (each on a new
 // connection, not waiting for the previous one), until MAX requests or "stop" on stdin; one JSON
-// line per finished request: {t0, t1, ok, body} with wall-clock ms. Runs inside the client namespace.
+// line per finished request: {t0, t1, ok, body, port} with wall-clock ms
+// and the client's TCP port (0 when it never connected). Runs inside the client namespace.
 import http from 'node:http';
 
 const [url, intervalS, timeoutS, maxS] = process.argv.slice(2);
@@ -15,11 +16,12 @@ function one() {
   const t0 = Date.now();
   pending++;
   let done = false;
+  let port = 0;
   const finish = (ok, body) => {
     if (done) return;
     done = true;
     pending--;
-    process.stdout.write(JSON.stringify({ t0, t1: Date.now(), ok, body }) + '\n');
+    process.stdout.write(JSON.stringify({ t0, t1: Date.now(), ok, body, port }) + '\n');
     if (stopping && pending === 0) process.exit(0);
   };
   const req = http.get(url, { agent: false, timeout }, (res) => {
@@ -29,6 +31,7 @@ function one() {
     res.on('end', () => finish(res.statusCode === 200, b.trim()));
     res.on('error', () => finish(false, 'error'));
   });
+  req.on('socket', (sock) => sock.on('connect', () => (port = sock.localPort)));
   req.on('timeout', () => {
     req.destroy();
     finish(false, 'timeout');

@@ -102,6 +102,8 @@ export interface ClientResult {
   t1: number;
   ok: boolean;
   body: string;
+  /** The client's TCP port (0: never connected). */
+  port: number;
 }
 
 /** A client loop in the client namespace: one HTTP request every intervalMs (not waiting for the previous one). */
