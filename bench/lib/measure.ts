@@ -1,0 +1,188 @@
+/**
+ * One visit of one path in one round: the TCP loads (ab, sequential latency), the UDP flood and the
+ * loss-free search, the director's cost, and the correctness counters, into one PathSample.
+ * Every load is bounded in count and time; the run only sends from the client namespace.
+ */
+import { CLIENT_ADDR, hostMac, hostNamespace, VIP } from '../../src/testbed/index.ts';
+import { udpFrames, type UdpFramesSpec } from './frames.ts';
+import { runAb, runLatency, runPacedSender } from './load.ts';
+import { DIRECTOR_COUNTER_TABLE, nftCounters, REAL_COUNTER_TABLE } from './nft.ts';
+import { BENCH_REALS, TCP_PORT, UDP_PORT, type ActivePath } from './paths.ts';
+import { cpuTicks, machineBusy, memOf, ticksPerSecond } from './procfs.ts';
+import type { PathSample, RunParams } from './results.ts';
+import { lossOf, searchLossFree, type ProbeOutcome } from './search.ts';
+import { percentile } from './stats.ts';
+import { runTrafgen, trafgenConfig } from './trafgen.ts';
+
+export interface MeasureEnv {
+  prefix: string;
+  params: RunParams;
+  say: (line: string) => void;
+  /** Set when the run is interrupted: the visit stops between steps. */
+  aborted: () => boolean;
+}
+
+type RealCounts = Record<string, { udp: number; syn: number }>;
+
+async function realCounts(prefix: string): Promise<RealCounts> {
+  const out: RealCounts = {};
+  for (const h of BENCH_REALS) {
+    const c = await nftCounters(hostNamespace(prefix, h), REAL_COUNTER_TABLE);
+    out[h] = { udp: c.udp_in ?? 0, syn: c.syn_in ?? 0 };
+  }
+  return out;
+}
+
+const sumUdp = (c: RealCounts) => Object.values(c).reduce((a, x) => a + x.udp, 0);
+
+async function fromVipAtDirector(prefix: string): Promise<number> {
+  return (await nftCounters(hostNamespace(prefix, 'www1'), DIRECTOR_COUNTER_TABLE)).from_vip ?? 0;
+}
+
+/** Waits until the reals' UDP counters stop moving (queues drained), at most maxMs. */
+async function settledUdp(prefix: string, maxMs = 2000): Promise<RealCounts> {
+  const t0 = Date.now();
+  let last = await realCounts(prefix);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 120));
+    const now = await realCounts(prefix);
+    if (sumUdp(now) === sumUdp(last) || Date.now() - t0 > maxMs) return now;
+    last = now;
+  }
+}
+
+function frameSpec(p: ActivePath, flows: number, frameLen: number): UdpFramesSpec {
+  return { dstMac: p.udpDst.mac, srcMac: hostMac('client'), src: CLIENT_ADDR, dst: p.udpDst.ip, dport: UDP_PORT, sportBase: 20000, flows, frameLen };
+}
+
+/** The flood (trafgen, as fast as it goes) or a paced probe (udp-sender at `rate`). */
+async function udpShot(prefix: string, spec: UdpFramesSpec, count: number, rate?: number): Promise<ProbeOutcome> {
+  const client = hostNamespace(prefix, 'client');
+  const before = sumUdp(await realCounts(prefix));
+  const sent = rate === undefined
+    ? await runTrafgen(client, trafgenConfig(udpFrames(spec)), { count })
+    : await runPacedSender(client, { iface: 'eth0', frames: spec, count, rate });
+  const delivered = sumUdp(await settledUdp(prefix)) - before;
+  return { sent: sent.sent, delivered, offeredPps: sent.offeredPps, deliveredPps: delivered / sent.seconds };
+}
+
+async function directorForwarded(p: ActivePath): Promise<{ forwarded: number; fromVip: number } | null> {
+  if (!p.director) return null;
+  const s = await p.director.lab.snapshot();
+  return { forwarded: s.forwarded, fromVip: s.fromVip };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export async function measurePath(p: ActivePath, env: MeasureEnv, round: number): Promise<PathSample> {
+  const { prefix, params: P, say } = env;
+  const t0 = Date.now();
+  const client = hostNamespace(prefix, 'client');
+  const sample: PathSample = { path: p.name, round, ok: false, problems: [], values: {}, probes: [], seconds: 0 };
+  const v = sample.values;
+  const tck = ticksPerSecond();
+  const fromVip0 = await fromVipAtDirector(prefix);
+  const snap0 = await directorForwarded(p);
+  const counts0 = await realCounts(prefix);
+  let failed = 0;
+  try {
+    // TCP: a short untimed warm-up (its failures count), ab, then the sequential latency client.
+    const url = `http://${p.tcpHost}/`;
+    const warm = await runAb(client, url, { n: Math.min(200, P.ab_requests), c: Math.min(10, P.ab_concurrency) });
+    failed += warm.failedTotal;
+    const w0 = p.director ? cpuTicks(p.director.workerPid) : 0;
+    const f0 = await directorForwarded(p);
+    const ab = await runAb(client, url, { n: P.ab_requests, c: P.ab_concurrency });
+    const f1 = await directorForwarded(p);
+    if (p.director && f0 && f1 && f1.forwarded > f0.forwarded) {
+      v.cpu_us_per_pkt_tcp = round1(((cpuTicks(p.director.workerPid) - w0) * 1e6) / tck / (f1.forwarded - f0.forwarded));
+    }
+    failed += ab.failedTotal;
+    v.conn_per_s = Math.round(ab.reqPerSec);
+    say(`    ab -n ${P.ab_requests} -c ${P.ab_concurrency}: ${v.conn_per_s} conn/s, ${ab.failedTotal} failed`);
+    if (env.aborted()) throw new Error('interrupted');
+
+    const lat = await runLatency(client, p.tcpHost, TCP_PORT, P.latency_connections);
+    failed += lat.errors;
+    if (lat.errors) sample.problems.push(`latency client: ${lat.errors} failed connections (${lat.firstError})`);
+    if (lat.connectUs.length) {
+      v.connect_p50_us = round1(percentile(lat.connectUs, 50));
+      v.connect_p90_us = round1(percentile(lat.connectUs, 90));
+      v.connect_p99_us = round1(percentile(lat.connectUs, 99));
+      v.request_p50_us = round1(percentile(lat.requestUs, 50));
+      v.request_p90_us = round1(percentile(lat.requestUs, 90));
+      v.request_p99_us = round1(percentile(lat.requestUs, 99));
+    }
+    say(`    ${lat.connectUs.length} sequential connections: connect p50/p99 ${v.connect_p50_us}/${v.connect_p99_us} µs, +request p50/p99 ${v.request_p50_us}/${v.request_p99_us} µs`);
+    if (env.aborted()) throw new Error('interrupted');
+
+    // UDP: the flood at the generator's own pace, with the director's and the machine's CPU.
+    const cfg = frameSpec(p, P.udp_flows, P.frame_bytes);
+    const busy0 = machineBusy();
+    const dir0 = p.director ? { w: cpuTicks(p.director.workerPid), c: cpuTicks(p.director.controlPid), s: await directorForwarded(p) } : null;
+    const flood = await udpShot(prefix, cfg, P.flood_packets);
+    const busy1 = machineBusy();
+    if (p.director && dir0?.s) {
+      const s1 = (await directorForwarded(p))!;
+      const fwd = s1.forwarded - dir0.s.forwarded;
+      if (fwd > 0) {
+        v.cpu_us_per_pkt = round1(((cpuTicks(p.director.workerPid) - dir0.w) * 1e6) / tck / fwd);
+        v.control_cpu_us_per_pkt = Math.round((((cpuTicks(p.director.controlPid) - dir0.c) * 1e6) / tck / fwd) * 1000) / 1000;
+      }
+    }
+    if (flood.delivered > 0) v.sys_cpu_us_per_pkt = round1(((busy1.busy - busy0.busy) * 1e6) / tck / flood.delivered);
+    sample.flood = flood;
+    v.pps_offered = Math.round(flood.offeredPps);
+    v.pps_delivered = Math.round(flood.deliveredPps);
+    sample.probes.push({ ...flood, rate: 0, loss: lossOf(flood), pass: lossOf(flood) <= P.loss_tolerance });
+    say(`    flood ${flood.sent} frames: offered ${v.pps_offered} pps, delivered ${v.pps_delivered} pps (${(lossOf(flood) * 100).toFixed(2)} % lost)` +
+      (v.cpu_us_per_pkt !== undefined ? `, worker ${v.cpu_us_per_pkt} µs/pkt` : ''));
+    if (env.aborted()) throw new Error('interrupted');
+
+    // The loss-free search: at the ceiling when the flood lost nothing, else bisection from the
+    // delivered rate downwards.
+    if (lossOf(flood) <= P.loss_tolerance) {
+      v.loss_free_pps = Math.round(flood.offeredPps);
+      sample.lossFreeAtGeneratorCeiling = true;
+      say(`    loss-free at the generator's ceiling: ${v.loss_free_pps} pps`);
+    } else {
+      const res = await searchLossFree(
+        async (rate) => {
+          if (env.aborted()) throw new Error('interrupted');
+          const o = await udpShot(prefix, cfg, Math.max(1000, Math.round(rate * P.probe_seconds)), rate);
+          say(`      ${rate} pps asked: offered ${Math.round(o.offeredPps)}, delivered ${Math.round(o.deliveredPps)} (${(lossOf(o) * 100).toFixed(3)} % lost)`);
+          return o;
+        },
+        { lo: 0, hi: flood.offeredPps, first: flood.deliveredPps * 0.9, probes: P.probes, tolerance: P.loss_tolerance },
+      );
+      sample.probes.push(...res.probes);
+      v.loss_free_pps = res.lossFreePps === null ? 0 : Math.round(res.lossFreePps);
+      say(`    highest loss-free rate found: ${v.loss_free_pps} pps`);
+    }
+    if (p.director) {
+      const w = memOf(p.director.workerPid);
+      const c = memOf(p.director.controlPid);
+      v.worker_rss_kib = w.rssKib;
+      v.control_rss_kib = c.rssKib;
+    }
+  } catch (e) {
+    sample.problems.push(`step failed: ${(e as Error).message}`);
+  }
+
+  // Correctness over the whole visit.
+  const fromVip = (await fromVipAtDirector(prefix)) - fromVip0;
+  const snap1 = await directorForwarded(p).catch(() => null);
+  const viaDirector = fromVip + (snap0 && snap1 ? snap1.fromVip - snap0.fromVip : 0);
+  v.failed_requests = failed;
+  v.replies_via_director = viaDirector;
+  const counts1 = await realCounts(prefix);
+  sample.perReal = {
+    tcpSyn: Object.fromEntries(BENCH_REALS.map((h) => [h, counts1[h]!.syn - counts0[h]!.syn])),
+    udp: Object.fromEntries(BENCH_REALS.map((h) => [h, counts1[h]!.udp - counts0[h]!.udp])),
+  };
+  if (failed > 0) sample.problems.push(`${failed} failed requests`);
+  if (viaDirector > 0) sample.problems.push(`${viaDirector} frames from the VIP ${VIP} reached the director`);
+  sample.ok = sample.problems.length === 0;
+  sample.seconds = Math.round((Date.now() - t0) / 100) / 10;
+  return sample;
+}

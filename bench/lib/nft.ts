@@ -1,0 +1,105 @@
+/**
+ * nftables pieces of the benchmark: the kernel DSR forwarder (the `nft` path), the counters at the
+ * reals (what was delivered) and at the director (frames FROM the VIP, which DSR must never bring
+ * there). Rendering is pure; applying runs `nft` inside the namespace.
+ */
+import { mustRunInNs } from './exec.ts';
+
+/** The kernel DSR path: netdev ingress on the director, per-flow hash over the reals, then fwd. */
+export const NFT_FWD_TABLE = 'dsrbnft';
+/** Counters on each real: UDP datagrams and TCP SYNs of the services, at ingress. */
+export const REAL_COUNTER_TABLE = 'dsrbench';
+/** Counter on the director: frames whose source is the VIP (replies that came through it). */
+export const DIRECTOR_COUNTER_TABLE = 'dsrbdir';
+
+export interface FwdSpec {
+  iface: string;
+  vip: string;
+  directorMac: string;
+  realMacs: readonly string[];
+  services: ReadonlyArray<{ proto: 'tcp' | 'udp'; port: number }>;
+}
+
+/**
+ * `ip daddr VIP tcp dport 80 ether saddr set DIRMAC ether daddr set jhash ip saddr . tcp sport mod N
+ * map { 0 : MAC0, … } fwd to IF`: the source MAC must be the director's (or the bridge learns the
+ * client's MAC on the director's port), and the choice is per flow (per packet would break TCP).
+ */
+export function nftFwdRuleset(s: FwdSpec): string {
+  if (s.realMacs.length === 0) throw new Error('nft fwd needs at least one real');
+  const map = s.realMacs.map((m, i) => `${i} : ${m}`).join(', ');
+  const rules = s.services.map(
+    (v) =>
+      `    ip daddr ${s.vip} ${v.proto} dport ${v.port} ether saddr set ${s.directorMac} ` +
+      `ether daddr set jhash ip saddr . ${v.proto} sport mod ${s.realMacs.length} map { ${map} } fwd to "${s.iface}"`,
+  );
+  return [
+    `table netdev ${NFT_FWD_TABLE} {`,
+    `  chain in {`,
+    `    type filter hook ingress device "${s.iface}" priority 0;`,
+    ...rules,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+}
+
+export function realCountersRuleset(s: { iface: string; addrs: readonly string[]; udpPort: number; tcpPort: number }): string {
+  const set = `{ ${s.addrs.join(', ')} }`;
+  return [
+    `table netdev ${REAL_COUNTER_TABLE} {`,
+    `  counter udp_in { }`,
+    `  counter syn_in { }`,
+    `  chain in {`,
+    `    type filter hook ingress device "${s.iface}" priority -500;`,
+    `    ip daddr ${set} udp dport ${s.udpPort} counter name "udp_in" drop`,
+    `    ip daddr ${set} tcp dport ${s.tcpPort} tcp flags & (syn | ack) == syn counter name "syn_in"`,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+}
+
+export function directorCounterRuleset(s: { iface: string; vip: string }): string {
+  return [
+    `table netdev ${DIRECTOR_COUNTER_TABLE} {`,
+    `  counter from_vip { }`,
+    `  chain in {`,
+    `    type filter hook ingress device "${s.iface}" priority -500;`,
+    `    ip saddr ${s.vip} counter name "from_vip"`,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+}
+
+/** Named counters' packet counts from `nft -j list counters table …`. */
+export function parseCounters(json: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const doc = JSON.parse(json) as { nftables?: Array<{ counter?: { name: string; packets: number } }> };
+  for (const o of doc.nftables ?? []) if (o.counter) out[o.counter.name] = o.counter.packets;
+  return out;
+}
+
+/** Table names (family netdev) from `nft -j list tables`. */
+export function parseTables(json: string): string[] {
+  const doc = JSON.parse(json) as { nftables?: Array<{ table?: { family: string; name: string } }> };
+  return (doc.nftables ?? []).flatMap((o) => (o.table ? [`${o.table.family} ${o.table.name}`] : []));
+}
+
+export async function nftApply(ns: string, ruleset: string): Promise<void> {
+  await mustRunInNs(ns, ['nft', '-f', '-'], { input: ruleset });
+}
+
+export async function nftTables(ns: string): Promise<string[]> {
+  return parseTables(await mustRunInNs(ns, ['nft', '-j', 'list', 'tables']));
+}
+
+/** Deletes a netdev table when present. */
+export async function nftDeleteTable(ns: string, table: string): Promise<void> {
+  if ((await nftTables(ns)).includes(`netdev ${table}`)) await mustRunInNs(ns, ['nft', 'delete', 'table', 'netdev', table]);
+}
+
+export async function nftCounters(ns: string, table: string): Promise<Record<string, number>> {
+  return parseCounters(await mustRunInNs(ns, ['nft', '-j', 'list', 'counters', 'table', 'netdev', table]));
+}

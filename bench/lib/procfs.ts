@@ -1,0 +1,89 @@
+/**
+ * Director cost from /proc: CPU time (utime + stime) and resident memory of a process, its
+ * children (the packet worker is a child of `dsrlb run`), and the machine's busy time.
+ * The parsers are pure (tested on fixed text); the readers only read files.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+
+let clkTck: number | null = null;
+
+/** Clock ticks per second of utime/stime (getconf CLK_TCK; 100 on Linux). */
+export function ticksPerSecond(): number {
+  if (clkTck === null) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** utime + stime (ticks) from the text of /proc/PID/stat (the name may hold spaces and parentheses). */
+export function parseStatTicks(text: string): number {
+  const close = text.lastIndexOf(')');
+  if (close < 0) throw new Error('not a /proc/PID/stat line');
+  // After ") ": state(3) ppid(4) … utime(14) stime(15): fields 3.. start at index 0 here.
+  const f = text.slice(close + 2).trim().split(/\s+/);
+  const utime = Number(f[11]);
+  const stime = Number(f[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('bad /proc/PID/stat line');
+  return utime + stime;
+}
+
+/** VmRSS and VmHWM (KiB) from the text of /proc/PID/status. */
+export function parseStatusMem(text: string): { rssKib: number; hwmKib: number } {
+  const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssKib: get('VmRSS'), hwmKib: get('VmHWM') };
+}
+
+/** Busy and total jiffies of all CPUs from the "cpu " line of /proc/stat (busy = all but idle and iowait). */
+export function parseProcStat(text: string): { busy: number; total: number } {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('no cpu line in /proc/stat');
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest* are inside user/nice)
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - v[3]! - (v[4] ?? 0), total };
+}
+
+export function cpuTicks(pid: number): number {
+  return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+export function memOf(pid: number): { rssKib: number; hwmKib: number } {
+  return parseStatusMem(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+export function machineBusy(): { busy: number; total: number } {
+  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Direct children of a process (from /proc/PID/task/TID/children). */
+export function childrenOf(pid: number): number[] {
+  const out = new Set<number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) out.add(Number(c));
+    } catch {
+      /* thread gone */
+    }
+  }
+  return [...out];
+}
+
+/** The command line of a PID ('' when gone). */
+export function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}

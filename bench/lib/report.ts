@@ -1,0 +1,163 @@
+/** report.md and the console table, from results.json (pure). */
+import { microLines } from '../micro.ts';
+import { CHART_FILES } from './charts.ts';
+import { EXTRA_METRICS, METRICS, PATHS, type ExtraMetric, type Metric, type PathName, type Results } from './results.ts';
+import { fmt, fmtSummary, type Summary } from './stats.ts';
+
+export const METRIC_LABELS: Record<Metric | ExtraMetric, { label: string; digits: number }> = {
+  conn_per_s: { label: 'connections/s (ab)', digits: 0 },
+  connect_p50_us: { label: 'connect p50, µs', digits: 0 },
+  connect_p99_us: { label: 'connect p99, µs', digits: 0 },
+  request_p50_us: { label: 'connect+request p50, µs', digits: 0 },
+  request_p99_us: { label: 'connect+request p99, µs', digits: 0 },
+  pps_delivered: { label: 'UDP flood delivered, pps', digits: 0 },
+  loss_free_pps: { label: 'highest loss-free rate, pps', digits: 0 },
+  cpu_us_per_pkt: { label: 'director worker CPU, µs/packet', digits: 2 },
+  failed_requests: { label: 'failed requests (all rounds)', digits: 0 },
+  replies_via_director: { label: 'frames from the VIP at the director', digits: 0 },
+  connect_p90_us: { label: 'connect p90, µs', digits: 0 },
+  request_p90_us: { label: 'connect+request p90, µs', digits: 0 },
+  pps_offered: { label: 'UDP flood offered, pps', digits: 0 },
+  control_cpu_us_per_pkt: { label: 'director control process CPU, µs/packet', digits: 3 },
+  cpu_us_per_pkt_tcp: { label: 'director worker CPU during ab, µs/packet', digits: 2 },
+  sys_cpu_us_per_pkt: { label: 'whole machine CPU during the flood, µs/delivered packet', digits: 2 },
+  worker_rss_kib: { label: 'director worker resident memory, KiB', digits: 0 },
+  control_rss_kib: { label: 'director control process resident memory, KiB', digits: 0 },
+};
+
+function summaryOf(r: Results, p: PathName, m: Metric | ExtraMetric): Summary | null {
+  const pr = r.paths[p];
+  return (METRICS as readonly string[]).includes(m) ? pr.metrics[m as Metric] : pr.extra[m as ExtraMetric];
+}
+
+function cell(r: Results, p: PathName, m: Metric | ExtraMetric): string {
+  const pr = r.paths[p];
+  if (pr.status === 'skipped') return 'skipped';
+  const s = summaryOf(r, p, m);
+  if (!s) return pr.status === 'failed' ? 'failed' : '–';
+  return fmtSummary(s, METRIC_LABELS[m].digits);
+}
+
+const ratioCell = (x: number | null | undefined) => (typeof x === 'number' ? `${x.toFixed(2)}×` : '–');
+
+function mdTable(head: string[], rows: string[][]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? 'n/a' : pass ? '**PASS**' : '**FAIL**';
+}
+
+export function renderReport(r: Results, o: { imagePrefix?: string; title?: string } = {}): string {
+  const img = o.imagePrefix ?? '';
+  const paths = PATHS;
+  const L: string[] = [];
+  L.push(`# ${o.title ?? `dsrlb benchmark ${r.stamp}`}`, '');
+  L.push(`- command: \`${r.command}\` (${r.params.mode}, ${r.params.rounds} rounds, ${r.duration_s} s)`);
+  L.push(`- machine: ${r.machine.os}, ${r.machine.kernel}, ${r.machine.cpus} × ${r.machine.cpu_model}, ${fmt(r.machine.mem_total_mib)} MiB, Node ${r.machine.node}`);
+  L.push(`- versions: ${Object.entries(r.machine.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  L.push(`- started ${r.started_at}, finished ${r.finished_at}`, '');
+  L.push('Cells: median [min..max] over the rounds in which the path was correct (failed requests and replies via the director: over every round).', '');
+
+  L.push('## Results', '');
+  const rows = METRICS.map((m) => [
+    METRIC_LABELS[m].label,
+    ...paths.map((p) => cell(r, p, m)),
+    ratioCell(r.ratios.dsrlb_over_nft[m]),
+    ratioCell(r.ratios.dsrlb_over_direct[m]),
+  ]);
+  L.push(...mdTable(['metric', ...paths, 'dsrlb / nft', 'dsrlb / direct'], rows), '');
+  const pa = r.ratios.paired.dsrlb_over_nft;
+  L.push(
+    `Paired per round (dsrlb ÷ nft in the same round): connections/s ${fmtSummary(pa.conn_per_s, 2)}, ` +
+      `connect p50 ${fmtSummary(pa.connect_p50_us, 2)}, loss-free rate ${fmtSummary(pa.loss_free_pps, 2)}; ` +
+      `added connect p50 (dsrlb − nft) ${fmtSummary(r.added_latency_us.connect_p50, 0)} µs, added connect+request p50 ${fmtSummary(r.added_latency_us.request_p50, 0)} µs.`,
+    '',
+  );
+
+  L.push('## Targets for the userspace path', '');
+  L.push(
+    ...mdTable(
+      ['target', 'measured', 'wanted', 'verdict'],
+      r.targets.map((t) => [t.description, t.value === null ? '–' : fmt(t.value, Math.abs(t.value) < 10 ? 2 : 0), `${t.op} ${fmt(t.limit, t.limit < 10 ? 1 : 0)}`, verdict(t.pass)]),
+    ),
+    '',
+  );
+
+  L.push('## Charts', '');
+  L.push(`![connection rate](${img}${CHART_FILES.connRate})`, '');
+  L.push(`![latency percentiles](${img}${CHART_FILES.latency})`, '');
+  L.push(`![delivered vs offered packets per second](${img}${CHART_FILES.pps})`, '');
+
+  L.push('## Correctness, per path', '');
+  L.push(
+    ...mdTable(
+      ['path', 'status', 'rounds ok / failed', 'TCP SYNs per real', 'UDP datagrams per real', 'problems'],
+      paths.map((p) => {
+        const pr = r.paths[p];
+        const ss = r.rounds.flatMap((x) => x.samples).filter((s) => s.path === p);
+        const per = (k: 'tcpSyn' | 'udp') => {
+          const acc: Record<string, number> = {};
+          for (const s of ss) for (const [h, v] of Object.entries(s.perReal?.[k] ?? {})) acc[h] = (acc[h] ?? 0) + v;
+          return Object.entries(acc).map(([h, v]) => `${h} ${fmt(v)}`).join(', ') || '–';
+        };
+        const probs = [...new Set(ss.flatMap((s) => s.problems))].slice(0, 3).join('; ');
+        return [p, pr.status, pr.status === 'skipped' ? '–' : `${pr.rounds_ok} / ${pr.rounds_failed}`, per('tcpSyn'), per('udp'), pr.status === 'skipped' ? (pr.reason ?? '') : probs || 'none'];
+      }),
+    ),
+    '',
+  );
+
+  L.push('## More figures', '');
+  L.push(...mdTable(['figure', ...paths], EXTRA_METRICS.map((m) => [METRIC_LABELS[m].label, ...paths.map((p) => cell(r, p, m))])), '');
+  const ceil = paths.filter((p) => r.rounds.some((x) => x.samples.some((s) => s.path === p && s.ok && s.lossFreeAtGeneratorCeiling)));
+  if (ceil.length) L.push(`Loss-free at the generator's ceiling in some round (the flood itself lost nothing, so the figure is a floor): ${ceil.join(', ')}.`, '');
+
+  L.push('## UDP probes (every round)', '');
+  const probeRows: string[][] = [];
+  for (const rd of r.rounds) {
+    for (const s of rd.samples) {
+      for (const q of s.probes) {
+        probeRows.push([String(rd.round), s.path, q.rate === 0 ? 'flood' : fmt(q.rate), fmt(q.offeredPps), fmt(q.deliveredPps), `${(q.loss * 100).toFixed(3)} %`, q.pass ? 'yes' : 'no']);
+      }
+    }
+  }
+  L.push(...mdTable(['round', 'path', 'asked pps', 'offered pps', 'delivered pps', 'loss', 'loss-free'], probeRows), '');
+
+  L.push('## In-process micro-benchmarks (one core)', '');
+  if (r.micro) L.push('```', ...microLines(r.micro), '```', '');
+  else L.push('not run (--no-micro)', '');
+
+  L.push('## Parameters', '');
+  const P = r.params;
+  L.push(
+    `- rounds ${P.rounds}, paths interleaved and their order rotated every round: ${r.rounds.map((x) => x.order.join('→')).join(', ')}`,
+    `- connection rate: \`ab -r -s 10 -n ${P.ab_requests} -c ${P.ab_concurrency}\` (HTTP/1.0, one request per connection) after an untimed warm-up of 200`,
+    `- latency: ${P.latency_connections} sequential connections (plus 20 untimed), connect and connect + \`GET /\` to the server's close`,
+    `- UDP: ${P.frame_bytes}-byte frames, ${P.udp_flows} flows, trafgen on one CPU; flood of ${fmt(P.flood_packets)} frames at the generator's pace, then up to ${P.probes} probes of ${P.probe_seconds} s; loss-free = loss ≤ ${P.loss_tolerance * 100} %`,
+    `- testbed prefix \`${P.prefix}\``,
+    '',
+  );
+  for (const p of paths) if (r.paths[p].status === 'skipped') L.push(`**${p} skipped**: ${r.paths[p].reason}`, '');
+  return `${L.join('\n')}\n`;
+}
+
+/** The table printed at the end of a run. */
+export function consoleTable(r: Results): string {
+  const paths = PATHS;
+  const head = ['metric', ...paths, 'dsrlb/nft', 'dsrlb/direct'];
+  const rows = METRICS.map((m) => [
+    METRIC_LABELS[m].label,
+    ...paths.map((p) => cell(r, p, m)),
+    ratioCell(r.ratios.dsrlb_over_nft[m]),
+    ratioCell(r.ratios.dsrlb_over_direct[m]),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  const out = [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line), ''];
+  for (const t of r.targets) {
+    out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value === null ? '–' : fmt(t.value, Math.abs(t.value) < 10 ? 2 : 0)} (wanted ${t.op} ${fmt(t.limit, t.limit < 10 ? 1 : 0)})`);
+  }
+  for (const p of paths) if (r.paths[p].status !== 'ok') out.push(`${p}: ${r.paths[p].status}: ${r.paths[p].reason ?? ''}`);
+  return out.join('\n');
+}

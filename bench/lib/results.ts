@@ -1,0 +1,280 @@
+/**
+ * results.json: its types, the aggregation of the rounds' samples into per-path summaries, the
+ * ratios and the targets (all pure), and a schema check used by the run itself and the tests.
+ */
+import type { ProbeRecord } from './search.ts';
+import { ratio, summarize, type Summary } from './stats.ts';
+
+export const SCHEMA = 'dsrlb-bench/1';
+export const PATHS = ['direct', 'nft', 'ipvs', 'dsrlb'] as const;
+export type PathName = (typeof PATHS)[number];
+
+/** The metrics the issue names (keys of results.json). */
+export const METRICS = [
+  'conn_per_s',
+  'connect_p50_us',
+  'connect_p99_us',
+  'request_p50_us',
+  'request_p99_us',
+  'pps_delivered',
+  'loss_free_pps',
+  'cpu_us_per_pkt',
+  'failed_requests',
+  'replies_via_director',
+] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** More figures, same shape. */
+export const EXTRA_METRICS = [
+  'connect_p90_us',
+  'request_p90_us',
+  'pps_offered',
+  'control_cpu_us_per_pkt',
+  'cpu_us_per_pkt_tcp',
+  'sys_cpu_us_per_pkt',
+  'worker_rss_kib',
+  'control_rss_kib',
+] as const;
+export type ExtraMetric = (typeof EXTRA_METRICS)[number];
+
+/** Correctness counters: summarized over every round, failed ones included. */
+const CORRECTNESS: readonly Metric[] = ['failed_requests', 'replies_via_director'];
+
+export interface PathSample {
+  path: PathName;
+  round: number;
+  /** False when a request failed, a reply came through the director, or a step broke. */
+  ok: boolean;
+  problems: string[];
+  values: Partial<Record<Metric | ExtraMetric, number | null>>;
+  /** Flows (TCP SYNs, UDP datagrams) counted at each real. */
+  perReal?: { tcpSyn: Record<string, number>; udp: Record<string, number> };
+  flood?: { sent: number; delivered: number; offeredPps: number; deliveredPps: number };
+  probes: ProbeRecord[];
+  /** The flood itself was loss-free: the generator, not the path, set the loss-free figure. */
+  lossFreeAtGeneratorCeiling?: boolean;
+  seconds: number;
+}
+
+export interface PathResult {
+  status: 'ok' | 'failed' | 'skipped';
+  reason?: string;
+  rounds_ok: number;
+  rounds_failed: number;
+  metrics: Record<Metric, Summary | null>;
+  extra: Record<ExtraMetric, Summary | null>;
+}
+
+export interface Target {
+  id: string;
+  description: string;
+  value: number | null;
+  limit: number;
+  op: '>=' | '<=';
+  pass: boolean | null;
+}
+
+export interface MachineInfo {
+  hostname: string;
+  os: string;
+  kernel: string;
+  cpus: number;
+  cpu_model: string;
+  mem_total_mib: number;
+  node: string;
+  versions: Record<string, string>;
+  ipvs: { available: boolean; reason: string };
+}
+
+export interface RunParams {
+  mode: 'default' | 'quick' | 'custom';
+  rounds: number;
+  ab_requests: number;
+  ab_concurrency: number;
+  latency_connections: number;
+  flood_packets: number;
+  probe_seconds: number;
+  probes: number;
+  udp_flows: number;
+  frame_bytes: number;
+  loss_tolerance: number;
+  prefix: string;
+  paths: PathName[];
+}
+
+export interface MicroTarget {
+  name: string;
+  value: number;
+  limit: number;
+  op: '>=' | '<=';
+  pass: boolean;
+}
+
+export interface MicroResults {
+  dataplane: { established_verdicts_per_s: number; new_flow_verdicts_per_s: number; flows: number; source: string; note?: string };
+  sched: Array<{ scheduler: string; ops_per_s: number }>;
+  conn: {
+    entries: number;
+    bytes_per_entry: number;
+    /** Process memory delta per entry (only with --expose-gc). */
+    heap_bytes_per_entry: number | null;
+    lookups_per_s: number;
+    lookups_per_s_sequential: number;
+    inserts_per_s: number;
+    inserts_per_s_full: number;
+  };
+  targets: MicroTarget[];
+  node: string;
+  seconds: number;
+}
+
+export interface Results {
+  schema: typeof SCHEMA;
+  stamp: string;
+  started_at: string;
+  finished_at: string;
+  duration_s: number;
+  command: string;
+  machine: MachineInfo;
+  params: RunParams;
+  rounds: Array<{ round: number; order: PathName[]; samples: PathSample[] }>;
+  paths: Record<PathName, PathResult>;
+  ratios: {
+    dsrlb_over_nft: Record<Metric, number | null>;
+    dsrlb_over_direct: Record<Metric, number | null>;
+    /** Per-round ratios (rounds where both paths were ok), summarized. */
+    paired: { dsrlb_over_nft: Record<Metric, Summary | null>; dsrlb_over_direct: Record<Metric, Summary | null> };
+  };
+  /** dsrlb minus nft, µs, per round (paired). */
+  added_latency_us: { connect_p50: Summary | null; request_p50: Summary | null };
+  targets: Target[];
+  micro: MicroResults | null;
+}
+
+function emptyMetrics<K extends string>(keys: readonly K[]): Record<K, Summary | null> {
+  return Object.fromEntries(keys.map((k) => [k, null])) as Record<K, Summary | null>;
+}
+
+export function summarizePath(samples: readonly PathSample[], skipped?: string): PathResult {
+  if (skipped !== undefined) {
+    return { status: 'skipped', reason: skipped, rounds_ok: 0, rounds_failed: 0, metrics: emptyMetrics(METRICS), extra: emptyMetrics(EXTRA_METRICS) };
+  }
+  const good = samples.filter((s) => s.ok);
+  const metrics = emptyMetrics(METRICS);
+  for (const m of METRICS) metrics[m] = summarize((CORRECTNESS.includes(m) ? samples : good).map((s) => s.values[m]));
+  const extra = emptyMetrics(EXTRA_METRICS);
+  for (const m of EXTRA_METRICS) extra[m] = summarize(good.map((s) => s.values[m]));
+  const failed = samples.length - good.length;
+  const res: PathResult = { status: good.length > 0 ? 'ok' : 'failed', rounds_ok: good.length, rounds_failed: failed, metrics, extra };
+  if (good.length === 0) {
+    const why = [...new Set(samples.flatMap((s) => s.problems))].slice(0, 5);
+    res.reason = samples.length === 0 ? 'no round ran' : `every round failed: ${why.join('; ')}`;
+  }
+  return res;
+}
+
+function ratiosOf(a: PathResult, b: PathResult): Record<Metric, number | null> {
+  const out = {} as Record<Metric, number | null>;
+  for (const m of METRICS) out[m] = CORRECTNESS.includes(m) ? null : ratio(a.metrics[m]?.median, b.metrics[m]?.median);
+  return out;
+}
+
+function paired(samples: readonly PathSample[], a: PathName, b: PathName, f: (x: number, y: number) => number | null, m: Metric): Summary | null {
+  const vals: Array<number | null> = [];
+  const rounds = new Set(samples.map((s) => s.round));
+  for (const r of rounds) {
+    const x = samples.find((s) => s.round === r && s.path === a && s.ok)?.values[m];
+    const y = samples.find((s) => s.round === r && s.path === b && s.ok)?.values[m];
+    if (typeof x === 'number' && typeof y === 'number') vals.push(f(x, y));
+  }
+  return summarize(vals);
+}
+
+function target(id: string, description: string, value: number | null | undefined, op: '>=' | '<=', limit: number): Target {
+  const v = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  return { id, description, value: v, limit, op, pass: v === null ? null : op === '>=' ? v >= limit : v <= limit };
+}
+
+/** Everything but the run's identity: per-path summaries, ratios, added latency and targets. */
+export function aggregate(
+  samples: readonly PathSample[],
+  skipped: Partial<Record<PathName, string>>,
+): Pick<Results, 'paths' | 'ratios' | 'added_latency_us' | 'targets'> {
+  const paths = {} as Record<PathName, PathResult>;
+  for (const p of PATHS) paths[p] = summarizePath(samples.filter((s) => s.path === p), skipped[p]);
+  const pr = (a: PathName, b: PathName) => {
+    const out = {} as Record<Metric, Summary | null>;
+    for (const m of METRICS) out[m] = CORRECTNESS.includes(m) ? null : paired(samples, a, b, ratio, m);
+    return out;
+  };
+  const diff = (x: number, y: number) => x - y;
+  const added = {
+    connect_p50: paired(samples, 'dsrlb', 'nft', diff, 'connect_p50_us'),
+    request_p50: paired(samples, 'dsrlb', 'nft', diff, 'request_p50_us'),
+  };
+  const d = paths.dsrlb.metrics;
+  const n = paths.nft.metrics;
+  const targets: Target[] = [
+    target('conn_rate_vs_nft', 'dsrlb connection rate / nft connection rate (medians)', ratio(d.conn_per_s?.median, n.conn_per_s?.median), '>=', 0.9),
+    target(
+      'connect_p50_added_us',
+      'dsrlb connect p50 minus nft connect p50, µs (medians)',
+      d.connect_p50_us && n.connect_p50_us ? d.connect_p50_us.median - n.connect_p50_us.median : null,
+      '<=',
+      30,
+    ),
+    target('loss_free_pps', 'dsrlb highest loss-free forwarding rate, pps (one packet worker: one core)', d.loss_free_pps?.median, '>=', 100_000),
+    target('failed_requests', 'dsrlb failed requests, all rounds (max)', d.failed_requests?.max, '<=', 0),
+    target('replies_via_director', 'frames from the VIP at the dsrlb director, all rounds (max)', d.replies_via_director?.max, '<=', 0),
+  ];
+  return {
+    paths,
+    ratios: {
+      dsrlb_over_nft: ratiosOf(paths.dsrlb, paths.nft),
+      dsrlb_over_direct: ratiosOf(paths.dsrlb, paths.direct),
+      paired: { dsrlb_over_nft: pr('dsrlb', 'nft'), dsrlb_over_direct: pr('dsrlb', 'direct') },
+    },
+    added_latency_us: added,
+    targets,
+  };
+}
+
+function isSummary(x: unknown): boolean {
+  if (x === null) return true;
+  if (typeof x !== 'object') return false;
+  const s = x as Record<string, unknown>;
+  return ['median', 'min', 'max', 'n'].every((k) => typeof s[k] === 'number') && (s.min as number) <= (s.median as number) && (s.median as number) <= (s.max as number);
+}
+
+/** Problems with a results.json document (empty when it has the shape the issue asks for). */
+export function validateResults(doc: unknown): string[] {
+  const errs: string[] = [];
+  if (typeof doc !== 'object' || doc === null) return ['not an object'];
+  const r = doc as Record<string, any>;
+  if (r.schema !== SCHEMA) errs.push(`schema is ${JSON.stringify(r.schema)}, not ${SCHEMA}`);
+  for (const k of ['stamp', 'started_at', 'finished_at', 'command']) if (typeof r[k] !== 'string') errs.push(`${k} missing`);
+  for (const k of ['os', 'kernel', 'cpus', 'node', 'versions']) if (r.machine?.[k] === undefined) errs.push(`machine.${k} missing`);
+  if (typeof r.params?.rounds !== 'number') errs.push('params.rounds missing');
+  if (!Array.isArray(r.rounds)) errs.push('rounds is not an array');
+  for (const p of PATHS) {
+    const pr = r.paths?.[p];
+    if (!pr) {
+      errs.push(`paths.${p} missing`);
+      continue;
+    }
+    if (!['ok', 'failed', 'skipped'].includes(pr.status)) errs.push(`paths.${p}.status is ${pr.status}`);
+    if (pr.status !== 'ok' && typeof pr.reason !== 'string') errs.push(`paths.${p} is ${pr.status} without a reason`);
+    for (const m of METRICS) {
+      if (!(m in (pr.metrics ?? {}))) errs.push(`paths.${p}.metrics.${m} missing`);
+      else if (!isSummary(pr.metrics[m])) errs.push(`paths.${p}.metrics.${m} is not {median,min,max,n} or null`);
+    }
+  }
+  for (const k of ['dsrlb_over_nft', 'dsrlb_over_direct']) {
+    for (const m of METRICS) {
+      const v = r.ratios?.[k]?.[m];
+      if (v === undefined || (v !== null && typeof v !== 'number')) errs.push(`ratios.${k}.${m} missing`);
+    }
+  }
+  if (!Array.isArray(r.targets)) errs.push('targets missing');
+  return errs;
+}

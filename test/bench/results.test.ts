@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { renderCharts } from '../../bench/lib/charts.ts';
+import { consoleTable, renderReport } from '../../bench/lib/report.ts';
+import { aggregate, METRICS, PATHS, SCHEMA, summarizePath, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { axisLabel, barChart, esc, groupedBarChart, niceStep, scatterChart, ticks } from '../../bench/lib/svg.ts';
+
+function sample(path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample {
+  return {
+    path,
+    round,
+    ok: true,
+    problems: [],
+    values: {
+      conn_per_s: conn, connect_p50_us: p50, connect_p90_us: p50 * 2, connect_p99_us: p50 * 4, request_p50_us: p50 * 2,
+      request_p90_us: p50 * 3, request_p99_us: p50 * 6, pps_delivered: conn * 20, pps_offered: conn * 30, loss_free_pps: conn * 15,
+      cpu_us_per_pkt: path === 'dsrlb' ? 6.5 : null, failed_requests: 0, replies_via_director: 0,
+      ...(path === 'dsrlb' ? { worker_rss_kib: 80_000, control_rss_kib: 70_000 } : {}),
+    },
+    perReal: { tcpSyn: { www2: 10, www3: 10 }, udp: { www2: 5, www3: 5 } },
+    probes: [{ rate: 0, sent: 1000, delivered: 900, offeredPps: conn * 30, deliveredPps: conn * 27, loss: 0.1, pass: false }],
+    seconds: 5,
+    ...o,
+  };
+}
+
+function results(samples: PathSample[]): Results {
+  const rounds = [1, 2, 3].map((r) => ({ round: r, order: ['direct', 'nft', 'dsrlb'] as PathName[], samples: samples.filter((s) => s.round === r) }));
+  return {
+    schema: SCHEMA,
+    stamp: '2025-01-01T00-00-00Z',
+    started_at: '2025-01-01T00:00:00.000Z',
+    finished_at: '2025-01-01T00:05:00.000Z',
+    duration_s: 300,
+    command: 'npm run bench',
+    machine: { hostname: 'h', os: 'Debian', kernel: 'Linux 6.1', cpus: 2, cpu_model: 'x', mem_total_mib: 1024, node: 'v20', versions: { nft: '1' }, ipvs: { available: false, reason: 'no ip_vs' } },
+    params: {
+      mode: 'default', rounds: 3, ab_requests: 1000, ab_concurrency: 50, latency_connections: 1000, flood_packets: 1000,
+      probe_seconds: 1, probes: 3, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001, prefix: 'dsrb', paths: ['direct', 'nft', 'ipvs', 'dsrlb'],
+    },
+    rounds,
+    ...aggregate(samples, { ipvs: 'kernel has no ip_vs' }),
+    micro: null,
+  };
+}
+
+const samples: PathSample[] = [
+  sample('direct', 1, 7000, 120), sample('nft', 1, 5000, 130), sample('dsrlb', 1, 3500, 200),
+  sample('direct', 2, 6000, 125), sample('nft', 2, 5500, 120), sample('dsrlb', 2, 4000, 180),
+  sample('direct', 3, 6500, 118), sample('nft', 3, 5200, 125),
+  // A round that broke correctness: excluded from the figures, visible in the counters.
+  sample('dsrlb', 3, 9999, 1, { ok: false, problems: ['1 failed requests'], values: { conn_per_s: 9999, failed_requests: 1, replies_via_director: 0 } }),
+];
+
+describe('aggregation', () => {
+  const r = results(samples);
+
+  it('medians over the correct rounds; failed requests over every round', () => {
+    expect(r.paths.nft.metrics.conn_per_s).toEqual({ median: 5200, min: 5000, max: 5500, n: 3 });
+    expect(r.paths.dsrlb.metrics.conn_per_s).toEqual({ median: 3750, min: 3500, max: 4000, n: 2 });
+    expect(r.paths.dsrlb.rounds_failed).toBe(1);
+    expect(r.paths.dsrlb.metrics.failed_requests).toEqual({ median: 0, min: 0, max: 1, n: 3 });
+    expect(r.paths.ipvs).toMatchObject({ status: 'skipped', reason: 'kernel has no ip_vs' });
+    expect(r.paths.ipvs.metrics.conn_per_s).toBeNull();
+    expect(r.paths.nft.metrics.cpu_us_per_pkt).toBeNull();
+  });
+
+  it('ratios of medians, paired ratios, added latency and targets', () => {
+    expect(r.ratios.dsrlb_over_nft.conn_per_s).toBeCloseTo(3750 / 5200, 10);
+    expect(r.ratios.dsrlb_over_direct.conn_per_s).toBeCloseTo(3750 / 6500, 10);
+    expect(r.ratios.dsrlb_over_nft.failed_requests).toBeNull();
+    expect(r.ratios.paired.dsrlb_over_nft.conn_per_s).toEqual({ median: (0.7 + 4000 / 5500) / 2, min: 0.7, max: 4000 / 5500, n: 2 });
+    expect(r.added_latency_us.connect_p50).toEqual({ median: 65, min: 60, max: 70, n: 2 });
+    const t = Object.fromEntries(r.targets.map((x) => [x.id, x]));
+    expect(t.conn_rate_vs_nft!.pass).toBe(false);
+    expect(t.connect_p50_added_us!.value).toBe(190 - 125);
+    expect(t.connect_p50_added_us!.pass).toBe(false);
+    expect(t.loss_free_pps!.value).toBe(3750 * 15);
+    expect(t.failed_requests!.pass).toBe(false); // one round had a failed request
+  });
+
+  it('a path whose every round failed is "failed" with the reasons, not a figure', () => {
+    const p = summarizePath([sample('nft', 1, 1, 1, { ok: false, problems: ['3 frames from the VIP reached the director'] })]);
+    expect(p.status).toBe('failed');
+    expect(p.reason).toContain('frames from the VIP');
+    expect(p.metrics.conn_per_s).toBeNull();
+  });
+
+  it('results.json has every named key; the check finds what is missing', () => {
+    expect(validateResults(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    for (const p of PATHS) for (const m of METRICS) expect(m in r.paths[p].metrics).toBe(true);
+    const broken = JSON.parse(JSON.stringify(r));
+    delete broken.paths.nft.metrics.loss_free_pps;
+    broken.paths.ipvs.reason = undefined;
+    broken.ratios.dsrlb_over_nft = {};
+    const errs = validateResults(broken);
+    expect(errs).toContain('paths.nft.metrics.loss_free_pps missing');
+    expect(errs).toContain('paths.ipvs is skipped without a reason');
+    expect(errs.some((e) => e.startsWith('ratios.dsrlb_over_nft.'))).toBe(true);
+    expect(validateResults(null)).toEqual(['not an object']);
+  });
+
+  it('report and console table show medians, ranges, ratios, verdicts and the skip reason', () => {
+    const md = renderReport(r, { imagePrefix: 'benchmarks/' });
+    expect(md).toContain('| connections/s (ab) | 6,500 [6,000..7,000] | 5,200 [5,000..5,500] | skipped | 3,750 [3,500..4,000] | 0.72× | 0.58× |');
+    expect(md).toContain('![connection rate](benchmarks/conn-rate.svg)');
+    expect(md).toContain('**ipvs skipped**: kernel has no ip_vs');
+    expect(md).toContain('**FAIL**');
+    const t = consoleTable(r);
+    expect(t).toContain('FAIL  dsrlb connection rate / nft connection rate');
+    expect(t).toContain('ipvs: skipped: kernel has no ip_vs');
+  });
+});
+
+/** Balanced tags and no stray '<' or '&' in text: enough to know a browser will parse it. */
+function wellFormed(svg: string): boolean {
+  const stack: string[] = [];
+  const body = svg.replace(/<\?xml[^>]*>/, '');
+  const re = /<(\/?)([a-zA-Z]+)((?:\s+[a-zA-Z][a-zA-Z0-9:-]*="[^"<]*")*)\s*(\/?)>/g;
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(body)) !== null) {
+    const text = body.slice(last, m.index);
+    if (/[<>]/.test(text) || /&(?!amp;|lt;|gt;|quot;)/.test(text)) return false;
+    last = re.lastIndex;
+    if (m[4]) continue;
+    if (m[1]) {
+      if (stack.pop() !== m[2]) return false;
+    } else stack.push(m[2]!);
+  }
+  return stack.length === 0 && body.slice(last).trim() === '';
+}
+
+describe('SVG charts', () => {
+  it('ticks and labels', () => {
+    expect(niceStep(100)).toBe(20);
+    expect(niceStep(7000)).toBe(2000);
+    expect(ticks(7000)).toEqual([0, 2000, 4000, 6000, 8000]);
+    expect(ticks(0)).toEqual([0, 1]);
+    expect(axisLabel(150_000)).toBe('150k');
+    expect(axisLabel(2_500_000)).toBe('2.5M');
+    expect(axisLabel(950)).toBe('950');
+    expect(esc('a<b & "c"')).toBe('a&lt;b &amp; &quot;c&quot;');
+  });
+
+  it('the three charts of a run are well-formed SVG with every path', () => {
+    const charts = renderCharts(results(samples));
+    expect(Object.keys(charts).sort()).toEqual(['conn-rate.svg', 'latency.svg', 'pps.svg']);
+    for (const [name, svg] of Object.entries(charts)) {
+      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), name).toBe(true);
+      expect(wellFormed(svg), name).toBe(true);
+    }
+    expect(charts['conn-rate.svg']).toContain('>skipped<'); // ipvs shown as skipped
+    expect(charts['conn-rate.svg']).toContain('>dsrlb<');
+    expect(charts['pps.svg']).toContain('(no loss)');
+    expect((charts['pps.svg']!.match(/<circle /g) ?? []).length).toBe(8); // the ok samples' probes
+  });
+
+  it('bars scale to the largest whisker; empty inputs still give a valid chart', () => {
+    const svg = barChart({ title: 'T <x>', unit: 'u', bars: [{ label: 'a', color: '#000', value: 10, min: 5, max: 40 }] });
+    expect(wellFormed(svg)).toBe(true);
+    expect(svg).toContain('T &lt;x&gt;');
+    expect(svg).toContain('>40<'); // the axis reaches the max, not only the median
+    expect(wellFormed(barChart({ title: 't', unit: 'u', bars: [] }))).toBe(true);
+    expect(wellFormed(groupedBarChart({ title: 't', unit: 'u', groups: ['g'], series: [{ name: 's', color: '#000', values: [null] }] }))).toBe(true);
+    expect(wellFormed(scatterChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [] }))).toBe(true);
+  });
+});
+
+describe('log axis', () => {
+  it('ticks 1-2-5 per decade over the range', async () => {
+    const { logTicks } = await import('../../bench/lib/svg.ts');
+    expect(logTicks(120, 4000)).toEqual([100, 200, 500, 1000, 2000, 5000, 10000]);
+    expect(logTicks(3, 3)).toEqual([1, 2, 5, 10, 20, 50, 100]);
+  });
+});

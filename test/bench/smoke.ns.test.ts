@@ -1,0 +1,83 @@
+/**
+ * The benchmark harness end to end, very short (root, namespaces; CI runs it): one round of every
+ * path with tiny counts, then the paced UDP sender alone. Proves the pieces fit — the figures of so
+ * short a run mean nothing.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runPacedSender } from '../../bench/lib/load.ts';
+import { liveChildren } from '../../bench/lib/exec.ts';
+import { nftCounters, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
+import { PRESETS, runBench } from '../../bench/run.ts';
+import { validateResults } from '../../bench/lib/results.ts';
+import { CLIENT_ADDR, hostMac, hostNamespace, listNamespaces, REALS, testbedDown } from '../../src/testbed/index.ts';
+
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+const prefix = `dsrbt${process.pid % 10000}`;
+const out = mkdtempSync(join(tmpdir(), 'dsrlb-bench-'));
+
+afterAll(async () => {
+  if (root) await testbedDown({ prefix });
+  rmSync(out, { recursive: true, force: true });
+}, 60_000);
+
+describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
+  it('one round of direct, nft, ipvs (skipped here) and dsrlb: results.json, report, charts; nothing left running', async () => {
+    const lines: string[] = [];
+    const { results, dir } = await runBench({
+      params: {
+        ...PRESETS.quick, mode: 'custom', rounds: 1, ab_requests: 200, ab_concurrency: 10, latency_connections: 20,
+        flood_packets: 5000, probes: 1, probe_seconds: 0.2, prefix, paths: ['direct', 'nft', 'ipvs', 'dsrlb'],
+      },
+      micro: false,
+      keep: true,
+      outDir: out,
+      command: 'vitest smoke',
+      say: (l) => lines.push(l),
+    });
+    expect(dir).toBe(out);
+    for (const f of ['results.json', 'report.md', 'conn-rate.svg', 'latency.svg', 'pps.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(validateResults(doc)).toEqual([]);
+    for (const p of ['direct', 'nft', 'dsrlb'] as const) {
+      const pr = results.paths[p];
+      expect(pr.status, `${p}: ${pr.reason ?? ''}\n${lines.join('\n')}`).toBe('ok');
+      expect(pr.metrics.conn_per_s!.median).toBeGreaterThan(0);
+      expect(pr.metrics.connect_p50_us!.median).toBeGreaterThan(0);
+      expect(pr.metrics.pps_delivered!.median).toBeGreaterThan(0);
+      expect(pr.metrics.failed_requests!.max).toBe(0);
+      expect(pr.metrics.replies_via_director!.max).toBe(0);
+    }
+    if (existsSync('/proc/net/ip_vs')) expect(results.paths.ipvs.status).not.toBe('skipped');
+    else expect(results.paths.ipvs).toMatchObject({ status: 'skipped', reason: expect.stringContaining('IPVS') });
+    // The director's cost is measured from its packet worker process.
+    expect(results.paths.dsrlb.metrics.cpu_us_per_pkt!.median).toBeGreaterThan(0);
+    expect(results.paths.dsrlb.extra.worker_rss_kib!.median).toBeGreaterThan(1000);
+    // Both reals got flows on the balanced paths; the direct path went to www2 only.
+    const s = results.rounds[0]!.samples;
+    for (const p of ['nft', 'dsrlb']) {
+      const per = s.find((x) => x.path === p)!.perReal!;
+      expect(per.tcpSyn.www2! > 0 && per.tcpSyn.www3! > 0, `${p} ${JSON.stringify(per)}`).toBe(true);
+    }
+    expect(s.find((x) => x.path === 'direct')!.perReal!.tcpSyn.www3).toBe(0);
+    expect(liveChildren()).toEqual([]);
+    // No forwarder left on the director, no dsrlb process in its namespace.
+    expect(listNamespaces()).toContain(`${prefix}-www1`);
+  }, 120_000);
+
+  it('the paced sender sends what it says, at about the asked rate, and the reals count it', async () => {
+    const ns = hostNamespace(prefix, 'www2');
+    const before = (await nftCounters(ns, REAL_COUNTER_TABLE)).udp_in ?? 0;
+    const r = await runPacedSender(hostNamespace(prefix, 'client'), {
+      iface: 'eth0', count: 2000, rate: 10_000,
+      frames: { dstMac: hostMac('www2'), srcMac: hostMac('client'), src: CLIENT_ADDR, dst: REALS.www2, dport: 9000, sportBase: 20000, flows: 4 },
+    });
+    expect(r.sent).toBe(2000);
+    expect(r.offeredPps).toBeLessThan(12_000); // paced, not a burst
+    expect(r.offeredPps).toBeGreaterThan(3_000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(((await nftCounters(ns, REAL_COUNTER_TABLE)).udp_in ?? 0) - before).toBe(2000);
+  }, 30_000);
+});
