@@ -9,8 +9,9 @@ cd "$(dirname "$0")/../.."
 #   libpcap-dev g++ make python3  build the `cap` native binding (npm ci)
 #   iproute2 nftables arptables ethtool  the testbed, the director's ingress drop, offload checks
 #   curl apache2-utils openssl tcpdump   demo/tests: HTTP(S) clients, ab, certificates, captures
+#   netsniff-ng                           npm run bench: trafgen, the UDP flood generator
 #   iputils-ping procps                   reachability checks in the tests, sysctl
-PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump iputils-ping procps)
+PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump iputils-ping procps netsniff-ng)
 
 missing=()
 for p in "${PKGS[@]}"; do
