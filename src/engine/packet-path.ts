@@ -10,12 +10,13 @@
 import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
-import { isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, macToString, parseMac } from '../model/index.ts';
+import { DsrlbError, isDsrlbError } from '../errors/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, macToString, parseMac } from '../model/index.ts';
 import { ETHERTYPE_ARP } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
 import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
+import { importSyncedConns } from './conn-sync.ts';
 
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
@@ -106,6 +107,9 @@ export class DirectorPacketPath implements PacketHandler {
       case 'announce':
         if (this.dp.active) this.announceNow();
         return undefined;
+      case 'syncImport':
+        importSyncedConns(this.dp, m.conns, this.clock.now());
+        return undefined;
       case 'addService':
         t.addService(m.spec);
         this.dp.refreshVips();
@@ -146,7 +150,7 @@ export class DirectorPacketPath implements PacketHandler {
 
   private dest(s: Service, addr: number, port: number) {
     const d = this.dp.services.findDest(s, addr, port);
-    if (!d) throw Object.assign(new Error(`no real ${addr}:${port} in ${s.name}`), { code: 'E_NO_REAL' });
+    if (!d) throw new DsrlbError('E_NO_REAL', `no real ${endpointToString(addr, port)} in ${s.name}`);
     return d;
   }
 

@@ -5,7 +5,8 @@
  * settings (or, with --json, the parsed model), warnings on stderr, exit 0. Invalid or unreadable:
  * one `file:line: code: message` line per error on stderr, exit 1. Bad usage: exit 2.
  */
-import { formatServices, loadLdirectordConfig, type LdirectordConfig } from '../../config/index.ts';
+import { formatServices, type LdirectordConfig } from '../../config/index.ts';
+import { loadCheckedConfig } from '../control-plane.ts';
 import { ConfigErrors, type ConfigError } from '../../errors/index.ts';
 
 interface IO {
@@ -58,7 +59,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
 
   let cfg: LdirectordConfig;
   try {
-    cfg = loadLdirectordConfig(files[0]!);
+    cfg = loadCheckedConfig(files[0]!);
   } catch (e) {
     if (!(e instanceof ConfigErrors)) throw e;
     for (const ce of e.errors) io.err(`${ce.file}:${ce.line}: ${ce.code}: ${bare(ce)}`);

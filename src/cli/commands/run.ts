@@ -2,17 +2,19 @@
  * dsrlb run [--config ldirectord.cf] --iface IF
  *
  * Runs a live director on IF for the virtual services of an ldirectord.cf: start-up checks, the
- * packet path in its own process, the control socket; SIGINT/SIGTERM stop it cleanly (ingress drop
- * and local path removed). Health checking comes with the control plane; until then every real is up.
+ * packet path in its own process, ldirectord's health checks and reloads (cli/control-plane.ts), the
+ * control socket; SIGHUP re-reads the file; SIGINT/SIGTERM stop it cleanly (ingress drop and local
+ * path removed).
  */
 import type { Server } from 'node:net';
 import pino from 'pino';
-import { loadLdirectordConfig } from '../../config/index.ts';
+import type { LdirectordConfig } from '../../config/index.ts';
 import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
 import { defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl } from '../../io/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
+import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
@@ -63,8 +65,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const log = pino({ level: values['log-level'] ?? 'info', base: { iface } });
 
   let services: ServiceWithReals[] = [];
+  let cfg: LdirectordConfig | null = null;
   if (values.config) {
-    const cfg = loadLdirectordConfig(values.config);
+    cfg = loadCheckedConfig(values.config);
     for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
     services = servicesFromConfig(cfg);
   } else {
@@ -89,31 +92,47 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
   await director.start({ iface, services, bufferSize, garp, sysctls, localDelivery: !values['no-local'] });
 
+  const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
+  control?.start();
+
   const controlPath = values.control ?? defaultControlPath(iface);
   let server: Server | null = null;
   try {
     server = await serveControl(controlPath, async (req) => {
+      if (req.op === 'health') return control?.status() ?? [];
+      if (req.op === 'reload') {
+        if (!control) throw new DsrlbError('E_CONTROL_REQUEST', 'no configuration file to reload (started without --config)');
+        return control.reload('control socket request');
+      }
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, 'runtime change');
       return director.request(req as never);
     });
   } catch (e) {
+    control?.stop();
     await director.stop();
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({ control: controlPath, services: services.length, pid: process.pid }, 'director ready');
 
+  const onHup = () => {
+    if (control) void control.reload('SIGHUP');
+    else log.warn({}, 'SIGHUP: no configuration file to reload');
+  };
   return await new Promise<number>((resolve) => {
     let done = false;
     const finish = async (code: number, why: string) => {
       if (done) return;
       done = true;
       log.info({ why }, 'stopping');
+      process.off('SIGHUP', onHup);
+      control?.stop();
       server?.close();
       await director.stop();
       log.info({}, 'stopped');
       resolve(code);
     };
+    process.on('SIGHUP', onHup);
     process.once('SIGINT', () => void finish(0, 'SIGINT'));
     process.once('SIGTERM', () => void finish(0, 'SIGTERM'));
     director.onExit = (why) => void finish(1, `packet path ended: ${why}`);

@@ -1,0 +1,153 @@
+/**
+ * ldirectord's control plane around a running director: health checks turn into table changes
+ * (quiescent weight 0, removal, readdquiescent, fallback), every change of a real is one log line
+ * with its reason, and the configuration is re-read on SIGHUP or, with autoreload=yes, when the
+ * file changes — a broken new file is reported with file:line and the running table stays.
+ */
+import { statSync } from 'node:fs';
+import { loadLdirectordConfig, type LdirectordConfig } from '../config/index.ts';
+import { describeOp, diffServices, servicesFromConfig, type Director, type ServiceKeyMsg } from '../engine/index.ts';
+import { ConfigErrors, isDsrlbError } from '../errors/index.ts';
+import {
+  HealthMonitor, validateChecks, type FallbackEvent, type RealChangeEvent, type RealRef, type VirtualRef,
+} from '../health/index.ts';
+import { systemClock } from '../io/index.ts';
+import { endpointToString, ipToString } from '../model/index.ts';
+import type { Logger } from '../ports/index.ts';
+
+/** Reads and validates an ldirectord.cf (parse errors and unsupported checks alike, with file:line). */
+export function loadCheckedConfig(path: string): LdirectordConfig {
+  const cfg = loadLdirectordConfig(path);
+  const errs = validateChecks(cfg);
+  if (errs.length) throw new ConfigErrors(errs);
+  return cfg;
+}
+
+const svcOf = (v: VirtualRef): ServiceKeyMsg | null => (v.proto === 'fwm' ? null : { proto: v.proto, vip: v.vip, port: v.port });
+const name = (v: VirtualRef, r: { addr: number; port: number }) => `${v.proto.toUpperCase()} ${endpointToString(v.vip, v.port)} -> ${endpointToString(r.addr, r.port)}`;
+
+export class ControlPlane {
+  private health: HealthMonitor | null = null;
+  private cfg: LdirectordConfig;
+  /** Table changes run one after another (each may need two requests: edit, else add). */
+  private queue: Promise<void> = Promise.resolve();
+  private mtime = 0;
+  private stopWatch: (() => void) | null = null;
+
+  constructor(private readonly director: Director, private readonly log: Logger, private readonly path: string, cfg: LdirectordConfig) {
+    this.cfg = cfg;
+    this.mtime = mtimeOf(path);
+  }
+
+  /** Starts the checks. The reals were loaded at their configured weights: they count as in the table. */
+  start(): void {
+    this.health = new HealthMonitor(this.cfg, {
+      clock: systemClock,
+      logger: this.log,
+      inTable: () => true,
+      sink: { onChange: (ev) => this.onChange(ev), onFallback: (ev) => this.onFallback(ev) },
+    });
+    this.health.start();
+    if (this.cfg.globals.autoreload) {
+      // ldirectord looks at the file's modification time between check rounds.
+      this.stopWatch = systemClock.every(1000, () => {
+        const m = mtimeOf(this.path);
+        if (m !== this.mtime) void this.reload('the file changed (autoreload)');
+      });
+    }
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+    this.health?.stop();
+  }
+
+  status() {
+    return this.health?.status() ?? [];
+  }
+
+  /** Applies the difference to a newly read file. Returns false (table untouched) when it is broken. */
+  async reload(why: string): Promise<boolean> {
+    this.mtime = mtimeOf(this.path);
+    let next: LdirectordConfig;
+    try {
+      next = loadCheckedConfig(this.path);
+    } catch (e) {
+      const errs = e instanceof ConfigErrors ? e.errors : [e as Error];
+      for (const err of errs) this.log.error({ file: this.path, code: isDsrlbError(err) ? err.code : undefined }, `reload refused, running configuration kept: ${err.message}`);
+      return false;
+    }
+    const ops = diffServices(servicesFromConfig(this.cfg), servicesFromConfig(next));
+    const up = new Map((this.health?.status() ?? []).map((s) => [`${s.virtual.proto}/${s.virtual.vip}/${s.virtual.port}/${s.real.addr}/${s.real.port}`, s.up]));
+    this.log.info({ why, changes: ops.length }, 'reloading the configuration');
+    for (const op of ops) {
+      // A real the checks hold down keeps weight 0: its new weight applies when it comes back up.
+      if (op.op === 'editReal' && op.changes.weight !== undefined && up.get(`${op.svc.proto}/${op.svc.vip}/${op.svc.port}/${op.addr}/${op.port}`) === false) {
+        delete op.changes.weight;
+        if (Object.keys(op.changes).length === 0) continue;
+      }
+      this.log.info({ change: describeOp(op) }, 'reload');
+      await this.enqueue(() => this.director.request(op).then(() => undefined));
+    }
+    this.cfg = next;
+    const summary = this.health?.update(next);
+    if (summary) this.log.info(summary, 'health checks follow the new configuration');
+    return true;
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(fn).catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'table change failed'));
+    this.queue = p;
+    return p;
+  }
+
+  private onChange(ev: RealChangeEvent): void {
+    const svc = svcOf(ev.virtual);
+    if (!svc) return;
+    const what = ev.action === 'remove' ? 'removed' : ev.up ? 'up' : 'quiesced';
+    this.log.info({ real: name(ev.virtual, ev.real), state: what, weight: ev.weight, reason: ev.reason }, `real ${ipToString(ev.real.addr)} ${what}`);
+    void this.enqueue(() => this.applyReal(svc, ev.real, ev));
+  }
+
+  private async applyReal(svc: ServiceKeyMsg, r: RealRef, ev: RealChangeEvent): Promise<void> {
+    const d = this.director;
+    if (ev.action === 'remove') {
+      await d.request({ op: 'deleteReal', svc, addr: r.addr, port: r.port }).catch(ignoreMissing);
+      return;
+    }
+    try {
+      await d.request({ op: 'editReal', svc, addr: r.addr, port: r.port, changes: { weight: ev.weight } });
+    } catch (e) {
+      if (!isDsrlbError(e) || e.code !== 'E_NO_REAL') throw e;
+      if (ev.up || ev.readd) await d.request({ op: 'addReal', svc, real: { addr: r.addr, port: r.port, weight: ev.weight } });
+    }
+  }
+
+  private onFallback(ev: FallbackEvent): void {
+    const svc = svcOf(ev.virtual);
+    if (ev.command) this.log.info({ virtual: svc && `${svc.proto} ${endpointToString(svc.vip, svc.port)}`, command: ev.commandLine, reason: ev.reason }, `fallbackcommand ${ev.command}`);
+    if (!svc || !ev.fallback || !ev.action) return;
+    const fb = ev.fallback;
+    this.log.info({ fallback: name(ev.virtual, fb), action: ev.action, reason: ev.reason }, ev.action === 'add' ? 'fallback server in' : 'fallback server out');
+    void this.enqueue(async () => {
+      if (ev.action === 'add') await this.director.request({ op: 'addReal', svc, real: { addr: fb.addr, port: fb.port, weight: ev.weight } }).catch(ignoreExisting);
+      else await this.director.request({ op: 'deleteReal', svc, addr: fb.addr, port: fb.port }).catch(ignoreMissing);
+    });
+  }
+}
+
+function ignoreMissing(e: unknown): void {
+  if (!isDsrlbError(e) || e.code !== 'E_NO_REAL') throw e;
+}
+
+function ignoreExisting(e: unknown): void {
+  if (!isDsrlbError(e) || e.code !== 'E_REAL_EXISTS') throw e;
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
