@@ -1,0 +1,242 @@
+/**
+ * What a capture shows to be wrong, each finding with the frames that prove it and what fixes it:
+ *
+ *   arp-multiple-macs      more than one MAC answers ARP for a VIP (the ARP problem)
+ *   arp-unanswered         nobody answers ARP for a VIP
+ *   bypass-director        connections sent straight to a real server (the director never sees them)
+ *   reply-via-director     replies that cross the director (not DSR)
+ *   reply-not-from-vip     a real answers from its own address instead of the VIP
+ *   reset-after-handshake  a reset right after the handshake (per-packet scheduling)
+ *   flow-split             one connection forwarded to several real servers (per-packet scheduling)
+ *   checksum-after-forward forwarded frames with a bad checksum (tx checksum offload at the sender)
+ *   handshake-incomplete   SYNs without an answer
+ *   frame-over-mtu         frames larger than the MTU (GRO/TSO/GSO on a capture interface)
+ *   sender-offload         (note) frames that left their sender with unfinished checksums
+ */
+import type { Flow } from './flows.ts';
+import type { WireFrame } from './frames.ts';
+import { hostLabel, roleText, type Roles } from './roles.ts';
+
+export type Severity = 'problem' | 'warning' | 'note';
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  /** One line: what is wrong. */
+  title: string;
+  /** Why it matters and what the frames show. */
+  detail: string;
+  /** What fixes it (commands where there are some). */
+  fix: string | null;
+  /** Frame numbers (merged timeline) that show it. */
+  frames: number[];
+  /** Flow ids concerned. */
+  flows: number[];
+}
+
+export interface FindingOptions {
+  /** Link MTU (default 1500): larger IPv4 packets cannot have crossed the wire as one frame. */
+  mtu?: number;
+}
+
+function uniq<T>(xs: Iterable<T>): T[] {
+  return [...new Set(xs)];
+}
+
+function seenWhere(f: WireFrame): string {
+  return f.seenAt.map((s) => `${s.point}#${s.index}`).join(', ');
+}
+
+export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: readonly Flow[], o: FindingOptions = {}): Finding[] {
+  const out: Finding[] = [];
+  const mtu = o.mtu ?? 1500;
+  const name = (mac: string): string => {
+    const h = roles.byMac.get(mac);
+    return h ? `${hostLabel(h)} (${mac}${h.roles.length ? `, ${roleText(h)}` : ''})` : mac;
+  };
+  const flowsOf = (ns: Set<number>): number[] => flows.filter((fl) => fl.frames.some((f) => ns.has(f.n))).map((fl) => fl.id);
+
+  // --- ARP -------------------------------------------------------------------------------------
+  for (const vip of roles.vips) {
+    const answers = frames.filter((f) => f.arp && f.arp.spa === vip && (f.arp.op === 'reply' || f.arp.gratuitous));
+    const macs = uniq(answers.map((f) => f.arp!.sha));
+    if (macs.length > 1) {
+      const others = macs.filter((m) => !roles.directorMacs.has(m));
+      const ips = others.map((m) => roles.byMac.get(m)?.ip).filter((x): x is string => !!x);
+      out.push({
+        code: 'arp-multiple-macs',
+        severity: 'problem',
+        title: `${macs.length} MACs answer ARP for the VIP ${vip}: ${macs.map(name).join('; ')}`,
+        detail:
+          'Every real server holds the VIP on lo; unless ARP for it is suppressed there, its kernel answers too. ' +
+          'A client keeps one of the answers (Linux: the first, then ignores others for a second) and sends the ' +
+          'whole connection to that MAC: traffic that reaches a real directly is never scheduled by the director.',
+        fix:
+          `on ${others.length ? others.map(name).join(', ') : 'each real server'}: ` +
+          (ips.length
+            ? ips.map((rip) => `arptables -A INPUT -d ${vip} -j DROP; arptables -A OUTPUT -s ${vip} -o eth0 -j mangle --mangle-ip-s ${rip}`).join(' | ')
+            : `arptables -A INPUT -d ${vip} -j DROP; arptables -A OUTPUT -s ${vip} -o eth0 -j mangle --mangle-ip-s <its own address>`) +
+          ` — or: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 (see docs/arp-problem.md; check with: dsrlb doctor --vip ${vip} --role real)`,
+        frames: answers.map((f) => f.n),
+        flows: flowsOf(new Set(answers.map((f) => f.n))),
+      });
+    }
+    const asked = frames.filter((f) => f.arp && f.arp.op === 'request' && f.arp.tpa === vip && !f.arp.gratuitous && f.arp.spa !== vip);
+    const unanswered = asked.filter(
+      (q) => !frames.some((r) => r.arp && r.arp.op === 'reply' && r.arp.spa === vip && r.arp.tha === q.arp!.sha && r.timeMs >= q.timeMs && r.timeMs - q.timeMs < 1000),
+    );
+    if (unanswered.length > 0) {
+      out.push({
+        code: 'arp-unanswered',
+        severity: 'problem',
+        title: `${unanswered.length} ARP request(s) for the VIP ${vip} got no answer`,
+        detail: 'Nobody claims the VIP: the clients cannot send to it. In DSR only the active director answers ARP for the VIP.',
+        fix: `start the director (dsrlb run --config ldirectord.cf --iface IF) or make the standby take over; check with: dsrlb doctor --vip ${vip} --role director`,
+        frames: unanswered.map((f) => f.n),
+        flows: flowsOf(new Set(unanswered.map((f) => f.n))),
+      });
+    }
+  }
+
+  // --- per flow ---------------------------------------------------------------------------------
+  const bypass = flows.filter((fl) => fl.arrows.some((a) => a.kind === 'bypass' && a.problem));
+  if (bypass.length > 0) {
+    const fr = bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.frame.n));
+    const macs = uniq(bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.to)));
+    out.push({
+      code: 'bypass-director',
+      severity: 'problem',
+      title: `${bypass.length} connection(s) went straight to ${macs.map(name).join(', ')}, never through the director`,
+      detail: 'The client sent frames for the VIP to a real server\'s MAC: it learned that MAC from an ARP answer for the VIP. No scheduling, no failover for these connections.',
+      fix: 'suppress ARP for the VIP on the real servers (see arp-multiple-macs), then flush the clients\' neighbour entries (ip neigh flush all) or wait for them to expire',
+      frames: fr,
+      flows: bypass.map((fl) => fl.id),
+    });
+  }
+  const via = flows.filter((fl) => fl.arrows.some((a) => a.kind === 'reply-via-director'));
+  if (via.length > 0) {
+    const fr = via.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'reply-via-director').map((a) => a.frame.n));
+    out.push({
+      code: 'reply-via-director',
+      severity: 'problem',
+      title: `replies of ${via.length} connection(s) cross the director: not direct server return`,
+      detail: 'In DSR a real server answers the client itself, from the VIP, with the client\'s MAC (or its router\'s) as destination. Here replies reach the director (the real\'s route to the client goes through it) or leave the director for a flow another real serves.',
+      fix: 'on the real servers, route replies to the client directly (default route to the LAN\'s router, not to the director); keep the VIP on lo so the reply\'s source is the VIP',
+      frames: fr,
+      flows: via.map((fl) => fl.id),
+    });
+  }
+  const fromRip: WireFrame[] = [];
+  for (const fl of flows) {
+    for (const f of frames) {
+      if (f.ip && f.l4 && f.ip.dst === fl.clientIp && f.l4.dstPort === fl.clientPort && f.l4.srcPort === fl.port && f.ip.src !== fl.vip && f.timeMs >= fl.startMs - 1 && f.timeMs <= fl.endMs + 5000) fromRip.push(f);
+    }
+  }
+  if (fromRip.length > 0) {
+    out.push({
+      code: 'reply-not-from-vip',
+      severity: 'problem',
+      title: `${fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
+      detail: 'The client talks to the VIP and resets anything else: the real must hold the VIP (on lo) so that its reply carries the VIP as source.',
+      fix: `on the real server: ip addr add ${roles.vips[0] ?? 'VIP'}/32 dev lo (and suppress ARP for it)`,
+      frames: fromRip.map((f) => f.n),
+      flows: flowsOf(new Set(fromRip.map((f) => f.n))),
+    });
+  }
+
+  const split = flows.filter((fl) => uniq(fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.to)).length > 1);
+  if (split.length > 0) {
+    out.push({
+      code: 'flow-split',
+      severity: 'problem',
+      title: `${split.length} connection(s) forwarded to more than one real server`,
+      detail: 'Packets of one connection went to different reals: the balancer schedules packets, not connections. The second real knows nothing of the connection and resets it.',
+      fix: 'schedule per connection: a connection table (dsrlb, IPVS) or a hash of the connection\'s addresses and ports; never a per-packet counter (nft numgen inc)',
+      frames: split.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.frame.n)),
+      flows: split.map((fl) => fl.id),
+    });
+  }
+  const resets: { fl: Flow; f: WireFrame }[] = [];
+  for (const fl of flows) {
+    if (fl.proto !== 'tcp') continue;
+    const tcp = fl.frames.filter((f) => f.l4?.proto === 'tcp' && !roles.forwardOf.has(f.n));
+    const synAck = tcp.findIndex((f) => f.l4!.flags.includes('SYN') && f.l4!.flags.includes('ACK'));
+    if (synAck < 0) continue;
+    const rst = tcp.slice(synAck + 1, synAck + 6).find((f) => f.l4!.flags.includes('RST'));
+    if (rst) resets.push({ fl, f: rst });
+  }
+  if (resets.length > 0) {
+    out.push({
+      code: 'reset-after-handshake',
+      severity: 'problem',
+      title: `${resets.length} connection(s) reset right after the handshake`,
+      detail: 'A reset within the first packets after SYN/SYN-ACK is the mark of per-packet scheduling: the handshake\'s last ACK or the first data reached a real server that never saw the SYN.' +
+        (split.length ? ' The frames show the same connection forwarded to several reals.' : ''),
+      fix: 'schedule per connection (connection table or per-flow hash), as IPVS and dsrlb do',
+      frames: resets.map((r) => r.f.n),
+      flows: resets.map((r) => r.fl.id),
+    });
+  }
+
+  // --- checksums, sizes -----------------------------------------------------------------------
+  const badFwd = frames.filter((f) => roles.forwardOf.has(f.n) && f.l4?.checksumOk === false);
+  if (badFwd.length > 0) {
+    const senders = uniq(badFwd.map((f) => frames[roles.forwardOf.get(f.n)! - 1]!.srcMac));
+    out.push({
+      code: 'checksum-after-forward',
+      severity: 'problem',
+      title: `${badFwd.length} forwarded frame(s) carry a bad ${badFwd[0]!.l4!.proto.toUpperCase()} checksum: the real server drops them`,
+      detail:
+        'The sender left the checksum for its NIC to finish (tx checksum offload). On a veth pair nothing finishes it: the kernel keeps a note that the checksum is pending, ' +
+        'but a director that captures the frame and sends its bytes again loses that note, and the real server sees a wrong checksum (TcpInCsumErrors rises, the SYN is retried and never answered).',
+      fix: `on the sender (${senders.map(name).join(', ')}): ethtool -K eth0 tx off (on the testbed: ip netns exec <prefix>-client ethtool -K eth0 tx off). Physical NICs put complete checksums on the wire.`,
+      frames: badFwd.map((f) => f.n),
+      flows: flowsOf(new Set(badFwd.map((f) => f.n))),
+    });
+  }
+  const stuck = flows.filter((fl) => fl.proto === 'tcp' && !fl.handshake && fl.frames.some((f) => f.l4?.flags.includes('SYN')));
+  if (stuck.length > 0) {
+    const syns = stuck.flatMap((fl) => fl.frames.filter((f) => f.l4?.flags.includes('SYN') && !roles.forwardOf.has(f.n)).map((f) => f.n));
+    out.push({
+      code: 'handshake-incomplete',
+      severity: 'problem',
+      title: `${stuck.length} connection(s) never got a SYN-ACK (${syns.length} SYN(s) sent)`,
+      detail: 'The client retried its SYN and nobody answered.' + (badFwd.length ? ' The forwarded SYNs carry bad checksums (see checksum-after-forward).' : ' Is the real server listening, does it hold the VIP on lo, did the director forward the SYN?'),
+      fix: badFwd.length ? 'see checksum-after-forward' : 'check the real server (ss -ltn, ip addr show dev lo) and the director (dsrlb doctor)',
+      frames: syns,
+      flows: stuck.map((fl) => fl.id),
+    });
+  }
+  const big = frames.filter((f) => f.ip && f.ip.totalLength > mtu);
+  if (big.length > 0) {
+    out.push({
+      code: 'frame-over-mtu',
+      severity: 'problem',
+      title: `${big.length} frame(s) larger than the MTU (${mtu}): up to ${Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
+      detail:
+        'No such frame crossed the wire: segmentation offload (TSO/GSO) at the sender hands the capture one big packet before the NIC cuts it, ' +
+        'and receive offload (GRO/LRO) glues frames together before the capture. A director that captures such a super-frame cannot send it on. Seen at: ' +
+        uniq(big.flatMap((f) => f.seenAt.map((s) => s.point))).join(', ') + '.',
+      fix: 'on the director\'s capture interface: ethtool -K eth0 gro off lro off tso off gso off (dsrlb run --fix-offloads does it)',
+      frames: big.map((f) => f.n),
+      flows: flowsOf(new Set(big.map((f) => f.n))),
+    });
+  }
+  const unfinished = frames.filter((f) => !roles.forwardOf.has(f.n) && f.l4?.checksumOk === false);
+  if (unfinished.length > 0) {
+    const macs = uniq(unfinished.map((f) => f.srcMac));
+    out.push({
+      code: 'sender-offload',
+      severity: 'note',
+      title: `${unfinished.length} frame(s) left their sender with an unfinished checksum: ${macs.map(name).join('; ')}`,
+      detail:
+        'Checksum offload: the sending kernel leaves the checksum to the NIC. Harmless when the frame goes straight to the receiving kernel (on veth it trusts the pending checksum; ' +
+        'on a physical NIC the hardware fills it in after the capture point); harmful only when a director re-sends such a frame. Examples: ' +
+        unfinished.slice(0, 3).map((f) => `frame ${f.n} (${seenWhere(f)})`).join(', ') + '.',
+      fix: null,
+      frames: unfinished.map((f) => f.n),
+      flows: flowsOf(new Set(unfinished.map((f) => f.n))),
+    });
+  }
+  return out;
+}

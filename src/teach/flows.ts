@@ -1,0 +1,256 @@
+/**
+ * Flows and their ladder: every connection to a virtual service (client address and port <-> VIP
+ * and port) with its frames in time order, each frame an arrow from the lane of its source MAC to
+ * the lane of its destination MAC, classified by what it means in DSR (to the director, forwarded
+ * by it, straight back from a real, …), plus the ARP exchanges that led to it.
+ */
+import { flagText, type WireFrame } from './frames.ts';
+import { hostLabel, isMulticastMac, type Roles, type Service } from './roles.ts';
+
+export type ArrowKind =
+  | 'arp-request'
+  | 'arp-reply'
+  | 'garp'
+  | 'to-director'
+  | 'forwarded'
+  | 'dsr-reply'
+  | 'reply-via-director'
+  | 'bypass'
+  | 'other';
+
+export interface Arrow {
+  frame: WireFrame;
+  from: string;
+  /** A MAC, or 'broadcast'. */
+  to: string;
+  kind: ArrowKind;
+  /** Short text on the arrow: flags or the ARP question/answer. */
+  label: string;
+  /** Addresses: "192.168.0.100:58382 → 192.168.0.10:80 ttl 64". */
+  detail: string;
+  /** "02:d5:00:00:00:64 → 02:d5:00:00:00:07". */
+  macs: string;
+  /** Explanations and warnings attached to this arrow. */
+  notes: string[];
+  problem: boolean;
+}
+
+export interface Flow {
+  id: number;
+  proto: 'tcp' | 'udp';
+  clientIp: string;
+  clientPort: number;
+  vip: string;
+  port: number;
+  startMs: number;
+  endMs: number;
+  frames: WireFrame[];
+  arrows: Arrow[];
+  /** MACs of the real server(s) that got or answered this flow. */
+  realMacs: string[];
+  /** The real is the director itself (its frames go to its own stack, not on the wire). */
+  local: boolean;
+  handshake: boolean;
+  /** Lanes (MACs) in display order: the hosts this flow's arrows touch. */
+  lanes: string[];
+}
+
+function short(mac: string): string {
+  return mac;
+}
+
+function serviceOf(services: readonly Service[], ip: string, port: number, proto: string): Service | undefined {
+  return services.find((s) => s.vip === ip && s.port === port && s.proto === proto);
+}
+
+/** Groups the frames of each connection to a virtual service. Frames are ordered by time. */
+export function buildFlows(frames: readonly WireFrame[], roles: Roles): Flow[] {
+  const flows = new Map<string, Flow>();
+  const order: Flow[] = [];
+  for (const f of frames) {
+    if (!f.ip || !f.l4) continue;
+    let key: string | null = null;
+    let svc: Service | undefined;
+    let client = '';
+    let cport = 0;
+    if ((svc = serviceOf(roles.services, f.ip.dst, f.l4.dstPort, f.l4.proto))) {
+      client = f.ip.src;
+      cport = f.l4.srcPort;
+    } else if ((svc = serviceOf(roles.services, f.ip.src, f.l4.srcPort, f.l4.proto))) {
+      client = f.ip.dst;
+      cport = f.l4.dstPort;
+    }
+    if (!svc) continue;
+    key = `${svc.proto}|${client}:${cport}|${svc.vip}:${svc.port}`;
+    let flow = flows.get(key);
+    // A new SYN on a finished connection with the same ports starts a new flow.
+    const syn = f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK') && f.ip.dst === svc.vip;
+    if (flow && syn && flow.frames.some((g) => g.l4!.flags.includes('FIN') || g.l4!.flags.includes('RST')) && !roles.forwardOf.has(f.n)) {
+      flow = undefined;
+    }
+    if (!flow) {
+      flow = {
+        id: order.length + 1, proto: svc.proto, clientIp: client, clientPort: cport, vip: svc.vip, port: svc.port,
+        startMs: f.timeMs, endMs: f.timeMs, frames: [], arrows: [], realMacs: [], local: false, handshake: false, lanes: [],
+      };
+      flows.set(key, flow);
+      order.push(flow);
+    }
+    flow.frames.push(f);
+    flow.endMs = f.timeMs;
+  }
+  attachArp(frames, order, roles);
+  for (const flow of order) finishFlow(flow, roles);
+  return order;
+}
+
+/** Adds the ARP frames that belong to each flow: the question for the VIP and its answers, and
+ *  the real server or director resolving the client during the flow. */
+function attachArp(frames: readonly WireFrame[], flows: Flow[], roles: Roles): void {
+  if (flows.length === 0) return;
+  const vips = new Set(roles.vips);
+  const flowOfRequest = new Map<string, Flow>();
+  for (const f of frames) {
+    if (!f.arp) continue;
+    const a = f.arp;
+    const related = (fl: Flow): boolean => {
+      const ips = new Set([fl.vip, fl.clientIp]);
+      return ips.has(a.tpa) || ips.has(a.spa);
+    };
+    let target: Flow | undefined;
+    if (a.op === 'reply' && !a.gratuitous) target = flowOfRequest.get(`${a.spa}|${a.tha}`);
+    if (!target) {
+      const rel = flows.filter(related);
+      if (rel.length === 0) continue;
+      // The flow in progress (the real resolving the client), else the next flow, else the last.
+      target =
+        rel.find((fl) => fl.startMs <= f.timeMs && f.timeMs <= fl.endMs && !vips.has(a.tpa)) ??
+        rel.find((fl) => fl.startMs >= f.timeMs) ??
+        rel[rel.length - 1];
+    }
+    if (!target) continue;
+    if (a.op === 'request') flowOfRequest.set(`${a.tpa}|${a.sha}`, target);
+    target.frames.push(f);
+  }
+  for (const fl of flows) fl.frames.sort((x, y) => x.timeMs - y.timeMs || x.n - y.n);
+}
+
+function tcpLabel(f: WireFrame): string {
+  const l4 = f.l4!;
+  if (l4.proto === 'udp') return `UDP len ${l4.payloadLength}`;
+  return `${flagText(l4.flags)}${l4.payloadLength ? ` len ${l4.payloadLength}` : ''}`;
+}
+
+function finishFlow(flow: Flow, roles: Roles): void {
+  const dirs = roles.directorMacs;
+  const forwardOf = roles.forwardOf;
+  const byN = new Map(flow.frames.map((f) => [f.n, f]));
+  const realMacs = new Set<string>();
+  for (const f of flow.frames) {
+    if (!f.ip || !f.l4) continue;
+    if (f.ip.dst === flow.vip && forwardOf.has(f.n)) realMacs.add(f.dstMac);
+    if (f.ip.src === flow.vip && !forwardOf.has(f.n) && !dirs.has(f.dstMac)) realMacs.add(f.srcMac);
+    if (f.ip.dst === flow.vip && !forwardOf.has(f.n) && !dirs.has(f.dstMac) && dirs.size > 0) realMacs.add(f.dstMac);
+  }
+  flow.realMacs = [...realMacs];
+  flow.local = flow.realMacs.length > 0 && flow.realMacs.every((m) => dirs.has(m));
+  const flags = flow.frames.filter((f) => f.l4?.proto === 'tcp').map((f) => f.l4!.flags);
+  flow.handshake =
+    flow.proto === 'udp' ||
+    (flags.some((x) => x.includes('SYN') && !x.includes('ACK')) && flags.some((x) => x.includes('SYN') && x.includes('ACK')));
+
+  for (const f of flow.frames) flow.arrows.push(arrowFor(f, flow, roles, byN));
+
+  const lanes = new Set<string>();
+  for (const a of flow.arrows) {
+    lanes.add(a.from);
+    if (a.to !== 'broadcast') lanes.add(a.to);
+  }
+  const pos = new Map(roles.hosts.map((h, i) => [h.mac, i]));
+  flow.lanes = [...lanes].filter((m) => m !== '').sort((a, b) => (pos.get(a) ?? 999) - (pos.get(b) ?? 999));
+}
+
+function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireFrame>): Arrow {
+  const dirs = roles.directorMacs;
+  const to = isMulticastMac(f.dstMac) ? 'broadcast' : f.dstMac;
+  const a: Arrow = { frame: f, from: f.srcMac, to, kind: 'other', label: '', detail: '', macs: `${short(f.srcMac)} → ${f.dstMac === 'ff:ff:ff:ff:ff:ff' ? 'broadcast' : short(f.dstMac)}`, notes: [], problem: false };
+  const name = (mac: string): string => {
+    const h = roles.byMac.get(mac);
+    return h ? hostLabel(h) : mac;
+  };
+  if (f.arp) {
+    const x = f.arp;
+    if (x.gratuitous) {
+      a.kind = 'garp';
+      a.label = `gratuitous ARP: ${x.spa} is-at ${x.sha}`;
+      a.detail = `${x.op} announcing ${x.spa}`;
+      a.notes.push('the director announces that it holds the VIP (takeover): neighbours update their cache');
+    } else if (x.op === 'request') {
+      a.kind = 'arp-request';
+      a.label = `ARP who-has ${x.tpa}?`;
+      a.detail = `tell ${x.spa}`;
+      if (roles.vips.includes(x.tpa)) a.notes.push('which MAC has the VIP? Only the director should answer');
+    } else {
+      a.kind = 'arp-reply';
+      a.label = `ARP ${x.spa} is-at ${x.sha}`;
+      a.detail = `to ${x.tpa}`;
+      if (roles.vips.includes(x.spa)) {
+        if (dirs.has(x.sha)) a.notes.push('the director answers for the VIP');
+        else {
+          a.notes.push(`${name(x.sha)} answers for the VIP: it is not the director (ARP not suppressed there)`);
+          a.problem = true;
+        }
+      }
+    }
+    return a;
+  }
+  const ip = f.ip!;
+  const l4 = f.l4!;
+  a.label = tcpLabel(f);
+  a.detail = `${ip.src}:${l4.srcPort} → ${ip.dst}:${l4.dstPort} ttl ${ip.ttl}`;
+  const inN = roles.forwardOf.get(f.n);
+  const toVip = ip.dst === flow.vip;
+  if (toVip) {
+    if (inN !== undefined) {
+      const inF = byN.get(inN);
+      a.kind = 'forwarded';
+      a.notes.push(`frame ${inN} re-sent to ${name(f.dstMac)}: only the MACs changed${inF ? ` and the TTL (${inF.ip!.ttl} → ${ip.ttl})` : ''}; IPs and ports untouched`);
+    } else if (dirs.has(f.dstMac)) {
+      a.kind = 'to-director';
+      if (flow.local && l4.flags.includes('SYN')) a.notes.push('the director is also a real: it hands this flow to its own stack (not on the wire)');
+    } else {
+      a.kind = 'bypass';
+      if (dirs.size > 0) {
+        a.problem = true;
+        a.notes.push(`sent straight to ${name(f.dstMac)}: the client's ARP entry for the VIP points at a real, the director never sees it`);
+      }
+    }
+  } else {
+    if (inN !== undefined || dirs.has(f.dstMac)) {
+      a.kind = 'reply-via-director';
+      a.problem = true;
+      a.notes.push(inN !== undefined ? 'a reply re-sent by the director: not DSR' : 'the real sends its reply to the director: not DSR');
+    } else if (dirs.has(f.srcMac) && !flow.local) {
+      a.kind = 'reply-via-director';
+      a.problem = true;
+      a.notes.push('a reply leaves the director although another real serves this flow: not DSR');
+    } else {
+      a.kind = 'dsr-reply';
+      if (l4.flags.includes('SYN')) a.notes.push(`DSR: ${name(f.srcMac)} answers the client directly, from the VIP`);
+    }
+  }
+  if (l4.checksumOk === false) {
+    if (a.kind === 'forwarded') {
+      a.problem = true;
+      a.notes.push(`bad ${l4.proto.toUpperCase()} checksum after forwarding: the receiver drops it`);
+    } else {
+      a.notes.push(`unfinished ${l4.proto.toUpperCase()} checksum (the sender's checksum offload)`);
+    }
+  }
+  if (!ip.headerChecksumOk) {
+    a.problem = true;
+    a.notes.push('bad IPv4 header checksum');
+  }
+  if (l4.flags.includes('RST')) a.notes.push('reset');
+  return a;
+}
