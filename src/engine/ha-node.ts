@@ -8,7 +8,8 @@
  */
 import type { AuthKey, AutoFailback } from '../config/index.ts';
 import {
-  decodeMessage, encodeMessage, HaFsm, ReplayGuard, wireState, type FsmAction, type FsmEvent, type Role, type WireState,
+  decodeMessage, decodeSyncBatch, encodeMessage, encodeSyncBatch, HaFsm, ReplayGuard, wireState,
+  type FsmAction, type FsmEvent, type Role, type SyncConn, type WireState,
 } from '../ha/index.ts';
 import type { Clock, HaTransport, Logger } from '../ports/index.ts';
 
@@ -60,6 +61,11 @@ export interface HaCounters {
   giveups: number;
   splitBrains: number;
   resourceErrors: number;
+  /** Connection sync: messages and connections sent and received. */
+  syncMessagesSent: number;
+  syncConnsSent: number;
+  syncMessagesReceived: number;
+  syncConnsReceived: number;
 }
 
 export interface HaStatus {
@@ -96,7 +102,10 @@ export class HaNode {
   readonly counters: HaCounters = {
     sent: 0, received: 0, accepted: 0, malformed: 0, forged: 0, replayed: 0, foreign: 0,
     takeovers: 0, giveups: 0, splitBrains: 0, resourceErrors: 0,
+    syncMessagesSent: 0, syncConnsSent: 0, syncMessagesReceived: 0, syncConnsReceived: 0,
   };
+  /** Connections the peer synchronised to us (authenticated, fresh). */
+  onSync: ((conns: SyncConn[]) => void) | null = null;
   /** Called after every role change (tests and the CLI log it). */
   onRole: ((role: Role) => void) | null = null;
 
@@ -149,6 +158,18 @@ export class HaNode {
     this.counters.sent++;
   }
 
+  /** Sends connections to the peer (IPVS sync-daemon style), authenticated like the heartbeats. */
+  sendSync(batch: readonly SyncConn[]): void {
+    if (batch.length === 0) return;
+    const msg = encodeMessage(
+      { t: 'sync', src: this.o.self, dest: this.o.peer, gen: this.o.generation, seq: ++this.seq, st: wireState(this.fsm.role), extra: { c: encodeSyncBatch(batch) } },
+      this.o.signKey,
+    );
+    this.deps.transport.send(msg);
+    this.counters.syncMessagesSent++;
+    this.counters.syncConnsSent += batch.length;
+  }
+
   private bad(kind: BadKind, detail: string): void {
     this.counters[kind]++;
     const now = this.deps.clock.now();
@@ -176,7 +197,21 @@ export class HaNode {
       this.bad('replayed', `${fresh}: gen ${m.gen} seq ${m.seq}`);
       return;
     }
-    if (m.t !== 'status') return;
+    if (m.t === 'sync') {
+      const conns = decodeSyncBatch(m.extra?.c ?? '');
+      if (conns === null) {
+        this.bad('malformed', 'sync batch');
+        return;
+      }
+      this.counters.syncMessagesReceived++;
+      this.counters.syncConnsReceived += conns.length;
+      this.onSync?.(conns);
+      return;
+    }
+    if (m.t !== 'status') {
+      this.bad('malformed', `unknown message type ${m.t}`);
+      return;
+    }
     this.counters.accepted++;
     this.dispatch({ ev: 'heartbeat', now: this.deps.clock.now(), state: m.st });
   }

@@ -5,3 +5,4 @@ export * from './packet-path.ts';
 export * from './director.ts';
 export * from './reload.ts';
 export * from './ha-node.ts';
+export * from './conn-sync.ts';

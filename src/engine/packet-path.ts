@@ -16,7 +16,7 @@ import { ETHERTYPE_ARP } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
 import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
-import { importSyncedConns } from './conn-sync.ts';
+import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
 
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
@@ -110,6 +110,11 @@ export class DirectorPacketPath implements PacketHandler {
       case 'syncImport':
         importSyncedConns(this.dp, m.conns, this.clock.now());
         return undefined;
+      case 'syncExport': {
+        const snap = this.snapshot(false);
+        snap.sync = exportSyncBatch(this.dp, this.clock.now());
+        return snap;
+      }
       case 'addService':
         t.addService(m.spec);
         this.dp.refreshVips();

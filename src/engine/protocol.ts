@@ -4,6 +4,7 @@
  */
 import type { ConnTimeouts } from '../conn/index.ts';
 import type { L4Proto, RealSpec, ServiceSpec, VsSysctls } from '../dataplane/index.ts';
+import type { SyncConn } from '../ha/index.ts';
 
 export interface ServiceWithReals {
   spec: ServiceSpec;
@@ -40,6 +41,10 @@ export type ToPacket =
   | { op: 'setActive'; id: number; active: boolean }
   /** Gratuitous ARP for the VIPs again, when active (failover: split brain won). */
   | { op: 'announce'; id: number }
+  /** Connection sync (standby side): enter the active director's connections in this table. */
+  | { op: 'syncImport'; id: number; conns: SyncConn[] }
+  /** Connection sync (active side): the answer's snapshot carries `sync`, the table's live connections. */
+  | { op: 'syncExport'; id: number }
   | { op: 'addService'; id: number; spec: ServiceSpec }
   | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
   | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }
@@ -104,6 +109,8 @@ export interface PacketSnapshot {
   connEntries: number;
   connEvictions: number;
   conns?: ConnSnapshot[];
+  /** Answer to syncExport: SYN_RECV, ESTABLISHED and UDP connections as sync records (ha/sync.ts, base64). */
+  sync?: string;
 }
 
 export type FromPacket =

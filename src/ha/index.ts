@@ -5,3 +5,7 @@ export {
   type DecodeFailure, type DecodeResult, type HaMessage, type WireState,
 } from './codec.ts';
 export { HaFsm, TRANSITIONS, wireState, type FsmAction, type FsmConfig, type FsmEvent, type PeerView, type Role } from './fsm.ts';
+export {
+  decodeSyncBatch, encodeSyncBatch, isSyncState, syncDelta, syncKey, SYNC_MAX_RECORDS, SYNC_RECORD_BYTES,
+  type SyncConn, type SyncState,
+} from './sync.ts';

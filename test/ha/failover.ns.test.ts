@@ -11,7 +11,7 @@ import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
 import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { startTcpdump } from '../e2e/lab.ts';
-import { makeConfigDirs, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
+import { makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
 const prefix = `dsrh${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -114,11 +114,19 @@ describe('dsrlb ha on the testbed', () => {
     // SYNs for the VIP arriving at www2's MAC: the requests that really went through www2.
     const syns = await startTcpdump(hostNamespace(prefix, 'www2'), ['-i', 'eth0', '-Q', 'in', `ether dst ${hostMac('www2')} and dst host ${VIP} and tcp[tcpflags] & tcp-syn != 0`]);
     const loop = startClientLoop(prefix, URL_, 50, 1000, 400);
+    // A connection opened before the kill, half a request sent: rr, so only connection sync can
+    // tell www2 which real it is on.
+    const long = await openLongConnection(prefix, VIP, 80);
     await new Promise((r) => setTimeout(r, 700));
+    const synced = await www2.status() as unknown as { counters: { syncConnsReceived: number } };
+    expect(synced.counters.syncConnsReceived).toBeGreaterThan(0);
     const tKill = Date.now();
     await www1.kill();
     await waitFor('www2 active', async () => (await role(www2)) === 'active', 5000, 10);
     await new Promise((r) => setTimeout(r, 2000));
+    const longBody = await long.finish();
+    figures.killLongLivedConnection = longBody;
+    expect(['www1', 'www2', 'www3']).toContain(longBody);
     const rs = await loop.stop();
     const viaWww2 = new Set([...(await syns.stop()).matchAll(/192\.168\.0\.100\.(\d+) > 192\.168\.0\.10\.80:/g)].map((x) => Number(x[1])));
     const m = measure(rs, tKill);

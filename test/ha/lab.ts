@@ -10,6 +10,7 @@ import { hostNamespace, nsExists, spawnInNs } from '../../src/testbed/index.ts';
 export const REF = fileURLToPath(new URL('../../docs/reference-setup/', import.meta.url));
 export const RUN_HA = fileURLToPath(new URL('./run-ha.mjs', import.meta.url));
 export const CLIENT_LOOP = fileURLToPath(new URL('./client-loop.mjs', import.meta.url));
+export const LONG_CONN = fileURLToPath(new URL('./long-conn.mjs', import.meta.url));
 export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } as const;
 
 /**
@@ -125,5 +126,28 @@ export function startClientLoop(prefix: string, url: string, intervalMs: number,
       clearTimeout(t);
       return this.results();
     },
+  };
+}
+
+/** One long-lived HTTP connection from the client namespace: opened now, finished on finish(). */
+export async function openLongConnection(prefix: string, host: string, port: number) {
+  const ns = hostNamespace(prefix, 'client');
+  if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
+  const child = spawnInNs(ns, [process.execPath, LONG_CONN, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor('the long-lived connection open', () => out.includes('open ') || out.includes('error '), 5000);
+  return {
+    port: Number(/open (\d+)/.exec(out)?.[1] ?? 0),
+    /** Sends the rest of the request; resolves the answer's body, or "error …". */
+    async finish(): Promise<string> {
+      child.stdin!.write('go\n');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+      return /body (.*)/.exec(out)?.[1] ?? /error .*/.exec(out)?.[0] ?? `nothing: ${out}`;
+    },
+    kill: () => child.kill('SIGKILL'),
   };
 }

@@ -109,6 +109,32 @@ describe('HaNode with fake time and an in-memory wire', () => {
     await n2.stop();
   });
 
+  it('connection sync: batches reach the peer authenticated; a replayed sync message is refused', async () => {
+    const clock = new FakeClock();
+    const w = wire();
+    const r1 = recorder(clock);
+    const r2 = recorder(clock);
+    const n1 = new HaNode(opts('www1', 1), { transport: w.a, clock, resources: r1.ops, log: silentLogger });
+    const n2 = new HaNode(opts('www2', 1), { transport: w.b, clock, resources: r2.ops, log: silentLogger });
+    const got: number[] = [];
+    n2.onSync = (cs) => got.push(...cs.map((c) => c.cport));
+    await n1.start();
+    await n2.start();
+    await clock.advance(50);
+    const c = { proto: 'tcp' as const, caddr: 1, cport: 7, vaddr: 2, vport: 80, daddr: 3, dport: 80, state: 'ESTABLISHED' as const };
+    n1.sendSync([c, { ...c, cport: 8 }]);
+    await clock.advance(10);
+    expect(got).toEqual([7, 8]);
+    const syncMsg = w.state.tap[0]!.find((m) => new TextDecoder().decode(m).includes('t=sync'))!;
+    w.inject(1, syncMsg);
+    await clock.advance(10);
+    expect(got).toEqual([7, 8]);
+    expect(n2.status().counters).toMatchObject({ syncMessagesReceived: 1, syncConnsReceived: 2, replayed: 1 });
+    expect(n1.status().counters).toMatchObject({ syncMessagesSent: 1, syncConnsSent: 2 });
+    await n1.stop();
+    await n2.stop();
+  });
+
   it('orderly stop: the active sends giveup before releasing; the peer takes over on the next message, long before deadtime', async () => {
     const clock = new FakeClock();
     const w = wire();

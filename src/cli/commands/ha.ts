@@ -29,6 +29,7 @@ import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
 import {
   CONTROL_DIR, controlRequest, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
 } from '../../io/index.ts';
+import { decodeSyncBatch, syncDelta, type SyncState } from '../../ha/index.ts';
 import { ipToString } from '../../model/index.ts';
 import type { ArptablesDialect } from '../../testbed/index.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -47,7 +48,9 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --arptables-dialect D netfilter (default: INPUT/OUTPUT, Debian's arptables) or jf (IN/OUT, the seed's)
   --garp N,MS           gratuitous ARP on takeover: N pairs MS apart (default 5,200: IPaddr2's)
   --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock)
-  --sysctl N=V          IPVS switches for the packet path (sloppy_tcp=1 lets flows survive a failover)
+  --sysctl N=V          IPVS switches for the packet path (sloppy_tcp=1 with sh/mh lets flows survive a failover)
+  --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
+  --sync-interval MS    how often the active node sends new and changed connections (default 200)
   --buffer-size BYTES   capture ring size (default 33554432)
   --log-level LEVEL     pino level (default info)`;
 
@@ -113,6 +116,7 @@ function fmtStatus(s: HaStatus & { director?: { active: boolean; forwarded: numb
     `timers: keepalive ${s.timers.keepaliveMs} ms, warntime ${s.timers.warntimeMs} ms, deadtime ${s.timers.deadtimeMs} ms, initdead ${s.timers.initdeadMs} ms`,
     `heartbeats: sent ${c.sent}, received ${c.received}, accepted ${c.accepted}; ignored: malformed ${c.malformed}, forged ${c.forged}, replayed ${c.replayed}, foreign ${c.foreign}`,
     `takeovers ${c.takeovers}, giveups ${c.giveups}, split brains ${c.splitBrains}, resource errors ${c.resourceErrors}`,
+    `connection sync: sent ${c.syncConnsSent} in ${c.syncMessagesSent} messages, received ${c.syncConnsReceived} in ${c.syncMessagesReceived}`,
   ];
   if (s.director) lines.push(`director: ${s.director.active ? 'active' : 'standby'}, forwarded ${s.director.forwarded}, ARP replies ${s.director.arpReplies}`);
   for (const h of s.history.slice(-5)) lines.push(`  ${(h.agoMs / 1000).toFixed(1)} s ago: ${h.from} -> ${h.to} (${h.transition})`);
@@ -130,6 +134,41 @@ async function status(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
+/**
+ * Connection sync, both directions: the active node sends the connections new or changed since
+ * the last round every intervalMs (everything again every 5 s, and when the peer restarted, as
+ * IPVS refreshes); whatever arrives from the peer goes into this node's table.
+ */
+function startConnSync(node: HaNode, director: Director, intervalMs: number, log: pino.Logger): () => void {
+  node.onSync = (conns) => {
+    director.request({ op: 'syncImport', conns }).catch((e: Error) => log.warn({ err: e.message }, 'connection sync import failed'));
+  };
+  const sent = new Map<string, SyncState>();
+  let busy = false;
+  let lastFull = Date.now();
+  let peerGen: number | null = null;
+  return systemClock.every(intervalMs, () => {
+    const st = node.status();
+    if (node.role !== 'active' || st.peerDead || !st.peerHeard) {
+      sent.clear();
+      return;
+    }
+    if (busy) return;
+    if (st.peerGeneration !== peerGen || Date.now() - lastFull >= 5000) {
+      peerGen = st.peerGeneration;
+      lastFull = Date.now();
+      sent.clear();
+    }
+    busy = true;
+    director.request({ op: 'syncExport' }).then((snap) => {
+      const conns = decodeSyncBatch(snap?.sync ?? '', Infinity) ?? [];
+      for (const b of syncDelta(conns, sent)) node.sendSync(b);
+    }, () => {}).finally(() => {
+      busy = false;
+    });
+  });
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   if (argv[0] === 'status') return status(argv.slice(1), io);
   const { values } = parseCommandArgs(argv, {
@@ -143,12 +182,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     sysctl: { type: 'string', multiple: true },
     'buffer-size': { type: 'string' },
     'log-level': { type: 'string' },
+    'no-conn-sync': { type: 'boolean' },
+    'sync-interval': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.out(HELP);
     return 0;
   }
+  const syncMs = values['sync-interval'] === undefined ? 200 : Number(values['sync-interval']);
+  if (!Number.isInteger(syncMs) || syncMs < 10) throw new DsrlbError('E_USAGE', `--sync-interval: ${values['sync-interval']} is not a number of ms >= 10`);
   const dir = values['config-dir'];
   if (!dir) throw new DsrlbError('E_USAGE', `--config-dir is required\n\n${HELP}`);
   const self = values.node ?? hostname();
@@ -260,6 +303,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   );
   node.onRole = (role) => log.info({ role, at: Date.now() }, `ha role ${role}`);
   await node.start();
+  const stopSync = values['no-conn-sync'] ? () => {} : startConnSync(node, director, syncMs, log);
 
   const controlPath = values.control ?? defaultHaControlPath();
   let server: Server | null = null;
@@ -293,6 +337,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       done = true;
       log.info({ why }, 'stopping');
       server?.close();
+      stopSync();
       await node.stop();
       await director.stop();
       guard.disarm();

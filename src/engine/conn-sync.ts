@@ -1,0 +1,71 @@
+/**
+ * Connection sync, table side: the connections a standby receives from the active director are
+ * entered in its own table (packet process) as if their packets had been seen — a TCP connection
+ * is created and fed an ACK (ESTABLISHED), a SYN (SYN_RECV) or ACK+FIN (FIN_WAIT); a UDP one
+ * re-armed — so the real's counters and the timers are the table's own. A flow already in the
+ * table, or whose service or real is unknown here, is left alone.
+ */
+import type { Dataplane } from '../dataplane/index.ts';
+import { encodeSyncBatch, type SyncConn, type SyncState } from '../ha/index.ts';
+
+const SYN = 0x02;
+const ACK = 0x10;
+const FIN = 0x01;
+
+export interface ConnImportResult {
+  imported: number;
+  present: number;
+  unknown: number;
+  full: number;
+}
+
+export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now: number): ConnImportResult {
+  const r: ConnImportResult = { imported: 0, present: 0, unknown: 0, full: 0 };
+  const t = dp.services;
+  for (const c of conns) {
+    const proto = c.proto === 'tcp' ? 6 : 17;
+    const svc = t.find(proto, c.vaddr, c.vport);
+    const d = svc ? t.findDest(svc, c.daddr, c.dport) : undefined;
+    if (!svc || !d) {
+      r.unknown++;
+      continue;
+    }
+    if (dp.conns.lookup(proto, c.caddr, c.cport, c.vaddr, c.vport, now) >= 0) {
+      r.present++;
+      continue;
+    }
+    const h = dp.conns.create(proto, c.caddr, c.cport, c.vaddr, c.vport, d.id, now);
+    if (h < 0) {
+      r.full++;
+      continue;
+    }
+    if (proto === 17) dp.conns.udpInput(h, now);
+    else if (c.state === 'SYN_RECV') dp.conns.tcpInput(h, SYN, now);
+    else {
+      dp.conns.tcpInput(h, ACK, now);
+      if (c.state === 'FIN_WAIT') dp.conns.tcpInput(h, ACK | FIN, now);
+    }
+    r.imported++;
+  }
+  return r;
+}
+
+/** ConnState numbers (conn/types.ts) of the states worth synchronising. */
+const EXPORTED: ReadonlyMap<number, SyncState> = new Map([[3, 'SYN_RECV'], [1, 'ESTABLISHED'], [11, 'UDP']]);
+
+/**
+ * The active side: every live SYN_RECV, ESTABLISHED and UDP connection of the table (not templates,
+ * not the closing states), encoded as sync records. One walk of the table, in the packet process.
+ */
+export function exportSyncBatch(dp: Dataplane, now: number): string {
+  const out: SyncConn[] = [];
+  const byId = dp.services.destsById;
+  dp.conns.forEach((e) => {
+    if (e.isTemplate) return;
+    const state = EXPORTED.get(e.state);
+    const d = byId[e.destId];
+    if (state === undefined || d === undefined) return;
+    out.push({ proto: e.proto === 6 ? 'tcp' : 'udp', caddr: e.caddr >>> 0, cport: e.cport, vaddr: e.vaddr >>> 0, vport: e.vport, daddr: d.addr >>> 0, dport: d.port, state });
+  }, now);
+  return encodeSyncBatch(out);
+}
