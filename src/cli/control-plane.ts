@@ -12,7 +12,7 @@ import {
   HealthMonitor, validateChecks, type FallbackEvent, type RealChangeEvent, type RealRef, type VirtualRef,
 } from '../health/index.ts';
 import { systemClock } from '../io/index.ts';
-import { endpointToString, ipToString } from '../model/index.ts';
+import { endpointToString } from '../model/index.ts';
 import type { Logger } from '../ports/index.ts';
 
 /** Reads and validates an ldirectord.cf (parse errors and unsupported checks alike, with file:line). */
@@ -104,8 +104,7 @@ export class ControlPlane {
   private onChange(ev: RealChangeEvent): void {
     const svc = svcOf(ev.virtual);
     if (!svc) return;
-    const what = ev.action === 'remove' ? 'removed' : ev.up ? 'up' : 'quiesced';
-    this.log.info({ real: name(ev.virtual, ev.real), state: what, weight: ev.weight, reason: ev.reason }, `real ${ipToString(ev.real.addr)} ${what}`);
+    // The health monitor has logged the change (one line with its reason); here it reaches the table.
     void this.enqueue(() => this.applyReal(svc, ev.real, ev));
   }
 
@@ -125,7 +124,6 @@ export class ControlPlane {
 
   private onFallback(ev: FallbackEvent): void {
     const svc = svcOf(ev.virtual);
-    if (ev.command) this.log.info({ virtual: svc && `${svc.proto} ${endpointToString(svc.vip, svc.port)}`, command: ev.commandLine, reason: ev.reason }, `fallbackcommand ${ev.command}`);
     if (!svc || !ev.fallback || !ev.action) return;
     const fb = ev.fallback;
     this.log.info({ fallback: name(ev.virtual, fb), action: ev.action, reason: ev.reason }, ev.action === 'add' ? 'fallback server in' : 'fallback server out');

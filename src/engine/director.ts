@@ -72,12 +72,16 @@ export class Director {
       const localReals = [...new Set(o.services.flatMap((s) => s.reals.map((r) => r.addr)))].filter((a) => local.has(a));
       let localIface: string | undefined;
       let localPeerMac: string | undefined;
-      if (localReals.length > 0 && o.localDelivery !== false) {
+      // The local path is made even when no configured real is this host: a fallback server or an
+      // ipvsadm -a at run time may name this host's own address later.
+      if (o.localDelivery !== false) {
         const lp = await net.createLocalPath();
         this.undo.push({ what: 'local delivery path', run: () => net.removeLocalPath() });
         localIface = lp.iface;
         localPeerMac = lp.peerMac;
-        log.info({ reals: localReals.map(ipToString), via: lp.iface, peerMac: lp.peerMac }, 'this host is a real server: its flows go to its own stack through a veth pair');
+        if (localReals.length > 0) {
+          log.info({ reals: localReals.map(ipToString), via: lp.iface, peerMac: lp.peerMac }, 'this host is a real server: its flows go to its own stack through a veth pair');
+        }
       }
       this.undo.push({ what: 'ingress drop', run: () => net.removeIngressDrop(o.iface) });
       await this.syncIngressDrop();

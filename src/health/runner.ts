@@ -341,8 +341,9 @@ export class HealthMonitor {
       const e = v.reals.get(c.real);
       if (!e) continue;
       const ev = { virtual: v.ref, real: e.ref, action: c.action, weight: c.weight, readd: c.readd, up: c.up, reason: c.reason };
-      this.log.info({ virtual: v.key, real: c.real, action: c.action, weight: c.weight, up: c.up, reason: c.reason },
-        `real ${c.real} (${v.key}) ${c.up ? 'up' : 'down'}: ${c.action} weight ${c.weight} (${c.reason})`);
+      const state = c.action === 'remove' ? 'removed' : c.up ? 'up' : 'quiesced';
+      this.log.info({ virtual: v.key, real: c.real, state, action: c.action, weight: c.weight, up: c.up, reason: c.reason },
+        `real ${c.real} (${v.key}) ${state}, weight ${c.weight}: ${c.reason}`);
       this.safe(() => this.sink.onChange(ev));
     }
     for (const f of fallback) {

@@ -59,13 +59,18 @@ describe('Director', () => {
     expect(f.log).toEqual(['path down', 'undrop eth0', 'local down']);
   });
 
-  it('no local real: no local path', async () => {
+  it('makes the local path even without a local real (a fallback or ipvsadm -a may add one), not with localDelivery: false', async () => {
     const f = fakes({ local: ['10.9.9.9'] });
     const d = new Director({ net: f.net, startPacketPath: f.start, log: silentLogger });
     await d.start({ iface: 'eth0', services: SERVICES });
-    expect(f.log).not.toContain('local up');
-    expect(f.init().localIface).toBeUndefined();
+    expect(f.log).toContain('local up');
     await d.stop();
+    const g = fakes();
+    const e = new Director({ net: g.net, startPacketPath: g.start, log: silentLogger });
+    await e.start({ iface: 'eth0', services: SERVICES, localDelivery: false });
+    expect(g.log).not.toContain('local up');
+    expect(g.init().localIface).toBeUndefined();
+    await e.stop();
   });
 
   it('a failed start undoes what it did and rethrows', async () => {
