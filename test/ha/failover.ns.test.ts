@@ -18,11 +18,12 @@ const client = hostNamespace(prefix, 'client');
 const URL_ = `http://${VIP}/`;
 const TIMERS = { keepaliveMs: 100, deadtimeMs: 300 };
 let dirs: ReturnType<typeof makeConfigDirs>;
+let classicDirs: ReturnType<typeof makeConfigDirs> | undefined;
 const procs: HaProc[] = [];
 const figures: Record<string, string | number> = {};
 
-function start(host: 'www1' | 'www2'): HaProc {
-  const p = startHa(prefix, host, dirs[host]);
+function start(host: 'www1' | 'www2', d = dirs, args: string[] = []): HaProc {
+  const p = startHa(prefix, host, d[host], args);
   procs.push(p);
   return p;
 }
@@ -59,7 +60,8 @@ afterAll(async () => {
   for (const p of procs) await p.term(5000).catch(() => {});
   await testbedDown({ prefix });
   if (dirs) rmSync(dirs.root, { recursive: true, force: true });
-  console.log(`failover figures (keepalive ${TIMERS.keepaliveMs} ms, deadtime ${TIMERS.deadtimeMs} ms):\n${JSON.stringify(figures, null, 2)}`);
+  if (classicDirs) rmSync(classicDirs.root, { recursive: true, force: true });
+  console.log(`failover figures (keepalive ${TIMERS.keepaliveMs} ms, deadtime ${TIMERS.deadtimeMs} ms; classic*: 1 s / 3 s):\n${JSON.stringify(figures, null, 2)}`);
 }, 60_000);
 
 describe('dsrlb ha on the testbed', () => {
@@ -244,4 +246,37 @@ describe('dsrlb ha on the testbed', () => {
       await loop.stop();
     }
   }, 30_000);
+
+  it('classic timers (keepalive 1 s, deadtime 3 s), mh + sloppy_tcp, no connection sync: takeover within deadtime + 0.2 s, a long-lived connection survives', async () => {
+    await www1.term();
+    await www2.term();
+    // The HTTP service scheduled with mh: both directors map a flow to the same real.
+    classicDirs = makeConfigDirs('keepalive 1\ndeadtime 3\nwarntime 2\ninitdead 6\n', (t) => t.replace('scheduler=rr', 'scheduler=mh'));
+    const args = ['--sysctl', 'sloppy_tcp=1', '--no-conn-sync'];
+    www1 = start('www1', classicDirs, args);
+    www2 = start('www2', classicDirs, args);
+    await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', 25_000, 50);
+    await waitFor('a request through the VIP', async () => (await nsExec(client, ['curl', '-s', '-m', '1', URL_], { timeoutMs: 3000 })).code === 0, 10_000, 100);
+    const syns = await startTcpdump(hostNamespace(prefix, 'www2'), ['-i', 'eth0', '-Q', 'in', `ether dst ${hostMac('www2')} and dst host ${VIP} and tcp[tcpflags] & tcp-syn != 0`]);
+    const loop = startClientLoop(prefix, URL_, 50, 1000, 400);
+    const long = await openLongConnection(prefix, VIP, 80);
+    await new Promise((r) => setTimeout(r, 1500));
+    const tKill = Date.now();
+    await www1.kill();
+    await waitFor('www2 active', async () => (await role(www2)) === 'active', 8000, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    const body = await long.finish();
+    const rs = await loop.stop();
+    const viaWww2 = new Set([...(await syns.stop()).matchAll(/192\.168\.0\.100\.(\d+) > 192\.168\.0\.10\.80:/g)].map((x) => Number(x[1])));
+    const firstVia = rs.filter((r) => r.ok && r.t0 >= tKill && viaWww2.has(r.port)).sort((a, b) => a.t1 - b.t1)[0];
+    const tookOver = /"role":"active","at":(\d+)/.exec(www2.output());
+    figures.classicKillToRoleActiveMs = tookOver ? Number(tookOver[1]) - tKill : -1;
+    figures.classicKillToFirstOkThroughWww2Ms = firstVia ? firstVia.t1 - tKill : -1;
+    figures.classicKillFailedRequests = rs.filter((r) => !r.ok && r.t1 >= tKill).length;
+    figures.classicLongLivedConnectionMh = body;
+    expect(['www1', 'www2', 'www3']).toContain(body);
+    expect(firstVia).toBeDefined();
+    expect(firstVia!.t1 - tKill).toBeLessThanOrEqual(3000 + 200);
+    expect(await neighVip()).toBe(hostMac('www2'));
+  }, 60_000);
 });

@@ -17,7 +17,7 @@ export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } 
  * /etc/ha.d for www1 and www2 from the seed's files, unchanged apart from the ucast address (each
  * node points at the other) and the timing lines appended (`extra`).
  */
-export function makeConfigDirs(extra: string): { root: string; www1: string; www2: string } {
+export function makeConfigDirs(extra: string, editLdirectord: (text: string) => string = (t) => t): { root: string; www1: string; www2: string } {
   const root = mkdtempSync(join(tmpdir(), 'dsrlb-ha-'));
   const out = { root, www1: join(root, 'www1'), www2: join(root, 'www2') };
   for (const host of ['www1', 'www2'] as const) {
@@ -29,7 +29,7 @@ export function makeConfigDirs(extra: string): { root: string; www1: string; www
     copyFileSync(join(REF, 'haresources'), join(d, 'haresources'));
     copyFileSync(join(REF, 'authkeys'), join(d, 'authkeys'));
     chmodSync(join(d, 'authkeys'), 0o600);
-    copyFileSync(join(REF, 'ldirectord.cf'), join(d, 'ldirectord.cf'));
+    writeFileSync(join(d, 'ldirectord.cf'), editLdirectord(readFileSync(join(REF, 'ldirectord.cf'), 'utf8')));
   }
   return out;
 }
