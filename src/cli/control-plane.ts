@@ -48,17 +48,24 @@ export class ControlPlane {
       sink: { onChange: (ev) => this.onChange(ev), onFallback: (ev) => this.onFallback(ev) },
     });
     this.health.start();
-    if (this.cfg.globals.autoreload) {
-      // ldirectord looks at the file's modification time between check rounds.
+    this.watch();
+  }
+
+  /** autoreload=yes: ldirectord looks at the file's modification time between check rounds. */
+  private watch(): void {
+    if (this.cfg.globals.autoreload && !this.stopWatch) {
       this.stopWatch = systemClock.every(1000, () => {
-        const m = mtimeOf(this.path);
-        if (m !== this.mtime) void this.reload('the file changed (autoreload)');
+        if (mtimeOf(this.path) !== this.mtime) void this.reload('the file changed (autoreload)');
       });
+    } else if (!this.cfg.globals.autoreload && this.stopWatch) {
+      this.stopWatch();
+      this.stopWatch = null;
     }
   }
 
   stop(): void {
     this.stopWatch?.();
+    this.stopWatch = null;
     this.health?.stop();
   }
 
@@ -90,6 +97,7 @@ export class ControlPlane {
       await this.enqueue(() => this.director.request(op).then(() => undefined));
     }
     this.cfg = next;
+    this.watch();
     const summary = this.health?.update(next);
     if (summary) this.log.info(summary, 'health checks follow the new configuration');
     return true;
