@@ -25,6 +25,7 @@ import { measurePath } from './lib/measure.ts';
 import {
   DIRECTOR_COUNTER_TABLE, directorCounterRuleset, NFT_FWD_TABLE, nftApply, nftDeleteTable, REAL_COUNTER_TABLE, realCountersRuleset,
 } from './lib/nft.ts';
+import { loadAverage } from './lib/procfs.ts';
 import { BENCH_REALS, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
 import { consoleTable, renderReport } from './lib/report.ts';
 import { aggregate, PATHS, SCHEMA, validateResults, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
@@ -103,6 +104,10 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
   if (missing.length) throw new Error(`missing programs: ${missing.map(([b, p]) => `${b} (Debian package ${p})`).join(', ')}; "npm run setup" installs them`);
 
   const machine = describeMachine();
+  machine.load_start = loadAverage();
+  if ((machine.load_start[0] ?? 0) > machine.cpus) {
+    say(`note: the machine is busy (load average ${machine.load_start.join(' ')} on ${machine.cpus} CPUs): expect noisy figures`);
+  }
   const skipped: Partial<Record<PathName, string>> = {};
   for (const p of PATHS) if (!P.paths.includes(p)) skipped[p] = 'not selected (--paths)';
   if (P.paths.includes('ipvs') && !machine.ipvs.available) skipped.ipvs = machine.ipvs.reason;
@@ -134,7 +139,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
 
     for (let r = 1; r <= P.rounds && !aborted(); r++) {
       const order = run.map((_, i) => run[(i + r - 1) % run.length]!);
-      const rd = { round: r, order, samples: [] as PathSample[] };
+      const rd = { round: r, order, samples: [] as PathSample[], load1: loadAverage()[0] };
       rounds.push(rd);
       for (const p of order) {
         if (aborted()) break;
@@ -165,6 +170,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
   }
   if (aborted()) throw new Error('interrupted');
 
+  machine.load_end = loadAverage();
   const finished = new Date();
   const results: Results = {
     schema: SCHEMA,

@@ -8,7 +8,7 @@ import { udpFrames, type UdpFramesSpec } from './frames.ts';
 import { runAb, runLatency, runPacedSender } from './load.ts';
 import { DIRECTOR_COUNTER_TABLE, nftCounters, REAL_COUNTER_TABLE } from './nft.ts';
 import { BENCH_REALS, TCP_PORT, UDP_PORT, type ActivePath } from './paths.ts';
-import { cpuTicks, machineBusy, memOf, ticksPerSecond } from './procfs.ts';
+import { cpuTicks, memOf, ticksPerSecond } from './procfs.ts';
 import type { PathSample, RunParams } from './results.ts';
 import { lossOf, searchLossFree, type ProbeOutcome } from './search.ts';
 import { percentile } from './stats.ts';
@@ -118,10 +118,8 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
 
     // UDP: the flood at the generator's own pace, with the director's and the machine's CPU.
     const cfg = frameSpec(p, P.udp_flows, P.frame_bytes);
-    const busy0 = machineBusy();
     const dir0 = p.director ? { w: cpuTicks(p.director.workerPid), c: cpuTicks(p.director.controlPid), s: await directorForwarded(p) } : null;
     const flood = await udpShot(prefix, cfg, P.flood_packets);
-    const busy1 = machineBusy();
     if (p.director && dir0?.s) {
       const s1 = (await directorForwarded(p))!;
       const fwd = s1.forwarded - dir0.s.forwarded;
@@ -130,7 +128,6 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
         v.control_cpu_us_per_pkt = Math.round((((cpuTicks(p.director.controlPid) - dir0.c) * 1e6) / tck / fwd) * 1000) / 1000;
       }
     }
-    if (flood.delivered > 0) v.sys_cpu_us_per_pkt = round1(((busy1.busy - busy0.busy) * 1e6) / tck / flood.delivered);
     sample.flood = flood;
     v.pps_offered = Math.round(flood.offeredPps);
     v.pps_delivered = Math.round(flood.deliveredPps);
@@ -146,17 +143,35 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       sample.lossFreeAtGeneratorCeiling = true;
       say(`    loss-free at the generator's ceiling: ${v.loss_free_pps} pps`);
     } else {
+      let pacedTicks = 0;
+      let pacedFwd = 0;
       const res = await searchLossFree(
         async (rate) => {
           if (env.aborted()) throw new Error('interrupted');
+          const w0 = p.director ? cpuTicks(p.director.workerPid) : 0;
+          const f0 = await directorForwarded(p);
           const o = await udpShot(prefix, cfg, Math.max(1000, Math.round(rate * P.probe_seconds)), rate);
+          const f1 = await directorForwarded(p);
+          if (p.director && f0 && f1) {
+            pacedTicks += cpuTicks(p.director.workerPid) - w0;
+            pacedFwd += f1.forwarded - f0.forwarded;
+          }
           say(`      ${rate} pps asked: offered ${Math.round(o.offeredPps)}, delivered ${Math.round(o.deliveredPps)} (${(lossOf(o) * 100).toFixed(3)} % lost)`);
           return o;
         },
-        { lo: 0, hi: flood.offeredPps, first: flood.deliveredPps * 0.9, probes: P.probes, tolerance: P.loss_tolerance },
+        // Up to twice what the flood delivered: trafgen's flood, unpaced and starved of CPU on a busy
+        // machine, may offer less than the path can take when paced.
+        { lo: 0, hi: Math.max(flood.offeredPps, 2 * flood.deliveredPps), first: flood.deliveredPps * 0.9, probes: P.probes, tolerance: P.loss_tolerance },
       );
       sample.probes.push(...res.probes);
       v.loss_free_pps = res.lossFreePps === null ? 0 : Math.round(res.lossFreePps);
+      if (pacedFwd > 0) v.cpu_us_per_pkt_paced = round1((pacedTicks * 1e6) / tck / pacedFwd);
+      // No paced probe lost anything above the figure, and the best one was sent slower than asked:
+      // the sender, starved of CPU, set the limit, not the path.
+      const best = res.probes.filter((q) => q.pass).sort((a, b) => b.offeredPps - a.offeredPps)[0];
+      if (best && best.offeredPps < 0.9 * best.rate && !res.probes.some((q) => !q.pass && q.offeredPps > best.offeredPps)) {
+        sample.lossFreeAtGeneratorCeiling = true;
+      }
       say(`    highest loss-free rate found: ${v.loss_free_pps} pps`);
     }
     if (p.director) {

@@ -1,6 +1,6 @@
 /**
  * Director cost from /proc: CPU time (utime + stime) and resident memory of a process, its
- * children (the packet worker is a child of `dsrlb run`), and the machine's busy time.
+ * children (the packet worker is a child of `dsrlb run`), and the load average.
  * The parsers are pure (tested on fixed text); the readers only read files.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,26 +38,12 @@ export function parseStatusMem(text: string): { rssKib: number; hwmKib: number }
   return { rssKib: get('VmRSS'), hwmKib: get('VmHWM') };
 }
 
-/** Busy and total jiffies of all CPUs from the "cpu " line of /proc/stat (busy = all but idle and iowait). */
-export function parseProcStat(text: string): { busy: number; total: number } {
-  const line = text.split('\n').find((l) => l.startsWith('cpu '));
-  if (!line) throw new Error('no cpu line in /proc/stat');
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal guest guest_nice (guest* are inside user/nice)
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - v[3]! - (v[4] ?? 0), total };
-}
-
 export function cpuTicks(pid: number): number {
   return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 export function memOf(pid: number): { rssKib: number; hwmKib: number } {
   return parseStatusMem(readFileSync(`/proc/${pid}/status`, 'utf8'));
-}
-
-export function machineBusy(): { busy: number; total: number } {
-  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
 }
 
 /** Direct children of a process (from /proc/PID/task/TID/children). */
@@ -85,5 +71,18 @@ export function cmdlineOf(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
   } catch {
     return '';
+  }
+}
+
+/** 1, 5 and 15-minute load averages from the text of /proc/loadavg. */
+export function parseLoadavg(text: string): number[] {
+  return text.trim().split(/\s+/).slice(0, 3).map(Number);
+}
+
+export function loadAverage(): number[] {
+  try {
+    return parseLoadavg(readFileSync('/proc/loadavg', 'utf8'));
+  } catch {
+    return [];
   }
 }

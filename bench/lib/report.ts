@@ -20,7 +20,7 @@ export const METRIC_LABELS: Record<Metric | ExtraMetric, { label: string; digits
   pps_offered: { label: 'UDP flood offered, pps', digits: 0 },
   control_cpu_us_per_pkt: { label: 'director control process CPU, µs/packet', digits: 3 },
   cpu_us_per_pkt_tcp: { label: 'director worker CPU during ab, µs/packet', digits: 2 },
-  sys_cpu_us_per_pkt: { label: 'whole machine CPU during the flood, µs/delivered packet', digits: 2 },
+  cpu_us_per_pkt_paced: { label: 'director worker CPU during the paced probes, µs/packet', digits: 2 },
   worker_rss_kib: { label: 'director worker resident memory, KiB', digits: 0 },
   control_rss_kib: { label: 'director control process resident memory, KiB', digits: 0 },
 };
@@ -44,6 +44,12 @@ function mdTable(head: string[], rows: string[][]): string[] {
   return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** Integers as integers, fractions with two decimals. */
+function num(x: number | null): string {
+  if (x === null) return '–';
+  return Number.isInteger(x) ? fmt(x) : fmt(x, Math.abs(x) < 10 ? 2 : 0);
+}
+
 function verdict(pass: boolean | null): string {
   return pass === null ? 'n/a' : pass ? '**PASS**' : '**FAIL**';
 }
@@ -56,7 +62,14 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
   L.push(`- command: \`${r.command}\` (${r.params.mode}, ${r.params.rounds} rounds, ${r.duration_s} s)`);
   L.push(`- machine: ${r.machine.os}, ${r.machine.kernel}, ${r.machine.cpus} × ${r.machine.cpu_model}, ${fmt(r.machine.mem_total_mib)} MiB, Node ${r.machine.node}`);
   L.push(`- versions: ${Object.entries(r.machine.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
-  L.push(`- started ${r.started_at}, finished ${r.finished_at}`, '');
+  L.push(`- started ${r.started_at}, finished ${r.finished_at}`);
+  if (r.machine.load_start) {
+    L.push(
+      `- load average (1/5/15 min) at the start ${r.machine.load_start.join(' ')}, at the end ${(r.machine.load_end ?? []).join(' ')}; ` +
+        `1-min load at each round's start: ${r.rounds.map((x) => x.load1 ?? '?').join(', ')} (the machine has ${r.machine.cpus} CPUs and is shared)`,
+    );
+  }
+  L.push('');
   L.push('Cells: median [min..max] over the rounds in which the path was correct (failed requests and replies via the director: over every round).', '');
 
   L.push('## Results', '');
@@ -79,7 +92,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
   L.push(
     ...mdTable(
       ['target', 'measured', 'wanted', 'verdict'],
-      r.targets.map((t) => [t.description, t.value === null ? '–' : fmt(t.value, Math.abs(t.value) < 10 ? 2 : 0), `${t.op} ${fmt(t.limit, t.limit < 10 ? 1 : 0)}`, verdict(t.pass)]),
+      r.targets.map((t) => [t.description, num(t.value), `${t.op} ${num(t.limit)}`, verdict(t.pass)]),
     ),
     '',
   );
@@ -111,7 +124,13 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
   L.push('## More figures', '');
   L.push(...mdTable(['figure', ...paths], EXTRA_METRICS.map((m) => [METRIC_LABELS[m].label, ...paths.map((p) => cell(r, p, m))])), '');
   const ceil = paths.filter((p) => r.rounds.some((x) => x.samples.some((s) => s.path === p && s.ok && s.lossFreeAtGeneratorCeiling)));
-  if (ceil.length) L.push(`Loss-free at the generator's ceiling in some round (the flood itself lost nothing, so the figure is a floor): ${ceil.join(', ')}.`, '');
+  if (ceil.length) {
+    L.push(
+      `Loss-free rate set by the generator, not the path, in some round (the trafgen flood lost nothing, or the paced sender could not ` +
+        `send as fast as asked and no faster probe lost anything; the figure is then a floor): ${ceil.map((p) => `${p} (rounds ${r.rounds.filter((x) => x.samples.some((s) => s.path === p && s.ok && s.lossFreeAtGeneratorCeiling)).map((x) => x.round).join(', ')})`).join(', ')}.`,
+      '',
+    );
+  }
 
   L.push('## UDP probes (every round)', '');
   const probeRows: string[][] = [];
@@ -123,6 +142,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
     }
   }
   L.push(...mdTable(['round', 'path', 'asked pps', 'offered pps', 'delivered pps', 'loss', 'loss-free'], probeRows), '');
+  L.push('"flood": trafgen as fast as it goes; the other rows are paced probes of the search (bench/lib/udp-sender.ts). An offered rate well below the asked one means the sender was starved of CPU.', '');
 
   L.push('## In-process micro-benchmarks (one core)', '');
   if (r.micro) L.push('```', ...microLines(r.micro), '```', '');
@@ -156,7 +176,7 @@ export function consoleTable(r: Results): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const out = [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line), ''];
   for (const t of r.targets) {
-    out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value === null ? '–' : fmt(t.value, Math.abs(t.value) < 10 ? 2 : 0)} (wanted ${t.op} ${fmt(t.limit, t.limit < 10 ? 1 : 0)})`);
+    out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${num(t.value)} (wanted ${t.op} ${num(t.limit)})`);
   }
   for (const p of paths) if (r.paths[p].status !== 'ok') out.push(`${p}: ${r.paths[p].status}: ${r.paths[p].reason ?? ''}`);
   return out.join('\n');

@@ -31,7 +31,7 @@ export const EXTRA_METRICS = [
   'pps_offered',
   'control_cpu_us_per_pkt',
   'cpu_us_per_pkt_tcp',
-  'sys_cpu_us_per_pkt',
+  'cpu_us_per_pkt_paced',
   'worker_rss_kib',
   'control_rss_kib',
 ] as const;
@@ -51,7 +51,10 @@ export interface PathSample {
   perReal?: { tcpSyn: Record<string, number>; udp: Record<string, number> };
   flood?: { sent: number; delivered: number; offeredPps: number; deliveredPps: number };
   probes: ProbeRecord[];
-  /** The flood itself was loss-free: the generator, not the path, set the loss-free figure. */
+  /**
+   * The generator, not the path, set the loss-free figure: the flood lost nothing, or the paced
+   * sender could not send as fast as asked and no faster probe lost anything.
+   */
   lossFreeAtGeneratorCeiling?: boolean;
   seconds: number;
 }
@@ -84,6 +87,9 @@ export interface MachineInfo {
   node: string;
   versions: Record<string, string>;
   ipvs: { available: boolean; reason: string };
+  /** 1, 5 and 15-minute load averages when the run started and ended (the machine is shared). */
+  load_start?: number[];
+  load_end?: number[];
 }
 
 export interface RunParams {
@@ -137,7 +143,7 @@ export interface Results {
   command: string;
   machine: MachineInfo;
   params: RunParams;
-  rounds: Array<{ round: number; order: PathName[]; samples: PathSample[] }>;
+  rounds: Array<{ round: number; order: PathName[]; samples: PathSample[]; load1?: number }>;
   paths: Record<PathName, PathResult>;
   ratios: {
     dsrlb_over_nft: Record<Metric, number | null>;

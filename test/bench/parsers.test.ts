@@ -3,7 +3,7 @@ import { ipChecksum, udpFrames } from '../../bench/lib/frames.ts';
 import { parseAb, parseLatency } from '../../bench/lib/load.ts';
 import { directorCounterRuleset, nftFwdRuleset, parseCounters, parseTables, realCountersRuleset } from '../../bench/lib/nft.ts';
 import { ipvsCommands, nftPathRuleset } from '../../bench/lib/paths.ts';
-import { parseProcStat, parseStatTicks, parseStatusMem } from '../../bench/lib/procfs.ts';
+import { parseLoadavg, parseStatTicks, parseStatusMem } from '../../bench/lib/procfs.ts';
 import { parseTrafgen, trafgenConfig } from '../../bench/lib/trafgen.ts';
 import { dueCount } from '../../bench/lib/udp-sender.ts';
 
@@ -107,8 +107,8 @@ describe('/proc parsers', () => {
     const line = '1234 (node (worker) x) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 11 0 500 1000000 5000 18446744073709551615';
     expect(parseStatTicks(line)).toBe(290);
   });
-  it('resident memory and machine busy time', () => {
+  it('resident memory and load average', () => {
     expect(parseStatusMem('Name:\tnode\nVmHWM:\t  90000 kB\nVmRSS:\t   81234 kB\n')).toEqual({ rssKib: 81234, hwmKib: 90000 });
-    expect(parseProcStat('cpu  100 5 50 1000 20 3 7 0 0 0\ncpu0 1 2 3 4\n')).toEqual({ busy: 165, total: 1185 });
+    expect(parseLoadavg('7.29 6.10 5.02 3/125 948\n')).toEqual([7.29, 6.1, 5.02]);
   });
 });
