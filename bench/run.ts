@@ -35,7 +35,7 @@ const MICRO = join(HERE, 'micro.ts');
 
 export const PRESETS: Record<'default' | 'quick', Omit<RunParams, 'prefix' | 'paths'>> = {
   default: {
-    mode: 'default', rounds: 5, ab_requests: 10_000, ab_concurrency: 50, latency_connections: 2000,
+    mode: 'default', rounds: 6, ab_requests: 10_000, ab_concurrency: 50, latency_connections: 2000,
     flood_packets: 600_000, probe_seconds: 1, probes: 6, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001,
   },
   quick: {
@@ -199,7 +199,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
 const HELP = `Usage: npm run bench -- [options]     (tsx bench/run.ts [options], as root)
 
   --quick              2 rounds, smaller counts (under 2 minutes)
-  --rounds N           rounds (default 5; quick 2)
+  --rounds N           rounds (default 6; quick 2)
   --paths LIST         of direct,nft,ipvs,dsrlb (default all; ipvs is skipped where the kernel has no ip_vs)
   --json FILE          also write results.json to FILE
   --out DIR            output directory (default bench/results/<stamp>)
