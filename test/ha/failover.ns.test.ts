@@ -19,6 +19,7 @@ const URL_ = `http://${VIP}/`;
 const TIMERS = { keepaliveMs: 100, deadtimeMs: 300 };
 let dirs: ReturnType<typeof makeConfigDirs>;
 let classicDirs: ReturnType<typeof makeConfigDirs> | undefined;
+let failbackDirs: ReturnType<typeof makeConfigDirs> | undefined;
 const procs: HaProc[] = [];
 const figures: Record<string, string | number> = {};
 
@@ -61,6 +62,7 @@ afterAll(async () => {
   await testbedDown({ prefix });
   if (dirs) rmSync(dirs.root, { recursive: true, force: true });
   if (classicDirs) rmSync(classicDirs.root, { recursive: true, force: true });
+  if (failbackDirs) rmSync(failbackDirs.root, { recursive: true, force: true });
   console.log(`failover figures (keepalive ${TIMERS.keepaliveMs} ms, deadtime ${TIMERS.deadtimeMs} ms; classic*: 1 s / 3 s):\n${JSON.stringify(figures, null, 2)}`);
 }, 60_000);
 
@@ -278,5 +280,40 @@ describe('dsrlb ha on the testbed', () => {
     expect(firstVia).toBeDefined();
     expect(firstVia!.t1 - tKill).toBeLessThanOrEqual(3000 + 200);
     expect(await neighVip()).toBe(hostMac('www2'));
+  }, 60_000);
+
+  it('control: rr without connection sync, a long-lived connection opened before the kill does not survive', async () => {
+    await www1.term();
+    await www2.term();
+    www1 = start('www1', dirs, ['--no-conn-sync']);
+    www2 = start('www2', dirs, ['--no-conn-sync']);
+    await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', 25_000, 50);
+    await waitFor('a request through the VIP', async () => (await nsExec(client, ['curl', '-s', '-m', '1', URL_], { timeoutMs: 3000 })).code === 0, 10_000, 100);
+    const long = await openLongConnection(prefix, VIP, 80);
+    await new Promise((r) => setTimeout(r, 500));
+    await www1.kill();
+    await waitFor('www2 active', async () => (await role(www2)) === 'active', 5000, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    const body = await long.finish(3000);
+    figures.controlLongLivedConnectionRrNoSync = body;
+    expect(['www1', 'www2', 'www3']).not.toContain(body);
+  }, 60_000);
+
+  it('auto_failback on: www2 alone takes over after initdead; www1 (preferred) starting later gets the resources back', async () => {
+    await www2.term();
+    failbackDirs = makeConfigDirs('keepalive 100ms\ndeadtime 300ms\nwarntime 200ms\ninitdead 2\n', undefined, (t) => t.replace('auto_failback off', 'auto_failback on'));
+    const t0 = Date.now();
+    www2 = start('www2', failbackDirs);
+    await waitFor('www2 active alone', async () => (await role(www2)) === 'active', 15_000, 20);
+    figures.aloneStartToActiveMs = Date.now() - t0;
+    await waitFor('the client on www2', async () => {
+      await nsExec(client, ['curl', '-s', '-m', '1', URL_], { timeoutMs: 3000 });
+      return (await neighVip()) === hostMac('www2');
+    }, 5000, 100);
+    www1 = start('www1', failbackDirs);
+    await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', 15_000, 20);
+    await waitFor('the client back on www1', async () => (await neighVip()) === hostMac('www1'), 3000, 20);
+    expect(www2.output()).toMatch(/auto_failback: the preferred node is back/);
+    expect((await nsExec(client, ['curl', '-s', '-m', '2', URL_], { timeoutMs: 4000 })).code).toBe(0);
   }, 60_000);
 });

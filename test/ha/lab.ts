@@ -17,7 +17,11 @@ export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } 
  * /etc/ha.d for www1 and www2 from the seed's files, unchanged apart from the ucast address (each
  * node points at the other) and the timing lines appended (`extra`).
  */
-export function makeConfigDirs(extra: string, editLdirectord: (text: string) => string = (t) => t): { root: string; www1: string; www2: string } {
+export function makeConfigDirs(
+  extra: string,
+  editLdirectord: (text: string) => string = (t) => t,
+  editHaCf: (text: string) => string = (t) => t,
+): { root: string; www1: string; www2: string } {
   const root = mkdtempSync(join(tmpdir(), 'dsrlb-ha-'));
   const out = { root, www1: join(root, 'www1'), www2: join(root, 'www2') };
   for (const host of ['www1', 'www2'] as const) {
@@ -25,7 +29,7 @@ export function makeConfigDirs(extra: string, editLdirectord: (text: string) => 
     mkdirSync(d);
     let hacf = readFileSync(join(REF, 'ha.cf'), 'utf8');
     if (host === 'www2') hacf = hacf.replace('ucast eth0 192.168.0.8', 'ucast eth0 192.168.0.7');
-    writeFileSync(join(d, 'ha.cf'), hacf + extra);
+    writeFileSync(join(d, 'ha.cf'), editHaCf(hacf) + extra);
     copyFileSync(join(REF, 'haresources'), join(d, 'haresources'));
     copyFileSync(join(REF, 'authkeys'), join(d, 'authkeys'));
     chmodSync(join(d, 'authkeys'), 0o600);
@@ -141,9 +145,9 @@ export async function openLongConnection(prefix: string, host: string, port: num
   return {
     port: Number(/open (\d+)/.exec(out)?.[1] ?? 0),
     /** Sends the rest of the request; resolves the answer's body, or "error …". */
-    async finish(): Promise<string> {
+    async finish(timeoutMs = 10_000): Promise<string> {
       child.stdin!.write('go\n');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(t);
       return /body (.*)/.exec(out)?.[1] ?? /error .*/.exec(out)?.[0] ?? `nothing: ${out}`;
