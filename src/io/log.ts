@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import pino from 'pino';
 import { facilityCode, prettyLine, syslogMessage, syslogPri } from '../obs/index.ts';
 
-export type LogTarget = 'stdout-json' | 'stdout-pretty' | 'file' | 'syslog' | 'stderr';
+export type LogDestination = 'stdout-json' | 'stdout-pretty' | 'file' | 'syslog' | 'stderr';
 
 export interface LoggerOptions {
   /** pino level (default info). */
@@ -43,7 +43,7 @@ export interface LoggerOptions {
 
 export interface LoggerHandle {
   log: pino.Logger;
-  target: LogTarget;
+  target: LogDestination;
   /** A one-line description of where the log goes, for the start-up message. */
   describe: string;
   /** Reopen the log file (after logrotate moved it); a no-op for other targets. */

@@ -30,8 +30,10 @@ export interface RealHealth extends ServiceId {
   up: boolean;
   /** Duration of the last completed check, in milliseconds (null: none finished yet). */
   lastCheckMs?: number | null;
+  /** Checks completed since the director started. */
   checks?: number;
-  failures?: number;
+  /** Failed checks in a row now (ldirectord's failure count toward failurecount). */
+  consecutiveFailures?: number;
 }
 
 export interface MetricsExtra {
@@ -140,7 +142,7 @@ export function prometheusText(snap: DirectorCounters, extra: MetricsExtra = {})
           m.add('dsrlb_real_check_duration_seconds', 'gauge', 'Duration of the last completed health check.', rl, h.lastCheckMs / 1000);
         }
         if (h.checks !== undefined) m.add('dsrlb_real_checks_total', 'counter', 'Health checks completed.', rl, h.checks);
-        if (h.failures !== undefined) m.add('dsrlb_real_check_failures_total', 'counter', 'Health checks that failed.', rl, h.failures);
+        if (h.consecutiveFailures !== undefined) m.add('dsrlb_real_check_consecutive_failures', 'gauge', 'Health checks failed in a row (counted toward failurecount).', rl, h.consecutiveFailures);
       }
     }
   }

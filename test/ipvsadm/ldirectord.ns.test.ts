@@ -170,7 +170,7 @@ describe('Debian ldirectord drives dsrlb through ipvsadm', () => {
     expectTable(r.out, ALL_UP);
     expect(ldOut).toMatch(/Added virtual server: 192\.168\.0\.10:80/);
     expect(ldOut).toMatch(/Added virtual server: 192\.168\.0\.10:443/);
-    expect(directorOut).toMatch(/"msg":"runtime change"/);
+    expect(directorOut).toMatch(/"msg":"runtime change/);
     console.log(`ldirectord brought all six reals up in ${ms} ms`);
   }, 160_000);
 

@@ -30,7 +30,7 @@ function samples(text: string): Map<string, number> {
 
 describe('prometheusText', () => {
   const text = prometheusText(snap, {
-    health: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, addr: ip('192.168.0.9'), rport: 80, up: false, lastCheckMs: 1503, checks: 12, failures: 3 }],
+    health: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, addr: ip('192.168.0.9'), rport: 80, up: false, lastCheckMs: 1503, checks: 12, consecutiveFailures: 3 }],
     rates: { at: 0, services: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, rates: { cps: 9, inpps: 47, outpps: 0, inbps: 2048, outbps: 0 }, reals: [] }] },
   });
   const s = samples(text);
@@ -70,7 +70,8 @@ describe('prometheusText', () => {
   it('health state and check latency where the checker knows them', () => {
     expect(s.get(`dsrlb_real_up{${real9}}`)).toBe(0);
     expect(s.get(`dsrlb_real_check_duration_seconds{${real9}}`)).toBe(1.503);
-    expect(s.get(`dsrlb_real_check_failures_total{${real9}}`)).toBe(3);
+    expect(s.get(`dsrlb_real_check_consecutive_failures{${real9}}`)).toBe(3);
+    expect(s.get(`dsrlb_real_checks_total{${real9}}`)).toBe(12);
     expect(s.has('dsrlb_real_up{proto="tcp",vip="192.168.0.10",port="80",real="192.168.0.7:80"}')).toBe(false);
   });
 
