@@ -1,6 +1,6 @@
 /**
- * The director side of ipvsadm and metrics, end to end on the testbed (root, namespaces): the
- * proposed `dsrlb run` (fixtures/run-private.ts until src/cli/commands/run.ts has its changes) with
+ * The director side of ipvsadm and metrics, end to end on the testbed (root, namespaces): `dsrlb run`
+ * (or, while src/cli/commands/run.ts lacks --metrics, the proposed copy fixtures/run-private.ts) with
  * the reference ldirectord.cf, --logfile FILE and --metrics. Traffic from the client namespace; then
  * `dsrlb ipvsadm --stats/--rate` in www1, the metrics page from inside www1, and a runtime change
  * logged as one readable line.
@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runCommand } from '../../src/cli/commands/run.ts';
 import { USAGE } from '../../src/cli/main.ts';
 import { controlRequest } from '../../src/io/index.ts';
 import { DSRLB_BIN, hostNamespace, nsExec, spawnInNs, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
@@ -26,6 +27,13 @@ let director: ChildProcess | null = null;
 let out = '';
 let control = '';
 let logFile = '';
+
+/** `dsrlb run` once it has the proposed options, else the private copy that has them. */
+async function directorArgv(): Promise<string[]> {
+  let help = '';
+  await runCommand(['--help'], { out: (t) => void (help += t), err: () => {} });
+  return help.includes('--metrics') ? [process.execPath, DSRLB_BIN, 'run'] : [process.execPath, join(HERE, 'fixtures/run-private.mjs')];
+}
 
 function ipvsadmArgv(): string[] {
   return /\n\s+ipvsadm\s/.test(USAGE) ? [process.execPath, DSRLB_BIN, 'ipvsadm'] : [process.execPath, join(HERE, 'fixtures/ipvsadm-entry.mjs')];
@@ -53,7 +61,7 @@ beforeAll(async () => {
   logFile = join(work, 'director.log');
   await testbedUp({ prefix });
   director = spawnInNs(www1, [
-    process.execPath, join(HERE, 'fixtures/run-private.mjs'),
+    ...(await directorArgv()),
     '--config', join(REPO, 'docs/reference-setup/ldirectord.cf'), '--iface', 'eth0', '--garp', '0',
     '--logfile', logFile, '--metrics', METRICS,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
