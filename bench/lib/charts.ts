@@ -54,7 +54,7 @@ export function renderCharts(r: Results): Record<string, string> {
     series: running.map((p) => ({
       name: p,
       color: PATH_COLORS[p]!,
-      points: r.rounds.flatMap((rd) => rd.samples.filter((s) => s.path === p && s.ok).flatMap((s) => s.probes.map((q) => ({ x: q.offeredPps, y: q.deliveredPps })))),
+      points: r.rounds.flatMap((rd) => rd.samples.filter((s) => s.path === p && s.ok).flatMap((s) => s.probes.map((q) => ({ x: q.offeredPps, y: q.deliveredPps, lossless: q.pass })))),
     })),
     caption: `every probe of every round; ${r.machine.cpus} CPUs shared by generator, bridge, director and reals; ${r.stamp}`,
   });

@@ -207,12 +207,15 @@ function legend(series: Series[], x: number, y: number): string[] {
   return out;
 }
 
-/** Delivered vs offered: points per series, joined in x order, with the y = x line (no loss). */
+/**
+ * Delivered vs offered: one point per probe (filled when it lost nothing, hollow when it lost
+ * frames), with the y = x line where nothing is lost.
+ */
 export function scatterChart(o: {
   title: string;
   xLabel: string;
   yLabel: string;
-  series: Array<Series & { points: Array<{ x: number; y: number }> }>;
+  series: Array<Series & { points: Array<{ x: number; y: number; lossless?: boolean }> }>;
   width?: number;
   height?: number;
   caption?: string;
@@ -234,15 +237,14 @@ export function scatterChart(o: {
   body.push(`<line x1="${n(xOf(0))}" y1="${n(yOf(0))}" x2="${n(xOf(top))}" y2="${n(yOf(top))}" stroke="#999" stroke-dasharray="4 4"/>`);
   body.push(`<text x="${n(xOf(top) - 4)}" y="${n(yOf(top) + 24)}" text-anchor="end" fill="#999">delivered = offered (no loss)</text>`);
   for (const s of o.series) {
-    const pts = [...s.points].sort((a, b) => a.x - b.x);
-    if (pts.length > 1) {
-      body.push(`<polyline fill="none" stroke="${s.color}" stroke-opacity="0.5" points="${pts.map((p) => `${n(xOf(p.x))},${n(yOf(p.y))}`).join(' ')}"/>`);
-    }
-    for (const p of pts) {
-      body.push(`<circle cx="${n(xOf(p.x))}" cy="${n(yOf(p.y))}" r="3.5" fill="${s.color}"><title>${esc(`${s.name}: offered ${Math.round(p.x)}, delivered ${Math.round(p.y)}`)}</title></circle>`);
+    for (const p of s.points) {
+      const fill = p.lossless === false ? '#ffffff' : s.color;
+      body.push(`<circle cx="${n(xOf(p.x))}" cy="${n(yOf(p.y))}" r="3.5" fill="${fill}" stroke="${s.color}" stroke-width="1.5"><title>${esc(`${s.name}: offered ${Math.round(p.x)}, delivered ${Math.round(p.y)}`)}</title></circle>`);
     }
   }
   body.push(...legend(o.series, f.x0 + 10, 40));
+  body.push(`<circle cx="${n(f.x1 - 150)}" cy="36" r="3.5" fill="#555"/><text x="${n(f.x1 - 142)}" y="40">no loss</text>`);
+  body.push(`<circle cx="${n(f.x1 - 80)}" cy="36" r="3.5" fill="#fff" stroke="#555" stroke-width="1.5"/><text x="${n(f.x1 - 72)}" y="40">frames lost</text>`);
   if (o.caption) body.push(`<text x="${n(w / 2)}" y="${n(h - 10)}" text-anchor="middle" fill="#666" font-size="11">${esc(o.caption)}</text>`);
   return doc(w, h, o.title, body);
 }

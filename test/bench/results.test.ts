@@ -152,7 +152,7 @@ describe('SVG charts', () => {
     expect(charts['conn-rate.svg']).toContain('>skipped<'); // ipvs shown as skipped
     expect(charts['conn-rate.svg']).toContain('>dsrlb<');
     expect(charts['pps.svg']).toContain('(no loss)');
-    expect((charts['pps.svg']!.match(/<circle /g) ?? []).length).toBe(8); // the ok samples' probes
+    expect((charts['pps.svg']!.match(/<circle /g) ?? []).length).toBe(8 + 2); // the ok samples' probes + the key
   });
 
   it('bars scale to the largest whisker; empty inputs still give a valid chart', () => {
