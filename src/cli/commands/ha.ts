@@ -137,9 +137,10 @@ async function status(argv: string[], io: CliIO): Promise<number> {
 /**
  * Connection sync, both directions: the active node sends the connections new or changed since
  * the last round every intervalMs (everything again every 5 s, and when the peer restarted, as
- * IPVS refreshes); whatever arrives from the peer goes into this node's table.
+ * IPVS refreshes); whatever arrives from the peer goes into this node's table. flush() sends every
+ * live connection at once: the giveup calls it first, so the peer taking over knows them all.
  */
-function startConnSync(node: HaNode, director: Director, intervalMs: number, log: pino.Logger): () => void {
+function startConnSync(node: HaNode, director: Director, intervalMs: number, log: pino.Logger): { stop: () => void; flush: () => Promise<void> } {
   node.onSync = (conns) => {
     director.request({ op: 'syncImport', conns }).catch((e: Error) => log.warn({ err: e.message }, 'connection sync import failed'));
   };
@@ -147,7 +148,7 @@ function startConnSync(node: HaNode, director: Director, intervalMs: number, log
   let busy = false;
   let lastFull = Date.now();
   let peerGen: number | null = null;
-  return systemClock.every(intervalMs, () => {
+  const stop = systemClock.every(intervalMs, () => {
     const st = node.status();
     if (node.role !== 'active' || st.peerDead || !st.peerHeard) {
       sent.clear();
@@ -167,6 +168,12 @@ function startConnSync(node: HaNode, director: Director, intervalMs: number, log
       busy = false;
     });
   });
+  const flush = async () => {
+    const snap = await director.request({ op: 'syncExport' }, 1000);
+    const conns = decodeSyncBatch(snap?.sync ?? '', Infinity) ?? [];
+    for (const b of syncDelta(conns, new Map())) node.sendSync(b);
+  };
+  return { stop, flush };
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -269,6 +276,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     guard.disarm();
     throw e;
   }
+  let sync: ReturnType<typeof startConnSync> | null = null;
   const node = new HaNode(
     {
       self, peer: setup.peer, preferred: setup.preferred, autoFailback: hacf.autoFailback,
@@ -291,7 +299,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           await director.request({ op: 'setActive', active: true });
           await lift();
         },
+        // The peer gets every live connection (connection sync), then this node lets go. (No
+        // draining: while this node forwarded, it would also take the frames the new director
+        // sends it as a real server, which carry the VIP and this host's MAC just the same.)
         giveup: async () => {
+          if (sync) await sync.flush().catch((e: Error) => log.warn({ err: e.message }, 'connection sync flush failed'));
           await director.request({ op: 'setActive', active: false });
           await suppress();
         },
@@ -303,7 +315,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   );
   node.onRole = (role) => log.info({ role, at: Date.now() }, `ha role ${role}`);
   await node.start();
-  const stopSync = values['no-conn-sync'] ? () => {} : startConnSync(node, director, syncMs, log);
+  if (!values['no-conn-sync']) sync = startConnSync(node, director, syncMs, log);
 
   const controlPath = values.control ?? defaultHaControlPath();
   let server: Server | null = null;
@@ -337,7 +349,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       done = true;
       log.info({ why }, 'stopping');
       server?.close();
-      stopSync();
+      sync?.stop();
+      // The peer learns every live connection before it is told to take over.
+      if (sync && node.role === 'active') await sync.flush().catch(() => {});
       await node.stop();
       await director.stop();
       guard.disarm();
