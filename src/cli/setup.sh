@@ -13,6 +13,12 @@ cd "$(dirname "$0")/../.."
 #   iputils-ping procps                   reachability checks in the tests, sysctl
 PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apache2-utils openssl tcpdump iputils-ping procps netsniff-ng)
 
+# `setup.sh test` also installs what only the test suite needs:
+#   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
+if [ "${1:-}" = test ]; then
+  PKGS+=(chromium)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

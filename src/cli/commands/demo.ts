@@ -6,6 +6,7 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startTestbedCapture } from '../../doctor/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
 import { ipToString } from '../../model/index.ts';
 import {
@@ -17,18 +18,20 @@ import type { CliIO } from '../io.ts';
 
 export const REFERENCE_CONFIG = fileURLToPath(new URL('../../../docs/reference-setup/ldirectord.cf', import.meta.url));
 
-const HELP = `Usage: dsrlb demo [--prefix P] [--requests N] [--keep]
+const HELP = `Usage: dsrlb demo [--prefix P] [--requests N] [--keep] [--capture DIR]
 
 Builds the reference topology in network namespaces, runs a dsrlb director on www1 with
 docs/reference-setup/ldirectord.cf, sends N HTTP and N HTTPS requests (default 30 each) to the VIP
 from the client, shows which real server answered each and proves the replies bypassed the
-director; then stops everything (--keep leaves the testbed and the director up).`;
+director; then stops everything (--keep leaves the testbed and the director up). --capture DIR
+records pcaps at the client, the director and each real server for \`dsrlb explain DIR\`.`;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     prefix: { type: 'string' },
     requests: { type: 'string' },
     keep: { type: 'boolean' },
+    capture: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -43,11 +46,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let director: LabDirector | null = null;
   let capture: ChildProcess | null = null;
+  let rec: { stop: () => Promise<unknown> } | null = null;
   try {
     step(`testbed up (prefix ${prefix}): client, www1, www2, www3 on one bridge; VIP ${VIP} on each real's lo, ARP for it suppressed`);
     await testbedUp({ prefix });
     step('dsrlb run on www1 (director and real server) with docs/reference-setup/ldirectord.cf');
     director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
+    if (values.capture) {
+      rec = await startTestbedCapture({ prefix, dir: values.capture });
+      step(`recording pcaps in ${values.capture} (client, director, reals)`);
+    }
     const snap0 = await director.snapshot();
     for (const r of snap0.services[0]!.reals) {
       step(`  real ${ipToString(r.addr)} ${r.local ? 'is this host: served through the local veth path' : `resolved by ARP: ${r.mac}`}`);
@@ -100,6 +108,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     capture?.kill('SIGTERM');
+    if (rec) {
+      await rec.stop();
+      step(`pcaps written to ${values.capture}: "dsrlb explain ${values.capture}" draws the ladder diagrams`);
+    }
     if (!values.keep) {
       if (director) {
         step('stopping the director (ingress drop and local path removed)');

@@ -19,12 +19,14 @@ import {
   type ArpStyle,
 } from '../../testbed/index.ts';
 
-export const TESTBED_USAGE = `Usage: dsrlb testbed <up|down|status> [options]
+export const TESTBED_USAGE = `Usage: dsrlb testbed <up|down|status|capture> [options]
 
   up       build the reference topology in network namespaces <prefix>-lan, -client, -www1..3
            (kept when already complete; rebuilt when partial; rolled back when a step fails)
   down     stop the web servers, delete the namespaces and the state directory
   status   say what exists; exit 0 when complete, 1 when partial, 3 when absent
+  capture  record pcaps at the client, the director and each real server during a run, for
+           \`dsrlb explain\` (see \`dsrlb testbed capture --help\`)
 
 Options:
   --prefix P                  namespace prefix (default "${DEFAULT_PREFIX}"; 1-12 chars a-z0-9)
@@ -42,6 +44,7 @@ interface Io {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'capture') return (await import('./explain.ts')).runTestbedCapture(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
