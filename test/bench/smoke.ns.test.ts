@@ -34,6 +34,7 @@ describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
       micro: false,
       keep: true,
       outDir: out,
+      jsonFile: join(out, 'copy.json'),
       command: 'vitest smoke',
       say: (l) => lines.push(l),
     });
@@ -41,6 +42,7 @@ describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
     for (const f of ['results.json', 'report.md', 'conn-rate.svg', 'latency.svg', 'pps.svg']) expect(existsSync(join(out, f)), f).toBe(true);
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(validateResults(doc)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(out, 'copy.json'), 'utf8'))).toEqual(doc); // --json FILE
     for (const p of ['direct', 'nft', 'dsrlb'] as const) {
       const pr = results.paths[p];
       expect(pr.status, `${p}: ${pr.reason ?? ''}\n${lines.join('\n')}`).toBe('ok');
