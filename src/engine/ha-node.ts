@@ -38,7 +38,7 @@ export interface HaNodeOptions {
   generation: number;
   /** Copies of the giveup message (default 3). */
   giveupCopies?: number;
-  /** State machine tick (default keepalive / 5, between 5 and 50 ms). */
+  /** State machine tick (default keepalive / 20, between 5 and 50 ms): how late a dead peer may be noticed. */
   tickMs?: number;
 }
 
@@ -125,7 +125,7 @@ export class HaNode {
     const { transport, clock } = this.deps;
     transport.onMessage((m) => this.onDatagram(m));
     this.dispatch({ ev: 'start', now: clock.now() });
-    const tickMs = this.o.tickMs ?? Math.min(50, Math.max(5, Math.floor(this.o.keepaliveMs / 5)));
+    const tickMs = this.o.tickMs ?? Math.min(50, Math.max(5, Math.floor(this.o.keepaliveMs / 20)));
     this.stopTimer = clock.every(tickMs, () => this.tick());
     await this.idle();
   }
