@@ -155,8 +155,14 @@ describe('dsrlb ha on the testbed', () => {
     expect((await nsExec(hostNamespace(prefix, 'www1'), ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb_eth0/);
   }, 30_000);
 
-  it('auto_failback off: www1 restarted comes up standby, www2 stays active', async () => {
+  it('auto_failback off: www1 restarted after a crash clears what it left (suppression, ingress drop), comes up standby, www2 stays active', async () => {
     const before = await www2.status() as unknown as { counters: { giveups: number } };
+    // What a crash without the guard would leave: suppression lifted, the ingress drop in place.
+    const ns1 = hostNamespace(prefix, 'www1');
+    await nsExec(ns1, ['arptables', '-D', 'INPUT', '-d', VIP, '-j', 'DROP']);
+    await nsExec(ns1, ['arptables', '-D', 'OUTPUT', '-s', VIP, '-o', 'eth0', '-j', 'mangle', '--mangle-ip-s', '192.168.0.7']);
+    expect((await nsExec(ns1, ['nft', 'add', 'table', 'netdev', 'dsrlb_eth0'])).code).toBe(0);
+    expect((await nsExec(ns1, ['arptables', '-L', '-n'])).stdout).not.toContain(VIP);
     www1 = start('www1');
     await waitFor('www1 standby', async () => (await role(www1)) === 'standby', 10_000, 50);
     await new Promise((r) => setTimeout(r, 1500));
@@ -165,6 +171,11 @@ describe('dsrlb ha on the testbed', () => {
     expect(s2.role).toBe('active');
     expect(s2.counters.giveups).toBe(before.counters.giveups);
     expect(await neighVip()).toBe(hostMac('www2'));
+    // The restarted node cleared what it had left behind before anything else.
+    const rules = (await nsExec(ns1, ['arptables', '-L', '-n'])).stdout;
+    expect(rules.match(/-d 192\.168\.0\.10/g)).toHaveLength(1);
+    expect(rules.match(/--mangle-ip-s 192\.168\.0\.7/g)).toHaveLength(1);
+    expect((await nsExec(ns1, ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb_eth0/);
   }, 20_000);
 
   it('SIGTERM of the active: orderly giveup, the peer takes over at once', async () => {
