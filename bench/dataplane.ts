@@ -49,13 +49,23 @@ export function benchDataplane(opts: { flows?: number; seconds?: number; schedul
     ack.push(frame(client, port, TCP_ACK));
   }
   let now = 1_000_000;
+  const pristine = ack[0]!.slice(0, 12);
   for (const f of syn) dp.process(f, f.length, now);
-  for (const f of ack) dp.process(f, f.length, now);
-  // Established: the same ACKs again and again. The data path lowers the TTL in place; put it back
-  // (3 bytes) so that every packet stays forwardable.
+  for (const f of ack) {
+    const ttl = f[22]!;
+    const c = [f[24]!, f[25]!];
+    dp.process(f, f.length, now);
+    f.set(pristine, 0);
+    f[22] = ttl;
+    f[24] = c[0]!;
+    f[25] = c[1]!;
+  }
+  // Established: the same ACKs again and again. The data path rewrites the MACs and lowers the TTL
+  // in place; put the 12 MAC bytes, the TTL and the checksum back so every packet stays forwardable.
   const ttlOff = 22;
   const ttl0 = ack[0]![ttlOff]!;
   const c0 = ack.map((f) => [f[24]!, f[25]!] as const);
+  const macs0 = pristine;
   let n = 0;
   let forwarded = 0;
   const t0 = process.hrtime.bigint();
@@ -64,6 +74,7 @@ export function benchDataplane(opts: { flows?: number; seconds?: number; schedul
     for (let i = 0; i < flows; i++) {
       const f = ack[i]!;
       if (dp.process(f, f.length, now).kind === 1) forwarded++;
+      f.set(macs0, 0);
       f[ttlOff] = ttl0;
       f[24] = c0[i]![0];
       f[25] = c0[i]![1];
@@ -87,6 +98,7 @@ export function benchDataplane(opts: { flows?: number; seconds?: number; schedul
       f[26] = src >>> 24; f[27] = (src >>> 16) & 255; f[28] = (src >>> 8) & 255; f[29] = src & 255;
       f[34] = (m & 1023) >>> 8 | 0x10; f[35] = m & 255;
       f[22] = 64;
+      f.set(macs0, 0);
       if (dp2.process(f, f.length, now).newConn) created++;
     }
   }
