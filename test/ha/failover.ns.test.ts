@@ -90,6 +90,14 @@ describe('dsrlb ha on the testbed', () => {
     expect((await nsExec(hostNamespace(prefix, 'www2'), ['arptables', '-L', '-n'])).stdout).toContain('-d 192.168.0.10');
   }, 40_000);
 
+  it('refuses to start with the seed\'s arptables chain names (IN/OUT) where arptables has INPUT/OUTPUT, saying which dialect to use', async () => {
+    const p = startHa(prefix, 'www2', dirs.www2, ['--arptables-dialect', 'jf'], 'jf');
+    procs.push(p);
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/E_ARP_RULES.*arptables has no chain IN .*use --arptables-dialect netfilter/);
+    expect(await role(www2)).toBe('standby');
+  }, 20_000);
+
   it('forged (wrong key) and replayed heartbeats sent from the client namespace are counted and ignored', async () => {
     const key: AuthKey = { line: 2, index: 2, method: 'sha1', key: 'not-the-key' };
     const st = await www2.status();

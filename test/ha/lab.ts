@@ -50,10 +50,10 @@ export interface HaProc {
   kill(): Promise<void>;
 }
 
-export function startHa(prefix: string, host: 'www1' | 'www2', dir: string, args: string[] = []): HaProc {
+export function startHa(prefix: string, host: 'www1' | 'www2', dir: string, args: string[] = [], tag: string = host): HaProc {
   const ns = hostNamespace(prefix, host);
   if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
-  const control = `/run/dsrlb/hatest-${prefix}-${host}.sock`;
+  const control = `/run/dsrlb/hatest-${prefix}-${tag}.sock`;
   rmSync(control, { force: true });
   const child: ChildProcess = spawnInNs(ns, [process.execPath, RUN_HA, '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -63,6 +63,20 @@ export async function runCommands(cmds: Array<{ argv: string[]; mayFail: boolean
   }
 }
 
+/** Checks before use that the tool is there and knows the dialect's chains (a clear error, not a failed takeover). */
+export async function checkArpSuppressionTool(s: ArpSuppression): Promise<void> {
+  if (s.style === 'nft') {
+    const r = await exec(['nft', 'list', 'tables', 'arp']);
+    if (!r.ok) throw new DsrlbError('E_ARP_RULES', `nft: ${r.err} (or use --arp-suppression arptables|none)`);
+    return;
+  }
+  const chain = s.dialect === 'jf' ? 'IN' : 'INPUT';
+  const r = await exec(['arptables', '-L', chain, '-n']);
+  if (r.ok) return;
+  if (/not found \(Debian/.test(r.err)) throw new DsrlbError('E_ARP_RULES', `${r.err}; or use --arp-suppression nft|none`);
+  throw new DsrlbError('E_ARP_RULES', `arptables has no chain ${chain} (${r.err}): use --arptables-dialect ${s.dialect === 'jf' ? 'netfilter' : 'jf'}`);
+}
+
 export const applyArpSuppression = (s: ArpSuppression) => runCommands(applyCommands(s));
 export const removeArpSuppression = (s: ArpSuppression) => runCommands(removeCommands(s));
 

@@ -36,7 +36,7 @@ import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
-import { applyArpSuppression, applyCommands, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
+import { applyArpSuppression, applyCommands, checkArpSuppressionTool, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
 
 const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [options]
        dsrlb ha status [--control PATH] [--json]
@@ -241,6 +241,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     style: arpStyle as 'arptables' | 'nft', dialect, vip: ipToString(v), rip: ipToString(rip), iface,
   }));
 
+  if (suppressions[0]) await checkArpSuppressionTool(suppressions[0]);
   const findings = await runPreflight({ iface, bufferSize });
   let fatal = false;
   for (const f of findings) {
