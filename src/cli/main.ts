@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   run: { summary: 'run a live director for the services of an ldirectord.cf on an interface', load: () => import('./commands/run.ts') },
   testbed: { summary: 'testbed up|down|status: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
   config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
+  ipvsadm: { summary: "ipvsadm's commands and listings against the running director (a drop-in for ipvsadm)", load: () => import('./commands/ipvsadm.ts') },
 };
 
 export const USAGE = `dsrlb — a userspace IPVS-DR (direct server return) load balancer

@@ -15,8 +15,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 
 # `setup.sh test` also installs what only the test suite needs:
 #   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
+#   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium)
+  PKGS+=(chromium ldirectord)
 fi
 
 missing=()
@@ -33,6 +34,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "[setup] installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The ldirectord package enables a service (with a dummy config); the tests run their own.
+  if [[ " ${missing[*]} " == *" ldirectord "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now ldirectord.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \

@@ -146,6 +146,16 @@ export class DirectorPacketPath implements PacketHandler {
         this.dp.refreshVips();
         this.syncNeighbours();
         return undefined;
+      case 'zero': {
+        // As ip_vs_zero_service / ip_vs_zero_all: the service's and its reals' counters; all: the totals too.
+        const zero = (c: { conns: number; inPkts: number; inBytes: number }) => void (c.conns = c.inPkts = c.inBytes = 0);
+        for (const s of m.svc ? [this.svc(m.svc)] : t.services) {
+          zero(s.stats);
+          for (const d of s.dests) zero(t.destStats[d.id]!);
+        }
+        if (!m.svc) zero(this.dp.totals);
+        return undefined;
+      }
     }
   }
 
@@ -245,6 +255,11 @@ export class DirectorPacketPath implements PacketHandler {
       io: { received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated },
       connEntries: dp.conns.size,
       connEvictions: dp.conns.evictions,
+      timeouts: {
+        tcp: this.init.timeouts?.established ?? 900,
+        tcpfin: this.init.timeouts?.finWait ?? 120,
+        udp: this.init.timeouts?.udp ?? 300,
+      },
     };
     if (withConns) {
       const now = this.clock.now();

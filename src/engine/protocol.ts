@@ -51,7 +51,9 @@ export type ToPacket =
   | { op: 'addReal'; id: number; svc: ServiceKeyMsg; real: RealSpec }
   | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
   | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number }
-  | { op: 'flush'; id: number };
+  | { op: 'flush'; id: number }
+  /** ipvsadm -Z: zero the counters of one service, or of all (and the totals). */
+  | { op: 'zero'; id: number; svc?: ServiceKeyMsg };
 
 export interface RealSnapshot {
   addr: number;
@@ -108,6 +110,8 @@ export interface PacketSnapshot {
   io: { received: number; sent: number; sendErrors: number; truncated: number };
   connEntries: number;
   connEvictions: number;
+  /** Connection timeouts in seconds, as ipvsadm -L --timeout prints them. */
+  timeouts: { tcp: number; tcpfin: number; udp: number };
   conns?: ConnSnapshot[];
   /** Answer to syncExport: SYN_RECV, ESTABLISHED and UDP connections as sync records (ha/sync.ts, base64). */
   sync?: string;

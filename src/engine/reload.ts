@@ -12,7 +12,7 @@ const svcKey = (s: { proto: string; vip: number; port: number }) => `${s.proto}/
 const realKey = (r: { addr: number; port: number }) => `${r.addr}/${r.port}`;
 
 export function describeOp(op: Op): string {
-  const svc = 'svc' in op ? `${op.svc.proto.toUpperCase()} ${endpointToString(op.svc.vip, op.svc.port)}` : '';
+  const svc = 'svc' in op && op.svc ? `${op.svc.proto.toUpperCase()} ${endpointToString(op.svc.vip, op.svc.port)}` : '';
   switch (op.op) {
     case 'addService': return `add service ${op.spec.proto.toUpperCase()} ${endpointToString(op.spec.vip, op.spec.port)} (${op.spec.scheduler})`;
     case 'deleteService': return `delete service ${svc}`;

@@ -63,7 +63,7 @@ export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirect
   const control = `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
   rmSync(control, { force: true });
   const child: ChildProcess = spawnInNs(ns, [
-    process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, ...(o.args ?? []),
+    process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground', ...(o.args ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -1,6 +1,6 @@
 /**
  * The director side of ipvsadm and metrics, end to end on the testbed (root, namespaces): `dsrlb run`
- * (or, while src/cli/commands/run.ts lacks --metrics, the proposed copy fixtures/run-private.ts) with
+ * with
  * the reference ldirectord.cf, --logfile FILE and --metrics. Traffic from the client namespace; then
  * `dsrlb ipvsadm --stats/--rate` in www1, the metrics page from inside www1, and a runtime change
  * logged as one readable line.
@@ -10,12 +10,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as runCommand } from '../../src/cli/commands/run.ts';
-import { USAGE } from '../../src/cli/main.ts';
 import { controlRequest } from '../../src/io/index.ts';
 import { DSRLB_BIN, hostNamespace, nsExec, spawnInNs, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { curl } from '../e2e/lab.ts';
-import { HERE, REPO } from './harness.ts';
+import { REPO } from './harness.ts';
 
 const prefix = `dsrm${process.pid % 10000}`;
 const www1 = hostNamespace(prefix, 'www1');
@@ -28,15 +26,12 @@ let out = '';
 let control = '';
 let logFile = '';
 
-/** `dsrlb run` once it has the proposed options, else the private copy that has them. */
 async function directorArgv(): Promise<string[]> {
-  let help = '';
-  await runCommand(['--help'], { out: (t) => void (help += t), err: () => {} });
-  return help.includes('--metrics') ? [process.execPath, DSRLB_BIN, 'run'] : [process.execPath, join(HERE, 'fixtures/run-private.mjs')];
+  return [process.execPath, DSRLB_BIN, 'run'];
 }
 
 function ipvsadmArgv(): string[] {
-  return /\n\s+ipvsadm\s/.test(USAGE) ? [process.execPath, DSRLB_BIN, 'ipvsadm'] : [process.execPath, join(HERE, 'fixtures/ipvsadm-entry.mjs')];
+  return [process.execPath, DSRLB_BIN, 'ipvsadm'];
 }
 
 async function ipvsadmInWww1(args: string[]): Promise<string> {

@@ -13,13 +13,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE } from '../../src/cli/main.ts';
 import { controlRequest } from '../../src/io/index.ts';
 import {
   DSRLB_BIN, hostNamespace, nsExec, spawnInNs, startServer, stateDirFor, stopServer, testbedDown, testbedUp, VIP,
 } from '../../src/testbed/index.ts';
 import { curl } from '../e2e/lab.ts';
-import { HERE, REPO } from './harness.ts';
+import { REPO } from './harness.ts';
 
 const prefix = `dsrv${process.pid % 10000}`;
 const www1 = hostNamespace(prefix, 'www1');
@@ -34,9 +33,9 @@ let ldirectord: ChildProcess | null = null;
 let ldOut = '';
 let control = '';
 
-/** `dsrlb ipvsadm` as the shim runs it: through dsrlb's CLI once main.ts lists the command. */
+/** `dsrlb ipvsadm` as the shim runs it, through dsrlb's CLI. */
 function ipvsadmArgv(): string[] {
-  return /\n\s+ipvsadm\s/.test(USAGE) ? [process.execPath, DSRLB_BIN, 'ipvsadm'] : [process.execPath, join(HERE, 'fixtures/ipvsadm-entry.mjs')];
+  return [process.execPath, DSRLB_BIN, 'ipvsadm'];
 }
 
 /** `dsrlb ipvsadm ARGS` inside www1's namespace, finding the director without flags. */

@@ -11,7 +11,7 @@ describe('dsrlb testbed (argument handling, no root needed)', () => {
   it('prints help', async () => {
     const t = io();
     expect(await run(['--help'], t.io)).toBe(0);
-    expect(t.out.join('\n')).toMatch(/dsrlb testbed <up\|down\|status>/);
+    expect(t.out.join('\n')).toMatch(/dsrlb testbed <up\|down\|status\|capture>/);
   });
 
   it('rejects a missing or unknown subcommand, a bad style and unknown options with exit 2', async () => {

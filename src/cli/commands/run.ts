@@ -4,14 +4,18 @@
  * Runs a live director on IF for the virtual services of an ldirectord.cf: start-up checks, the
  * packet path in its own process, ldirectord's health checks and reloads (cli/control-plane.ts), the
  * control socket; SIGHUP re-reads the file; SIGINT/SIGTERM stop it cleanly (ingress drop and local
- * path removed).
+ * path removed). Logs go where ldirectord's logfile= says (a file, or a syslog facility) unless
+ * --foreground or supervised=yes; --metrics serves Prometheus metrics; the control socket also
+ * answers {op:'rate'}, the kernel estimator's rates over 2 s samples (dsrlb ipvsadm --rate).
  */
 import type { Server } from 'node:net';
-import pino from 'pino';
 import type { LdirectordConfig } from '../../config/index.ts';
 import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
-import { DsrlbError } from '../../errors/index.ts';
-import { defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl } from '../../io/index.ts';
+import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
+import {
+  createLogger, defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl, startMetricsServer, type MetricsServer,
+} from '../../io/index.ts';
+import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
@@ -19,7 +23,7 @@ import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
-const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush']);
+const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
 
 const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
@@ -32,6 +36,10 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --garp N,MS          gratuitous ARP at start: N request+reply pairs, MS apart (default 10,500; 0 = none)
   --sysctl N=V         IPVS switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
   --no-local           do not serve flows scheduled to this host's own address through the local veth path
+  --metrics ADDR       serve Prometheus metrics at http://ADDR/metrics (PORT, :PORT, HOST:PORT)
+  --foreground         log to stdout (JSON lines; human lines on a terminal), whatever logfile= says
+  --logfile TARGET     log to a file (/path) or a syslog facility (local0 …), overriding logfile=
+                       (default: the config's logfile=, as ldirectord does; stdout without --config)
   --log-level LEVEL    pino level (default info)`;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -44,6 +52,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp: { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
+    metrics: { type: 'string' },
+    foreground: { type: 'boolean' },
+    logfile: { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -62,12 +73,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
-  const log = pino({ level: values['log-level'] ?? 'info', base: { iface } });
+  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
+  // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
+  const logging = createLogger({
+    level: values['log-level'] ?? 'info',
+    base: { iface },
+    foreground: values.foreground === true || cfg?.globals.supervised === true,
+    logfile: values.logfile ?? cfg?.globals.logfile ?? null,
+  });
+  const log = logging.log;
 
   let services: ServiceWithReals[] = [];
-  let cfg: LdirectordConfig | null = null;
-  if (values.config) {
-    cfg = loadCheckedConfig(values.config);
+  if (cfg) {
     for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
     services = servicesFromConfig(cfg);
   } else {
@@ -87,7 +104,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.err(line);
     } else if (f.severity === 'warning') io.err(line);
   }
-  if (fatal) return 1;
+  if (fatal) {
+    await logging.close();
+    return 1;
+  }
 
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
   await director.start({ iface, services, bufferSize, garp, sysctls, localDelivery: !values['no-local'] });
@@ -95,8 +115,27 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
   control?.start();
 
+  // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
+  const rates = new RateEstimator();
+  const sampleRates = async () => {
+    try {
+      const s = await director.request({ op: 'snapshot' });
+      if (s) rates.update(s, s.at);
+    } catch {
+      // the packet path is busy or going away: the next tick catches up
+    }
+  };
+  await sampleRates();
+  const rateTimer = setInterval(() => void sampleRates(), ESTIMATOR_PERIOD_MS);
+  const health = (): RealHealth[] =>
+    (control?.status() ?? []).flatMap((s) => (s.virtual.proto === 'fwm' ? [] : [{
+      proto: s.virtual.proto, vip: s.virtual.vip, port: s.virtual.port, addr: s.real.addr, rport: s.real.port,
+      up: s.up, lastCheckMs: s.lastLatencyMs, checks: s.checks, consecutiveFailures: s.failures,
+    }]));
+
   const controlPath = values.control ?? defaultControlPath(iface);
   let server: Server | null = null;
+  let metrics: MetricsServer | null = null;
   try {
     server = await serveControl(controlPath, async (req) => {
       if (req.op === 'health') return control?.status() ?? [];
@@ -104,18 +143,34 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         if (!control) throw new DsrlbError('E_CONTROL_REQUEST', 'no configuration file to reload (started without --config)');
         return control.reload('control socket request');
       }
+      if (req.op === 'rate') return rates.report();
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
-      if (req.op !== 'snapshot') log.info({ change: req }, 'runtime change');
+      if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
     });
+    if (values.metrics) {
+      const startTimeSeconds = Math.floor(Date.now() / 1000);
+      metrics = await startMetricsServer(values.metrics, {
+        snapshot: async () => (await director.request({ op: 'snapshot' }))!,
+        extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds }),
+      }, log);
+    }
   } catch (e) {
+    clearInterval(rateTimer);
     control?.stop();
+    server?.close();
     await director.stop();
+    await logging.close();
+    if (isDsrlbError(e) && e.code.startsWith('E_METRICS')) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
-  log.info({ control: controlPath, services: services.length, pid: process.pid }, 'director ready');
+  log.info({
+    control: controlPath, services: services.length, pid: process.pid, log: logging.describe,
+    metrics: metrics ? `http://${metrics.address.host}:${metrics.address.port}/metrics` : null,
+  }, 'director ready');
 
   const onHup = () => {
+    logging.reopen(); // after logrotate: a no-op unless logging to a file
     if (control) void control.reload('SIGHUP');
     else log.warn({}, 'SIGHUP: no configuration file to reload');
   };
@@ -126,10 +181,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       done = true;
       log.info({ why }, 'stopping');
       process.off('SIGHUP', onHup);
+      clearInterval(rateTimer);
       control?.stop();
       server?.close();
+      await metrics?.close();
       await director.stop();
       log.info({}, 'stopped');
+      await logging.close();
       resolve(code);
     };
     process.on('SIGHUP', onHup);
