@@ -73,8 +73,19 @@ export class ControlPlane {
     return this.health?.status() ?? [];
   }
 
-  /** Applies the difference to a newly read file. Returns false (table untouched) when it is broken. */
-  async reload(why: string): Promise<boolean> {
+  private reloading: Promise<boolean> = Promise.resolve(true);
+
+  /**
+   * Applies the difference to a newly read file. Returns false (table untouched) when it is broken.
+   * Reloads run one after another: a SIGHUP during a reload waits for it.
+   */
+  reload(why: string): Promise<boolean> {
+    const next = this.reloading.then(() => this.reloadNow(why));
+    this.reloading = next.catch(() => false);
+    return next;
+  }
+
+  private async reloadNow(why: string): Promise<boolean> {
     this.mtime = mtimeOf(this.path);
     let next: LdirectordConfig;
     try {

@@ -50,14 +50,14 @@ it('SIGHUP applies the difference; a broken file is refused with file:line and t
   // A broken file: refused, with its file:line, nothing changes.
   writeFileSync(cf, base + 'virtual=192.168.0.10:8080\n\treal=192.168.0.300:80 gate\n');
   process.kill(director.pid, 'SIGHUP');
-  expect(await waitFor(async () => /reload refused/.test(director.output()), 5000)).toBe(true);
+  expect(await waitFor(async () => /reload refused/.test(director.output()), 10_000)).toBe(true);
   expect(director.output()).toMatch(new RegExp(`reload refused, running configuration kept: ${cf.replaceAll('/', '\\/')}:\\d+: `));
   expect((await realsOf()).join(' ')).toBe('80:7w2,8w1 443:8w1');
 
   // autoreload=yes: the file's change alone is enough.
   writeFileSync(cf, 'autoreload=yes\n' + base);
   process.kill(director.pid, 'SIGHUP');
-  expect(await waitFor(async () => (await realsOf()).join(' ') === '80:8w1,9w1', 5000)).toBe(true);
+  expect(await waitFor(async () => (await realsOf()).join(' ') === '80:8w1,9w1', 10_000)).toBe(true);
   writeFileSync(cf, 'autoreload=yes\n' + base.replace('\treal=192.168.0.8:80 gate\n', ''));
-  expect(await waitFor(async () => (await realsOf()).join(' ') === '80:9w1', 6000)).toBe(true);
+  expect(await waitFor(async () => (await realsOf()).join(' ') === '80:9w1', 10_000)).toBe(true);
 }, 60_000);
