@@ -36,10 +36,11 @@ export interface DataplaneBench {
   flows: number;
 }
 
-export function benchDataplane(opts: { flows?: number; seconds?: number; scheduler?: 'rr' | 'wlc' | 'mh' } = {}): DataplaneBench {
+export function benchDataplane(opts: { flows?: number; seconds?: number; scheduler?: 'rr' | 'wlc' | 'mh'; capacity?: number } = {}): DataplaneBench {
   const flows = opts.flows ?? 10_000;
   const seconds = opts.seconds ?? 1;
-  const dp = plane(Math.max(1 << 21, flows * 2), opts.scheduler);
+  const capacity = opts.capacity ?? 1 << 20;
+  const dp = plane(Math.max(capacity, flows * 2), opts.scheduler);
   const syn: Uint8Array[] = [];
   const ack: Uint8Array[] = [];
   for (let i = 0; i < flows; i++) {
@@ -86,7 +87,7 @@ export function benchDataplane(opts: { flows?: number; seconds?: number; schedul
   if (forwarded !== n) throw new Error(`bench: only ${forwarded} of ${n} established packets were forwarded`);
 
   // New flows: one SYN buffer whose source address/port change every time.
-  const dp2 = plane(1 << 21, opts.scheduler);
+  const dp2 = plane(Math.max(capacity, 1 << 21), opts.scheduler);
   const f = frame(parseIPv4('172.16.0.1')!, 1000, TCP_SYN);
   let m = 0;
   let created = 0;

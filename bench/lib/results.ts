@@ -117,7 +117,12 @@ export interface MicroTarget {
 }
 
 export interface MicroResults {
-  dataplane: { established_verdicts_per_s: number; new_flow_verdicts_per_s: number; flows: number; source: string; note?: string };
+  dataplane: {
+    established_verdicts_per_s: number; new_flow_verdicts_per_s: number; flows: number; source: string; note?: string;
+    /** The same established flows in a table of the default 1M capacity (sparser: more cache and TLB misses). */
+    established_verdicts_per_s_1m_table?: number;
+    table_capacity?: number;
+  };
   sched: Array<{ scheduler: string; ops_per_s: number }>;
   conn: {
     entries: number;
