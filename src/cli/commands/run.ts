@@ -161,7 +161,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     server?.close();
     await director.stop();
     await logging.close();
-    if (isDsrlbError(e) && e.code.startsWith('E_METRICS')) throw e;
+    if (isDsrlbError(e) && (e.code === 'E_METRICS_ADDR' || e.code === 'E_METRICS_LISTEN')) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
