@@ -56,6 +56,8 @@ export interface HaCounters {
   malformed: number;
   forged: number;
   replayed: number;
+  /** Copies of the last accepted message (several media deliver each message once per medium). */
+  duplicates: number;
   foreign: number;
   takeovers: number;
   giveups: number;
@@ -100,7 +102,7 @@ export class HaNode {
   private busyCount = 0;
   private readonly lastBadLog = new Map<BadKind, number>();
   readonly counters: HaCounters = {
-    sent: 0, received: 0, accepted: 0, malformed: 0, forged: 0, replayed: 0, foreign: 0,
+    sent: 0, received: 0, accepted: 0, malformed: 0, forged: 0, replayed: 0, duplicates: 0, foreign: 0,
     takeovers: 0, giveups: 0, splitBrains: 0, resourceErrors: 0,
     syncMessagesSent: 0, syncConnsSent: 0, syncMessagesReceived: 0, syncConnsReceived: 0,
   };
@@ -193,6 +195,10 @@ export class HaNode {
       return;
     }
     const fresh = this.guard.check(m.src, m.gen, m.seq);
+    if (fresh === 'duplicate') {
+      this.counters.duplicates++;
+      return;
+    }
     if (fresh !== 'fresh') {
       this.bad('replayed', `${fresh}: gen ${m.gen} seq ${m.seq}`);
       return;

@@ -117,12 +117,17 @@ export function decodeMessage(buf: Uint8Array, keys: ReadonlyMap<number, AuthKey
 export class ReplayGuard {
   private readonly last = new Map<string, { gen: number; seq: number }>();
 
-  /** 'fresh' (and remembered), 'replay' (seen or older sequence) or 'old-generation'. */
-  check(src: string, gen: number, seq: number): 'fresh' | 'replay' | 'old-generation' {
+  /**
+   * 'fresh' (and remembered); 'duplicate' (the same as the last accepted one: what several media
+   * deliver, or a replay of the latest message, ignored either way); 'replay' (an older sequence);
+   * 'old-generation'.
+   */
+  check(src: string, gen: number, seq: number): 'fresh' | 'duplicate' | 'replay' | 'old-generation' {
     const l = this.last.get(src);
     if (l) {
       if (gen < l.gen) return 'old-generation';
-      if (gen === l.gen && seq <= l.seq) return 'replay';
+      if (gen === l.gen && seq === l.seq) return 'duplicate';
+      if (gen === l.gen && seq < l.seq) return 'replay';
     }
     this.last.set(src, { gen, seq });
     return 'fresh';

@@ -62,11 +62,11 @@ describe('heartbeat wire format', () => {
 });
 
 describe('replay guard', () => {
-  it('accepts increasing sequences, refuses repeats and older ones, accepts a new generation, refuses an older one', () => {
+  it('accepts increasing sequences, refuses repeats (duplicates) and older ones, accepts a new generation, refuses an older one', () => {
     const g = new ReplayGuard();
     expect(g.check('a', 10, 1)).toBe('fresh');
     expect(g.check('a', 10, 2)).toBe('fresh');
-    expect(g.check('a', 10, 2)).toBe('replay');
+    expect(g.check('a', 10, 2)).toBe('duplicate');
     expect(g.check('a', 10, 1)).toBe('replay');
     expect(g.check('a', 11, 0)).toBe('fresh');
     expect(g.check('a', 10, 99)).toBe('old-generation');

@@ -84,7 +84,7 @@ describe('dsrlb ha on the testbed', () => {
     console.log(`dsrlb ha status (www2):\n${text}`);
     expect(text).toMatch(/^node www2\.example\.com: standby {3}preferred www1\.example\.com, auto_failback off$/m);
     expect(text).toMatch(/^peer www1\.example\.com: active, last heartbeat \d+ ms ago, generation \d+$/m);
-    expect(text).toMatch(/^heartbeats: sent \d+, received \d+, accepted \d+; ignored: malformed 0, forged 0, replayed 0, foreign 0$/m);
+    expect(text).toMatch(/^heartbeats: sent \d+, received \d+, accepted \d+; ignored: malformed 0, forged 0, replayed 0, foreign 0; duplicates 0$/m);
     expect(text).toMatch(/^director: standby, forwarded 0/m);
     expect((await nsExec(hostNamespace(prefix, 'www1'), ['arptables', '-L', '-n'])).stdout).not.toContain('192.168.0.10');
     expect((await nsExec(hostNamespace(prefix, 'www2'), ['arptables', '-L', '-n'])).stdout).toContain('-d 192.168.0.10');
@@ -336,5 +336,36 @@ describe('dsrlb ha on the testbed', () => {
     await waitFor('the client back on www1', async () => (await neighVip()) === hostMac('www1'), 3000, 20);
     expect(www2.output()).toMatch(/auto_failback: the preferred node is back/);
     expect((await nsExec(client, ['curl', '-s', '-m', '2', URL_], { timeoutMs: 4000 })).code).toBe(0);
+  }, 60_000);
+
+  it('broadcast and multicast media together (every message arrives twice: the copy is a duplicate, not a replay); SIGTERM moves the VIP', async () => {
+    await www1.term();
+    await www2.term();
+    const media = makeConfigDirs('keepalive 100ms\ndeadtime 300ms\nwarntime 200ms\ninitdead 2\n', undefined,
+      (t) => t.replace(/ucast eth0 192\.168\.0\.[78]/, 'bcast eth0\nmcast eth0 225.0.0.94 6940 1 0'));
+    try {
+      www1 = start('www1', media);
+      www2 = start('www2', media);
+      await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', 25_000, 50);
+      await new Promise((r) => setTimeout(r, 1000));
+      const s2 = await www2.status() as unknown as { counters: { accepted: number; duplicates: number; replayed: number; forged: number } };
+      figures.mediaAccepted = s2.counters.accepted;
+      figures.mediaDuplicates = s2.counters.duplicates;
+      expect(s2.counters.accepted).toBeGreaterThan(5);
+      expect(s2.counters.duplicates).toBeGreaterThan(5);
+      expect(s2.counters.replayed + s2.counters.forged).toBe(0);
+      const t = Date.now();
+      const stopped = www1.term();
+      await waitFor('www2 active', async () => (await role(www2)) === 'active', 2000, 5);
+      figures.mediaTermToActiveMs = Date.now() - t;
+      expect(await stopped).toBe(0);
+      await waitFor('the client on www2', async () => {
+        await nsExec(client, ['curl', '-s', '-m', '1', URL_], { timeoutMs: 3000 });
+        return (await neighVip()) === hostMac('www2');
+      }, 5000, 100);
+    } finally {
+      await www2.term();
+      rmSync(media.root, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -126,10 +126,14 @@ describe('HaNode with fake time and an in-memory wire', () => {
     await clock.advance(10);
     expect(got).toEqual([7, 8]);
     const syncMsg = w.state.tap[0]!.find((m) => new TextDecoder().decode(m).includes('t=sync'))!;
+    // The same message again at once: a duplicate (as several media deliver); later, after newer
+    // heartbeats: a replay. Neither is imported twice.
+    w.inject(1, syncMsg);
+    await clock.advance(200);
     w.inject(1, syncMsg);
     await clock.advance(10);
     expect(got).toEqual([7, 8]);
-    expect(n2.status().counters).toMatchObject({ syncMessagesReceived: 1, syncConnsReceived: 2, replayed: 1 });
+    expect(n2.status().counters).toMatchObject({ syncMessagesReceived: 1, syncConnsReceived: 2, duplicates: 1, replayed: 1 });
     expect(n1.status().counters).toMatchObject({ syncMessagesSent: 1, syncConnsSent: 2 });
     await n1.stop();
     await n2.stop();

@@ -114,7 +114,7 @@ function fmtStatus(s: HaStatus & { director?: { active: boolean; forwarded: numb
     `node ${s.self}: ${s.role}${s.busy ? ' (resource action running)' : ''}   preferred ${s.preferred}${s.preferred === s.self ? ' (this node)' : ''}, auto_failback ${s.autoFailback}`,
     `peer ${s.peer}: ${s.peerHeard ? `${s.peerDead ? 'DEAD, ' : ''}${s.peerState}, last heartbeat ${s.lastHeartbeatAgoMs} ms ago, generation ${s.peerGeneration}` : 'never heard'}`,
     `timers: keepalive ${s.timers.keepaliveMs} ms, warntime ${s.timers.warntimeMs} ms, deadtime ${s.timers.deadtimeMs} ms, initdead ${s.timers.initdeadMs} ms`,
-    `heartbeats: sent ${c.sent}, received ${c.received}, accepted ${c.accepted}; ignored: malformed ${c.malformed}, forged ${c.forged}, replayed ${c.replayed}, foreign ${c.foreign}`,
+    `heartbeats: sent ${c.sent}, received ${c.received}, accepted ${c.accepted}; ignored: malformed ${c.malformed}, forged ${c.forged}, replayed ${c.replayed}, foreign ${c.foreign}; duplicates ${c.duplicates}`,
     `takeovers ${c.takeovers}, giveups ${c.giveups}, split brains ${c.splitBrains}, resource errors ${c.resourceErrors}`,
     `connection sync: sent ${c.syncConnsSent} in ${c.syncMessagesSent} messages, received ${c.syncConnsReceived} in ${c.syncMessagesReceived}`,
   ];
