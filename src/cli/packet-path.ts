@@ -1,21 +1,27 @@
 /** StartPacketPath over the packet worker process, with the director handler module. */
 import { fileURLToPath } from 'node:url';
 import { startPacketWorker } from '../io/index.ts';
-import type { PacketPathHandle, StartPacketPath } from '../ports/index.ts';
+import { ipToString } from '../model/index.ts';
+import type { PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 
 export const DIRECTOR_HANDLER = fileURLToPath(new URL('./director-worker.ts', import.meta.url));
 
 /**
- * Every inbound IPv4 frame and every inbound ARP frame. The services are NOT spelled out in the
- * filter: ipvsadm-style runtime changes (`dsrlb ipvsadm -A …`) add services the capture must see at
- * once, and a kernel filter can only be replaced by reopening the capture. The data path sorts the
- * frames (a frame not for a VIP is left to the host, as the kernel would), and ARP must be seen in
- * full anyway: the reals' answers to our ARP requests are not about a VIP.
+ * The capture filter, built from the configured services: inbound ARP (requests for the VIPs, and
+ * the reals' answers to our ARP requests, which are not about a VIP) and inbound IPv4 to or from a
+ * VIP (from a VIP: a reply that did not bypass the director, counted as a DSR violation). Ports are
+ * not in the filter, so services added at run time on a configured VIP are seen at once; a
+ * director started with no service (the ipvsadm drop-in mode) takes every inbound IPv4 frame, since
+ * any VIP may come. The data path sorts what it gets.
  */
-export const DIRECTOR_FILTER = 'inbound and (arp or ip)';
+export function directorFilter(services: readonly ServiceMatch[]): string {
+  const vips = [...new Set(services.map((s) => s.vip))].sort((a, b) => a - b);
+  if (vips.length === 0) return 'inbound and (arp or ip)';
+  return `inbound and (arp or (ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')})))`;
+}
 
 export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
-  return async ({ iface, bufferSize, init }) => {
+  return async ({ iface, services, bufferSize, init }) => {
     // The handler speaks from its first moment (MACs resolved while starting): keep what it says
     // until the director listens.
     let listener: ((m: unknown) => void) | null = null;
@@ -23,7 +29,7 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
     const w = await startPacketWorker({
       onMessage: (m) => (listener ? listener(m) : early.push(m)),
       iface,
-      filter: DIRECTOR_FILTER,
+      filter: directorFilter(services),
       bufferSize,
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,

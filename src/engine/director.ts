@@ -45,6 +45,8 @@ export class Director {
   /** The services the ingress drop currently covers. */
   private matches: ServiceMatch[] = [];
   private dropInstalled = false;
+  /** VIPs the capture filter was built with (empty: the filter takes every inbound IPv4 frame). */
+  private capturedVips = new Set<number>();
   /** Set when the packet path ended by itself. */
   exitReason: string | null = null;
   onExit: ((why: string) => void) | null = null;
@@ -62,6 +64,7 @@ export class Director {
     this.iface = o.iface;
     this.active = active;
     this.matches = services;
+    this.capturedVips = new Set(services.map((s) => s.vip));
     try {
       // Whatever a crashed run left behind goes first (both calls are idempotent).
       await net.removeIngressDrop(o.iface);
@@ -131,6 +134,10 @@ export class Director {
   async request(op: OpWithoutId, timeoutMs = 5000): Promise<PacketSnapshot | undefined> {
     const r = await this.send(op, timeoutMs);
     const key = (s: ServiceMatch) => `${s.proto}/${s.vip}/${s.port}`;
+    if (op.op === 'addService' && this.capturedVips.size > 0 && !this.capturedVips.has(op.spec.vip)) {
+      this.deps.log.warn({ vip: ipToString(op.spec.vip) },
+        'this VIP is not in the capture filter (built at start from the configured VIPs): restart dsrlb with it in the configuration to serve it');
+    }
     if (op.op === 'addService') this.matches = [...this.matches, { proto: op.spec.proto, vip: op.spec.vip, port: op.spec.port }];
     else if (op.op === 'deleteService') this.matches = this.matches.filter((m) => key(m) !== key(op.svc));
     else if (op.op === 'flush') this.matches = [];
