@@ -11,7 +11,7 @@ import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
 import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { startTcpdump } from '../e2e/lab.ts';
-import { makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
+import { guardsOf, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
 const prefix = `dsrh${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -158,9 +158,11 @@ describe('dsrlb ha on the testbed', () => {
     const snap = await www2.status() as unknown as { director: { active: boolean; forwarded: number } };
     expect(snap.director.active).toBe(true);
     expect(snap.director.forwarded).toBeGreaterThan(0);
-    // The guard put www1 back as a plain real server: suppression in place, no ingress drop.
+    // The guard put www1 back as a plain real server (suppression in place, no ingress drop) and exited.
     await waitFor('www1 suppression restored', async () => (await nsExec(hostNamespace(prefix, 'www1'), ['arptables', '-L', '-n'])).stdout.includes('-d 192.168.0.10'), 3000);
     expect((await nsExec(hostNamespace(prefix, 'www1'), ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb_eth0/);
+    await waitFor('www1\'s guard gone', () => guardsOf(www1.pid).length === 0, 5000);
+    expect(guardsOf(www2.pid)).toHaveLength(1);
   }, 30_000);
 
   it('auto_failback off: www1 restarted after a crash clears what it left (suppression, ingress drop), comes up standby, www2 stays active', async () => {
@@ -193,6 +195,7 @@ describe('dsrlb ha on the testbed', () => {
     const code = www2.term();
     await waitFor('www1 active', async () => (await role(www1)) === 'active', 3000, 5);
     expect(await code).toBe(0);
+    expect(guardsOf(www2.pid)).toEqual([]);
     await new Promise((r) => setTimeout(r, 1000));
     const rs = await loop.stop();
     const m = measure(rs, tTerm);

@@ -1,6 +1,6 @@
 /** Helpers for the failover tests on the namespace testbed: config dirs from the seed, ha nodes, a client loop. */
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,4 +154,18 @@ export async function openLongConnection(prefix: string, host: string, port: num
     },
     kill: () => child.kill('SIGKILL'),
   };
+}
+
+/** PIDs of the guard processes of `dsrlb ha` process `pid` (argv names them `dsrlb-ha-guard:PID`). */
+export function guardsOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(`dsrlb-ha-guard:${pid}`)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

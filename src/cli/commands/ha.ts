@@ -79,31 +79,31 @@ export function loadHaDir(dir: string, self: string): { setup: HaSetup; warnings
 }
 
 /**
- * A separate process holding a pipe from this one: when the pipe closes without "clean" having
- * been written (this process was killed), it runs the commands that make the host a plain real
- * server again. Bounded: every command has a timeout, then the guard exits.
+ * A separate process holding a pipe from this one: when the pipe closes (this process was killed
+ * or crashed), it runs the commands that make the host a plain real server again. Bounded: every
+ * command has a timeout, then the guard exits. A clean stop disarms it by killing it (its PID,
+ * synchronously), so that no clean-up can run late over a node started again meanwhile.
  */
 function startGuard(cmds: Array<{ argv: string[]; input?: string }>): { disarm: () => void } {
   const script = `
 const { execFileSync } = require('node:child_process');
 const cmds = JSON.parse(process.argv[1]);
-let got = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (d) => { got += d; });
+process.stdin.on('data', () => {});
 process.stdin.on('end', () => {
-  if (!got.includes('clean')) for (const c of cmds) {
+  for (const c of cmds) {
     try { execFileSync(c.argv[0], c.argv.slice(1), { timeout: 5000, stdio: ['pipe', 'ignore', 'ignore'], input: c.input ?? '' }); } catch {}
   }
   process.exit(0);
 });`;
-  const child = spawn(process.execPath, ['-e', script, JSON.stringify(cmds)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // The last argument only names the guard in ps: whose guard it is.
+  const child = spawn(process.execPath, ['-e', script, JSON.stringify(cmds), `dsrlb-ha-guard:${process.pid}`], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   child.unref();
   child.on('error', () => {});
   child.stdin!.on('error', () => {});
   (child.stdin as unknown as { unref?: () => void }).unref?.();
   return {
     disarm() {
-      child.stdin!.end('clean\n');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
 }
