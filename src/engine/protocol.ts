@@ -4,6 +4,7 @@
  */
 import type { ConnTimeouts } from '../conn/index.ts';
 import type { L4Proto, RealSpec, ServiceSpec, VsSysctls } from '../dataplane/index.ts';
+import type { DirectorCounters, TableConn, TableReal, TableService } from '../obs/index.ts';
 import type { SyncConn } from '../ha/index.ts';
 
 export interface ServiceWithReals {
@@ -55,61 +56,24 @@ export type ToPacket =
   /** ipvsadm -Z: zero the counters of one service, or of all (and the totals). */
   | { op: 'zero'; id: number; svc?: ServiceKeyMsg };
 
-export interface RealSnapshot {
-  addr: number;
-  port: number;
-  weight: number;
-  activeConns: number;
-  inactConns: number;
-  persistConns: number;
-  uThreshold: number;
-  lThreshold: number;
-  conns: number;
-  inPkts: number;
-  inBytes: number;
+/** A real in a snapshot: the table row obs/ formats (ipvsadm, metrics), plus what the packet path knows. */
+export interface RealSnapshot extends TableReal {
   mac: string | null;
   local: boolean;
   flags: number;
 }
 
-export interface ServiceSnapshot {
-  spec: ServiceSpec;
-  conns: number;
-  inPkts: number;
-  inBytes: number;
+export interface ServiceSnapshot extends TableService {
   /** Kernel order (newest first). */
   reals: RealSnapshot[];
 }
 
-export interface ConnSnapshot {
-  proto: L4Proto;
-  caddr: number;
-  cport: number;
-  vaddr: number;
-  vport: number;
-  daddr: number;
-  dport: number;
-  state: string;
-  expiresInMs: number;
-  template: boolean;
-}
+export type ConnSnapshot = TableConn;
 
-export interface PacketSnapshot {
-  /** Monotonic ms of the packet process when taken. */
-  at: number;
-  active: boolean;
+/** Everything the packet path reports: the table and counters obs/ formats, and more. */
+export interface PacketSnapshot extends DirectorCounters {
   services: ServiceSnapshot[];
   totals: { conns: number; inPkts: number; inBytes: number };
-  /** Frames not forwarded, by reason name. */
-  reasons: Record<string, number>;
-  forwarded: number;
-  local: number;
-  arpReplies: number;
-  /** Frames with a VIP as source seen arriving at the director: replies that did NOT bypass it. */
-  fromVip: number;
-  io: { received: number; sent: number; sendErrors: number; truncated: number };
-  connEntries: number;
-  connEvictions: number;
   /** Connection timeouts in seconds, as ipvsadm -L --timeout prints them. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
   conns?: ConnSnapshot[];
