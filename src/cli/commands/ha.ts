@@ -300,12 +300,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           await director.request({ op: 'setActive', active: true });
           await lift();
         },
-        // The peer gets every live connection (connection sync), then this node lets go. (No
-        // draining: while this node forwarded, it would also take the frames the new director
-        // sends it as a real server, which carry the VIP and this host's MAC just the same.)
+        // This node lets go at once, then the peer gets every live connection (the table stays
+        // when inactive). At once: while this node's path forwards, it also takes the frames the
+        // new director sends it as a real server (they carry the VIP and this host's MAC just
+        // the same) and would schedule them again.
         giveup: async () => {
-          if (sync) await sync.flush().catch((e: Error) => log.warn({ err: e.message }, 'connection sync flush failed'));
           await director.request({ op: 'setActive', active: false });
+          if (sync) await sync.flush().catch((e: Error) => log.warn({ err: e.message }, 'connection sync flush failed'));
           await suppress();
         },
         reannounce: async () => {
