@@ -289,7 +289,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       resources: {
         // Start-up: standby first, and whatever a crash left (suppression lifted) put back.
         cleanup: async () => {
-          await director.request({ op: 'setActive', active: false });
+          await director.request({ op: 'setActive', active: false }).catch((e: Error) => log.error({ err: e.message }, 'could not make the packet path inactive'));
           await suppress();
         },
         // haresources order: the address and the director in one setActive (dsrlb answers ARP for
@@ -304,8 +304,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         // when inactive). At once: while this node's path forwards, it also takes the frames the
         // new director sends it as a real server (they carry the VIP and this host's MAC just
         // the same) and would schedule them again.
+        // Every step is tried even when one fails (a dead packet path must not keep the
+        // suppression off).
         giveup: async () => {
-          await director.request({ op: 'setActive', active: false });
+          await director.request({ op: 'setActive', active: false }).catch((e: Error) => log.error({ err: e.message }, 'could not make the packet path inactive'));
           if (sync) await sync.flush().catch((e: Error) => log.warn({ err: e.message }, 'connection sync flush failed'));
           await suppress();
         },
