@@ -11,7 +11,7 @@ import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
 import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { startTcpdump } from '../e2e/lab.ts';
-import { guardsOf, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
+import { childrenOf, guardsOf, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
 const prefix = `dsrh${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -49,6 +49,7 @@ function measure(rs: ClientResult[], t: number) {
   };
 }
 
+const deadtimeMsOf = () => TIMERS.deadtimeMs;
 let www1: HaProc;
 let www2: HaProc;
 
@@ -374,5 +375,22 @@ describe('dsrlb ha on the testbed', () => {
       await www2.term();
       rmSync(media.root, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('the packet path of the active dies: the node gives up (the peer takes over at once) and exits 1, its host a plain real server again', async () => {
+    www1 = start('www1');
+    www2 = start('www2');
+    await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', 25_000, 50);
+    const workers = childrenOf(www1.pid).filter((p) => !guardsOf(www1.pid).includes(p));
+    expect(workers).toHaveLength(1);
+    const t = Date.now();
+    process.kill(workers[0]!, 'SIGKILL');
+    await waitFor('www2 active', async () => (await role(www2)) === 'active', 3000, 5);
+    figures.workerKillToPeerActiveMs = Date.now() - t;
+    expect(figures.workerKillToPeerActiveMs).toBeLessThan(deadtimeMsOf());
+    expect(await www1.exited).toBe(1);
+    expect((await nsExec(hostNamespace(prefix, 'www1'), ['arptables', '-L', '-n'])).stdout).toContain('-d 192.168.0.10');
+    expect((await nsExec(hostNamespace(prefix, 'www1'), ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb_eth0/);
+    expect(guardsOf(www1.pid)).toEqual([]);
   }, 60_000);
 });
