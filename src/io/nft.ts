@@ -82,6 +82,9 @@ export function runNftScript(script: string, opts: NftOptions = {}): Promise<voi
         reject(new DsrlbError('E_NFT', `nft failed: ${text}`, { cause: err }));
       }
     });
+    // A child that dies at once (missing binary, no permission) closes its stdin: the write then
+    // fails with EPIPE, which the exit callback above already reports.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(script);
   });
 }

@@ -93,6 +93,9 @@ function run(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
         resolve({ stdout: stdout ?? '', stderr: `${stderr ?? ''}${extra}`, code, signal, timedOut });
       },
     );
+    // A command that exits before reading its input makes the write fail with EPIPE: its exit
+    // status (above) is the answer, not that error.
+    child.stdin?.on('error', () => {});
     if (o.input !== undefined) child.stdin?.end(o.input);
     else child.stdin?.end();
   });
