@@ -11,7 +11,7 @@ import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
 import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { startTcpdump } from '../e2e/lab.ts';
-import { childrenOf, guardsOf, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
+import { childrenOf, guardsOf, killHelpers, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
 const prefix = `dsrh${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -59,6 +59,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  killHelpers();
   for (const p of procs) await p.term(5000).catch(() => {});
   await testbedDown({ prefix });
   if (dirs) rmSync(dirs.root, { recursive: true, force: true });

@@ -13,6 +13,21 @@ export const CLIENT_LOOP = fileURLToPath(new URL('./client-loop.mjs', import.met
 export const LONG_CONN = fileURLToPath(new URL('./long-conn.mjs', import.meta.url));
 export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } as const;
 
+/** Every helper process the tests start (client loops, long connections), for killHelpers() in afterAll. */
+const helpers = new Set<ChildProcess>();
+function track(c: ChildProcess): ChildProcess {
+  helpers.add(c);
+  c.once('exit', () => helpers.delete(c));
+  return c;
+}
+
+/** Kills (by PID, SIGKILL) the helpers still running: clean-up after a failed test. */
+export function killHelpers(): number {
+  let n = 0;
+  for (const c of helpers) if (c.exitCode === null && c.signalCode === null && c.kill('SIGKILL')) n++;
+  return n;
+}
+
 /**
  * /etc/ha.d for www1 and www2 from the seed's files, unchanged apart from the ucast address (each
  * node points at the other) and the timing lines appended (`extra`).
@@ -115,7 +130,7 @@ export interface ClientResult {
 export function startClientLoop(prefix: string, url: string, intervalMs: number, timeoutMs: number, maxRequests: number) {
   const ns = hostNamespace(prefix, 'client');
   if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
-  const child = spawnInNs(ns, [process.execPath, CLIENT_LOOP, url, String(intervalMs), String(timeoutMs), String(maxRequests)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(spawnInNs(ns, [process.execPath, CLIENT_LOOP, url, String(intervalMs), String(timeoutMs), String(maxRequests)], { stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -137,7 +152,7 @@ export function startClientLoop(prefix: string, url: string, intervalMs: number,
 export async function openLongConnection(prefix: string, host: string, port: number) {
   const ns = hostNamespace(prefix, 'client');
   if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
-  const child = spawnInNs(ns, [process.execPath, LONG_CONN, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(spawnInNs(ns, [process.execPath, LONG_CONN, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
