@@ -66,6 +66,8 @@ export class Dataplane {
   active: boolean;
   answerArp: boolean;
   private readonly localAddrs = new Set<number>();
+  /** Whether each Dest (by id) is this host, cached: a Dest never changes address. */
+  private readonly localById: boolean[] = [];
   private readonly info = new FrameInfo();
   private readonly verdict = new Verdict();
   private readonly arpSelf: { mac: Uint8Array; vips: Set<number>; active: boolean };
@@ -182,8 +184,10 @@ export class Dataplane {
     this.totals.inBytes += bytes;
     v.dest = dest;
 
-    const mac = this.services.neighbours.get(dest.addr | 0);
-    if (this.localAddrs.has(dest.addr | 0)) {
+    const mac = this.services.macById[dest.id];
+    let local = this.localById[dest.id];
+    if (local === undefined) local = this.localById[dest.id] = this.localAddrs.has(dest.addr | 0);
+    if (local) {
       // Served by this host: no routing hop, so no TTL decrement (IPVS delivers it locally too).
       if (mac !== undefined) frame.set(mac, 0);
       v.kind = VerdictKind.Local;

@@ -73,6 +73,8 @@ export class ServiceTable {
 
   /** Resolved MACs by real address (int32 key). */
   readonly neighbours = new Map<number, Uint8Array>();
+  /** The same MACs by Dest id, for the per-packet path (an array index instead of a hash lookup). */
+  readonly macById: Array<Uint8Array | undefined> = [];
 
   find(proto: number, vip: number, port: number): Service | undefined {
     return this.byVip.get(vip | 0)?.get(serviceKey(proto, port));
@@ -176,7 +178,9 @@ export class ServiceTable {
   }
 
   private applyNeighbour(d: Dest): void {
-    if (this.neighbours.has(d.addr | 0)) d.flags &= ~DEST_F_UNRESOLVED;
+    const mac = this.neighbours.get(d.addr | 0);
+    this.macById[d.id] = mac;
+    if (mac !== undefined) d.flags &= ~DEST_F_UNRESOLVED;
     else d.flags |= DEST_F_UNRESOLVED;
   }
 
