@@ -60,7 +60,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killHelpers();
-  for (const p of procs) await p.term(5000).catch(() => {});
+  for (const p of procs) {
+    await p.term(5000).catch(() => {});
+    rmSync(p.control, { force: true });
+  }
   await testbedDown({ prefix });
   if (dirs) rmSync(dirs.root, { recursive: true, force: true });
   if (classicDirs) rmSync(classicDirs.root, { recursive: true, force: true });
