@@ -7,6 +7,8 @@ import { processIO, type CliIO, type Command } from './io.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   demo: { summary: 'the main job: testbed, director on www1, 30 HTTP + 30 HTTPS requests, proof of DSR', load: () => import('./commands/demo.ts') },
+  ha: { summary: "ha --config-dir DIR [--node N]: one director of a failover pair from heartbeat's files; ha status", load: () => import('./commands/ha.ts') },
+  'arp-rules': { summary: 'arp-rules --vip V --rip R --iface IF: ARP suppression rules of a real server (print, --apply, --remove)', load: () => import('./commands/arp-rules.ts') },
   explain: { summary: 'explain pcaps of a DSR setup: roles, ladder diagrams (text/SVG/HTML), what is wrong', load: () => import('./commands/explain.ts') },
   doctor: { summary: 'check a director or real server (VIP on lo, ARP suppression, offloads…) and probe ARP for the VIP', load: () => import('./commands/doctor.ts') },
   replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },

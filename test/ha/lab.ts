@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/io/index.ts';
-import { hostNamespace, nsExists, spawnInNs } from '../../src/testbed/index.ts';
+import { DSRLB_BIN, hostNamespace, nsExists, spawnInNs } from '../../src/testbed/index.ts';
 
 export const REF = fileURLToPath(new URL('../../docs/reference-setup/', import.meta.url));
-export const RUN_HA = fileURLToPath(new URL('./run-ha.mjs', import.meta.url));
 export const CLIENT_LOOP = fileURLToPath(new URL('./client-loop.mjs', import.meta.url));
 export const LONG_CONN = fileURLToPath(new URL('./long-conn.mjs', import.meta.url));
 export const NODE_NAME = { www1: 'www1.example.com', www2: 'www2.example.com' } as const;
@@ -70,7 +69,7 @@ export function startHa(prefix: string, host: 'www1' | 'www2', dir: string, args
   if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
   const control = `/run/dsrlb/hatest-${prefix}-${tag}.sock`;
   rmSync(control, { force: true });
-  const child: ChildProcess = spawnInNs(ns, [process.execPath, RUN_HA, '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, ...args], {
+  const child: ChildProcess = spawnInNs(ns, [process.execPath, DSRLB_BIN, 'ha', '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
