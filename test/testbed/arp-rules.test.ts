@@ -11,7 +11,8 @@ import {
   ruleKey,
 } from '../../src/testbed/arp-rules.ts';
 
-const SEED = new URL('../../../shared/seed-configs/arptables', import.meta.url);
+/** The seed's arptables file, as kept unchanged in docs/reference-setup/. */
+const SEED = new URL('../../docs/reference-setup/arptables', import.meta.url);
 
 describe('arptables rules', () => {
   it('renders the seed file’s rule lines for www1 (jf dialect: IN/OUT)', () => {
@@ -20,16 +21,10 @@ describe('arptables rules', () => {
       '-A IN -d 192.168.0.10 -j DROP',
       '-A OUT -s 192.168.0.10 -o eth0 -j mangle --mangle-ip-s 192.168.0.7',
     ]);
-    let seed: string | null = null;
-    try {
-      seed = readFileSync(SEED, 'utf8');
-    } catch {
-      /* shared/ not beside the checkout */
-    }
-    if (seed) {
-      const seedRules = seed.split('\n').filter((l) => /-A /.test(l)).map((l) => l.replace(/^\[\d+:\d+\]\s*/, '').trim());
-      expect(lines).toEqual(seedRules);
-    }
+    const seed = readFileSync(SEED, 'utf8');
+    const seedRules = seed.split('\n').filter((l) => /-A /.test(l)).map((l) => l.replace(/^\[\d+:\d+\]\s*/, '').trim());
+    expect(seedRules).toHaveLength(2);
+    expect(lines).toEqual(seedRules);
   });
 
   it('renders INPUT/OUTPUT for the netfilter arptables (Debian 12)', () => {
