@@ -3,8 +3,6 @@
  * anywhere on a line, fields are separated by blanks, and (haresources only) a trailing backslash
  * continues the statement on the next line. Each statement keeps the 1-based line it starts on.
  */
-import { ConfigError, ConfigErrors } from '../../errors/index.ts';
-import type { ConfigWarning } from '../ldirectord/index.ts';
 
 export interface HaLine {
   line: number;
@@ -38,22 +36,5 @@ export function splitLines(text: string, continuation: boolean): HaLine[] {
   return out;
 }
 
-/** Collects every error and warning of one file; finish() throws them all at once. */
-export class HaDiag {
-  readonly errors: ConfigError[] = [];
-  readonly warnings: ConfigWarning[] = [];
-  constructor(readonly file: string) {}
-  error(code: string, line: number, message: string): void {
-    this.errors.push(new ConfigError(code, this.file, line, message));
-  }
-  warn(code: string, line: number, message: string): void {
-    this.warnings.push({ code, file: this.file, line, message });
-  }
-  finish(): void {
-    if (this.errors.length > 0) {
-      const sorted = this.errors.map((e, i) => ({ e, i })).sort((a, b) => a.e.line - b.e.line || a.i - b.i);
-      throw new ConfigErrors(sorted.map((x) => x.e));
-    }
-    this.warnings.sort((a, b) => a.line - b.line);
-  }
-}
+/** Collects every error and warning of one heartbeat file (see ../diagnostics.ts). */
+export { DiagnosticCollector as HaDiag } from '../diagnostics.ts';

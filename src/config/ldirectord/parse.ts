@@ -4,25 +4,14 @@
  * cross-checks). Every error found is collected; if there is any, one ConfigErrors carrying all of
  * them (sorted by line) is thrown. Nothing else is ever thrown for any input text.
  */
-import { ConfigError, ConfigErrors } from '../../errors/index.ts';
+import { DiagnosticCollector } from '../diagnostics.ts';
 import { ipToString } from '../../model/index.ts';
 import { portForService } from './constants.ts';
-import { lex, type Diagnostics } from './lexer.ts';
+import { lex } from './lexer.ts';
 import { resolveGlobals, resolveVirtual, virtualKey } from './resolve.ts';
 import { buildSections } from './sections.ts';
-import type { ConfigWarning, LdirectordConfig, RealServer, VirtualService } from './types.ts';
+import type { LdirectordConfig, RealServer, VirtualService } from './types.ts';
 
-class Collector implements Diagnostics {
-  readonly errors: ConfigError[] = [];
-  readonly warnings: ConfigWarning[] = [];
-  constructor(readonly file: string) {}
-  error(code: string, line: number, message: string): void {
-    this.errors.push(new ConfigError(code, this.file, line, message));
-  }
-  warn(code: string, line: number, message: string): void {
-    this.warnings.push({ code, file: this.file, line, message });
-  }
-}
 
 function describe(vs: VirtualService): string {
   return vs.protocol === 'fwm'
@@ -31,7 +20,7 @@ function describe(vs: VirtualService): string {
 }
 
 export function parseLdirectordConfig(text: string, file: string): LdirectordConfig {
-  const diag = new Collector(file);
+  const diag = new DiagnosticCollector(file);
   const sections = buildSections(lex(text, diag), diag);
   const globals = resolveGlobals(sections.global);
   const virtuals: VirtualService[] = [];
@@ -48,11 +37,7 @@ export function parseLdirectordConfig(text: string, file: string): LdirectordCon
     seen.set(key, vs.line);
     virtuals.push(vs);
   }
-  if (diag.errors.length > 0) {
-    const sorted = diag.errors.map((e, i) => ({ e, i })).sort((a, b) => a.e.line - b.e.line || a.i - b.i);
-    throw new ConfigErrors(sorted.map((x) => x.e));
-  }
-  diag.warnings.sort((a, b) => a.line - b.line);
+  diag.finish();
   return { file, globals, virtuals, warnings: diag.warnings };
 }
 
