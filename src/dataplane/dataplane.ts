@@ -195,8 +195,9 @@ export class Dataplane {
     }
     if (mac === undefined) return this.drop(DropReason.RealUnresolved);
     if (info.ttl <= 1) return this.drop(DropReason.TtlExpired);
-    frame.set(mac, 0);
-    frame.set(self, 6);
+    // Byte by byte: for 6 bytes this is several times cheaper than TypedArray.set.
+    frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
+    frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
     decrementTtl(frame, info.l3Off);
     v.kind = VerdictKind.Forward;
     return v;
