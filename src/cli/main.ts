@@ -12,8 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   explain: { summary: 'explain pcaps of a DSR setup: roles, ladder diagrams (text/SVG/HTML), what is wrong', load: () => import('./commands/explain.ts') },
   doctor: { summary: 'check a director or real server (VIP on lo, ARP suppression, offloads…) and probe ARP for the VIP', load: () => import('./commands/doctor.ts') },
   replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },
-  run: { summary: 'run a live director for the services of an ldirectord.cf on an interface', load: () => import('./commands/run.ts') },
-  testbed: { summary: 'testbed up|down|status: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
+  run: { summary: 'run a live director on an interface (services from an ldirectord.cf, or an empty table for ipvsadm)', load: () => import('./commands/run.ts') },
+  testbed: { summary: 'testbed up|down|status|capture: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
   config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
   ipvsadm: { summary: "ipvsadm's commands and listings against the running director (a drop-in for ipvsadm)", load: () => import('./commands/ipvsadm.ts') },
 };

@@ -96,7 +96,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const macName = new Map<string, string>(REAL_NAMES.map((h: RealName) => [hostMac(h), h]));
     io.out('');
     io.out('Proof of direct server return:');
-    io.out(`  the director forwarded ${snap.forwarded} frames to www2/www3, delivered ${snap.local} to its own stack (www1), answered ${snap.arpReplies} ARP requests for the VIP`);
+    io.out(`  the director forwarded ${snap.forwarded} frames to www2/www3, delivered ${snap.local} to its own stack (www1), answered ${snap.arpReplies} ARP request(s) for the VIP`);
     io.out(`  frames from the VIP that reached the director: ${snap.fromVip}`);
     io.out(`  SYN-ACKs from the VIP seen at the client, by sender MAC: ${[...byMac].map(([mac, k]) => `${macName.get(mac) ?? mac} ${k}`).join(', ') || 'none'}`);
     io.out('  (each real answers from its own MAC with the VIP as source: the replies never cross the director)');
