@@ -59,6 +59,8 @@ export interface HaCounters {
   /** Copies of the last accepted message (several media deliver each message once per medium). */
   duplicates: number;
   foreign: number;
+  /** Heartbeats to the peer refused (ICMP port unreachable on a unicast medium). */
+  refused: number;
   takeovers: number;
   giveups: number;
   splitBrains: number;
@@ -102,7 +104,7 @@ export class HaNode {
   private busyCount = 0;
   private readonly lastBadLog = new Map<BadKind, number>();
   readonly counters: HaCounters = {
-    sent: 0, received: 0, accepted: 0, malformed: 0, forged: 0, replayed: 0, duplicates: 0, foreign: 0,
+    sent: 0, received: 0, accepted: 0, malformed: 0, forged: 0, replayed: 0, duplicates: 0, foreign: 0, refused: 0,
     takeovers: 0, giveups: 0, splitBrains: 0, resourceErrors: 0,
     syncMessagesSent: 0, syncConnsSent: 0, syncMessagesReceived: 0, syncConnsReceived: 0,
   };
@@ -114,7 +116,7 @@ export class HaNode {
   constructor(private readonly o: HaNodeOptions, private readonly deps: HaNodeDeps) {
     this.fsm = new HaFsm({
       self: o.self, peer: o.peer, preferred: o.preferred, autoFailback: o.autoFailback,
-      deadtimeMs: o.deadtimeMs, warntimeMs: o.warntimeMs, initdeadMs: o.initdeadMs,
+      deadtimeMs: o.deadtimeMs, warntimeMs: o.warntimeMs, initdeadMs: o.initdeadMs, keepaliveMs: o.keepaliveMs,
     });
   }
 
@@ -126,6 +128,11 @@ export class HaNode {
   async start(): Promise<void> {
     const { transport, clock } = this.deps;
     transport.onMessage((m) => this.onDatagram(m));
+    // Optional: only unicast media can tell that the peer's host refuses our heartbeats.
+    transport.onRefused?.((addr) => {
+      this.counters.refused++;
+      this.dispatch({ ev: 'refused', now: clock.now(), addr });
+    });
     this.dispatch({ ev: 'start', now: clock.now() });
     const tickMs = this.o.tickMs ?? Math.min(50, Math.max(5, Math.floor(this.o.keepaliveMs / 20)));
     this.stopTimer = clock.every(tickMs, () => this.tick());

@@ -5,7 +5,10 @@
  *
  * Roles: init (just started: resources released, listening, waiting for the peer up to initdead),
  * standby, active (owns the resources), stopped (after an orderly shutdown). The peer is "dead" when
- * silent for deadtime (initdead before it was ever heard), "late" after warntime.
+ * silent for deadtime (initdead before it was ever heard), "late" after warntime — or early, when
+ * the transport saw the peer refuse heartbeats (ICMP port unreachable: its host is up, its daemon
+ * is not) since its last heartbeat AND it has been silent for more than 1.5 × keepalive. The
+ * silence is required so that a forged ICMP alone, while heartbeats keep arriving, changes nothing.
  *
  * Every role change is a row of TRANSITIONS, tried in order; the first whose guard holds wins.
  */
@@ -23,6 +26,8 @@ export interface FsmConfig {
   deadtimeMs: number;
   warntimeMs: number;
   initdeadMs: number;
+  /** The heartbeat interval; with it, a refused peer silent for more than 1.5 × keepalive is dead early. Absent: only deadtime. */
+  keepaliveMs?: number;
 }
 
 export type FsmEvent =
@@ -30,6 +35,8 @@ export type FsmEvent =
   | { ev: 'tick'; now: number }
   /** An authenticated, fresh heartbeat from the peer. */
   | { ev: 'heartbeat'; now: number; state: WireState }
+  /** The transport saw a heartbeat to the peer refused (ICMP port unreachable): its host is up, nothing listens. */
+  | { ev: 'refused'; now: number; addr: string }
   | { ev: 'shutdown'; now: number };
 
 export type FsmAction =
@@ -51,6 +58,8 @@ export interface PeerView {
   state: WireState | null;
   late: boolean;
   dead: boolean;
+  /** When a heartbeat to the peer was last refused since its last valid heartbeat (null: not since). */
+  refusedAt: number | null;
 }
 
 interface Ctx {
@@ -80,6 +89,9 @@ const failback: Guard = (c) => c.cfg.autoFailback !== 'off';
 const peerSays = (...s: WireState[]): Guard => (c) => c.event.ev === 'heartbeat' && s.includes(c.event.state);
 const peerSilentTooLong: Guard = (c) =>
   c.peer.heard ? c.now - c.peer.lastAt >= c.cfg.deadtimeMs : c.now - c.startedAt >= c.cfg.initdeadMs;
+/** Early death: refused since its last heartbeat and silent for more than 1.5 × keepalive (not before it was ever heard). */
+const peerRefusedAndSilent: Guard = (c) =>
+  c.peer.heard && c.peer.refusedAt !== null && c.cfg.keepaliveMs !== undefined && c.now - c.peer.lastAt > 1.5 * c.cfg.keepaliveMs;
 const and = (...g: Guard[]): Guard => (c) => g.every((x) => x(c));
 const not = (g: Guard): Guard => (c) => !g(c);
 const always: Guard = () => true;
@@ -99,6 +111,10 @@ export const TRANSITIONS: readonly Transition[] = [
   { name: 'peer-gave-up', from: ['init', 'standby'], on: 'heartbeat', when: peerSays('stopping'), to: 'active', actions: take('the peer gave its resources up') },
   { name: 'initdead-expired', from: ['init'], on: 'tick', when: peerSilentTooLong, to: 'active', actions: take('the peer was not heard within initdead') },
   { name: 'peer-dead', from: ['standby'], on: 'tick', when: peerSilentTooLong, to: 'active', actions: take('the peer is dead (deadtime)') },
+  // Early: the peer's host refuses our heartbeats (its daemon is gone) and it has been silent for
+  // more than 1.5 × keepalive. On the refusal itself, or on a later tick once the silence is long enough.
+  { name: 'peer-refused', from: ['standby'], on: 'refused', when: peerRefusedAndSilent, to: 'active', actions: take('the peer is dead (heartbeats refused, silent > 1.5 × keepalive)') },
+  { name: 'peer-refused-silent', from: ['standby'], on: 'tick', when: peerRefusedAndSilent, to: 'active', actions: take('the peer is dead (heartbeats refused, silent > 1.5 × keepalive)') },
   { name: 'init-peer-active', from: ['init'], on: 'heartbeat', when: peerSays('active'), to: 'standby', actions: () => [{ do: 'announce' }] },
   { name: 'preferred-takes', from: ['init', 'standby'], on: 'heartbeat', when: and(peerSays('init', 'standby'), preferredIsSelf), to: 'active',
     actions: take('nobody is active and this is the preferred node') },
@@ -128,7 +144,7 @@ export function wireState(role: Role): WireState {
 export class HaFsm {
   role: Role = 'init';
   startedAt = 0;
-  readonly peer: PeerView = { heard: false, lastAt: 0, state: null, late: false, dead: false };
+  readonly peer: PeerView = { heard: false, lastAt: 0, state: null, late: false, dead: false, refusedAt: null };
   /** Role changes, newest last (bounded). */
   readonly history: Array<{ at: number; from: Role; to: Role; transition: string }> = [];
 
@@ -148,13 +164,19 @@ export class HaFsm {
       this.peer.state = event.state;
       this.peer.late = false;
       this.peer.dead = false;
+      this.peer.refusedAt = null;
     }
-    if (event.ev === 'tick' && this.peer.heard && this.role !== 'stopped') {
+    if (event.ev === 'refused' && this.peer.heard) this.peer.refusedAt = now;
+    if ((event.ev === 'tick' || event.ev === 'refused') && this.peer.heard && this.role !== 'stopped') {
       const silent = now - this.peer.lastAt;
+      const k = this.cfg.keepaliveMs;
       if (!this.peer.dead && silent >= this.cfg.deadtimeMs) {
         this.peer.dead = true;
         out.push({ do: 'log', level: 'warn', code: 'W_HA_PEER_DEAD', msg: `peer ${this.cfg.peer} dead: silent for ${Math.round(silent)} ms (deadtime ${this.cfg.deadtimeMs})` });
-      } else if (!this.peer.late && !this.peer.dead && silent >= this.cfg.warntimeMs) {
+      } else if (!this.peer.dead && this.peer.refusedAt !== null && k !== undefined && silent > 1.5 * k) {
+        this.peer.dead = true;
+        out.push({ do: 'log', level: 'warn', code: 'W_HA_PEER_DEAD_EARLY', msg: `peer ${this.cfg.peer} dead early: its host refuses our heartbeats (ICMP port unreachable, ${Math.round(now - this.peer.refusedAt)} ms ago) and it has been silent for ${Math.round(silent)} ms (> 1.5 × keepalive ${k}; deadtime ${this.cfg.deadtimeMs})` });
+      } else if (event.ev === 'tick' && !this.peer.late && !this.peer.dead && silent >= this.cfg.warntimeMs) {
         this.peer.late = true;
         out.push({ do: 'log', level: 'warn', code: 'W_HA_LATE', msg: `late heartbeat from ${this.cfg.peer}: ${Math.round(silent)} ms (warntime ${this.cfg.warntimeMs})` });
       }

@@ -3,6 +3,11 @@
  * that is one of this host's own addresses is skipped, so one ha.cf can list both nodes), `bcast IF`
  * to IF's broadcast address, `mcast IF GROUP PORT TTL LOOP` to the group. Datagrams whose source is
  * one of this host's addresses (our own broadcasts coming back) are not delivered.
+ *
+ * Each ucast peer is sent to from its own CONNECTED socket (ephemeral source port; it receives
+ * nothing): Linux reports an ICMP port unreachable for a connected socket as ECONNREFUSED (on the
+ * next send or receive), which is surfaced as onRefused(peer) — the peer's host is up but nothing
+ * listens on the heartbeat port. Broadcast and multicast cannot tell, and never report it.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
@@ -35,11 +40,15 @@ function bind(sock: Socket, port: number, addr?: string): Promise<void> {
 
 export async function openHaUdp(o: HaUdpOptions): Promise<HaTransport> {
   const local = new Set(o.localAddrs);
-  const dests: Array<{ sock: 'main' | number; addr: string; port: number }> = [];
+  const dests: Array<{ sock: 'main' | number; addr: string; port: number } | { sock: 'ucast'; s: Socket; addr: string }> = [];
   const main = createSocket({ type: 'udp4', reuseAddr: false });
   const socks: Socket[] = [main];
   const mcast: Socket[] = [];
   let cb: ((m: Uint8Array, from: HaDatagramSource) => void) | null = null;
+  let refusedCb: ((peerAddr: string) => void) | null = null;
+  const onSockErr = (addr: string) => (e: unknown) => {
+    if ((e as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED') refusedCb?.(addr);
+  };
   const deliver = (m: Buffer, r: { address: string; port: number }) => {
     const src = parseIPv4(r.address);
     if (src !== null && local.has(src)) return;
@@ -50,7 +59,17 @@ export async function openHaUdp(o: HaUdpOptions): Promise<HaTransport> {
   main.on('error', () => {});
   for (const m of o.media) {
     if (m.kind === 'ucast') {
-      if (!local.has(m.addr)) dests.push({ sock: 'main', addr: ipToString(m.addr), port: o.udpport });
+      if (!local.has(m.addr)) {
+        const addr = ipToString(m.addr);
+        const s = createSocket({ type: 'udp4' });
+        socks.push(s);
+        s.on('error', onSockErr(addr));
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', (e) => reject(new DsrlbError('E_HA_BIND', `cannot connect UDP to ${addr}:${o.udpport}: ${(e as Error).message}`)));
+          s.connect(o.udpport, addr, () => resolve());
+        });
+        dests.push({ sock: 'ucast', s, addr });
+      }
     } else if (m.kind === 'bcast') {
       main.setBroadcast(true);
       dests.push({ sock: 'main', addr: ifaceAddr(m.iface).bcast, port: o.udpport });
@@ -76,12 +95,23 @@ export async function openHaUdp(o: HaUdpOptions): Promise<HaTransport> {
   return {
     send(msg) {
       for (const d of dests) {
+        if (d.sock === 'ucast') {
+          try {
+            d.s.send(msg, onSockErr(d.addr));
+          } catch {
+            // closed meanwhile
+          }
+          continue;
+        }
         const s = d.sock === 'main' ? main : mcast[d.sock]!;
         s.send(msg, d.port, d.addr, () => {});
       }
     },
     onMessage(f) {
       cb = f;
+    },
+    onRefused(f) {
+      refusedCb = f;
     },
     async close() {
       await Promise.all(socks.map((s) => new Promise<void>((r) => {

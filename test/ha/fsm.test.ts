@@ -118,6 +118,95 @@ describe('ha state machine', () => {
     expect(kinds(hb(a, 500, 'init'))).toEqual(['takeover', 'announce']);
   });
 
+  describe('early death: heartbeats refused (ICMP port unreachable) and silent > 1.5 × keepalive', () => {
+    const refused = (f: HaFsm, now: number) => f.handle({ ev: 'refused', now, addr: '192.168.0.7' });
+    const standby = (extra: Partial<FsmConfig> = {}) => {
+      const b = started({ self: 'www2', peer: 'www1', keepaliveMs: 100, deadtimeMs: 300, warntimeMs: 200, initdeadMs: 1000, ...extra });
+      hb(b, 0, 'active');
+      expect(b.role).toBe('standby');
+      return b;
+    };
+
+    it('a refusal, then silence past 1.5 × keepalive: dead early, on the tick that crosses it', () => {
+      const b = standby();
+      hb(b, 100, 'active');
+      expect(refused(b, 120)).toEqual([]);
+      expect(tick(b, 250)).toEqual([]); // silent 150 ms: not more than 1.5 × keepalive
+      const out = tick(b, 251);
+      expect(kinds(out)).toEqual(['log:W_HA_PEER_DEAD_EARLY', 'takeover', 'announce']);
+      expect(out.find((a) => a.do === 'takeover')).toMatchObject({ reason: expect.stringMatching(/refused/) });
+      expect(out.find((a) => a.do === 'log')).toMatchObject({ msg: expect.stringMatching(/ICMP port unreachable.*silent for 151 ms/) });
+      expect(b.role).toBe('active');
+      expect(b.peer.dead).toBe(true);
+      expect(b.history.at(-1)).toMatchObject({ transition: 'peer-refused-silent' });
+      expect(tick(b, 400)).toEqual([]); // already dead: no second log at deadtime
+    });
+
+    it('a refusal after the silence is already long enough: dead at once, on the refusal', () => {
+      const b = standby();
+      hb(b, 100, 'active');
+      expect(tick(b, 260)).toEqual([]);
+      expect(kinds(refused(b, 270))).toEqual(['log:W_HA_PEER_DEAD_EARLY', 'takeover', 'announce']);
+      expect(b.history.at(-1)).toMatchObject({ transition: 'peer-refused' });
+    });
+
+    it('refusals while heartbeats keep arriving (a forged ICMP): nothing', () => {
+      const b = standby();
+      for (let t = 100; t <= 2000; t += 100) {
+        expect(refused(b, t + 50)).toEqual([]);
+        expect(hb(b, t + 100, 'active')).toEqual([]);
+        expect(tick(b, t + 140)).toEqual([]);
+      }
+      expect(b.role).toBe('standby');
+      expect(b.peer.dead).toBe(false);
+    });
+
+    it('a refusal before the last heartbeat does not count: a later silence waits for deadtime', () => {
+      const b = standby();
+      refused(b, 50);
+      hb(b, 100, 'active');
+      expect(tick(b, 260)).toEqual([]);
+      expect(kinds(tick(b, 300))).toEqual(['log:W_HA_LATE']);
+      expect(tick(b, 399)).toEqual([]);
+      expect(kinds(tick(b, 400))).toEqual(['log:W_HA_PEER_DEAD', 'takeover', 'announce']);
+    });
+
+    it('no refusal: deadtime as before', () => {
+      const b = standby();
+      hb(b, 100, 'active');
+      expect(tick(b, 299)).toEqual([]);
+      expect(kinds(tick(b, 300))).toEqual(['log:W_HA_LATE']);
+      expect(tick(b, 399)).toEqual([]);
+      expect(kinds(tick(b, 400))).toEqual(['log:W_HA_PEER_DEAD', 'takeover', 'announce']);
+    });
+
+    it('without keepalive in the config: refusals never shorten deadtime', () => {
+      const b = standby({ keepaliveMs: undefined });
+      hb(b, 100, 'active');
+      refused(b, 120);
+      expect(kinds(tick(b, 300))).toEqual(['log:W_HA_LATE']);
+      expect(tick(b, 399)).toEqual([]);
+      expect(kinds(tick(b, 400))).toEqual(['log:W_HA_PEER_DEAD', 'takeover', 'announce']);
+    });
+
+    it('before the peer was ever heard (it is not started yet): refusals are ignored, initdead applies', () => {
+      const b = started({ self: 'www2', peer: 'www1', keepaliveMs: 100, deadtimeMs: 300, warntimeMs: 200, initdeadMs: 1000 });
+      expect(refused(b, 500)).toEqual([]);
+      expect(tick(b, 999)).toEqual([]);
+      expect(b.role).toBe('init');
+      expect(kinds(tick(b, 1000))).toEqual(['takeover', 'announce']);
+    });
+
+    it('an active node marks the peer dead early too (logged; nothing to take over)', () => {
+      const a = started({ keepaliveMs: 100, deadtimeMs: 300, warntimeMs: 200, initdeadMs: 1000 });
+      hb(a, 0, 'standby');
+      expect(a.role).toBe('active');
+      refused(a, 100);
+      expect(kinds(tick(a, 151))).toEqual(['log:W_HA_PEER_DEAD_EARLY']);
+      expect(a.role).toBe('active');
+    });
+  });
+
   it('random event sequences: never both active for long — whenever both have heard each other active, the non-preferred yields', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

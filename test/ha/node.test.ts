@@ -31,19 +31,22 @@ class FakeClock implements Clock {
 }
 
 /** Two endpoints of an in-memory wire; `cut` drops everything (a partition), `tap` records. */
-function wire() {
-  const ends: Array<{ cb: ((m: Uint8Array) => void) | null; closed: boolean }> = [{ cb: null, closed: false }, { cb: null, closed: false }];
-  const state = { cut: false, tap: [] as Uint8Array[][] };
+function wire(opt: { refusals?: boolean } = {}) {
+  const ends: Array<{ cb: ((m: Uint8Array) => void) | null; refused: ((addr: string) => void) | null; closed: boolean }> = [{ cb: null, refused: null, closed: false }, { cb: null, refused: null, closed: false }];
+  /** `dead[i]`: end i's daemon is gone but its host is up: what is sent to it is refused (when the medium can tell). */
+  const state = { cut: false, tap: [] as Uint8Array[][], dead: [false, false], forgeRefusals: false };
   state.tap = [[], []];
   const end = (i: 0 | 1): HaTransport => ({
     send(m) {
-      if (ends[i]!.closed) return;
+      if (ends[i]!.closed || state.dead[i]) return;
       state.tap[i]!.push(m);
-      if (!state.cut) queueMicrotask(() => ends[1 - i]!.cb?.(m));
+      if (state.dead[1 - i] || state.forgeRefusals) queueMicrotask(() => ends[i]!.refused?.('192.0.2.1'));
+      if (!state.cut && !state.dead[1 - i]) queueMicrotask(() => ends[1 - i]!.cb?.(m));
     },
     onMessage(cb) {
       ends[i]!.cb = (m) => cb(m, { addr: '192.0.2.1', port: 694 });
     },
+    ...(opt.refusals ? { onRefused: (cb: (addr: string) => void) => void (ends[i]!.refused = cb) } : {}),
     async close() {
       ends[i]!.closed = true;
       ends[i]!.cb = null;
@@ -107,6 +110,79 @@ describe('HaNode with fake time and an in-memory wire', () => {
     expect(took).toBeGreaterThan(200 - 10);
     expect(r2.log.at(-1)).toBe(`${clock.t} takeover`);
     await n2.stop();
+  });
+
+  describe('early death: the peer\'s host refuses our heartbeats (its daemon died, the host is up)', () => {
+    async function pair(refusals: boolean) {
+      const clock = new FakeClock();
+      const w = wire({ refusals });
+      const r2 = recorder(clock);
+      const logs: string[] = [];
+      const log = { ...silentLogger, warn: (_o: unknown, msg: string) => void logs.push(msg) };
+      const n1 = new HaNode(opts('www1', 1000), { transport: w.a, clock, resources: recorder(clock).ops, log: silentLogger });
+      const n2 = new HaNode(opts('www2', 2000), { transport: w.b, clock, resources: r2.ops, log: log as typeof silentLogger });
+      await n1.start();
+      await n2.start();
+      await clock.advance(1000);
+      expect([n1.role, n2.role]).toEqual(['active', 'standby']);
+      return { clock, w, n1, n2, r2, logs };
+    }
+    /** Kills www1 right after one of its heartbeats (the worst case for deadtime), returns kill → www2 active. */
+    async function killAfterHeartbeat(p: Awaited<ReturnType<typeof pair>>): Promise<number> {
+      const sent = p.w.state.tap[0]!.length;
+      while (p.w.state.tap[0]!.length === sent) await p.clock.advance(1);
+      p.w.state.dead[0] = true;
+      const killedAt = p.clock.t;
+      for (let i = 0; i < 100 && p.n2.role !== 'active'; i++) await p.clock.advance(5);
+      expect(p.n2.role).toBe('active');
+      return p.clock.t - killedAt;
+    }
+
+    it('refusal + silence > 1.5 × keepalive: www2 takes over early, logging why', async () => {
+      const p = await pair(true);
+      const took = await killAfterHeartbeat(p);
+      expect(took).toBeGreaterThan(150 - 10);
+      expect(took).toBeLessThanOrEqual(150 + 10 + 5);
+      expect(p.n2.status().counters.refused).toBeGreaterThan(0);
+      expect(p.n2.status().history.at(-1)).toMatchObject({ transition: 'peer-refused-silent' });
+      expect(p.logs.join('\n')).toMatch(/dead early: its host refuses our heartbeats \(ICMP port unreachable/);
+      expect(p.r2.log.at(-1)).toBe(`${p.clock.t} takeover`);
+      await p.n2.stop();
+    });
+
+    it('refusals while heartbeats keep arriving (a forged ICMP): nothing happens', async () => {
+      const p = await pair(true);
+      p.w.state.forgeRefusals = true;
+      await p.clock.advance(3000);
+      expect(p.n2.status().counters.refused).toBeGreaterThanOrEqual(25);
+      expect([p.n1.role, p.n2.role]).toEqual(['active', 'standby']);
+      expect(p.n2.status().peerDead).toBe(false);
+      expect(p.logs).toEqual([]);
+      await p.n1.stop();
+      await p.n2.stop();
+    });
+
+    it('no refusal (the peer silent, nothing refused: a host crash or a partition): deadtime as before', async () => {
+      const p = await pair(true);
+      p.w.state.cut = true;
+      const killedAt = p.clock.t;
+      for (let i = 0; i < 100 && p.n2.role !== 'active'; i++) await p.clock.advance(5);
+      expect(p.clock.t - killedAt).toBeGreaterThan(200 - 10);
+      expect(p.clock.t - killedAt).toBeLessThanOrEqual(300 + 10);
+      expect(p.n2.status().counters.refused).toBe(0);
+      expect(p.n2.status().history.at(-1)).toMatchObject({ transition: 'peer-dead' });
+      await p.n2.stop();
+    });
+
+    it('a medium that cannot tell (bcast/mcast only: no onRefused): deadtime as before', async () => {
+      const p = await pair(false);
+      const took = await killAfterHeartbeat(p);
+      expect(took).toBeGreaterThan(300 - 10);
+      expect(took).toBeLessThanOrEqual(300 + 10 + 5);
+      expect(p.n2.status().counters.refused).toBe(0);
+      expect(p.n2.status().history.at(-1)).toMatchObject({ transition: 'peer-dead' });
+      await p.n2.stop();
+    });
   });
 
   it('connection sync: batches reach the peer authenticated; a replayed sync message is refused', async () => {
