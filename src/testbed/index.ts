@@ -306,3 +306,4 @@ export async function stopServer(host: RealName, o: TestbedOptions = {}): Promis
   return stopDaemon({ stateDir, prefix, host });
 }
 export { startLabDirector, DSRLB_BIN, type LabDirector, type LabSnapshot, type LabDirectorOptions } from './lab-director.ts';
+export { startTextCapture, type TextCapture } from './tcpdump.ts';

@@ -5,27 +5,16 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REFERENCE_CONFIG } from '../../src/cli/commands/demo.ts';
-import {
-  hostMac, hostNamespace, nsExec, REALS, startLabDirector, testbedDown, testbedUp, VIP, type LabDirector,
-} from '../../src/testbed/index.ts';
-import { countBy, curl, startTcpdump, vipNum } from './lab.ts';
+import { hostMac, hostNamespace, nsExec, REALS, startLabDirector, VIP } from '../../src/testbed/index.ts';
+import { countBy, curl, startTcpdump, useLab, vipNum } from './lab.ts';
 
 const prefix = `dsre${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
 const www1 = hostNamespace(prefix, 'www1');
-let director: LabDirector;
 
-beforeAll(async () => {
-  await testbedUp({ prefix });
-  director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
-}, 60_000);
-
-afterAll(async () => {
-  await director?.stop();
-  await testbedDown({ prefix });
-}, 60_000);
+const lab = useLab(prefix, REFERENCE_CONFIG);
 
 const HTTP = { proto: 'tcp', vip: vipNum(VIP), port: 80 };
 
@@ -44,7 +33,7 @@ describe('live director on the reference testbed', () => {
   });
 
   it('rr over the three reals, the director itself included: exactly 10/10/10 of 30 connections, each stuck to one real, no reply through the director', async () => {
-    const before = await director.snapshot();
+    const before = await lab.director.snapshot();
     const clientCap = await startTcpdump(client, ['-i', 'eth0', '-Q', 'in', `src host ${VIP} and tcp`]);
     const directorCap = await startTcpdump(www1, ['-i', 'eth0', '-Q', 'in', `src host ${VIP}`]);
     const answers: string[] = [];
@@ -65,7 +54,7 @@ describe('live director on the reference testbed', () => {
 
     // DSR: nothing from the VIP ever arrived at the director.
     expect(atDirector.trim()).toBe('');
-    const after = await director.snapshot();
+    const after = await lab.director.snapshot();
     expect(after.fromVip).toBe(0);
     const http = after.services.find((s) => s.spec.port === 80)!;
     const conns0 = before.services.find((s) => s.spec.port === 80)!.conns;
@@ -84,7 +73,7 @@ describe('live director on the reference testbed', () => {
     const r = await nsExec(client, ['ab', '-n', '2000', '-c', '20', '-s', '10', `http://${VIP}/`], { timeoutMs: 120_000 });
     expect(r.stdout).toMatch(/Complete requests:\s+2000/);
     expect(r.stdout).toMatch(/Failed requests:\s+0\n/);
-    expect((await director.snapshot()).fromVip).toBe(0);
+    expect((await lab.director.snapshot()).fromVip).toBe(0);
   }, 150_000);
 
   it('a long-lived connection goes on after its real is quiesced (weight 0) while new ones avoid it; once the real is removed its flow is dropped', async () => {
@@ -114,40 +103,40 @@ describe('live director on the reference testbed', () => {
       expect(['www1', 'www2', 'www3']).toContain(host);
       const addr = vipNum(REALS[host]);
 
-      await director.request({ op: 'editReal', id: 0, svc: HTTP, addr, port: 80, changes: { weight: 0 } });
+      await lab.director.request({ op: 'editReal', id: 0, svc: HTTP, addr, port: 80, changes: { weight: 0 } });
       const fresh: string[] = [];
       for (let i = 0; i < 6; i++) fresh.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
       expect(fresh).not.toContain(host);
       expect(fresh).not.toContain('failed');
       expect((await next()).body).toBe(host);
-      const snap = await director.snapshot();
+      const snap = await lab.director.snapshot();
       const real = snap.services.find((s) => s.spec.port === 80)!.reals.find((r) => r.addr === addr)!;
       expect(real.weight).toBe(0);
       expect(real.activeConns).toBeGreaterThanOrEqual(1);
 
-      await director.request({ op: 'deleteReal', id: 0, svc: HTTP, addr, port: 80 });
+      await lab.director.request({ op: 'deleteReal', id: 0, svc: HTTP, addr, port: 80 });
       expect((await next()).error).toBe('timeout');
-      expect((await director.snapshot()).reasons['real-removed']).toBeGreaterThan(0);
+      expect((await lab.director.snapshot()).reasons['real-removed']).toBeGreaterThan(0);
     } finally {
       p.stdin!.end();
       p.kill('SIGTERM');
     }
     // Put the real back for whatever runs next.
-    await director.request({ op: 'addReal', id: 0, svc: HTTP, real: { addr: vipNum(REALS[host as 'www1']), port: 80, weight: 1 } });
+    await lab.director.request({ op: 'addReal', id: 0, svc: HTTP, real: { addr: vipNum(REALS[host as 'www1']), port: 80, weight: 1 } });
   }, 60_000);
 
   it('cleans up on SIGTERM, recovers from a crash (SIGKILL) idempotently, and announces the VIP with gratuitous ARP at start', async () => {
-    await director.stop();
+    await lab.director.stop();
     expect((await nsExec(www1, ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb/);
     expect((await nsExec(www1, ['ip', 'link', 'show', 'dsrlb-l0'])).code).not.toBe(0);
 
-    director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
-    await director.kill();
+    lab.director = await startLabDirector({ prefix, config: REFERENCE_CONFIG });
+    await lab.director.kill();
     // A crash leaves the drop table and the local path behind ...
     expect((await nsExec(www1, ['nft', 'list', 'tables'])).stdout).toMatch(/netdev dsrlb_eth0/);
     const garp = await startTcpdump(client, ['-i', 'eth0', 'arp']);
     // ... and the next start takes them over: one table, and traffic flows again.
-    director = await startLabDirector({ prefix, config: REFERENCE_CONFIG, args: ['--garp', '3,100'] });
+    lab.director = await startLabDirector({ prefix, config: REFERENCE_CONFIG, args: ['--garp', '3,100'] });
     const tables = (await nsExec(www1, ['nft', 'list', 'tables'])).stdout.match(/dsrlb_eth0/g) ?? [];
     expect(tables).toHaveLength(1);
     const answers: string[] = [];

@@ -6,43 +6,26 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  hostNamespace, nsExec, startLabDirector, startServer, stopServer, testbedDown, testbedUp, VIP, type LabDirector,
+  hostNamespace, nsExec, startServer, stopServer, VIP,
 } from '../../src/testbed/index.ts';
-import { countBy, curl } from './lab.ts';
+import { countBy, curl, useLab, waitFor } from './lab.ts';
 
 const prefix = `dsrk${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
 const CONFIG = fileURLToPath(new URL('./fixtures/health.cf', import.meta.url));
 // checkinterval × failurecount + the check's timeout (negotiatetimeout for an HTTP check) + 1 s
 const BOUND_MS = (1 * 1 + 2 + 1) * 1000;
-let director: LabDirector;
 
-beforeAll(async () => {
-  await testbedUp({ prefix });
-  director = await startLabDirector({ prefix, config: CONFIG });
-}, 60_000);
-
-afterAll(async () => {
-  await director?.stop();
-  await testbedDown({ prefix });
-}, 60_000);
+const lab = useLab(prefix, CONFIG);
 
 async function weightOf(addr: string): Promise<number | undefined> {
-  const s = await director.snapshot();
+  const s = await lab.director.snapshot();
   return s.services[0]!.reals.find((r) => r.addr === ip(addr))?.weight;
 }
 const ip = (s: string) => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
-async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await pred()) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return -1;
-}
 
 describe('health checks drive the table', () => {
   it('failed check → weight 0 in time; new flows avoid it, an established one goes on; recovery restores the weight', async () => {
@@ -90,11 +73,11 @@ describe('health checks drive the table', () => {
       p!.stdin!.write('go\n');
       await waitFor(async () => lines.length >= 3, 3000);
       expect(lines[2]!.body).toBe('www3');
-      expect(director.output()).toMatch(/"virtual":"tcp:192\.168\.0\.10:80","real":"192\.168\.0\.9:80","state":"quiesced","action":"weight","weight":0,"up":false,"reason":"[^"]+"/);
+      expect(lab.director.output()).toMatch(/"virtual":"tcp:192\.168\.0\.10:80","real":"192\.168\.0\.9:80","state":"quiesced","action":"weight","weight":0,"up":false,"reason":"[^"]+"/);
 
       await nsExec(www3, ['nft', 'delete', 'table', 'inet', 'dsrktest']);
       expect(await waitFor(async () => (await weightOf('192.168.0.9')) === 1, 5000)).toBeGreaterThanOrEqual(0);
-      expect(director.output()).toMatch(/"real":"192\.168\.0\.9:80","state":"up","action":"weight","weight":1,"up":true/);
+      expect(lab.director.output()).toMatch(/"real":"192\.168\.0\.9:80","state":"up","action":"weight","weight":1,"up":true/);
     } finally {
       p!.stdin!.end();
       p!.kill('SIGTERM');
@@ -109,13 +92,13 @@ describe('health checks drive the table', () => {
       const answers: string[] = [];
       for (let i = 0; i < 3; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
       expect(Object.fromEntries(countBy(answers))).toEqual({ www1: 3 });
-      expect(director.output()).toMatch(/fallback server in/);
+      expect(lab.director.output()).toMatch(/fallback server in/);
     } finally {
       await startServer('www2', { prefix });
       await startServer('www3', { prefix });
     }
     expect(await waitFor(async () => (await weightOf('192.168.0.7')) === undefined, 8000)).toBeGreaterThanOrEqual(0);
-    expect(director.output()).toMatch(/fallback server out/);
+    expect(lab.director.output()).toMatch(/fallback server out/);
     expect(await waitFor(async () => (await weightOf('192.168.0.8')) === 1 && (await weightOf('192.168.0.9')) === 1, 8000)).toBeGreaterThanOrEqual(0);
     const answers: string[] = [];
     for (let i = 0; i < 4; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');

@@ -1,6 +1,8 @@
 /** Helpers for the end-to-end tests on the namespace testbed. */
-import type { ChildProcess } from 'node:child_process';
-import { nsExec, spawnInNs } from '../../src/testbed/index.ts';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  nsExec, startLabDirector, startTextCapture, testbedDown, testbedUp, type LabDirector, type LabDirectorOptions,
+} from '../../src/testbed/index.ts';
 
 export const vipNum = (ip: string): number => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
@@ -11,30 +13,33 @@ export async function curl(ns: string, url: string, timeoutS = 3): Promise<strin
 }
 
 /** A tcpdump running in a namespace until stop(); resolves its text output (-nn -e). */
-export async function startTcpdump(ns: string, args: string[]): Promise<{ stop: () => Promise<string> }> {
-  const p: ChildProcess = spawnInNs(ns, ['tcpdump', '-nn', '-e', '-l', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 5000);
-    p.stderr!.setEncoding('utf8').on('data', (c: string) => {
-      err += c;
-      if (err.includes('listening on')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-  return {
-    async stop() {
-      await new Promise((r) => setTimeout(r, 200));
-      p.kill('SIGTERM');
-      await exited;
-      return out;
-    },
-  };
+export const startTcpdump = (ns: string, args: string[]) => startTextCapture(ns, args);
+
+/** Polls `pred` every 100 ms for up to `ms`: the time it took, or -1. */
+export async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (await pred()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return -1;
+}
+
+/**
+ * A testbed with its own prefix and a dsrlb director on www1, made before the file's tests and
+ * removed after them (also when one fails). `lab.director` is the running director.
+ */
+export function useLab(prefix: string, config: string, opts: Omit<LabDirectorOptions, 'prefix' | 'config'> = {}): { director: LabDirector } {
+  const lab = {} as { director: LabDirector };
+  beforeAll(async () => {
+    await testbedUp({ prefix });
+    lab.director = await startLabDirector({ prefix, config, ...opts });
+  }, 60_000);
+  afterAll(async () => {
+    await lab.director?.stop();
+    await testbedDown({ prefix });
+  }, 60_000);
+  return lab;
 }
 
 export function countBy<T>(xs: readonly T[]): Map<T, number> {

@@ -4,14 +4,13 @@
  *   requests from the client with curl → who answered (rr: 10/10/10) and the proof of DSR
  *   → director stopped → testbed down (also when something fails).
  */
-import { type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startTestbedCapture } from '../../doctor/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
 import { ipToString } from '../../model/index.ts';
 import {
-  hostMac, hostNamespace, nsExec, REAL_NAMES, spawnInNs, startLabDirector, testbedDown, testbedUp, VIP,
-  type LabDirector, type RealName,
+  hostMac, hostNamespace, nsExec, REAL_NAMES, startLabDirector, startTextCapture, testbedDown, testbedUp, VIP,
+  type LabDirector, type RealName, type TextCapture,
 } from '../../testbed/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
@@ -45,7 +44,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const step = (s: string) => io.out(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}`);
 
   let director: LabDirector | null = null;
-  let capture: ChildProcess | null = null;
+  let capture: TextCapture | null = null;
   let rec: { stop: () => Promise<unknown> } | null = null;
   try {
     step(`testbed up (prefix ${prefix}): client, www1, www2, www3 on one bridge; VIP ${VIP} on each real's lo, ARP for it suppressed`);
@@ -62,11 +61,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
 
     const client = hostNamespace(prefix, 'client');
-    capture = spawnInNs(client, ['tcpdump', '-i', 'eth0', '-nn', '-e', '-l', '-Q', 'in',
-      `src host ${VIP} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let synacks = '';
-    capture.stdout!.setEncoding('utf8').on('data', (c: string) => (synacks += c));
-    await waitForListening(capture);
+    capture = await startTextCapture(client, ['-i', 'eth0', '-Q', 'in',
+      `src host ${VIP} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)`]);
 
     const table: Record<string, { http: number; https: number }> = {};
     let failed = 0;
@@ -79,9 +75,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         (table[who] ??= { http: 0, https: 0 })[scheme]++;
       }
     }
-    await new Promise((r) => setTimeout(r, 300));
-    capture.kill('SIGTERM');
-    capture = null;
+    const synacks = await capture.stop();
     const snap = await director.snapshot();
 
     io.out('');
@@ -107,7 +101,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.out(ok ? `OK: every request answered${n % 3 === 0 ? `, rr ${n / 3}/${n / 3}/${n / 3}` : ''}, no reply through the director` : `FAILED: ${failed} failed requests, ${snap.fromVip} replies through the director`);
     return ok ? 0 : 1;
   } finally {
-    capture?.kill('SIGTERM');
+    await capture?.stop();
     if (rec) {
       await rec.stop();
       step(`pcaps written to ${values.capture}: "dsrlb explain ${values.capture}" draws the ladder diagrams`);
@@ -124,20 +118,4 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       step(`left running: director pid ${director?.pid}, testbed ${prefix} ("dsrlb testbed down --prefix ${prefix}" removes it)`);
     }
   }
-}
-
-/** tcpdump prints "listening on …" to stderr once its capture is open. */
-function waitForListening(p: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new DsrlbError('E_DEMO', `tcpdump did not start: ${err}`)), 5000);
-    p.stderr!.setEncoding('utf8').on('data', (c: string) => {
-      err += c;
-      if (err.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    p.once('exit', () => reject(new DsrlbError('E_DEMO', `tcpdump exited: ${err}`)));
-  });
 }
