@@ -2,7 +2,7 @@
  * The heartbeat wire format, pure. A message is text, one `name=value` field a line between `>>>`
  * and `<<<` (heartbeat v1's framing), the last field being `auth=N DIGEST`: the key index of
  * authkeys and the digest of every byte before the `auth=` line, computed with that key's method
- * (crc: CRC-32; md5, sha1, sha256: HMAC with the secret). Received messages may use any key of
+ * (crc: CRC-32, Node's zlib.crc32; md5, sha1, sha256: HMAC with the secret). Received messages may use any key of
  * authkeys, as heartbeat accepts.
  *
  * Fields: t (message type), src, dest (node names), gen (the sender's generation: one per start,
@@ -10,8 +10,8 @@
  * Values are printable ASCII without '=' in names and without newlines.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { AuthKey } from '../config/index.ts';
-import { crc32 } from './crc32.ts';
 
 export const MAX_MESSAGE_BYTES = 60_000;
 

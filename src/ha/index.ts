@@ -1,5 +1,6 @@
 // Failover between two directors (heartbeat-style), pure: wire format, replay guard, state machine.
-export { crc32 } from './crc32.ts';
+// CRC-32 (IEEE 802.3, zlib's) for authkeys `crc`: Node's own (zlib.crc32, Node >= 20.15).
+export { crc32 } from 'node:zlib';
 export {
   decodeMessage, digest, encodeMessage, MAX_MESSAGE_BYTES, ReplayGuard, WIRE_STATES,
   type DecodeFailure, type DecodeResult, type HaMessage, type WireState,

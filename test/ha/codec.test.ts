@@ -30,6 +30,21 @@ describe('heartbeat wire format', () => {
     }
   });
 
+  it('crc digests are those of the table-driven CRC-32 dsrlb had before zlib.crc32 (bit by bit here)', () => {
+    const reference = (b: Uint8Array): number => {
+      let c = 0xffffffff;
+      for (const byte of b) {
+        c ^= byte;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => { expect(crc32(b)).toBe(reference(b)); }), { numRuns: 300 });
+    // The digest of one heartbeat, as the previous implementation computed it.
+    const crc: AuthKey = { line: 1, index: 1, method: 'crc', key: '' };
+    expect(text(encodeMessage(msg, crc))).toMatch(/\nauth=1 9315ecb0\n<<<\n$/);
+  });
+
   it('a forged message (wrong key), a tampered one and an unknown key index are refused', () => {
     const forged = encodeMessage(msg, { ...sha1, key: 'guess' });
     expect(decodeMessage(forged, keys)).toMatchObject({ ok: false, reason: 'bad-auth' });
