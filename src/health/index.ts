@@ -21,7 +21,7 @@ export { compileReceive, perlMatch } from './receive.ts';
 export {
   encodeQuery, encodeMessage, decodeMessage, judgeDnsAnswer, reverseName, DNS_TYPE, DNS_CLASS_IN,
   type DnsMessage, type DnsRecord, type DnsQuestion,
-} from './dns-codec.ts';
+} from './dns-message.ts';
 export { defaultCheckers } from './checks/index.ts';
 export { fsMaintenanceProbe, shellCommandRunner, type MaintenanceProbe, type CommandRunner } from './host.ts';
 export { HealthMonitor, type HealthMonitorOptions } from './runner.ts';

@@ -5,7 +5,7 @@
  */
 import { checkPortFor, checkStringsFor, realForwardPort, type RealServer, type VirtualService } from '../config/index.ts';
 import { ipToString } from '../model/index.ts';
-import { reverseName } from './dns-codec.ts';
+import { reverseName } from './dns-message.ts';
 import { compileReceive } from './receive.ts';
 import type { VirtualPolicySettings } from './policy.ts';
 import type { CheckSpec, RealRef, VirtualRef } from './types.ts';

@@ -7,7 +7,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMessage, DNS_TYPE, encodeMessage, type DnsMessage } from '../../src/health/index.ts';
+import dnsPacket from 'dns-packet';
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -102,24 +102,28 @@ export async function pingPongServer(): Promise<number> {
   return listen(s);
 }
 
-const ZONE: Record<string, DnsMessage['answers']> = {
+/** The test zone, written with dns-packet (the test servers use the library directly, not dsrlb's mapping). */
+const ZONE: Record<string, dnsPacket.Answer[]> = {
   'www.example.org': [
-    { name: 'www.example.org', type: DNS_TYPE.A, class: 1, ttl: 60, data: '10.0.0.6' },
-    { name: 'www.example.org', type: DNS_TYPE.A, class: 1, ttl: 60, data: '10.0.0.7' },
+    { name: 'www.example.org', type: 'A', class: 'IN', ttl: 60, data: '10.0.0.6' },
+    { name: 'www.example.org', type: 'A', class: 'IN', ttl: 60, data: '10.0.0.7' },
   ],
-  '7.0.0.10.in-addr.arpa': [{ name: '7.0.0.10.in-addr.arpa', type: DNS_TYPE.PTR, class: 1, ttl: 60, data: 'www.example.org' }],
+  '7.0.0.10.in-addr.arpa': [{ name: '7.0.0.10.in-addr.arpa', type: 'PTR', class: 'IN', ttl: 60, data: 'www.example.org' }],
 };
 
 /** The answer to a query; null = stay silent (name "silent.example"). */
 function answer(query: Uint8Array): Uint8Array | null {
-  const q = decodeMessage(query);
-  const name = q.questions[0]?.name ?? '';
+  const q = dnsPacket.decode(Buffer.from(query));
+  const id = q.id ?? 0;
+  const question = q.questions?.[0];
+  const name = question?.name ?? '';
   if (name === 'silent.example') return null;
-  if (name === 'garbage.example') return new Uint8Array([q.id >> 8, q.id & 0xff, 0x81]);
-  const answers = (ZONE[name] ?? []).filter((a) => a.type === q.questions[0]!.type);
-  return encodeMessage({
-    id: q.id, qr: true, opcode: 0, aa: true, tc: false, rd: q.rd, ra: false, rcode: ZONE[name] ? 0 : 3,
-    questions: q.questions, answers, authority: [], additional: [],
+  if (name === 'garbage.example') return new Uint8Array([id >> 8, id & 0xff, 0x81]);
+  const answers = (ZONE[name] ?? []).filter((a) => a.type === question?.type);
+  return dnsPacket.encode({
+    type: 'response', id,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) | (ZONE[name] ? 0 : 3),
+    questions: q.questions ?? [], answers,
   });
 }
 

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { decodeMessage, DNS_TYPE, encodeQuery, judgeDnsAnswer } from '../dns-codec.ts';
+import { decodeMessage, DNS_TYPE, encodeQuery, judgeDnsAnswer } from '../dns-message.ts';
 import type { Checker, DnsSpec } from '../types.ts';
 import { bounded, type Done } from './bounded.ts';
 
