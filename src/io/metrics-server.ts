@@ -1,14 +1,18 @@
 /**
- * `--metrics ADDR`: an HTTP server for Prometheus. GET /metrics answers the text exposition built
- * by obs/prometheus.ts from what `collect` returns at scrape time; anything else is 404 (/ has a
- * one-line pointer). One scrape at a time per connection; a failing collect answers 503.
+ * `--metrics ADDR`: an HTTP server for Prometheus. GET /metrics answers the text exposition of one
+ * prom-client registry: the director's families (obs/prometheus.ts), whose collectors read what
+ * `source` returns at scrape time, then prom-client's default process and Node.js metrics of the
+ * control process (CPU, memory, file descriptors, event-loop lag, GC, heap). Those read process
+ * state, so they are wired here and not in obs/. Anything but /metrics is 404 (/ has a one-line
+ * pointer); scrapes run one at a time; a failing source answers 503.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DsrlbError } from '../errors/index.ts';
-import { prometheusText, type DirectorCounters, type MetricsExtra } from '../obs/index.ts';
+import { exposition, registerDirectorMetrics, type DirectorCounters, type DirectorScrape, type MetricsExtra } from '../obs/index.ts';
 import type { Logger } from '../ports/index.ts';
 
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export interface ListenAddr {
   host: string;
@@ -38,8 +42,38 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/**
+ * The registry a metrics server serves: the director's families reading `scrape()`, then the process
+ * metrics (prom-client's collectDefaultMetrics: process_cpu_*, process_resident_memory_bytes,
+ * nodejs_eventloop_lag_*, nodejs_heap_*, nodejs_gc_duration_seconds, ...).
+ */
+export function controlRegistry(scrape: () => DirectorScrape | null): Registry {
+  const registry = new Registry();
+  registerDirectorMetrics(registry, scrape);
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
 export async function startMetricsServer(addr: string | ListenAddr, source: MetricsSource, log?: Logger): Promise<MetricsServer> {
   const where = typeof addr === 'string' ? parseListenAddr(addr) : addr;
+  let current: DirectorScrape | null = null;
+  const registry = controlRegistry(() => current);
+  // One scrape at a time: the collectors read `current`, which belongs to the scrape in progress.
+  let queue: Promise<unknown> = Promise.resolve();
+  const scrape = (): Promise<string> => {
+    const run = queue.then(async () => {
+      try {
+        const snap = await source.snapshot();
+        const extra = source.extra ? await source.extra() : {};
+        current = { snap, extra };
+        return await exposition(registry);
+      } finally {
+        current = null;
+      }
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -55,9 +89,7 @@ export async function startMetricsServer(addr: string | ListenAddr, source: Metr
       return;
     }
     try {
-      const snap = await source.snapshot();
-      const extra = source.extra ? await source.extra() : {};
-      const body = prometheusText(snap, extra);
+      const body = await scrape();
       res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (e) {

@@ -9,5 +9,6 @@ export * from './rate.ts';
 export * from './ipvsadm-format.ts';
 export * from './ipvsadm-grammar.ts';
 export * from './prometheus.ts';
+export * from './prometheus-histogram.ts';
 export * from './log-format.ts';
 export * from './describe.ts';

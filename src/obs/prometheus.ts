@@ -1,9 +1,13 @@
 /**
- * Prometheus text exposition (format 0.0.4) of the director: per service and real the connection
+ * Prometheus exposition of the director with prom-client: per service and real the connection
  * gauges, the counters ipvsadm --stats shows, weight, MAC resolution, health state and check
- * latency; drops per reason; the packet path's capture and send counters. Pure: the metrics server
- * (io/metrics-server.ts) gathers the inputs and serves the text.
+ * latency; drops per reason; the packet path's capture and send counters. Every family is a
+ * prom-client Gauge or Counter whose collect() reads the scrape in hand (the director's snapshot,
+ * fetched by the metrics server just before) and sets its series from it. Pure: no I/O, no clock;
+ * the metrics server (io/metrics-server.ts) fetches the snapshot, adds the process metrics and serves
+ * the text.
  */
+import { Counter, Gauge, Registry } from 'prom-client';
 import { DROP_REASON_NAMES } from '../dataplane/index.ts';
 import { ipToString } from '../model/index.ts';
 import type { RateReport } from './rate.ts';
@@ -43,126 +47,189 @@ export interface MetricsExtra {
   startTimeSeconds?: number;
 }
 
+/** What one scrape reads: the snapshot and the rest, fetched once before the registry is read. */
+export interface DirectorScrape {
+  snap: DirectorCounters;
+  extra: MetricsExtra;
+}
+
 type Labels = Record<string, string>;
-type Kind = 'counter' | 'gauge';
+type Row = readonly [Labels, number];
 
-export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
+const SVC = ['proto', 'vip', 'port'] as const;
+const REAL = [...SVC, 'real'] as const;
 
-function labelText(l: Labels): string {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
+/**
+ * The families, in the order they are exposed. HELP texts, types and label names are those dsrlb
+ * has always served (docs/ipvsadm.md lists the names; test/obs/prometheus-compare.test.ts compares).
+ */
+export const DIRECTOR_FAMILIES = [
+  ['dsrlb_director_active', 'gauge', [], 'Whether this director forwards and answers ARP for the VIPs (1) or stands by (0).'],
+  ['dsrlb_start_time_seconds', 'gauge', [], 'Start time of the director, seconds since the epoch.'],
+  ['dsrlb_service_connections_total', 'counter', SVC, 'Connections scheduled by the virtual service (ipvsadm --stats Conns).'],
+  ['dsrlb_real_active_connections', 'gauge', REAL, 'ActiveConn of the real (SYN_RECV and ESTABLISHED).'],
+  ['dsrlb_service_in_packets_total', 'counter', SVC, 'Packets forwarded for the virtual service (ipvsadm --stats InPkts).'],
+  ['dsrlb_service_in_bytes_total', 'counter', SVC, 'Bytes forwarded for the virtual service (ipvsadm --stats InBytes).'],
+  ['dsrlb_service_reals', 'gauge', SVC, 'Real servers configured in the virtual service.'],
+  ['dsrlb_service_connection_rate', 'gauge', SVC, 'Connections per second, the kernel estimator\'s 2 s average (ipvsadm --rate CPS).'],
+  ['dsrlb_service_in_packet_rate', 'gauge', SVC, 'Packets per second (ipvsadm --rate InPPS).'],
+  ['dsrlb_service_in_byte_rate', 'gauge', SVC, 'Bytes per second (ipvsadm --rate InBPS).'],
+  ['dsrlb_real_inactive_connections', 'gauge', REAL, 'InActConn of the real (every other state, UDP included).'],
+  ['dsrlb_real_persistent_connections', 'gauge', REAL, 'Connections made through a persistence template (ipvsadm --persistent-conn).'],
+  ['dsrlb_real_connections_total', 'counter', REAL, 'Connections scheduled to the real.'],
+  ['dsrlb_real_in_packets_total', 'counter', REAL, 'Packets forwarded to the real.'],
+  ['dsrlb_real_in_bytes_total', 'counter', REAL, 'Bytes forwarded to the real.'],
+  ['dsrlb_real_weight', 'gauge', REAL, 'Current weight (0: quiescent, no new connections).'],
+  ['dsrlb_real_upper_threshold', 'gauge', REAL, 'Upper connection threshold (0: none).'],
+  ['dsrlb_real_lower_threshold', 'gauge', REAL, 'Lower connection threshold (0: none).'],
+  ['dsrlb_real_resolved', 'gauge', REAL, 'Whether the real\'s MAC address is known (or it is served locally).'],
+  ['dsrlb_real_up', 'gauge', REAL, 'Health state from the checks: 1 up, 0 down.'],
+  ['dsrlb_real_check_duration_seconds', 'gauge', REAL, 'Duration of the last completed health check.'],
+  ['dsrlb_real_checks_total', 'counter', REAL, 'Health checks completed.'],
+  ['dsrlb_real_check_consecutive_failures', 'gauge', REAL, 'Health checks failed in a row (counted toward failurecount).'],
+  ['dsrlb_dropped_frames_total', 'counter', ['reason'], 'Frames the director did not forward, by reason (see docs: not-a-vip and not-ipv4 are left to the host).'],
+  ['dsrlb_forwarded_frames_total', 'counter', [], 'Frames forwarded to a remote real server.'],
+  ['dsrlb_local_frames_total', 'counter', [], 'Frames delivered to this host as a real server.'],
+  ['dsrlb_arp_replies_total', 'counter', [], 'ARP replies sent for the VIPs.'],
+  ['dsrlb_frames_from_vip_total', 'counter', [], 'Frames with a VIP as source seen at the director: replies that did not bypass it.'],
+  ['dsrlb_capture_received_frames_total', 'counter', [], 'Frames the capture delivered to the packet path.'],
+  ['dsrlb_capture_truncated_frames_total', 'counter', [], 'Captured frames cut short by the snap length.'],
+  ['dsrlb_sent_frames_total', 'counter', [], 'Frames sent on the interface.'],
+  ['dsrlb_send_errors_total', 'counter', [], 'Frames the interface refused to send.'],
+  ['dsrlb_connection_entries', 'gauge', [], 'Entries in the connection table (connections and persistence templates).'],
+  ['dsrlb_connection_evictions_total', 'counter', [], 'Entries evicted from a full connection table.'],
+] as const satisfies readonly (readonly [string, 'counter' | 'gauge', readonly string[], string])[];
 
-function num(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-class Families {
-  private readonly order: string[] = [];
-  private readonly fams = new Map<string, { help: string; kind: Kind; rows: string[] }>();
-
-  add(name: string, kind: Kind, help: string, labels: Labels, value: number): void {
-    let f = this.fams.get(name);
-    if (!f) {
-      f = { help, kind, rows: [] };
-      this.fams.set(name, f);
-      this.order.push(name);
-    }
-    f.rows.push(`${name}${labelText(labels)} ${num(value)}`);
-  }
-
-  /** Declares a family with no samples yet (HELP/TYPE only), so that dashboards see it exists. */
-  declare(name: string, kind: Kind, help: string): void {
-    if (!this.fams.has(name)) {
-      this.fams.set(name, { help, kind, rows: [] });
-      this.order.push(name);
-    }
-  }
-
-  text(): string {
-    const out: string[] = [];
-    for (const n of this.order) {
-      const f = this.fams.get(n)!;
-      out.push(`# HELP ${n} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${n} ${f.kind}`, ...f.rows);
-    }
-    return `${out.join('\n')}\n`;
-  }
-}
+export type DirectorFamily = (typeof DIRECTOR_FAMILIES)[number][0];
 
 function svcLabels(s: ServiceId): Labels {
   return { proto: s.proto, vip: ipToString(s.vip), port: String(s.port) };
 }
 
-/** The whole exposition for one scrape. */
-export function prometheusText(snap: DirectorCounters, extra: MetricsExtra = {}): string {
-  const m = new Families();
-  m.add('dsrlb_director_active', 'gauge', 'Whether this director forwards and answers ARP for the VIPs (1) or stands by (0).', {}, snap.active ? 1 : 0);
-  if (extra.startTimeSeconds !== undefined) m.add('dsrlb_start_time_seconds', 'gauge', 'Start time of the director, seconds since the epoch.', {}, extra.startTimeSeconds);
+/** Every series of one scrape, by family, in exposition order. */
+export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFamily, Row[]> {
+  const out = new Map<DirectorFamily, Row[]>();
+  const add = (name: DirectorFamily, labels: Labels, value: number): void => {
+    let rows = out.get(name);
+    if (!rows) out.set(name, (rows = []));
+    rows.push([labels, value]);
+  };
+  add('dsrlb_director_active', {}, snap.active ? 1 : 0);
+  if (extra.startTimeSeconds !== undefined) add('dsrlb_start_time_seconds', {}, extra.startTimeSeconds);
 
   const svcRates = new Map<string, NonNullable<RateReport>['services'][number]>();
   for (const s of extra.rates?.services ?? []) svcRates.set(serviceKey(s), s);
   const health = new Map<string, RealHealth>();
   for (const h of extra.health ?? []) health.set(realKey(h, h.addr, h.rport), h);
 
-  m.declare('dsrlb_service_connections_total', 'counter', 'Connections scheduled by the virtual service (ipvsadm --stats Conns).');
-  m.declare('dsrlb_real_active_connections', 'gauge', 'ActiveConn of the real (SYN_RECV and ESTABLISHED).');
   for (const s of snap.services) {
     const sl = svcLabels(s.spec);
-    m.add('dsrlb_service_connections_total', 'counter', '', sl, s.conns);
-    m.add('dsrlb_service_in_packets_total', 'counter', 'Packets forwarded for the virtual service (ipvsadm --stats InPkts).', sl, s.inPkts);
-    m.add('dsrlb_service_in_bytes_total', 'counter', 'Bytes forwarded for the virtual service (ipvsadm --stats InBytes).', sl, s.inBytes);
-    m.add('dsrlb_service_reals', 'gauge', 'Real servers configured in the virtual service.', sl, s.reals.length);
+    add('dsrlb_service_connections_total', sl, s.conns);
+    add('dsrlb_service_in_packets_total', sl, s.inPkts);
+    add('dsrlb_service_in_bytes_total', sl, s.inBytes);
+    add('dsrlb_service_reals', sl, s.reals.length);
     const sr = svcRates.get(serviceKey(s.spec));
     if (sr) {
-      m.add('dsrlb_service_connection_rate', 'gauge', 'Connections per second, the kernel estimator\'s 2 s average (ipvsadm --rate CPS).', sl, sr.rates.cps);
-      m.add('dsrlb_service_in_packet_rate', 'gauge', 'Packets per second (ipvsadm --rate InPPS).', sl, sr.rates.inpps);
-      m.add('dsrlb_service_in_byte_rate', 'gauge', 'Bytes per second (ipvsadm --rate InBPS).', sl, sr.rates.inbps);
+      add('dsrlb_service_connection_rate', sl, sr.rates.cps);
+      add('dsrlb_service_in_packet_rate', sl, sr.rates.inpps);
+      add('dsrlb_service_in_byte_rate', sl, sr.rates.inbps);
     }
     for (const r of s.reals) {
       const rl = { ...sl, real: `${ipToString(r.addr)}:${r.port}` };
-      m.add('dsrlb_real_active_connections', 'gauge', '', rl, r.activeConns);
-      m.add('dsrlb_real_inactive_connections', 'gauge', 'InActConn of the real (every other state, UDP included).', rl, r.inactConns);
-      m.add('dsrlb_real_persistent_connections', 'gauge', 'Connections made through a persistence template (ipvsadm --persistent-conn).', rl, r.persistConns);
-      m.add('dsrlb_real_connections_total', 'counter', 'Connections scheduled to the real.', rl, r.conns);
-      m.add('dsrlb_real_in_packets_total', 'counter', 'Packets forwarded to the real.', rl, r.inPkts);
-      m.add('dsrlb_real_in_bytes_total', 'counter', 'Bytes forwarded to the real.', rl, r.inBytes);
-      m.add('dsrlb_real_weight', 'gauge', 'Current weight (0: quiescent, no new connections).', rl, r.weight);
-      m.add('dsrlb_real_upper_threshold', 'gauge', 'Upper connection threshold (0: none).', rl, r.uThreshold);
-      m.add('dsrlb_real_lower_threshold', 'gauge', 'Lower connection threshold (0: none).', rl, r.lThreshold);
-      if (r.mac !== undefined) m.add('dsrlb_real_resolved', 'gauge', 'Whether the real\'s MAC address is known (or it is served locally).', rl, r.mac !== null || r.local ? 1 : 0);
+      add('dsrlb_real_active_connections', rl, r.activeConns);
+      add('dsrlb_real_inactive_connections', rl, r.inactConns);
+      add('dsrlb_real_persistent_connections', rl, r.persistConns);
+      add('dsrlb_real_connections_total', rl, r.conns);
+      add('dsrlb_real_in_packets_total', rl, r.inPkts);
+      add('dsrlb_real_in_bytes_total', rl, r.inBytes);
+      add('dsrlb_real_weight', rl, r.weight);
+      add('dsrlb_real_upper_threshold', rl, r.uThreshold);
+      add('dsrlb_real_lower_threshold', rl, r.lThreshold);
+      if (r.mac !== undefined) add('dsrlb_real_resolved', rl, r.mac !== null || r.local ? 1 : 0);
       const h = health.get(realKey(s.spec, r.addr, r.port));
       if (h) {
-        m.add('dsrlb_real_up', 'gauge', 'Health state from the checks: 1 up, 0 down.', rl, h.up ? 1 : 0);
-        if (h.lastCheckMs !== undefined && h.lastCheckMs !== null) {
-          m.add('dsrlb_real_check_duration_seconds', 'gauge', 'Duration of the last completed health check.', rl, h.lastCheckMs / 1000);
-        }
-        if (h.checks !== undefined) m.add('dsrlb_real_checks_total', 'counter', 'Health checks completed.', rl, h.checks);
-        if (h.consecutiveFailures !== undefined) m.add('dsrlb_real_check_consecutive_failures', 'gauge', 'Health checks failed in a row (counted toward failurecount).', rl, h.consecutiveFailures);
+        add('dsrlb_real_up', rl, h.up ? 1 : 0);
+        if (h.lastCheckMs !== undefined && h.lastCheckMs !== null) add('dsrlb_real_check_duration_seconds', rl, h.lastCheckMs / 1000);
+        if (h.checks !== undefined) add('dsrlb_real_checks_total', rl, h.checks);
+        if (h.consecutiveFailures !== undefined) add('dsrlb_real_check_consecutive_failures', rl, h.consecutiveFailures);
       }
     }
   }
 
   for (const reason of DROP_REASON_NAMES) {
-    if (reason === 'none') continue;
-    m.add('dsrlb_dropped_frames_total', 'counter', 'Frames the director did not forward, by reason (see docs: not-a-vip and not-ipv4 are left to the host).', { reason }, snap.reasons[reason] ?? 0);
+    if (reason !== 'none') add('dsrlb_dropped_frames_total', { reason }, snap.reasons[reason] ?? 0);
   }
   for (const [reason, n] of Object.entries(snap.reasons)) {
-    if (!DROP_REASON_NAMES.includes(reason)) m.add('dsrlb_dropped_frames_total', 'counter', '', { reason }, n);
+    if (!DROP_REASON_NAMES.includes(reason)) add('dsrlb_dropped_frames_total', { reason }, n);
   }
-  m.add('dsrlb_forwarded_frames_total', 'counter', 'Frames forwarded to a remote real server.', {}, snap.forwarded);
-  m.add('dsrlb_local_frames_total', 'counter', 'Frames delivered to this host as a real server.', {}, snap.local);
-  m.add('dsrlb_arp_replies_total', 'counter', 'ARP replies sent for the VIPs.', {}, snap.arpReplies);
-  m.add('dsrlb_frames_from_vip_total', 'counter', 'Frames with a VIP as source seen at the director: replies that did not bypass it.', {}, snap.fromVip);
-  m.add('dsrlb_capture_received_frames_total', 'counter', 'Frames the capture delivered to the packet path.', {}, snap.io.received);
-  m.add('dsrlb_capture_truncated_frames_total', 'counter', 'Captured frames cut short by the snap length.', {}, snap.io.truncated);
-  m.add('dsrlb_sent_frames_total', 'counter', 'Frames sent on the interface.', {}, snap.io.sent);
-  m.add('dsrlb_send_errors_total', 'counter', 'Frames the interface refused to send.', {}, snap.io.sendErrors);
-  m.add('dsrlb_connection_entries', 'gauge', 'Entries in the connection table (connections and persistence templates).', {}, snap.connEntries);
-  m.add('dsrlb_connection_evictions_total', 'counter', 'Entries evicted from a full connection table.', {}, snap.connEvictions);
-  return m.text();
+  add('dsrlb_forwarded_frames_total', {}, snap.forwarded);
+  add('dsrlb_local_frames_total', {}, snap.local);
+  add('dsrlb_arp_replies_total', {}, snap.arpReplies);
+  add('dsrlb_frames_from_vip_total', {}, snap.fromVip);
+  add('dsrlb_capture_received_frames_total', {}, snap.io.received);
+  add('dsrlb_capture_truncated_frames_total', {}, snap.io.truncated);
+  add('dsrlb_sent_frames_total', {}, snap.io.sent);
+  add('dsrlb_send_errors_total', {}, snap.io.sendErrors);
+  add('dsrlb_connection_entries', {}, snap.connEntries);
+  add('dsrlb_connection_evictions_total', {}, snap.connEvictions);
+  return out;
+}
+
+/**
+ * Registers the director's families on `registry`. At every read of the registry each family's
+ * collect() takes its series from `read()` (null: no scrape in hand, the family has no series).
+ * The series of one scrape are computed once, whichever family asks first.
+ */
+export function registerDirectorMetrics(registry: Registry, read: () => DirectorScrape | null): void {
+  let seen: DirectorScrape | null = null;
+  let series = new Map<DirectorFamily, Row[]>();
+  const rowsOf = (name: DirectorFamily): readonly Row[] => {
+    const scrape = read();
+    if (scrape !== seen) {
+      seen = scrape;
+      series = scrape ? directorSeries(scrape) : new Map();
+    }
+    return series.get(name) ?? [];
+  };
+  for (const [name, kind, labelNames, help] of DIRECTOR_FAMILIES) {
+    const config = { name, help, labelNames: [...labelNames] as string[], registers: [registry] };
+    if (kind === 'gauge') {
+      new Gauge({
+        ...config,
+        collect(this: Gauge) {
+          this.reset();
+          const rows = rowsOf(name);
+          if (rows.length === 0 && labelNames.length === 0) this.remove({}); // no series, not a 0
+          for (const [labels, value] of rows) this.set(labels, value);
+        },
+      });
+    } else {
+      new Counter({
+        ...config,
+        collect(this: Counter) {
+          this.reset();
+          const rows = rowsOf(name);
+          if (rows.length === 0 && labelNames.length === 0) this.remove({}); // no series, not a 0
+          for (const [labels, value] of rows) this.inc(labels, value);
+        },
+      });
+    }
+  }
+}
+
+/**
+ * The registry as 0.0.4 text, one family after the other (prom-client's Registry.metrics() puts a
+ * blank line between families; dsrlb's exposition never had one).
+ */
+export async function exposition(registry: Registry): Promise<string> {
+  const parts = await Promise.all(registry.getMetricsAsArray().map((m) => registry.getSingleMetricAsString(m.name)));
+  return `${parts.join('\n')}\n`;
+}
+
+/** The director's exposition for one snapshot, on a registry of its own (no process metrics). */
+export async function prometheusText(snap: DirectorCounters, extra: MetricsExtra = {}): Promise<string> {
+  const registry = new Registry();
+  const scrape = { snap, extra };
+  registerDirectorMetrics(registry, () => scrape);
+  return exposition(registry);
 }

@@ -45,6 +45,35 @@ describe('metrics server', () => {
     expect(body).toMatch(/^dsrlb_start_time_seconds 1764162000$/m);
   });
 
+  it('the control process\'s own metrics follow the director\'s: CPU, memory, event-loop lag (prom-client defaults)', async () => {
+    const body = await (await fetch(url('/metrics'))).text();
+    expect(body).toMatch(/^# TYPE process_cpu_user_seconds_total counter$/m);
+    expect(body).toMatch(/^process_cpu_user_seconds_total [\d.e+-]+$/m);
+    expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(body)?.[1])).toBeGreaterThan(1_000_000);
+    expect(body).toMatch(/^nodejs_eventloop_lag_seconds [\d.e+-]+$/m);
+    expect(body).toMatch(/^nodejs_eventloop_lag_p99_seconds [\d.e+-]+$/m);
+    expect(body.indexOf('# HELP dsrlb_connection_evictions_total')).toBeLessThan(body.indexOf('# HELP process_cpu_user_seconds_total'));
+    expect(body).not.toMatch(/\n\n/);
+  });
+
+  it('concurrent scrapes each read their own snapshot', async () => {
+    let n = 0;
+    const s2 = await startMetricsServer('127.0.0.1:0', {
+      snapshot: async () => {
+        const mine = ++n;
+        await new Promise((r) => setTimeout(r, 20 * (3 - mine)));
+        return { ...snap, forwarded: mine * 100 };
+      },
+    });
+    try {
+      const bodies = await Promise.all([1, 2, 3].map(() => fetch(`http://127.0.0.1:${s2.address.port}/metrics`).then((r) => r.text())));
+      const values = bodies.map((b) => Number(/^dsrlb_forwarded_frames_total (\d+)$/m.exec(b)?.[1])).sort();
+      expect(values).toEqual([100, 200, 300]);
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('404 elsewhere, 405 for other methods, 503 when the director cannot answer', async () => {
     expect((await fetch(url('/nope'))).status).toBe(404);
     expect((await fetch(url('/metrics'), { method: 'POST' })).status).toBe(405);

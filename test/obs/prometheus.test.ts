@@ -1,7 +1,7 @@
 /** The Prometheus exposition: well-formed 0.0.4 text, the table's numbers, health, drops, I/O. */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIPv4 } from '../../src/model/index.ts';
-import { escapeLabelValue, prometheusText, type DirectorCounters } from '../../src/obs/index.ts';
+import { prometheusText, type DirectorCounters } from '../../src/obs/index.ts';
 
 const ip = (s: string) => parseIPv4(s)!;
 
@@ -29,11 +29,15 @@ function samples(text: string): Map<string, number> {
 }
 
 describe('prometheusText', () => {
-  const text = prometheusText(snap, {
-    health: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, addr: ip('192.168.0.9'), rport: 80, up: false, lastCheckMs: 1503, checks: 12, consecutiveFailures: 3 }],
-    rates: { at: 0, services: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, rates: { cps: 9, inpps: 47, outpps: 0, inbps: 2048, outbps: 0 }, reals: [] }] },
+  let text = '';
+  let s = new Map<string, number>();
+  beforeAll(async () => {
+    text = await prometheusText(snap, {
+      health: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, addr: ip('192.168.0.9'), rport: 80, up: false, lastCheckMs: 1503, checks: 12, consecutiveFailures: 3 }],
+      rates: { at: 0, services: [{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80, rates: { cps: 9, inpps: 47, outpps: 0, inbps: 2048, outbps: 0 }, reals: [] }] },
+    });
+    s = samples(text);
   });
-  const s = samples(text);
   const real9 = 'proto="tcp",vip="192.168.0.10",port="80",real="192.168.0.9:80"';
 
   it('is well formed: HELP and TYPE once per family, before its samples; every line parses', () => {
@@ -84,7 +88,8 @@ describe('prometheusText', () => {
     expect(s.get('dsrlb_director_active')).toBe(1);
   });
 
-  it('escapes label values', () => {
-    expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+  it('escapes label values', async () => {
+    const odd = await prometheusText({ ...snap, reasons: { 'a"b\\c\nd': 1 } });
+    expect(odd).toMatch(/^dsrlb_dropped_frames_total\{reason="a\\"b\\\\c\\nd"\} 1$/m);
   });
 });
