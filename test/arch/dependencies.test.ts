@@ -1,6 +1,6 @@
 /**
  * docs/design/dependencies.md lists exactly the dependencies of package.json, and every runtime
- * dependency is imported (or required) somewhere under src/.
+ * dependency is imported (or required) somewhere under src/ (code or binding.gyp).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +14,18 @@ const dev = Object.keys(pkg.devDependencies ?? {});
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : /\.(ts|mjs)$/.test(n) ? [p] : [];
+    return statSync(p).isDirectory() ? walk(p) : /\.(ts|mjs|gyp)$/.test(n) ? [p] : [];
   });
 }
 const code = walk(new URL('src', root).pathname)
   .map((p) => readFileSync(p, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"])\/\/.*$/gm, '$1'))
   .join('\n');
 
-/** `name` (or a subpath of it) as a module specifier: import … from, import(), require(), resolve(), or a loader's default spec. */
+/**
+ * `name` (or a subpath of it) as a module specifier: import … from, import(), require(), resolve(),
+ * or a loader's default spec; in src/ code, or in a native addon's binding.gyp (node-addon-api's
+ * headers are found with require('node-addon-api') there).
+ */
 function imported(name: string): boolean {
   const q = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return new RegExp(`(?:from\\s+|import\\(\\s*|require\\(\\s*|resolve\\(\\s*|spec\\s*=\\s*)['"]${q}(?:/[^'"]*)?['"]`).test(code);
