@@ -1,15 +1,18 @@
 /**
  * Prometheus exposition of the director with prom-client: per service and real the connection
  * gauges, the counters ipvsadm --stats shows, weight, MAC resolution, health state and check
- * latency; drops per reason; the packet path's capture and send counters. Every family is a
- * prom-client Gauge or Counter whose collect() reads the scrape in hand (the director's snapshot,
- * fetched by the metrics server just before) and sets its series from it. Pure: no I/O, no clock;
+ * latency; drops per reason; the packet path's capture and send counters, and with the ring
+ * backend the kernel's counters and the frame residence histogram. Every family is a prom-client
+ * Gauge or Counter whose collect() reads the scrape in hand (the director's snapshot, fetched by the
+ * metrics server just before) and sets its series from it; histograms arrive as cumulative
+ * snapshots (prometheus-histogram.ts). Pure: no I/O, no clock;
  * the metrics server (io/metrics-server.ts) fetches the snapshot, adds the process metrics and serves
  * the text.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DROP_REASON_NAMES } from '../dataplane/index.ts';
 import { ipToString } from '../model/index.ts';
+import { registerSnapshotHistogram, type HistogramSnapshot } from './prometheus-histogram.ts';
 import type { RateReport } from './rate.ts';
 import { realKey, serviceKey, type ServiceId, type TableSnapshot } from './table.ts';
 
@@ -21,7 +24,17 @@ export interface DirectorCounters extends TableSnapshot {
   local: number;
   arpReplies: number;
   fromVip: number;
-  io: { received: number; sent: number; sendErrors: number; truncated: number };
+  io: {
+    received: number; sent: number; sendErrors: number; truncated: number;
+    /** Which frame I/O backend and how many packet workers (summed over workers: the other fields). */
+    backend?: 'ring' | 'pcap';
+    workers?: number;
+    /** Ring backend only: the kernel's PACKET_STATISTICS, accumulated (pcap: absent, cap has no pcap_stats). */
+    kernelPackets?: number;
+    kernelDrops?: number;
+    /** Ring backend only: kernel receive timestamp → send, seconds; buckets cumulative [le, count]. */
+    residence?: HistogramSnapshot;
+  };
   connEntries: number;
   connEvictions: number;
 }
@@ -96,9 +109,12 @@ export const DIRECTOR_FAMILIES = [
   ['dsrlb_capture_truncated_frames_total', 'counter', [], 'Captured frames cut short by the snap length.'],
   ['dsrlb_sent_frames_total', 'counter', [], 'Frames sent on the interface.'],
   ['dsrlb_send_errors_total', 'counter', [], 'Frames the interface refused to send.'],
+  ['dsrlb_capture_frames_total', 'counter', [], 'Frames the kernel offered to the packet ring (PACKET_STATISTICS tp_packets, drops included; ring backend only).'],
+  ['dsrlb_capture_drops_total', 'counter', [], 'Frames the kernel dropped because the packet ring was full (tp_drops; ring backend only).'],
+  ['dsrlb_frame_residence_seconds', 'histogram', [], 'Time from the kernel\'s receive timestamp of a frame to its send by the director (ring backend only).'],
   ['dsrlb_connection_entries', 'gauge', [], 'Entries in the connection table (connections and persistence templates).'],
   ['dsrlb_connection_evictions_total', 'counter', [], 'Entries evicted from a full connection table.'],
-] as const satisfies readonly (readonly [string, 'counter' | 'gauge', readonly string[], string])[];
+] as const satisfies readonly (readonly [string, 'counter' | 'gauge' | 'histogram', readonly string[], string])[];
 
 export type DirectorFamily = (typeof DIRECTOR_FAMILIES)[number][0];
 
@@ -106,7 +122,14 @@ function svcLabels(s: ServiceId): Labels {
   return { proto: s.proto, vip: ipToString(s.vip), port: String(s.port) };
 }
 
-/** Every series of one scrape, by family, in exposition order. */
+/** The histograms of one scrape, by family (absent: the backend does not measure it). */
+export function directorHistograms({ snap }: DirectorScrape): Map<DirectorFamily, HistogramSnapshot> {
+  const out = new Map<DirectorFamily, HistogramSnapshot>();
+  if (snap.io.residence !== undefined) out.set('dsrlb_frame_residence_seconds', snap.io.residence);
+  return out;
+}
+
+/** Every series of one scrape, by family, in exposition order (histograms apart: directorHistograms). */
 export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFamily, Row[]> {
   const out = new Map<DirectorFamily, Row[]>();
   const add = (name: DirectorFamily, labels: Labels, value: number): void => {
@@ -170,6 +193,8 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
   add('dsrlb_capture_truncated_frames_total', {}, snap.io.truncated);
   add('dsrlb_sent_frames_total', {}, snap.io.sent);
   add('dsrlb_send_errors_total', {}, snap.io.sendErrors);
+  if (snap.io.kernelPackets !== undefined) add('dsrlb_capture_frames_total', {}, snap.io.kernelPackets);
+  if (snap.io.kernelDrops !== undefined) add('dsrlb_capture_drops_total', {}, snap.io.kernelDrops);
   add('dsrlb_connection_entries', {}, snap.connEntries);
   add('dsrlb_connection_evictions_total', {}, snap.connEvictions);
   return out;
@@ -193,7 +218,15 @@ export function registerDirectorMetrics(registry: Registry, read: () => Director
   };
   for (const [name, kind, labelNames, help] of DIRECTOR_FAMILIES) {
     const config = { name, help, labelNames: [...labelNames] as string[], registers: [registry] };
-    if (kind === 'gauge') {
+    if (kind === 'histogram') {
+      registerSnapshotHistogram({
+        name, help, registers: [registry],
+        collect: () => {
+          const scrape = read();
+          return (scrape && directorHistograms(scrape).get(name)) ?? null;
+        },
+      });
+    } else if (kind === 'gauge') {
       new Gauge({
         ...config,
         collect(this: Gauge) {

@@ -43,18 +43,21 @@ describe('prometheusText', () => {
   it('is well formed: HELP and TYPE once per family, before its samples; every line parses', () => {
     const seen = new Set<string>();
     let current = '';
+    let kind = '';
     for (const l of text.trimEnd().split('\n')) {
       const help = /^# HELP (\w+) .+$/.exec(l);
-      const type = /^# TYPE (\w+) (counter|gauge)$/.exec(l);
+      const type = /^# TYPE (\w+) (counter|gauge|histogram)$/.exec(l);
       if (help) {
         expect(seen.has(help[1]!)).toBe(false);
         seen.add(help[1]!);
         current = help[1]!;
       } else if (type) {
         expect(type[1]).toBe(current);
+        kind = type[2]!;
       } else {
         expect(l).toMatch(/^(\w+)(\{(\w+="(?:[^"\\]|\\.)*",?)*\})? -?[\d.e+]+$/);
-        expect(l.split(/[{ ]/)[0]).toBe(current);
+        const names = kind === 'histogram' ? [`${current}_bucket`, `${current}_sum`, `${current}_count`] : [current];
+        expect(names).toContain(l.split(/[{ ]/)[0]);
       }
     }
     expect(text.endsWith('\n')).toBe(true);
