@@ -4,7 +4,7 @@
  * `source` returns at scrape time, then prom-client's default process and Node.js metrics of the
  * control process (CPU, memory, file descriptors, event-loop lag, GC, heap). Those read process
  * state, so they are wired here and not in obs/. Anything but /metrics is 404 (/ has a one-line
- * pointer); scrapes run one at a time; a failing source answers 503.
+ * pointer); the registry is read by one scrape at a time; a failing source answers 503.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -58,14 +58,15 @@ export async function startMetricsServer(addr: string | ListenAddr, source: Metr
   const where = typeof addr === 'string' ? parseListenAddr(addr) : addr;
   let current: DirectorScrape | null = null;
   const registry = controlRegistry(() => current);
-  // One scrape at a time: the collectors read `current`, which belongs to the scrape in progress.
+  // Snapshots are fetched per request (a slow one delays only its own scrape); the registry is read
+  // by one scrape at a time, as its collectors read `current`, the snapshot of the scrape in progress.
   let queue: Promise<unknown> = Promise.resolve();
-  const scrape = (): Promise<string> => {
+  const scrape = async (): Promise<string> => {
+    const snap = await source.snapshot();
+    const extra = source.extra ? await source.extra() : {};
     const run = queue.then(async () => {
+      current = { snap, extra };
       try {
-        const snap = await source.snapshot();
-        const extra = source.extra ? await source.extra() : {};
-        current = { snap, extra };
         return await exposition(registry);
       } finally {
         current = null;

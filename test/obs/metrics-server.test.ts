@@ -56,13 +56,17 @@ describe('metrics server', () => {
     expect(body).not.toMatch(/\n\n/);
   });
 
-  it('concurrent scrapes each read their own snapshot', async () => {
+  it('concurrent scrapes each read their own snapshot (fetched concurrently, answered in any order)', async () => {
     let n = 0;
     const s2 = await startMetricsServer('127.0.0.1:0', {
       snapshot: async () => {
         const mine = ++n;
         await new Promise((r) => setTimeout(r, 20 * (3 - mine)));
         return { ...snap, forwarded: mine * 100 };
+      },
+      extra: async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        return {};
       },
     });
     try {
