@@ -10,6 +10,7 @@ import {
   buildEchoRequest, connectCheck, dnsCheck, externalCheck, httpCheck, parseEchoReply, pingCheck, pingChecker,
   simpleTcpCheck, type RawSocket,
 } from '../../src/health/checks/index.ts';
+import { itAsRoot } from '../helpers/root.ts';
 import type { DnsSpec, HttpSpec } from '../../src/health/index.ts';
 import {
   closeAll, closedPort, closedUdpPort, closingServer, dnsTcpServer, dnsUdpServer, httpServer, httpsServer, pingPongServer, silentServer,
@@ -214,12 +215,11 @@ describe('ping check', () => {
     expect(parseEchoReply(reply)).toBeNull();
   });
 
-  const root = process.getuid?.() === 0;
-  it.runIf(root)('127.0.0.1 answers (raw ICMP socket, root)', async () => {
+  itAsRoot('127.0.0.1 answers (raw ICMP socket, root)', async () => {
     const r = await pingCheck({ checker: 'ping', address: '127.0.0.1', count: 1, timeoutMs: 1000 }, never);
     expect(r).toMatchObject({ ok: true, detail: expect.stringMatching(/^echo reply from 127\.0\.0\.1/) });
   });
-  it.runIf(root)('a send the kernel refuses (broadcast without SO_BROADCAST): down at once', async () => {
+  itAsRoot('a send the kernel refuses (broadcast without SO_BROADCAST): down at once', async () => {
     const r = await pingCheck({ checker: 'ping', address: '255.255.255.255', count: 3, timeoutMs: 2000 }, never);
     expect(r.ok).toBe(false);
     expect(r.detail).toMatch(/EACCES|permission|not permitted/i);
