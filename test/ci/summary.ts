@@ -4,7 +4,9 @@
  *
  * A file whose `beforeAll` throws (a testbed that does not come up) or that fails to import is
  * reported by vitest with status "failed" but without any failed test: its tests are marked
- * skipped. Such a file counts as one failure here (never as skips), and is named.
+ * skipped. Such a file counts as one failure here (never as skips), and is named. (A hook that
+ * fails in a file where a test also failed is not named separately: the JSON report does not tell
+ * its skipped tests from it.skip ones; the file already counts as failed through its test.)
  *
  * Run: `node --import tsx test/ci/summary.ts REPORT.json [ROOT]` — prints the lines, exits 1 when
  * anything failed, nothing passed, or vitest said `success: false`.
