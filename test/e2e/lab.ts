@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import {
   nsExec, startLabDirector, startTextCapture, testbedDown, testbedUp, type LabDirector, type LabDirectorOptions,
 } from '../../src/testbed/index.ts';
+import { poll } from '../helpers/wait.ts';
 
 export const vipNum = (ip: string): number => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
@@ -15,15 +16,8 @@ export async function curl(ns: string, url: string, timeoutS = 3): Promise<strin
 /** A tcpdump running in a namespace until stop(); resolves its text output (-nn -e). */
 export const startTcpdump = (ns: string, args: string[]) => startTextCapture(ns, args);
 
-/** Polls `pred` every 100 ms for up to `ms`: the time it took, or -1. */
-export async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await pred()) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return -1;
-}
+/** Polls `pred` every 100 ms for up to `ms`: the time it took, or -1 (test/helpers/wait.ts's poll). */
+export const waitFor = (pred: () => Promise<boolean>, ms: number): Promise<number> => poll(pred, { timeoutMs: ms, intervalMs: 100 });
 
 /**
  * A testbed with its own prefix and a dsrlb director on www1, made before the file's tests and

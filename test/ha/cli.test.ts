@@ -6,6 +6,7 @@ import { applyCommands, removeCommands, run as arpRules } from '../../src/cli/co
 import { loadHaDir, run as ha } from '../../src/cli/commands/ha.ts';
 import { ConfigErrors, DsrlbError } from '../../src/errors/index.ts';
 import { REF } from './lab.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 function io() {
   const out: string[] = [];
@@ -56,14 +57,10 @@ describe('dsrlb ha: configuration directory', () => {
 
   it('authkeys readable by others is refused, as heartbeat does; 600 is accepted', () => {
     chmodSync(join(dir, 'authkeys'), 0o644);
-    try {
-      loadHaDir(dir, 'www1.example.com');
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigErrors);
-      expect((e as ConfigErrors).errors[0]!.code).toBe('E_HA_AUTHKEYS_MODE');
-      expect((e as Error).message).toBe(`${join(dir, 'authkeys')}:0: mode 644: authkeys must be readable by its owner only (chmod 600)`);
-    }
+    const e = thrown(() => loadHaDir(dir, 'www1.example.com'));
+    expect(e).toBeInstanceOf(ConfigErrors);
+    expect((e as ConfigErrors).errors[0]!.code).toBe('E_HA_AUTHKEYS_MODE');
+    expect((e as Error).message).toBe(`${join(dir, 'authkeys')}:0: mode 644: authkeys must be readable by its owner only (chmod 600)`);
     chmodSync(join(dir, 'authkeys'), 0o600);
     const { setup, warnings } = loadHaDir(dir, 'www1.example.com');
     expect([setup.self, setup.peer, setup.preferred, setup.ldirectord]).toEqual(['www1.example.com', 'www2.example.com', 'www1.example.com', 'ldirectord.cf']);

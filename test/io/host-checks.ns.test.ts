@@ -3,9 +3,11 @@
  * frames; the nft ingress drop keeps service traffic from the local stack while the capture still
  * sees it; preflight reports and fixes offloads, interface state and missing privileges.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildCaptureFilter, installIngressDrop, removeIngressDrop } from '../../src/io/index.ts';
-import { FIXTURES, LineProc, Topology, isRoot, nsRun, sleep } from './netns.ts';
+import { FIXTURES, LineProc, REPO, Topology, nsRun, sh } from './netns.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { describeAsRoot } from '../helpers/root.ts';
 import { arpRequest, l4Frame } from './frames.ts';
 
 const MAC_C = '02:40:00:00:00:0c';
@@ -22,7 +24,20 @@ const services = [
 const f = (dstIp: string, proto: 'tcp' | 'udp', dport: number, tag: number) =>
   l4Frame({ dstMac: MAC_D, srcMac: MAC_C, srcIp: '10.77.4.1', dstIp, proto, sport: 40000 + tag, dport, tag }).toString('hex');
 
-describe.runIf(isRoot())('host checks (namespaces)', () => {
+/**
+ * Whether uid 65534 cannot read what the unprivileged node needs (the fixtures, tsx, the sources).
+ * Asked of the kernel as that uid, without any capability: "readable" or "unreadable" are the only
+ * answers; anything else (setpriv missing or failing) throws, so it fails the test instead of skipping.
+ */
+function checkoutUnreadableByNobody(): boolean {
+  const files = [`${FIXTURES}frame-tool.ts`, `${FIXTURES}preflight-driver.ts`, `${REPO}node_modules/tsx/package.json`, `${REPO}src/io/index.ts`];
+  const probe = 'for f in "$@"; do test -r "$f" || { echo unreadable; exit 0; }; done; echo readable';
+  const out = sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'sh', '-c', probe, 'sh', ...files]).trim();
+  if (out !== 'readable' && out !== 'unreadable') throw new Error(`readability probe as uid 65534 answered ${JSON.stringify(out)}`);
+  return out === 'unreadable';
+}
+
+describeAsRoot('host checks (namespaces)', () => {
   const topo = new Topology();
   let nsC = '';
   let nsD = '';
@@ -49,9 +64,13 @@ describe.runIf(isRoot())('host checks (namespaces)', () => {
         f('10.77.4.2', 'tcp', 80, 8), // not a VIP
         arpRequest(MAC_C, '10.77.4.1', '10.77.4.2').toString('hex'), // ARP for another address
       ];
-      for (const h of [...unwanted.slice(0, 2), ...want, ...unwanted.slice(2)]) await client.cmd(`send ${h}`);
-      await sleep(200);
-      expect((await d.cmd('frames')).frames).toEqual(want);
+      // A last wanted frame marks the end: the veth delivers in order, so once the capture has it,
+      // every frame sent before it has been either captured or filtered out.
+      const marker = f(VIP, 'tcp', 80, 9);
+      for (const h of [...unwanted.slice(0, 2), ...want, ...unwanted.slice(2), marker]) await client.cmd(`send ${h}`);
+      const got: string[] = [];
+      await waitFor(async () => got.push(...((await d.cmd('frames')).frames as string[])), () => got.includes(marker), { timeoutMs: 5000, intervalMs: 20 }, 'the marker frame');
+      expect(got).toEqual([...want, marker]);
     } finally {
       await d.quit();
     }
@@ -66,15 +85,22 @@ describe.runIf(isRoot())('host checks (namespaces)', () => {
       expect(await listener.next()).toMatchObject({ ok: true });
       await cap.cmd(`open eth0 1 ${buildCaptureFilter(udpSvc)}`);
       const dgram = f(VIP, 'udp', 9, 1);
-      const round = async () => {
+      // Sends 3 datagrams; waits until the capture saw them (the tap comes before the ingress hook
+      // and local delivery) and the local count reached `localWant`, then reads both once more.
+      const opts = { timeoutMs: 5000, intervalMs: 20 };
+      const round = async (localWant: number) => {
         await client.cmd(`send ${dgram} 3`);
-        await sleep(200);
-        return { local: (await listener.cmd('count')).count, captured: ((await cap.cmd('frames')).frames as string[]).length };
+        let captured = 0;
+        await waitFor(async () => (captured += ((await cap.cmd('frames')).frames as string[]).length), (n) => n >= 3, opts, '3 captured datagrams');
+        await waitFor(async () => (await listener.cmd('count')).count as number, (n) => n >= localWant, opts, `${localWant} datagrams on the socket`);
+        captured += ((await cap.cmd('frames')).frames as string[]).length;
+        return { local: (await listener.cmd('count')).count, captured };
       };
-      expect(await round()).toEqual({ local: 3, captured: 3 });
+      expect(await round(3)).toEqual({ local: 3, captured: 3 });
 
       await installIngressDrop('eth0', udpSvc, { netns: nsD });
-      expect(await round()).toEqual({ local: 3, captured: 3 }); // the kernel dropped them, the capture saw them
+      // The kernel dropped them (its drop counter says 3), the capture saw them.
+      expect(await round(3)).toEqual({ local: 3, captured: 3 });
       expect(nsRun(nsD, 'nft', ['list', 'table', 'netdev', 'dsrlb_eth0'])).toMatch(/ip daddr 10\.77\.4\.100 udp dport 9 counter packets 3 bytes \d+ drop/);
 
       await installIngressDrop('eth0', udpSvc, { netns: nsD }); // again: replaced, still one table, counter reset
@@ -83,7 +109,7 @@ describe.runIf(isRoot())('host checks (namespaces)', () => {
       expect(nsRun(nsD, 'nft', ['list', 'table', 'netdev', 'dsrlb_eth0'])).toMatch(/counter packets 0 bytes 0 drop/);
 
       await removeIngressDrop('eth0', { netns: nsD });
-      expect(await round()).toEqual({ local: 6, captured: 3 });
+      expect(await round(6)).toEqual({ local: 6, captured: 3 });
       await removeIngressDrop('eth0', { netns: nsD }); // absent: no error
       expect(nsRun(nsD, 'nft', ['list', 'tables'])).not.toContain('dsrlb_eth0');
     } finally {
@@ -147,11 +173,9 @@ describe.runIf(isRoot())('host checks (namespaces)', () => {
 
   it('as an unprivileged user with ambient CAP_NET_RAW + CAP_NET_ADMIN: capture, nft and ethtool all work', async (ctx) => {
     const ambient = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin', '--'];
-    try {
-      nsRun(nsC, ambient[0]!, [...ambient.slice(1), 'test', '-r', `${FIXTURES}frame-tool.ts`]);
-    } catch {
-      ctx.skip(); // this checkout is not readable by uid 65534 (e.g. under /root): nothing to learn here
-    }
+    // The one condition under which this test cannot run: the checkout (e.g. under /root) is not
+    // readable by uid 65534. Checked without the capability options; any other failure fails the test.
+    ctx.skip(checkoutUnreadableByNobody(), `this checkout is not readable by uid 65534: ${REPO}`);
     const p = topo.node(nsC, `${FIXTURES}preflight-driver.ts`, ['eth0', 'fix'], ambient);
     const r = (await p.next(20_000)) as { ok: boolean; findings: { code: string }[] };
     expect(r.ok).toBe(true);

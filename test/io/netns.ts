@@ -14,9 +14,7 @@ export function nsName(suffix: string): string {
   return `dsrio${process.pid}${suffix}`;
 }
 
-export function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
+export { isRoot } from '../helpers/root.ts';
 
 export function sh(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { encoding: 'utf8', input, timeout: 15_000, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -165,3 +163,23 @@ export class LineProc {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads a frame-tool's `frames` (which forgets what it returns) until `count` frames were
+ * collected, bounded by `timeoutMs` (throws then, with what it got), and once more after that: every
+ * frame seen so far. Frames on a veth arrive in order, so once the last frame sent is among them,
+ * every frame sent before it was either delivered or filtered out.
+ */
+export async function collectFrames(p: LineProc, count: number, timeoutMs = 5000): Promise<string[]> {
+  const got: string[] = [];
+  const t0 = Date.now();
+  while (got.length < count) {
+    got.push(...((await p.cmd('frames')).frames as string[]));
+    if (got.length >= count) break;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`expected ${count} frames within ${timeoutMs} ms, got ${got.length}`);
+    await sleep(20);
+  }
+  got.push(...((await p.cmd('frames')).frames as string[]));
+  return got;
+}
+

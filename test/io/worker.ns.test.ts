@@ -4,9 +4,10 @@
  * from vitest and from plain `node --import tsx`, and it stops cleanly.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildCaptureFilter, startPacketWorker, type PacketWorker } from '../../src/io/index.ts';
-import { FIXTURES, LineProc, Topology, isRoot, sleep } from './netns.ts';
+import { FIXTURES, LineProc, Topology, collectFrames } from './netns.ts';
+import { describeAsRoot } from '../helpers/root.ts';
 import { l4Frame, tagOf } from './frames.ts';
 
 const MAC_C = '02:20:00:00:00:0c';
@@ -53,7 +54,7 @@ function nextMessage(w: PacketWorker, timeoutMs = 5000): Promise<unknown> {
   });
 }
 
-describe.runIf(isRoot())('packet worker (namespaces)', () => {
+describeAsRoot('packet worker (namespaces)', () => {
   const topo = new Topology();
   let nsC = '';
   let nsD = '';
@@ -78,8 +79,7 @@ describe.runIf(isRoot())('packet worker (namespaces)', () => {
     expect(w.info).toMatchObject({ iface: 'eth0', mac: MAC_D, prime: 'primed' });
     await client.cmd(`send ${frame(1)}`);
     for (let i = 2; i <= 5; i++) await client.cmd(`send ${frame(i)}`);
-    await sleep(200);
-    const got = ((await client.cmd('frames')).frames as string[]).map((h) => Buffer.from(h, 'hex'));
+    const got = (await collectFrames(client, 5)).map((h) => Buffer.from(h, 'hex'));
     expect(got.map(tagOf)).toEqual([1, 2, 3, 4, 5]);
     for (const g of got) {
       expect(g.subarray(0, 6).toString('hex')).toBe(MAC_R.replaceAll(':', ''));
@@ -107,8 +107,7 @@ describe.runIf(isRoot())('packet worker (namespaces)', () => {
     expect(ready).toMatchObject({ ok: true, prime: 'primed', mainHasCap: false });
     await client.cmd('frames');
     await client.cmd(`send ${frame(42)} 3`);
-    await sleep(200);
-    expect(((await client.cmd('frames')).frames as string[]).map((h) => tagOf(Buffer.from(h, 'hex')))).toEqual([42, 42, 42]);
+    expect((await collectFrames(client, 3)).map((h) => tagOf(Buffer.from(h, 'hex')))).toEqual([42, 42, 42]);
     expect((await d.cmd('report')).report).toMatchObject({ forwarded: 3, capLoaded: true });
     expect((await d.cmd('stop')).stats).toMatchObject({ received: 3, sent: 3 });
     expect(await d.exited).toBe(0);

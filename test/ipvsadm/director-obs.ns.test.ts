@@ -98,8 +98,14 @@ describe('dsrlb run (proposed): logs, rates, metrics', () => {
     expect(answers.filter((a) => a === 'failed')).toEqual([]);
     const stats = await ipvsadmInWww1(['-L', '-n', '--stats']);
     expect(stats).toMatch(new RegExp(`^TCP  ${VIP.replaceAll('.', '\\.')}:80 +30 +\\d+ +0 +\\d+ +0$`, 'm'));
-    await new Promise((r) => setTimeout(r, 4500)); // two estimator ticks
-    const rate = await ipvsadmInWww1(['-L', '-n', '--rate']);
+    // The estimator ticks every 2 s: wait (bounded) until a tick has rates for the VIP.
+    const rateRe = new RegExp(`^TCP  ${VIP.replaceAll('.', '\\.')}:80 +(\\d+) +(\\d+) +0 +(\\d+) +0$`, 'm');
+    let rate = '';
+    await until('the estimator has rates for the VIP', async () => {
+      rate = await ipvsadmInWww1(['-L', '-n', '--rate']);
+      const r = rateRe.exec(rate);
+      return r !== null && Number(r[2]) > 0;
+    }, 10_000, 250);
     expect(rate.split('\n')[1]).toBe('Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS');
     const m = new RegExp(`^TCP  ${VIP.replaceAll('.', '\\.')}:80 +(\\d+) +(\\d+) +0 +(\\d+) +0$`, 'm').exec(rate);
     expect(m).not.toBeNull();

@@ -4,7 +4,7 @@
  * JSON or human lines on stdout, and the fallback when there is no syslog socket.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,9 @@ describe('logfile=/path', () => {
     expect(h.target).toBe('file');
     h.log.info({ n: 1 }, 'first');
     h.log.debug({ n: 2 }, 'second');
-    await new Promise((r) => setTimeout(r, 50));
+    // Both lines written before the rotation (the destination may write asynchronously).
+    await until(() => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length >= 2);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
     renameSync(file, `${file}.1`);
     h.reopen();
     h.log.info({ n: 3 }, 'third');
