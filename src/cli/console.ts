@@ -1,0 +1,135 @@
+/**
+ * --http ADDR for dsrlb run and dsrlb ha: wires the console's model (obs/console-state.ts) and
+ * server (io/console-server.ts) to a running director. One timer, once a second whatever the
+ * number of open pages: a snapshot of the table, the estimator's rates, the health checks' state,
+ * the HA node's state; the state goes to every page as the same SSE message. Events and sampled
+ * flows are pushed as they happen.
+ */
+import { performance } from 'node:perf_hooks';
+import { realForwardPort, type LdirectordConfig } from '../config/index.ts';
+import type { Director } from '../engine/index.ts';
+import type { RealHealthStatus } from '../health/index.ts';
+import { readConsoleToken, startConsoleServer, type ConsoleServer, type ConsoleWrite, type MetricsSource } from '../io/index.ts';
+import { parseIPv4 } from '../model/index.ts';
+import {
+  ConsoleModel, describeCheck, ESTIMATOR_PERIOD_MS, RateEstimator, realKey, serviceKey,
+  type ConsoleEventKind, type ConsoleHa, type ConsoleHealth, type ConsoleLadder, type ServiceExtra,
+} from '../obs/index.ts';
+import type { Logger } from '../ports/index.ts';
+
+export interface ConsoleOptions {
+  addr: string;
+  tokenFile?: string;
+  mode: 'director' | 'ha';
+  director: Director;
+  log: Logger;
+  /** The estimator the director already runs (dsrlb run); otherwise the console runs its own. */
+  rates?: RateEstimator;
+  health?: () => RealHealthStatus[];
+  config?: () => LdirectordConfig | null;
+  ha?: () => ConsoleHa | null;
+  metrics?: MetricsSource;
+  /** Applies a write (token already checked): what `dsrlb ipvsadm -e` does. */
+  write?: (w: ConsoleWrite, from: string) => Promise<string>;
+}
+
+export interface ConsoleHandle {
+  readonly server: ConsoleServer;
+  readonly model: ConsoleModel;
+  event(kind: ConsoleEventKind, text: string, lines?: string[]): void;
+  ladder(title: string, svg: string): void;
+  stop(): Promise<void>;
+}
+
+/** Monotonic clock ms (performance.now(), what the health runner records) to wall-clock ms. */
+const wall = (mono: number | null): number | null => (mono === null ? null : Math.round(Date.now() - (performance.now() - mono)));
+
+function extrasOf(cfg: LdirectordConfig | null): Map<string, ServiceExtra> {
+  const out = new Map<string, ServiceExtra>();
+  for (const v of cfg?.virtuals ?? []) {
+    if (v.protocol === 'fwm' || v.address === null) continue;
+    const id = { proto: v.protocol, vip: v.address, port: v.port };
+    const weights = new Map<string, number>();
+    for (const r of v.reals) weights.set(realKey(id, r.address, realForwardPort(v, r)), r.weight);
+    out.set(serviceKey(id), { check: describeCheck(v), weights });
+  }
+  return out;
+}
+
+const MAX_LADDERS = 5;
+
+export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
+  const token = o.tokenFile ? readConsoleToken(o.tokenFile) : null;
+  const model = new ConsoleModel({ mode: o.mode, writable: token !== null });
+  const own = o.rates ? null : new RateEstimator();
+  const rates = o.rates ?? own!;
+  const ladders: Array<ConsoleLadder & { svg: string }> = [];
+  let nextLadder = 1;
+  let server: ConsoleServer | null = null;
+  server = await startConsoleServer(o.addr, {
+    state: () => model.current(),
+    events: () => model.recentEvents(),
+    ladders: () => ladders.map(({ svg: _svg, ...l }) => l),
+    ladderSvg: (id) => ladders.find((l) => l.id === id)?.svg ?? null,
+    metrics: o.metrics,
+    write: token !== null && o.write ? o.write : undefined,
+  }, { token, log: o.log });
+
+  let busy = false;
+  let lastOwnRate = 0;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const snap = await o.director.request({ op: 'snapshot' }, 2000);
+      if (!snap) return;
+      if (own && snap.at - lastOwnRate >= ESTIMATOR_PERIOD_MS) {
+        own.update(snap, snap.at);
+        lastOwnRate = snap.at;
+      }
+      const health = new Map<string, ConsoleHealth>();
+      for (const h of o.health?.() ?? []) {
+        if (h.virtual.proto === 'fwm') continue;
+        health.set(realKey({ proto: h.virtual.proto, vip: h.virtual.vip, port: h.virtual.port }, h.real.addr, h.real.port), {
+          up: h.up, lastCheckAt: wall(h.lastCheck), lastOk: h.lastOk, detail: h.lastError ?? h.lastDetail,
+          latencyMs: h.lastLatencyMs === null ? null : Math.round(h.lastLatencyMs), checks: h.checks, failures: h.failures,
+        });
+      }
+      model.update(Date.now(), snap, rates.report(), health, extrasOf(o.config?.() ?? null));
+      if (o.ha) model.setHa(o.ha());
+      server?.broadcast('state', model.current());
+    } catch {
+      // the packet path is busy or stopping: the next second tries again
+    } finally {
+      busy = false;
+    }
+  };
+  await tick();
+  const timer = setInterval(() => void tick(), 1000);
+  return {
+    server,
+    model,
+    event(kind, text, lines) {
+      const ev = model.event(Date.now(), kind, text, lines);
+      server?.broadcast('event', ev);
+    },
+    ladder(title, svg) {
+      const l = { id: nextLadder++, at: Date.now(), title, url: '', svg };
+      l.url = `/ladder/${l.id}.svg`;
+      ladders.push(l);
+      if (ladders.length > MAX_LADDERS) ladders.shift();
+      const { svg: _svg, ...pub } = l;
+      server?.broadcast('ladder', pub);
+    },
+    async stop() {
+      clearInterval(timer);
+      await server?.close();
+      server = null;
+    },
+  };
+}
+
+/** Finds the service and real a write names (dotted addresses in, u32 out). */
+export function writeTarget(w: ConsoleWrite): { svc: { proto: 'tcp' | 'udp'; vip: number; port: number }; addr: number; port: number } {
+  return { svc: { proto: w.proto as 'tcp' | 'udp', vip: parseIPv4(w.vip)!, port: w.port }, addr: parseIPv4(w.addr)!, port: w.rport };
+}
