@@ -7,15 +7,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { realForwardPort, type LdirectordConfig } from '../config/index.ts';
-import type { Director } from '../engine/index.ts';
+import type { Director, HaStatus } from '../engine/index.ts';
+import { DsrlbError } from '../errors/index.ts';
 import type { RealHealthStatus } from '../health/index.ts';
 import { readConsoleToken, startConsoleServer, type ConsoleServer, type ConsoleWrite, type MetricsSource } from '../io/index.ts';
-import { parseIPv4 } from '../model/index.ts';
 import {
-  ConsoleModel, describeCheck, ESTIMATOR_PERIOD_MS, RateEstimator, realKey, serviceKey,
+  ConsoleModel, describeCheck, describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, realKey, serviceKey,
   type ConsoleEventKind, type ConsoleHa, type ConsoleHealth, type ConsoleLadder, type ServiceExtra,
 } from '../obs/index.ts';
 import type { Logger } from '../ports/index.ts';
+import { ipToString, parseIPv4 } from '../model/index.ts';
+import { sampleLadder } from './console-ladder.ts';
 
 export interface ConsoleOptions {
   addr: string;
@@ -29,8 +31,8 @@ export interface ConsoleOptions {
   config?: () => LdirectordConfig | null;
   ha?: () => ConsoleHa | null;
   metrics?: MetricsSource;
-  /** Applies a write (token already checked): what `dsrlb ipvsadm -e` does. */
-  write?: (w: ConsoleWrite, from: string) => Promise<string>;
+  /** Sampled new flows a second for the teaching view (default 2; 0 = none). */
+  samplesPerSecond?: number;
 }
 
 export interface ConsoleHandle {
@@ -66,15 +68,44 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   const ladders: Array<ConsoleLadder & { svg: string }> = [];
   let nextLadder = 1;
   let server: ConsoleServer | null = null;
+  /** Weights a console "quiesce" took away, for "restore". */
+  const quiescedFrom = new Map<string, number>();
+  // What `dsrlb ipvsadm -e -t VIP:PORT -r RIP:PORT -w W` does, through the same request to the packet path.
+  const write = async (w: ConsoleWrite, from: string): Promise<string> => {
+    const t = writeTarget(w);
+    const key = `${w.proto}/${w.vip}/${w.port}/${w.addr}/${w.rport}`;
+    const snap = await o.director.request({ op: 'snapshot' });
+    const now = snap?.services.find((s) => s.spec.proto === t.svc.proto && s.spec.vip === t.svc.vip && s.spec.port === t.svc.port)
+      ?.reals.find((r) => r.addr === t.addr && r.port === t.port);
+    if (!now) throw new DsrlbError('E_NO_REAL', `no real ${w.addr}:${w.rport} in ${w.proto.toUpperCase()} ${w.vip}:${w.port}`);
+    let weight: number;
+    if (w.action === 'weight') weight = w.weight!;
+    else if (w.action === 'quiesce') {
+      weight = 0;
+      if (now.weight > 0) quiescedFrom.set(key, now.weight);
+    } else {
+      // Restore: the weight the quiesce took away, else the configured one, else 1.
+      weight = quiescedFrom.get(key) ?? extrasOf(o.config?.() ?? null).get(serviceKey(t.svc))?.weights.get(realKey(t.svc, t.addr, t.port)) ?? 1;
+      quiescedFrom.delete(key);
+    }
+    const req = { op: 'editReal' as const, svc: t.svc, addr: t.addr, port: t.port, changes: { weight } };
+    o.log.info({ change: req, from, via: 'console' }, `runtime change from the web console: ${describeControlChange(req)}`);
+    await o.director.request(req);
+    const text = `${w.action}: ${w.proto.toUpperCase()} ${w.vip}:${w.port} → ${w.addr}:${w.rport} weight ${now.weight} → ${weight} (web console, ${from})`;
+    handle.event(w.action, text);
+    return text;
+  };
   server = await startConsoleServer(o.addr, {
     state: () => model.current(),
     events: () => model.recentEvents(),
     ladders: () => ladders.map(({ svg: _svg, ...l }) => l),
     ladderSvg: (id) => ladders.find((l) => l.id === id)?.svg ?? null,
     metrics: o.metrics,
-    write: token !== null && o.write ? o.write : undefined,
+    write: token !== null ? (w, from) => write(w, from) : undefined,
   }, { token, log: o.log });
 
+  /** MAC -> "192.168.0.8" for the reals of the last snapshot: names on the ladder's lanes. */
+  let realNames: Record<string, string> = {};
   let busy = false;
   let lastOwnRate = 0;
   const tick = async () => {
@@ -83,6 +114,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     try {
       const snap = await o.director.request({ op: 'snapshot' }, 2000);
       if (!snap) return;
+      realNames = {};
+      for (const sv of snap.services) for (const r of sv.reals) if (r.mac) realNames[r.mac] = ipToString(r.addr);
       if (own && snap.at - lastOwnRate >= ESTIMATOR_PERIOD_MS) {
         own.update(snap, snap.at);
         lastOwnRate = snap.at;
@@ -106,7 +139,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   };
   await tick();
   const timer = setInterval(() => void tick(), 1000);
-  return {
+  const handle: ConsoleHandle = {
     server,
     model,
     event(kind, text, lines) {
@@ -123,13 +156,37 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     },
     async stop() {
       clearInterval(timer);
+      o.director.onPacketEvent = null;
+      await o.director.request({ op: 'sample', perSecond: 0 }).catch(() => undefined);
       await server?.close();
       server = null;
     },
   };
+  o.director.onPacketEvent = (m) => {
+    if (m.ev === 'arpVip') {
+      handle.event('arp', `ARP for the VIP ${ipToString(m.ip)} from another host, ${m.mac} (${m.op}); this director is ${m.active ? 'active: an address conflict' : 'standby'}`);
+      return;
+    }
+    const l = sampleLadder(m, { config: o.config?.() ?? null, names: realNames, atMs: 0 });
+    if (l) handle.ladder(l.title, l.svg);
+  };
+  await o.director.request({ op: 'sample', perSecond: o.samplesPerSecond ?? 2 }).catch((e: Error) => o.log.warn({ err: e.message }, 'the packet path does not sample flows'));
+  return handle;
 }
 
 /** Finds the service and real a write names (dotted addresses in, u32 out). */
 export function writeTarget(w: ConsoleWrite): { svc: { proto: 'tcp' | 'udp'; vip: number; port: number }; addr: number; port: number } {
   return { svc: { proto: w.proto as 'tcp' | 'udp', vip: parseIPv4(w.vip)!, port: w.port }, addr: parseIPv4(w.addr)!, port: w.rport };
+}
+
+/** The HA part of the console's state from the node's status. */
+export function haConsoleView(s: HaStatus, failovers: ConsoleHa['failovers']): ConsoleHa {
+  const peerActive = s.peerHeard && !s.peerDead && s.peerState === 'active';
+  return {
+    self: { name: s.self, state: s.role },
+    peer: { name: s.peer, state: s.peerDead ? 'dead' : s.peerState ?? 'unknown', heard: s.peerHeard, dead: s.peerDead, lastHeartbeatAgoMs: s.lastHeartbeatAgoMs },
+    vipHolder: s.role === 'active' ? s.self : peerActive ? s.peer : 'nobody',
+    preferred: s.preferred,
+    failovers: failovers.slice(),
+  };
 }

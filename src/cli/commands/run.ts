@@ -21,7 +21,7 @@ import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
-import { startConsole, writeTarget, type ConsoleHandle } from '../console.ts';
+import { startConsole, type ConsoleHandle } from '../console.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -157,8 +157,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     snapshot: async () => (await director.request({ op: 'snapshot' }))!,
     extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds }),
   };
-  /** Weights a console "quiesce" took away, for "restore" when the configuration has none. */
-  const quiescedFrom = new Map<string, number>();
   try {
     server = await serveControl(controlPath, async (req) => {
       if (req.op === 'health') return control?.status() ?? [];
@@ -179,33 +177,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         addr: values.http, tokenFile: values['http-token'], mode: 'director', director, log, rates, metrics: metricsSource,
         health: () => control?.status() ?? [],
         config: () => control?.config() ?? cfg,
-        // What `dsrlb ipvsadm -e -t VIP:PORT -r RIP:PORT -w W` does, through the same request.
-        write: async (w, from) => {
-          const t = writeTarget(w);
-          const key = `${w.proto}/${w.vip}/${w.port}/${w.addr}/${w.rport}`;
-          const snap = await director.request({ op: 'snapshot' });
-          const now = snap?.services.find((s) => s.spec.proto === t.svc.proto && s.spec.vip === t.svc.vip && s.spec.port === t.svc.port)
-            ?.reals.find((r) => r.addr === t.addr && r.port === t.port);
-          if (!now) throw new DsrlbError('E_NO_REAL', `no real ${w.addr}:${w.rport} in ${w.proto.toUpperCase()} ${w.vip}:${w.port}`);
-          let weight: number;
-          if (w.action === 'weight') weight = w.weight!;
-          else if (w.action === 'quiesce') {
-            weight = 0;
-            if (now.weight > 0) quiescedFrom.set(key, now.weight);
-          } else {
-            const v = (control?.config() ?? cfg)?.virtuals.find((x) => x.protocol === w.proto && x.address === t.svc.vip && x.port === w.port);
-            const r = v?.reals.find((x) => x.address === t.addr);
-            weight = quiescedFrom.get(key) ?? r?.weight ?? 1;
-            quiescedFrom.delete(key);
-          }
-          const req = { op: 'editReal' as const, svc: t.svc, addr: t.addr, port: t.port, changes: { weight } };
-          const what = describeControlChange(req);
-          log.info({ change: req, from, via: 'console' }, `runtime change from the console: ${what}`);
-          await director.request(req);
-          const text = `${w.action} ${w.proto.toUpperCase()} ${w.vip}:${w.port} → ${w.addr}:${w.rport}: weight ${now.weight} → ${weight} (console, ${from})`;
-          web?.event(w.action, text);
-          return text;
-        },
       });
       if (control) control.onEvent = (kind, text, lines) => web?.event(kind, text, lines);
     }
