@@ -20,6 +20,8 @@ export function sampleLadder(s: LadderSample, o: { config?: LdirectordConfig | n
   const outF = Buffer.from(s.outHex, 'hex');
   if (inF.length < 34 || outF.length < 34) return null;
   const t = o.atMs ?? 0;
+  // The frame came in to this director's MAC: name its lane.
+  const names = { ...o.names, [macOf(inF, 0)]: 'this director' };
   let ex;
   try {
     ex = explainCaptures([{
@@ -29,7 +31,7 @@ export function sampleLadder(s: LadderSample, o: { config?: LdirectordConfig | n
         { timeMs: t, data: inF, origLen: inF.length },
         { timeMs: t + 0.05, data: outF, origLen: outF.length },
       ],
-    }], { config: o.config ?? undefined, names: o.names });
+    }], { config: o.config ?? undefined, names });
   } catch {
     return null;
   }
@@ -40,10 +42,14 @@ export function sampleLadder(s: LadderSample, o: { config?: LdirectordConfig | n
   const real = realMac ? ex.roles.byMac.get(realMac) : undefined;
   const realText = s.local ? 'this host (the director is also a real)' : real?.ip ?? (realMac ? o.names?.[realMac] : undefined) ?? realMac ?? 'a real server';
   const title = `${endpointToString(ipNum(fl.clientIp), fl.clientPort)} → ${fl.vip}:${fl.port} → ${realText}`;
-  const svg = renderFlowSvg(fl, { ...ex, findings: [] }, {
-    title: `Sampled flow: ${title}`,
-  }).replace(/(<text[^>]*>)(?:OK|PROBLEM): [^<]*(<\/text>)/, `$1the real answers the client itself, from the VIP: the director never sees the reply (DSR)$2`);
+  // The verdict line: no handshake can be seen from here, and that is DSR working, not a problem.
+  const svg = renderFlowSvg(fl, { ...ex, findings: [] }, { title: `Sampled flow: ${title}` })
+    .replace(/<text([^>]*) fill="#[0-9a-f]{6}">(?:OK|PROBLEM): [^<]*<\/text>/, '<text$1 fill="#047857">the real answers the client itself, from the VIP: the director never sees the reply (DSR)</text>');
   return { title, svg };
+}
+
+function macOf(b: Uint8Array, off: number): string {
+  return [...b.subarray(off, off + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 function ipNum(s: string): number {
