@@ -128,7 +128,10 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
           latencyMs: h.lastLatencyMs === null ? null : Math.round(h.lastLatencyMs), checks: h.checks, failures: h.failures,
         });
       }
-      model.update(Date.now(), snap, rates.report(), health, extrasOf(o.config?.() ?? null));
+      const extras = extrasOf(o.config?.() ?? null);
+      // dsrlb ha serves the file's services at their configured weights: it runs no checks.
+      if (!o.health) for (const e of extras.values()) if (e.check) e.check = `${e.check} (not run: dsrlb ha runs no health checks)`;
+      model.update(Date.now(), snap, rates.report(), health, extras);
       if (o.ha) model.setHa(o.ha());
       server?.broadcast('state', model.current());
     } catch {

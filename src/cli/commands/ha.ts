@@ -333,9 +333,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     log.info({ role, at: Date.now() }, `ha role ${role}`);
     const st = node.status();
     const reason = node.lastActionReason ?? st.history[st.history.length - 1]?.transition ?? '';
-    failovers.push({ at: Date.now(), from: lastRole, to: role, reason });
+    // A failover: this node takes the VIP or lets it go; other role changes (start, stop) are news only.
+    const failover = lastRole === 'active' || role === 'active';
+    if (failover) failovers.push({ at: Date.now(), from: lastRole, to: role, reason });
     if (failovers.length > 20) failovers.shift();
-    web?.event('failover', `${self}: ${lastRole} → ${role} (${reason})`);
+    web?.event(failover ? 'failover' : 'info', `${self}: ${lastRole} → ${role} (${reason})`);
     lastRole = role;
   };
   await node.start();
