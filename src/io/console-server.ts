@@ -36,6 +36,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
 };
 
+/** Every route the server answers (docs/console.md lists the same; a test compares them). */
+export const CONSOLE_ROUTES = ['GET /', 'GET /console.js', 'GET /console.css', 'GET /events', 'GET /state', 'GET /ladder/N.svg', 'GET /metrics', 'POST /api/real'] as const;
+
 /** ADDR for --http: "PORT" and ":PORT" mean 127.0.0.1 (the console is local unless told otherwise). */
 export function parseConsoleAddr(s: string): ListenAddr {
   const t = s.trim();

@@ -25,6 +25,8 @@ const CONSOLE = 'http://127.0.0.1:8080/';
 const HOSTILE = `<script>alert('dsrlb')</script>`;
 const TOKEN = 'console-test-token-0123456789abcdef';
 const DOCS_IMG = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+/** The screenshots docs/console.md shows. */
+const DOCS_SHOTS = ['director', 'quiesced', 'write'];
 // checkinterval × failurecount + negotiatetimeout + 1 s (as test/e2e/health.ns.test.ts)
 const CHECK_BOUND_MS = (1 * 1 + 2 + 1) * 1000;
 
@@ -51,7 +53,7 @@ let b: NsBrowser | null = null;
 async function shot(name: string): Promise<void> {
   const path = join(shots, `console-${name}.png`);
   await b!.page.screenshot({ path, fullPage: true });
-  if (process.env.DSRLB_DOCS_IMG === '1') copyFileSync(path, join(DOCS_IMG, `console-${name}.png`));
+  if (process.env.DSRLB_DOCS_IMG === '1' && DOCS_SHOTS.includes(name)) copyFileSync(path, join(DOCS_IMG, `console-${name}.png`));
 }
 
 async function weightOf(addr: string): Promise<number | undefined> {

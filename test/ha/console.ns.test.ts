@@ -15,6 +15,8 @@ import { killHelpers, makeConfigDirs, NODE_NAME, startHa, waitFor, type HaProc }
 
 const prefix = `dsrw${(process.pid + 5000) % 10000}`;
 const DOCS_IMG = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+/** The screenshots docs/console.md shows. */
+const DOCS_SHOTS = ['ha-standby', 'ha-failover'];
 const shots = screenshotDir('console-ha');
 const figures: Record<string, number> = {};
 let dirs: ReturnType<typeof makeConfigDirs>;
@@ -24,7 +26,7 @@ let b: NsBrowser | null = null;
 async function shot(name: string): Promise<void> {
   const path = join(shots, `console-${name}.png`);
   await b!.page.screenshot({ path, fullPage: true });
-  if (process.env.DSRLB_DOCS_IMG === '1') copyFileSync(path, join(DOCS_IMG, `console-${name}.png`));
+  if (process.env.DSRLB_DOCS_IMG === '1' && DOCS_SHOTS.includes(name)) copyFileSync(path, join(DOCS_IMG, `console-${name}.png`));
 }
 
 beforeAll(async () => {

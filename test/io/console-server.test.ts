@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { run as haCli } from '../../src/cli/commands/ha.ts';
+import { run as runCli } from '../../src/cli/commands/run.ts';
 import {
-  CONSOLE_ASSETS_DIR, CONSOLE_CSP, parseConsoleAddr, startConsoleServer, tokenMatches, validateWrite,
+  CONSOLE_ASSETS_DIR, CONSOLE_CSP, CONSOLE_ROUTES, parseConsoleAddr, startConsoleServer, tokenMatches, validateWrite,
   type ConsoleServer, type ConsoleSource, type ConsoleWrite,
 } from '../../src/io/index.ts';
 import { ConsoleModel } from '../../src/obs/index.ts';
@@ -118,6 +120,27 @@ describe('console server', () => {
     expect(() => validateWrite({ ...body, action: 'weight', weight: -1 })).toThrow(/weight/);
     expect(() => validateWrite({ ...body, port: 70000 })).toThrow(/port/);
     expect(() => validateWrite({ ...body, addr: '1.2.3.400' })).toThrow(/addr/);
+  });
+});
+
+describe('docs/console.md', () => {
+  const doc = readFileSync(join(CONSOLE_ASSETS_DIR, '../../docs/console.md'), 'utf8');
+
+  it('lists exactly the routes the server answers, and its CSP', () => {
+    const rows = doc.split('\n').filter((l) => /^\| `(GET|POST) /.test(l)).map((l) => l.split('|')[1]!);
+    const listed = rows.flatMap((c) => [...c.matchAll(/`((?:GET|POST) [^`]+)`/g)].map((m) => m[1]!));
+    expect(listed.sort()).toEqual([...CONSOLE_ROUTES].sort());
+    expect(doc).toContain(`Content-Security-Policy: ${CONSOLE_CSP}`);
+  });
+
+  it('names the flags that dsrlb run and dsrlb ha take', async () => {
+    for (const cmd of [runCli, haCli]) {
+      let out = '';
+      await cmd(['--help'], { out: (s: string) => void (out += s), err: () => {} } as never);
+      expect(out).toMatch(/--http ADDR/);
+      expect(out).toMatch(/--http-token FILE/);
+    }
+    expect(doc).toMatch(/--http-token FILE/);
   });
 });
 
