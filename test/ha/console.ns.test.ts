@@ -31,7 +31,8 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   await testbedUp({ prefix });
-  dirs = makeConfigDirs('keepalive 100ms\ndeadtime 500ms\nwarntime 300ms\ninitdead 2\n');
+  // Timers loose enough for a loaded 2-core machine (other namespace tests may run beside this one).
+  dirs = makeConfigDirs('keepalive 200ms\ndeadtime 1000ms\nwarntime 600ms\ninitdead 3\n');
 }, 60_000);
 
 afterAll(async () => {
@@ -52,7 +53,11 @@ describe('dsrlb ha --http in Chromium', () => {
     procs.push(www1);
     const www2 = startHa(prefix, 'www2', dirs.www2, ['--http', '127.0.0.1:8080'], 'console-www2');
     procs.push(www2);
-    await waitFor('www1 active, www2 standby', async () => (await www1.status()).role === 'active' && (await www2.status()).role === 'standby', 20_000, 50);
+    try {
+      await waitFor('www1 active, www2 standby', async () => (await www1.status()).role === 'active' && (await www2.status()).role === 'standby', 30_000, 50);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nwww1:\n${www1.output().slice(-3000)}\nwww2:\n${www2.output().slice(-3000)}`);
+    }
     await waitFor('www2 console up', () => /"console":"http:\/\/127\.0\.0\.1:8080\/"/.test(www2.output()), 10_000, 50);
 
     b = await browserInNs(hostNamespace(prefix, 'www2'));
