@@ -170,6 +170,26 @@ describe('the live web console in Chromium', () => {
     expectNoProblems([/401 \(Unauthorized\)/]);
   }, 60_000);
 
+  it('shows a reload (SIGHUP) with its difference', async () => {
+    const page = b!.page;
+    const file = join(tmp, 'ldirectord.cf');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace('real=192.168.0.8:80 gate', 'real=192.168.0.8:80 gate 2'));
+    try {
+      process.kill(director!.pid, 'SIGHUP');
+      await page.waitForSelector('#events li[data-kind="reload"]', { timeout: 5000 });
+      const text = await page.textContent('#events li[data-kind="reload"]');
+      expect(text).toMatch(/configuration reloaded \(SIGHUP\): 1 change/);
+      expect(text).toContain('edit real 192.168.0.8:80 in TCP 192.168.0.10:80: {"weight":2}');
+      await page.waitForSelector(`${row('192.168.0.8')}[data-weight="2"]`, { timeout: 3000 });
+    } finally {
+      writeFileSync(file, before);
+      process.kill(director!.pid, 'SIGHUP');
+    }
+    expect(await waitFor(async () => (await weightOf('192.168.0.8')) === 1, 5000)).toBeGreaterThanOrEqual(0);
+    expectNoProblems();
+  }, 30_000);
+
   it('stays responsive during a bounded flood (ab from the client)', async () => {
     const page = b!.page;
     const ab = nsExec(client, ['ab', '-q', '-n', '50000', '-c', '50', '-s', '3', '-t', '8', `http://${VIP}/`], { timeoutMs: 20_000 });
