@@ -68,6 +68,10 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   const ladders: Array<ConsoleLadder & { svg: string }> = [];
   let nextLadder = 1;
   let server: ConsoleServer | null = null;
+  const emit = (kind: ConsoleEventKind, text: string, lines?: string[]) => {
+    const ev = model.event(Date.now(), kind, text, lines);
+    server?.broadcast('event', ev);
+  };
   /** Weights a console "quiesce" took away, for "restore". */
   const quiescedFrom = new Map<string, number>();
   // What `dsrlb ipvsadm -e -t VIP:PORT -r RIP:PORT -w W` does, through the same request to the packet path.
@@ -92,7 +96,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     o.log.info({ change: req, from, via: 'console' }, `runtime change from the web console: ${describeControlChange(req)}`);
     await o.director.request(req);
     const text = `${w.action}: ${w.proto.toUpperCase()} ${w.vip}:${w.port} → ${w.addr}:${w.rport} weight ${now.weight} → ${weight} (web console, ${from})`;
-    handle.event(w.action, text);
+    emit(w.action, text);
     return text;
   };
   server = await startConsoleServer(o.addr, {
@@ -133,7 +137,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       if (!o.health) for (const e of extras.values()) if (e.check) e.check = `${e.check} (not run: dsrlb ha runs no health checks)`;
       model.update(Date.now(), snap, rates.report(), health, extras);
       if (o.ha) model.setHa(o.ha());
-      server?.broadcast('state', model.current());
+      server?.broadcast('state', model.compact());
     } catch {
       // the packet path is busy or stopping: the next second tries again
     } finally {
@@ -145,10 +149,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   const handle: ConsoleHandle = {
     server,
     model,
-    event(kind, text, lines) {
-      const ev = model.event(Date.now(), kind, text, lines);
-      server?.broadcast('event', ev);
-    },
+    event: emit,
     ladder(title, svg) {
       const l = { id: nextLadder++, at: Date.now(), title, url: '', svg };
       l.url = `/ladder/${l.id}.svg`;

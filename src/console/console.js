@@ -64,6 +64,25 @@ function chart(history) {
 
 let state = null;
 let token = '';
+/** Rate history per real: the full state brings it, each compact state one point more. */
+const histories = new Map();
+const HISTORY_POINTS = 150;
+
+function takeState(next) {
+  for (const s of next.services) {
+    for (const r of s.reals) {
+      if (Array.isArray(r.history)) histories.set(r.key, r.history.slice());
+      else {
+        const h = histories.get(r.key) || [];
+        if (r.point && (h.length === 0 || h[h.length - 1][0] < r.point[0])) h.push(r.point);
+        if (h.length > HISTORY_POINTS) h.splice(0, h.length - HISTORY_POINTS);
+        histories.set(r.key, h);
+        r.history = h;
+      }
+    }
+  }
+  state = next;
+}
 const weightDraft = new Map();
 
 function healthOf(r) {
@@ -200,7 +219,7 @@ function connect() {
   const link = $('link');
   es.addEventListener('open', () => { link.textContent = 'live'; link.className = 'pill up'; });
   es.addEventListener('error', () => { link.textContent = 'reconnecting…'; link.className = 'pill down'; });
-  es.addEventListener('state', (m) => { state = JSON.parse(m.data); draw(); });
+  es.addEventListener('state', (m) => { takeState(JSON.parse(m.data)); draw(); });
   es.addEventListener('event', (m) => addEvent(JSON.parse(m.data)));
   es.addEventListener('ladder', (m) => addLadder(JSON.parse(m.data)));
 }

@@ -2,8 +2,9 @@
  * `--http ADDR`: the live web console's HTTP server (dsrlb run / dsrlb ha), in the control process.
  *
  *   GET /                the page (src/console/index.html), GET /console.js, /console.css its assets
- *   GET /events          server-sent events: `state` (the whole model, at most once a second, the
- *                        same bytes for every page), `event` (one event), `ladder` (a sampled flow)
+ *   GET /events          server-sent events: `state` (the whole model on connecting, then at most
+ *                        once a second the same bytes for every page, histories left out but for
+ *                        their newest point), `event` (one event), `ladder` (a sampled flow)
  *   GET /state           the model now, as JSON
  *   GET /ladder/N.svg    a sampled flow's ladder (an image: SVG never runs script in <img>)
  *   GET /metrics         the Prometheus exposition of --metrics (the same function)

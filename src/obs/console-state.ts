@@ -39,7 +39,9 @@ export interface ConsoleReal {
   local: boolean;
   health: ConsoleHealth | null;
   rates: Rates;
-  history: RatePoint[];
+  /** The last minutes (the full state); the compact state carries only `point`, the newest one. */
+  history?: RatePoint[];
+  point?: RatePoint | null;
 }
 
 export interface ConsoleService {
@@ -204,6 +206,20 @@ export class ConsoleModel {
 
   current(): ConsoleState {
     return this.state;
+  }
+
+  /**
+   * The state without the rate histories, each real carrying its newest point only: what is sent
+   * every second to pages that already have the history (they append the point).
+   */
+  compact(): ConsoleState {
+    return {
+      ...this.state,
+      services: this.state.services.map((s) => ({
+        ...s,
+        reals: s.reals.map(({ history, ...r }) => ({ ...r, point: history?.[history.length - 1] ?? null })),
+      })),
+    };
   }
 
   /** Records an event; returns it (the caller sends it to the open pages). */

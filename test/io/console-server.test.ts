@@ -157,7 +157,11 @@ describe('console model', () => {
     m.update(9999, snap as never, rates(8000, 99), new Map(), new Map()); // same tick: no new point
     const r = m.current().services[0]!.reals[0]!;
     expect(r.name).toBe('192.168.0.8:80');
-    expect(r.history.map((p) => p[1])).toEqual([2, 3, 4]);
+    expect(r.history!.map((p) => p[1])).toEqual([2, 3, 4]);
+    // Sent every second: the newest point only.
+    const c = m.compact().services[0]!.reals[0]!;
+    expect(c.history).toBeUndefined();
+    expect(c.point![1]).toBe(4);
     expect([r.active, r.inactive]).toEqual([1, 2]);
     for (let i = 0; i < 3; i++) m.event(i, 'info', `e${i}`);
     expect(m.recentEvents().map((e) => e.text)).toEqual(['e1', 'e2']);
