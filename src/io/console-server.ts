@@ -111,6 +111,7 @@ export interface ConsoleServerOptions {
 }
 
 const MAX_BODY = 4096;
+const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d+)?$/i;
 
 function headers(type: string, extra: Record<string, string | number> = {}): Record<string, string | number> {
   return {
@@ -140,6 +141,7 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
       throw new DsrlbError('E_CONSOLE_ASSETS', `the console's ${a.file} is missing from ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  const loopback = /^(127\.|::1$|::ffff:127\.)/.test(where.host) || where.host === 'localhost';
   const streams = new Set<ServerResponse>();
   const maxClients = o.maxClients ?? 32;
   const log = o.log;
@@ -207,6 +209,13 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;
+    // Bound to loopback: only a loopback name in Host. A web page elsewhere whose name is made to
+    // resolve to 127.0.0.1 (DNS rebinding) then cannot read the console through the browser.
+    if (loopback && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
+      req.resume();
+      text(res, 403, 'this console answers to 127.0.0.1, localhost or [::1] only\n');
+      return;
+    }
     if (path === '/api/real') {
       // Without a token file the write API does not exist.
       if (o.token === null || !source.write) {

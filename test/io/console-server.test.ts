@@ -1,5 +1,6 @@
 /** The console's HTTP server without a director: headers, assets, SSE, token-gated writes. */
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run as haCli } from '../../src/cli/commands/ha.ts';
@@ -63,6 +64,22 @@ describe('console server', () => {
     expect((await fetch(url('/ladder/1.svg'))).headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect((await fetch(url('/ladder/2.svg'))).status).toBe(404);
     expect((await fetch(url('/nothing'))).status).toBe(404);
+  });
+
+  it('bound to loopback, answers only to a loopback Host (no DNS rebinding)', async () => {
+    srv = await startConsoleServer('127.0.0.1:0', source(null), { token: null });
+    const get = (host: string) => new Promise<number>((resolve, reject) => {
+      const r = httpRequest({ host: '127.0.0.1', port: srv!.address.port, path: '/state', headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    expect(await get(`127.0.0.1:${srv.address.port}`)).toBe(200);
+    expect(await get(`localhost:${srv.address.port}`)).toBe(200);
+    expect(await get('evil.example:80')).toBe(403);
+    expect(await get('127.0.0.1.evil.example')).toBe(403);
   });
 
   it('streams the state and the recent events as server-sent events', async () => {
