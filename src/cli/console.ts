@@ -68,9 +68,18 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   const ladders: Array<ConsoleLadder & { svg: string }> = [];
   let nextLadder = 1;
   let server: ConsoleServer | null = null;
+  /** After an event the table has changed or is about to: a fresh state in 100 ms, not at the next second. */
+  let soonTimer: NodeJS.Timeout | null = null;
+  const soon = () => {
+    soonTimer ??= setTimeout(() => {
+      soonTimer = null;
+      void tick();
+    }, 100);
+  };
   const emit = (kind: ConsoleEventKind, text: string, lines?: string[]) => {
     const ev = model.event(Date.now(), kind, text, lines);
     server?.broadcast('event', ev);
+    soon();
   };
   /** Weights a console "quiesce" took away, for "restore". */
   const quiescedFrom = new Map<string, number>();
@@ -112,7 +121,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   let realNames: Record<string, string> = {};
   let busy = false;
   let lastOwnRate = 0;
-  const tick = async () => {
+  async function tick(): Promise<void> {
     if (busy) return;
     busy = true;
     try {
@@ -143,7 +152,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     } finally {
       busy = false;
     }
-  };
+  }
   await tick();
   const timer = setInterval(() => void tick(), 1000);
   const handle: ConsoleHandle = {
@@ -160,6 +169,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     },
     async stop() {
       clearInterval(timer);
+      if (soonTimer) clearTimeout(soonTimer);
       o.director.onPacketEvent = null;
       await o.director.request({ op: 'sample', perSecond: 0 }).catch(() => undefined);
       await server?.close();

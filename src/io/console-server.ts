@@ -242,7 +242,8 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
       return;
     }
     if (path === '/events') {
-      openStream(req, res);
+      if (req.method === 'HEAD') res.writeHead(200, headers('text/event-stream; charset=utf-8')).end();
+      else openStream(req, res);
       return;
     }
     if (path === '/state') {
