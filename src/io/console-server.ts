@@ -195,6 +195,7 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
     try {
       w = validateWrite(JSON.parse(body));
     } catch (e) {
+      log?.warn({ from, err: (e as Error).message }, 'console write refused: malformed request');
       text(res, 400, `${(e as Error).message}\n`);
       return;
     }
@@ -203,6 +204,7 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
       res.writeHead(200, headers('application/json')).end(JSON.stringify({ ok: true, done }));
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'E_INTERNAL';
+      log?.warn({ from, write: w, code, err: (e as Error).message }, 'console write failed');
       res.writeHead(409, headers('application/json')).end(JSON.stringify({ ok: false, code, message: (e as Error).message }));
     }
   };
