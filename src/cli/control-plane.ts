@@ -33,6 +33,8 @@ export class ControlPlane {
   private queue: Promise<void> = Promise.resolve();
   private mtime = 0;
   private stopWatch: (() => void) | null = null;
+  /** Told of every health change, fallback and reload (the web console's event stream). */
+  onEvent: ((kind: 'health' | 'reload', text: string, lines?: string[]) => void) | null = null;
 
   constructor(private readonly director: Director, private readonly log: Logger, private readonly path: string, cfg: LdirectordConfig) {
     this.cfg = cfg;
@@ -73,6 +75,11 @@ export class ControlPlane {
     return this.health?.status() ?? [];
   }
 
+  /** The configuration running now (the last one a reload accepted). */
+  config(): LdirectordConfig {
+    return this.cfg;
+  }
+
   private reloading: Promise<boolean> = Promise.resolve(true);
 
   /**
@@ -93,11 +100,13 @@ export class ControlPlane {
     } catch (e) {
       const errs = e instanceof ConfigErrors ? e.errors : [e as Error];
       for (const err of errs) this.log.error({ file: this.path, code: isDsrlbError(err) ? err.code : undefined }, `reload refused, running configuration kept: ${err.message}`);
+      this.onEvent?.('reload', `reload refused (${why}): the running configuration is kept`, errs.map((e) => e.message));
       return false;
     }
     const ops = diffServices(servicesFromConfig(this.cfg), servicesFromConfig(next));
     const up = new Map((this.health?.status() ?? []).map((s) => [`${s.virtual.proto}/${s.virtual.vip}/${s.virtual.port}/${s.real.addr}/${s.real.port}`, s.up]));
     this.log.info({ why, changes: ops.length }, 'reloading the configuration');
+    this.onEvent?.('reload', `configuration reloaded (${why}): ${ops.length} change${ops.length === 1 ? '' : 's'}`, ops.map((op) => describeOp(op)));
     for (const op of ops) {
       // A real the checks hold down keeps weight 0: its new weight applies when it comes back up.
       if (op.op === 'editReal' && op.changes.weight !== undefined && up.get(`${op.svc.proto}/${op.svc.vip}/${op.svc.port}/${op.addr}/${op.port}`) === false) {
@@ -124,6 +133,7 @@ export class ControlPlane {
     const svc = svcOf(ev.virtual);
     if (!svc) return;
     // The health monitor has logged the change (one line with its reason); here it reaches the table.
+    this.onEvent?.('health', `${name(ev.virtual, ev.real)} ${ev.up ? 'up' : 'down'}: ${ev.action === 'remove' ? 'removed from the table' : `weight ${ev.weight}`} (${ev.reason})`);
     void this.enqueue(() => this.applyReal(svc, ev.real, ev));
   }
 
@@ -146,6 +156,7 @@ export class ControlPlane {
     if (!svc || !ev.fallback || !ev.action) return;
     const fb = ev.fallback;
     this.log.info({ fallback: name(ev.virtual, fb), action: ev.action, reason: ev.reason }, ev.action === 'add' ? 'fallback server in' : 'fallback server out');
+    this.onEvent?.('health', `fallback server ${name(ev.virtual, fb)} ${ev.action === 'add' ? 'in' : 'out'} (${ev.reason})`);
     void this.enqueue(async () => {
       if (ev.action === 'add') await this.director.request({ op: 'addReal', svc, real: { addr: fb.addr, port: fb.port, weight: ev.weight } }).catch(ignoreExisting);
       else await this.director.request({ op: 'deleteReal', svc, addr: fb.addr, port: fb.port }).catch(ignoreMissing);

@@ -50,6 +50,8 @@ export class Director {
   /** Set when the packet path ended by itself. */
   exitReason: string | null = null;
   onExit: ((why: string) => void) | null = null;
+  /** Sampled flows and ARP for a VIP from another host (the web console listens). */
+  onPacketEvent: ((m: Extract<FromPacket, { ev: 'sample' | 'arpVip' }>) => void) | null = null;
 
   constructor(private readonly deps: DirectorDeps) {}
 
@@ -187,6 +189,13 @@ export class Director {
         return;
       case 'started':
         log.info({ services: m.services, reals: m.reals }, 'packet path started');
+        return;
+      case 'arpVip':
+        log.info({ vip: ipToString(m.ip), mac: m.mac, op: m.op, active: m.active }, 'ARP for a VIP from another host');
+        this.onPacketEvent?.(m);
+        return;
+      case 'sample':
+        this.onPacketEvent?.(m);
         return;
     }
   }

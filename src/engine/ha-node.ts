@@ -112,6 +112,8 @@ export class HaNode {
   onSync: ((conns: SyncConn[]) => void) | null = null;
   /** Called after every role change (tests and the CLI log it). */
   onRole: ((role: Role) => void) | null = null;
+  /** The reason of the last takeover or giveup the state machine ordered (the web console shows it). */
+  lastActionReason: string | null = null;
 
   constructor(private readonly o: HaNodeOptions, private readonly deps: HaNodeDeps) {
     this.fsm = new HaFsm({
@@ -254,11 +256,13 @@ export class HaNode {
         return;
       case 'takeover':
         this.counters.takeovers++;
+        this.lastActionReason = a.reason;
         log.info({ reason: a.reason }, 'ha: taking the resources over');
         this.queue('takeover', () => resources.takeover());
         return;
       case 'giveup':
         this.counters.giveups++;
+        this.lastActionReason = a.reason;
         log.info({ reason: a.reason }, 'ha: giving the resources up');
         this.queue('giveup', () => resources.giveup());
         return;

@@ -28,6 +28,17 @@ export class DirectorPacketPath implements PacketHandler {
   private replies = 0;
   private readonly localPeerMac: Uint8Array | null;
   private readonly sweepBudget: number;
+  // Teaching samples (web console): armed only while the second's budget lasts; while armed, each
+  // frame's first bytes are kept (one copy into a fixed buffer) in case it opens a new flow.
+  private samplePerSecond = 0;
+  private sampleEveryN = 1;
+  private sampleBudget = 0;
+  private sampleWindowAt = -Infinity;
+  private sampleArmed = false;
+  private sampleNewConns = 0;
+  private readonly sampleIn = Buffer.alloc(128);
+  private sampleInLen = 0;
+  private readonly arpVipSeen = new Map<number, number>();
 
   constructor(
     private readonly init: PacketPathInit,
@@ -59,13 +70,16 @@ export class DirectorPacketPath implements PacketHandler {
 
   onFrame(frame: Buffer, len: number): void {
     const now = this.clock.now();
+    if (this.sampleArmed) this.sampleInLen = frame.copy(this.sampleIn, 0, 0, Math.min(len, 128));
     const v = this.dp.process(frame, len, now);
     switch (v.kind) {
       case VerdictKind.Forward:
         if (this.io.send(v.frame!, v.len)) this.forwarded++;
+        if (this.sampleArmed && v.newConn) this.takeSample(v.frame!, v.len, false);
         return;
       case VerdictKind.Local:
         if (this.localIo !== null && this.localIo.send(v.frame!, v.len)) this.local++;
+        if (this.sampleArmed && v.newConn) this.takeSample(v.frame!, v.len, true);
         return;
       case VerdictKind.Reply:
         if (this.io.send(v.frame!, v.len)) this.replies++;
@@ -73,6 +87,24 @@ export class DirectorPacketPath implements PacketHandler {
         return;
       default:
         if (this.dp.frameInfo.etherType === ETHERTYPE_ARP) this.arpInput(frame, now);
+    }
+  }
+
+  /** A new flow's first frame, sampled: as it came in (kept before processing) and as it went out. */
+  private takeSample(out: Uint8Array, len: number, local: boolean): void {
+    if (++this.sampleNewConns % this.sampleEveryN !== 0) return;
+    this.sampleBudget--;
+    this.sampleArmed = this.sampleBudget > 0;
+    const o = Buffer.from(out.buffer, out.byteOffset, Math.min(len, 128));
+    this.post({ ev: 'sample', inHex: this.sampleIn.toString('hex', 0, this.sampleInLen), outHex: o.toString('hex'), local });
+  }
+
+  private sampleHousekeeping(now: number): void {
+    if (this.samplePerSecond <= 0) return;
+    if (now - this.sampleWindowAt >= 1000) {
+      this.sampleWindowAt = now;
+      this.sampleBudget = this.samplePerSecond;
+      this.sampleArmed = true;
     }
   }
 
@@ -106,6 +138,14 @@ export class DirectorPacketPath implements PacketHandler {
       }
       case 'announce':
         if (this.dp.active) this.announceNow();
+        return undefined;
+      case 'sample':
+        this.samplePerSecond = Math.max(0, Math.min(20, Math.floor(m.perSecond)));
+        this.sampleEveryN = Math.max(1, Math.floor(m.everyN ?? 1));
+        this.sampleArmed = false;
+        this.sampleBudget = 0;
+        this.sampleWindowAt = -Infinity;
+        this.sampleHousekeeping(this.clock.now());
         return undefined;
       case 'syncImport':
         importSyncedConns(this.dp, m.conns, this.clock.now());
@@ -196,8 +236,22 @@ export class DirectorPacketPath implements PacketHandler {
   }
 
   private arpInput(frame: Uint8Array, now: number): void {
-    const ev = this.resolver.input(this.dp.frameInfo, frame, now);
+    const info = this.dp.frameInfo;
+    const ev = this.resolver.input(info, frame, now);
     if (ev !== null) this.neighbourEvent(ev);
+    // Another host speaking ARP for one of our VIPs (the peer's takeover, a real server that does
+    // not hide the VIP, a conflict): tell the control side, at most once a second per VIP.
+    if (info.errReason === '' && (info.arpOp === 1 || info.arpOp === 2) && this.dp.services.services.some((s) => s.vip >>> 0 === info.arpSpa >>> 0)) {
+      const sha = info.arpShaOff;
+      const mine = this.io.mac;
+      let own = true;
+      for (let i = 0; i < 6; i++) if (frame[sha + i] !== mine[i]) own = false;
+      const last = this.arpVipSeen.get(info.arpSpa) ?? -Infinity;
+      if (!own && now - last >= 1000) {
+        this.arpVipSeen.set(info.arpSpa, now);
+        this.post({ ev: 'arpVip', ip: info.arpSpa >>> 0, mac: macToString(frame, sha), op: info.arpOp === 1 ? 'request' : 'reply', active: this.dp.active });
+      }
+    }
   }
 
   private neighbourEvent(ev: { kind: 'resolved' | 'changed' | 'failed'; ip: number; mac?: Uint8Array }): void {
@@ -207,6 +261,7 @@ export class DirectorPacketPath implements PacketHandler {
 
   private housekeeping(): void {
     const now = this.clock.now();
+    this.sampleHousekeeping(now);
     for (const f of this.resolver.tick(now)) this.io.send(f);
     for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
     if (this.garp !== null) {

@@ -53,6 +53,11 @@ export type ToPacket =
   | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
   | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number }
   | { op: 'flush'; id: number }
+  /**
+   * The web console's teaching view: copy the first frame of at most perSecond new flows a second
+   * (every n-th one) to the control side, as it arrived and as it was sent (0 = off).
+   */
+  | { op: 'sample'; id: number; perSecond: number; everyN?: number }
   /** ipvsadm -Z: zero the counters of one service, or of all (and the totals). */
   | { op: 'zero'; id: number; svc?: ServiceKeyMsg };
 
@@ -85,4 +90,8 @@ export type FromPacket =
   | { ev: 'reply'; id: number; ok: true; snapshot?: PacketSnapshot }
   | { ev: 'reply'; id: number; ok: false; code: string; message: string }
   | { ev: 'neigh'; kind: 'resolved' | 'changed' | 'failed'; ip: number; mac: string | null }
-  | { ev: 'started'; services: number; reals: number; local: number };
+  | { ev: 'started'; services: number; reals: number; local: number }
+  /** A sampled new flow's first frame (hex, at most 128 bytes each): as received, as sent on. */
+  | { ev: 'sample'; inHex: string; outHex: string; local: boolean }
+  /** ARP from another host claiming a VIP of ours (its sender address is the VIP); at most 1/s per VIP. */
+  | { ev: 'arpVip'; ip: number; mac: string; op: 'request' | 'reply'; active: boolean };

@@ -12,3 +12,4 @@ export * from './prometheus.ts';
 export * from './prometheus-histogram.ts';
 export * from './log-format.ts';
 export * from './describe.ts';
+export * from './console-state.ts';

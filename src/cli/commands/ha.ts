@@ -22,7 +22,7 @@ import { isAbsolute, join } from 'node:path';
 import pino from 'pino';
 import {
   checkAuthkeysMode, loadLdirectordConfig, parseAuthkeys, parseHaCf, parseHaResources, resolveHaSetup,
-  type ConfigWarning, type HaSetup,
+  type ConfigWarning, type HaSetup, type LdirectordConfig,
 } from '../../config/index.ts';
 import { Director, HaNode, servicesFromConfig, type HaStatus, type ServiceWithReals } from '../../engine/index.ts';
 import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
@@ -36,6 +36,7 @@ import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
+import { haConsoleView, startConsole, type ConsoleHandle } from '../console.ts';
 import { applyArpSuppression, applyCommands, checkArpSuppressionTool, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
 
 const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [options]
@@ -52,6 +53,9 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
   --sync-interval MS    how often the active node sends new and changed connections (default 200)
   --buffer-size BYTES   capture ring size (default 33554432)
+  --http ADDR           the live web console at http://ADDR/ (PORT or :PORT bind 127.0.0.1): both
+                        nodes' states, who holds the VIP, the last failovers (docs/console.md)
+  --http-token FILE     allow changes from the console (weight, quiesce, restore) with this token
   --log-level LEVEL     pino level (default info)`;
 
 export function defaultHaControlPath(): string {
@@ -191,6 +195,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'log-level': { type: 'string' },
     'no-conn-sync': { type: 'boolean' },
     'sync-interval': { type: 'string' },
+    http: { type: 'string' },
+    'http-token': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -199,6 +205,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const syncMs = values['sync-interval'] === undefined ? 200 : Number(values['sync-interval']);
   if (!Number.isInteger(syncMs) || syncMs < 10) throw new DsrlbError('E_USAGE', `--sync-interval: ${values['sync-interval']} is not a number of ms >= 10`);
+  if (values['http-token'] && !values.http) throw new DsrlbError('E_USAGE', '--http-token needs --http');
   const dir = values['config-dir'];
   if (!dir) throw new DsrlbError('E_USAGE', `--config-dir is required\n\n${HELP}`);
   const self = values.node ?? hostname();
@@ -223,9 +230,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const w of warnings) log.warn({ file: w.file, line: w.line, code: w.code }, w.message);
 
   let services: ServiceWithReals[] = [];
+  let ldCfg: LdirectordConfig | null = null;
   if (setup.ldirectord !== null) {
     const path = isAbsolute(setup.ldirectord) ? setup.ldirectord : join(dir, setup.ldirectord);
     const cfg = loadLdirectordConfig(path);
+    ldCfg = cfg;
     for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
     services = servicesFromConfig(cfg);
   } else {
@@ -317,7 +326,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       },
     },
   );
-  node.onRole = (role) => log.info({ role, at: Date.now() }, `ha role ${role}`);
+  let web: ConsoleHandle | null = null;
+  const failovers: Array<{ at: number; from: string; to: string; reason: string }> = [];
+  let lastRole: string = node.role;
+  node.onRole = (role) => {
+    log.info({ role, at: Date.now() }, `ha role ${role}`);
+    const st = node.status();
+    const reason = node.lastActionReason ?? st.history[st.history.length - 1]?.transition ?? '';
+    // A failover: this node takes the VIP or lets it go; other role changes (start, stop) are news only.
+    const failover = lastRole === 'active' || role === 'active';
+    if (failover) failovers.push({ at: Date.now(), from: lastRole, to: role, reason });
+    if (failovers.length > 20) failovers.shift();
+    web?.event(failover ? 'failover' : 'info', `${self}: ${lastRole} → ${role} (${reason})`);
+    lastRole = role;
+  };
   await node.start();
   if (!values['no-conn-sync']) sync = startConnSync(node, director, syncMs, log);
 
@@ -344,7 +366,25 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     guard.disarm();
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
-  log.info({ control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid }, 'ha node ready');
+  if (values.http) {
+    try {
+      web = await startConsole({
+        addr: values.http, tokenFile: values['http-token'], mode: 'ha', director, log,
+        config: () => ldCfg,
+        ha: () => haConsoleView(node.status(), failovers),
+      });
+    } catch (e) {
+      server?.close();
+      await node.stop();
+      await director.stop();
+      guard.disarm();
+      throw e;
+    }
+  }
+  log.info({
+    control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid,
+    console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
+  }, 'ha node ready');
 
   return await new Promise<number>((resolve) => {
     let done = false;
@@ -353,6 +393,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       done = true;
       log.info({ why }, 'stopping');
       server?.close();
+      await web?.stop();
       sync?.stop();
       // Giveup to the peer at once; the connections follow a few ms later (the giveup flushes
       // them), rather than delaying the takeover by a table walk.

@@ -21,6 +21,7 @@ import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
+import { startConsole, type ConsoleHandle } from '../console.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -39,6 +40,10 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --sysctl N=V         IPVS switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
   --no-local           do not serve flows scheduled to this host's own address through the local veth path
   --metrics ADDR       serve Prometheus metrics at http://ADDR/metrics (PORT, :PORT, HOST:PORT)
+  --http ADDR          the live web console at http://ADDR/ (PORT or :PORT bind 127.0.0.1), with
+                       /metrics on the same server (docs/console.md)
+  --http-token FILE    allow changes from the console (weight, quiesce, restore) to requests bearing
+                       the token on FILE's first line; without it the console only reads
   --foreground         log to stdout (JSON lines; human lines on a terminal), whatever logfile= says
   --logfile TARGET     log to a file (/path) or a syslog facility (local0 …), overriding logfile=
                        (default: the config's logfile=, as ldirectord does; stdout without --config)
@@ -56,6 +61,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     sysctl: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
     metrics: { type: 'string' },
+    http: { type: 'string' },
+    'http-token': { type: 'string' },
     foreground: { type: 'boolean' },
     logfile: { type: 'string' },
     'log-level': { type: 'string' },
@@ -66,6 +73,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (!values.iface) throw new DsrlbError('E_USAGE', `--iface is required\n\n${HELP}`);
+  if (values['http-token'] && !values.http) throw new DsrlbError('E_USAGE', '--http-token needs --http');
   const iface = values.iface;
   const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
@@ -143,6 +151,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const controlPath = values.control ?? defaultControlPath(iface);
   let server: Server | null = null;
   let metrics: MetricsServer | null = null;
+  let web: ConsoleHandle | null = null;
+  const startTimeSeconds = Math.floor(Date.now() / 1000);
+  const metricsSource = {
+    snapshot: async () => (await director.request({ op: 'snapshot' }))!,
+    extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds }),
+  };
   try {
     server = await serveControl(controlPath, async (req) => {
       if (req.op === 'health') return control?.status() ?? [];
@@ -156,24 +170,32 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return director.request(req as never);
     });
     if (values.metrics) {
-      const startTimeSeconds = Math.floor(Date.now() / 1000);
-      metrics = await startMetricsServer(values.metrics, {
-        snapshot: async () => (await director.request({ op: 'snapshot' }))!,
-        extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds }),
-      }, log);
+      metrics = await startMetricsServer(values.metrics, metricsSource, log);
+    }
+    if (values.http) {
+      web = await startConsole({
+        addr: values.http, tokenFile: values['http-token'], mode: 'director', director, log, rates, metrics: metricsSource,
+        health: () => control?.status() ?? [],
+        config: () => control?.config() ?? cfg,
+      });
+      if (control) control.onEvent = (kind, text, lines) => web?.event(kind, text, lines);
     }
   } catch (e) {
     clearInterval(rateTimer);
     control?.stop();
     server?.close();
+    await metrics?.close();
+    await web?.stop();
     await director.stop();
     await logging.close();
-    if (isDsrlbError(e) && (e.code === 'E_METRICS_ADDR' || e.code === 'E_METRICS_LISTEN')) throw e;
+    if (isDsrlbError(e) && /^E_(METRICS|CONSOLE)_/.test(e.code)) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
     control: controlPath, services: services.length, pid: process.pid, log: logging.describe,
     metrics: metrics ? `http://${metrics.address.host}:${metrics.address.port}/metrics` : null,
+    console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
+    consoleWrites: web ? web.model.current().writable : null,
   }, 'director ready');
 
   const onHup = () => {
@@ -192,6 +214,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       control?.stop();
       server?.close();
       await metrics?.close();
+      await web?.stop();
       await director.stop();
       log.info({}, 'stopped');
       await logging.close();
