@@ -22,7 +22,10 @@ export interface ReplaySummary {
   frames: number;
   forwarded: number;
   local: number;
+  /** Frames the director answered itself: ARP replies for the VIPs and ICMP (echo replies, time exceeded). */
   replies: number;
+  /** Of those, ICMP. */
+  icmpReplies: number;
   dropped: number;
   passed: number;
   /** Per drop/pass reason name → frames. */
@@ -49,7 +52,7 @@ export interface ReplayOptions {
  * stay as they were — so nothing is allocated per frame. `summary()` adds the per-real figures.
  */
 export class Replayer {
-  private readonly s: ReplaySummary = { frames: 0, forwarded: 0, local: 0, replies: 0, dropped: 0, passed: 0, reasons: {}, reals: {}, choices: [], notForwarded: [] };
+  private readonly s: ReplaySummary = { frames: 0, forwarded: 0, local: 0, replies: 0, icmpReplies: 0, dropped: 0, passed: 0, reasons: {}, reals: {}, choices: [], notForwarded: [] };
   private scratch = new Uint8Array(65536 + 64);
   private readonly keepChoices: boolean;
   private readonly keepNotForwarded: boolean;
@@ -83,9 +86,19 @@ export class Replayer {
     }
     if (this.keepNotForwarded && v.kind !== VerdictKind.Forward) s.notForwarded.push(i);
     switch (v.kind) {
-      case VerdictKind.Forward: s.forwarded++; this.emit(timeMs, v.frame!, v.len); break;
+      case VerdictKind.Forward:
+        s.forwarded++;
+        // A reassembled datagram goes out in fragments again.
+        if (v.parts > 0) for (let p = 0; p < v.parts; p++) this.emit(timeMs, v.partBufs[p]!, v.partLens[p]!);
+        else this.emit(timeMs, v.frame!, v.len);
+        break;
       case VerdictKind.Local: s.local++; break;
-      case VerdictKind.Reply: s.replies++; this.emit(timeMs, v.frame!, v.len); break;
+      case VerdictKind.Reply:
+        s.replies++;
+        if (v.frame !== null && v.len > 0 && v.frame[12] === 0x08 && v.frame[13] === 0x00) s.icmpReplies++;
+        if (v.reason !== 0) count(s, DROP_REASON_NAMES[v.reason]!);
+        this.emit(timeMs, v.frame!, v.len);
+        break;
       case VerdictKind.Drop: s.dropped++; count(s, DROP_REASON_NAMES[v.reason]!); break;
       case VerdictKind.Pass: s.passed++; count(s, DROP_REASON_NAMES[v.reason]!); break;
     }

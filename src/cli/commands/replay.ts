@@ -105,7 +105,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     say(JSON.stringify(summary, null, 2));
     return 0;
   }
-  say(`${summary.frames} frames in, ${summary.forwarded} forwarded, ${summary.replies} ARP replies, ` +
+  say(`${summary.frames} frames in, ${summary.forwarded} forwarded, ${summary.replies - summary.icmpReplies} ARP replies, ${summary.icmpReplies ? `${summary.icmpReplies} ICMP replies, ` : ''}` +
     `${summary.dropped} dropped, ${summary.passed} left to the host; ${writer.count} frames written to ${values.out}`);
   say('');
   say(`${'real server'.padEnd(22)} ${'flows'.padStart(8)} ${'packets'.padStart(9)} ${'bytes'.padStart(11)}`);
