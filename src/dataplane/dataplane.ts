@@ -64,6 +64,8 @@ export interface DataplaneOptions {
   mtu?: number;
   /** The kernel's ICMP rate limits for the time-exceeded messages the director sends. */
   icmpLimit?: IcmpLimitOptions;
+  /** Send ICMP errors about a connection on to its real, as ip_vs_in_icmp does (default true). */
+  icmpForward?: boolean;
 }
 
 const ICMP = 1;
@@ -94,6 +96,7 @@ export class Dataplane {
   /** ICMP errors sent on to a connection's real server. */
   icmpForwarded = 0;
   private readonly mtu: number;
+  private readonly icmpForward: boolean;
   private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
 
   constructor(opts: DataplaneOptions) {
@@ -116,6 +119,7 @@ export class Dataplane {
     );
     this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
     this.mtu = opts.mtu ?? 1500;
+    this.icmpForward = opts.icmpForward ?? true;
     this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
   }
 
@@ -302,6 +306,7 @@ export class Dataplane {
       return this.reply(n, DropReason.None);
     }
     if (!isIcmpErrorForIpvs(type)) return this.drop(DropReason.IcmpOther);
+    if (!this.icmpForward) return this.drop(DropReason.IcmpForwardOff);
     const q = quotedFlow(frame, info, this.quoted);
     if (q === null || q.vip !== info.ipDst >>> 0) return this.drop(DropReason.IcmpNoConnection);
     const svc = this.services.byVip.get(q.vip | 0)?.get(q.proto * 65536 + q.vport);

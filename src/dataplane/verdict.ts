@@ -43,6 +43,7 @@ export const enum DropReason {
   IcmpOther = 21,
   BadIcmpChecksum = 22,
   IcmpRateLimited = 23,
+  IcmpForwardOff = 24,
 }
 
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -70,6 +71,7 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'icmp-other',
   'bad-icmp-checksum',
   'icmp-rate-limited',
+  'icmp-forward-off',
 ];
 
 /** What each reason means, for `replay` summaries and docs/errors.md. */
@@ -96,6 +98,7 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'icmp-no-connection': 'an ICMP error quoting no known connection (or too short a quote): the kernel leaves it to its own stack, which consumes it',
   'icmp-other': 'an ICMP message IPVS does not handle (redirect, parameter problem, replies…): the director\'s own stack consumes it',
   'bad-icmp-checksum': 'an ICMP error about a connection whose checksum is wrong: IPVS drops it',
+  'icmp-forward-off': 'an ICMP error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
   'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6)',
 };
 

@@ -44,6 +44,7 @@ export class DirectorPacketPath implements PacketHandler {
       sysctls: init.sysctls,
       connCapacity: init.connCapacity,
       timeouts: init.timeouts,
+      icmpForward: init.icmpForward,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });

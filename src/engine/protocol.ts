@@ -18,6 +18,8 @@ export interface PacketPathInit {
   sysctls?: Partial<VsSysctls>;
   connCapacity?: number;
   timeouts?: Partial<ConnTimeouts>;
+  /** Send ICMP errors about a connection on to its real (default true, as IPVS does); false only to show what breaks without it. */
+  icmpForward?: boolean;
   /** This host's own addresses: a real with one of them is served locally. */
   localAddrs: number[];
   /** Where frames for the local real go (the far end of the local veth pair). */
