@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nsExec, nsExists, startLabDirector, testbedDown, testbedUp, hostNamespace, type LabDirector } from '../../src/testbed/index.ts';
+import { nsExec, nsExists, startLabDirector, startTextCapture, testbedDown, testbedUp, hostNamespace, type LabDirector } from '../../src/testbed/index.ts';
 
 const prefix = `dsrn${process.pid % 10000}`;
 const CONFIG = fileURLToPath(new URL('./fixtures/pmtu.cf', import.meta.url));
@@ -87,13 +87,21 @@ describe('path MTU discovery through DSR (router with a 1000-byte link between t
     expect(routes.map((r) => r.stdout).join('\n')).toMatch(/mtu 1000/);
   }, 60_000);
 
-  it('ping the VIP: the director answers (through the router and on the LAN), counted as ICMP replies', async () => {
+  it('ping the VIP: the director answers (through the router and on the LAN), counted as ICMP replies; a SYN with TTL 1 gets time exceeded from the VIP', async () => {
     const far = await nsExec(FAR, ['ping', '-c', '2', '-i', '0.2', '-W', '2', VIP], { timeoutMs: 10_000 });
     expect(far.code, far.stdout + far.stderr).toBe(0);
     const lan = await nsExec(hostNamespace(prefix, 'client'), ['ping', '-c', '1', '-W', '2', VIP], { timeoutMs: 10_000 });
     expect(lan.code, lan.stdout + lan.stderr).toBe(0);
     const snap = (await director!.snapshot()) as unknown as { icmpReplies: number };
     expect(snap.icmpReplies).toBeGreaterThanOrEqual(3);
+    // A SYN with TTL 1: scheduled, not sent on; the client hears "time exceeded" from the VIP.
+    const client = hostNamespace(prefix, 'client');
+    const cap = await startTextCapture(client, ['-i', 'eth0', '-nn', '-l', 'icmp']);
+    const py = 'import socket\ns=socket.socket()\ns.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)\ns.settimeout(1)\ns.connect_ex(("192.168.0.10", 80))';
+    await nsExec(client, ['python3', '-c', py], { timeoutMs: 5000 });
+    // connect_ex waited 1 s for an answer: the ICMP came back long before.
+    const text = await cap.stop();
+    expect(text).toMatch(/192\.168\.0\.10 > 192\.168\.0\.100: ICMP time exceeded in-transit/);
     await director!.stop();
     director = null;
   }, 30_000);

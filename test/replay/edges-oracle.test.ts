@@ -21,7 +21,7 @@ const EDGES = join(ORACLE_DIR, 'edges');
 const manifest = JSON.parse(readFileSync(join(EDGES, 'manifest.json'), 'utf8')) as Record<string, string[]>;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-function run(name: 'edges-tcp' | 'edges-udp') {
+function run(name: 'edges-tcp' | 'edges-udp' | 'edges-icmp') {
   const spec = JSON.parse(readFileSync(join(EDGES, `${name}.json`), 'utf8')) as OracleSpec;
   const kernel = JSON.parse(readFileSync(join(EDGES, `${name}.out.json`), 'utf8')) as OracleResult & {
     connections: Array<{ client: string; real: string; first_in_frame: number | null }>;
@@ -112,6 +112,21 @@ describe('UDP service: zero and wrong checksums, fragments, ICMP port unreachabl
 
   it('sends the reals exactly the kernel\'s frames, and counts as ipvsadm did', () => {
     expect(r.ours.map(hex)).toEqual(r.theirs.map(hex));
+    const rows = ipvsadmRows(r.kernel);
+    for (const d of r.dp.services.destsById) {
+      const st = r.dp.services.destStats[d.id]!;
+      const k = rows.get(endpointToString(d.addr, d.port))!;
+      expect([st.conns, st.inPkts, st.inBytes]).toEqual([k.conns, k.inPkts, k.inBytes]);
+    }
+  });
+});
+
+describe('every ICMP error type/code ip_vs_in_icmp handles (unreachable 0-15, source quench, time exceeded 0-1)', () => {
+  const r = run('edges-icmp');
+
+  it('each goes to its connection\'s real, byte for byte as the kernel sent it, counted as ipvsadm did', () => {
+    expect(r.ours.map(hex)).toEqual(r.theirs.map(hex));
+    expect(r.ours.filter((f) => f[23] === 1)).toHaveLength(19);
     const rows = ipvsadmRows(r.kernel);
     for (const d of r.dp.services.destsById) {
       const st = r.dp.services.destStats[d.id]!;
