@@ -42,6 +42,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     const mod = await cmd.load();
     return await mod.run(rest, io);
   } catch (e) {
+    // Standard output closed under us (a pipe's reader left): nothing to say, nobody to say it to.
+    if (isDsrlbError(e) && e.code === 'E_OUTPUT_CLOSED') return 0;
     if (isDsrlbError(e)) {
       io.err(`dsrlb ${name}: ${e.code}: ${e.message}`);
       return 1;

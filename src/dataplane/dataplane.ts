@@ -7,7 +7,12 @@
  * decrement the IPv4 TTL with an incremental checksum update. Nothing past the Ethernet header
  * changes except TTL and header checksum; TCP/UDP bytes are never touched.
  *
- * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet.
+ * Around IPVS it does what the director's kernel does with frames to a VIP (icmp.ts, defrag.ts):
+ * ip_rcv's header checks (checksum, options) and trimming to the IPv4 length, reassembly of
+ * fragments (sent on re-fragmented), echo replies for the VIP, ICMP errors about a connection sent
+ * to its real, and ICMP time exceeded when the TTL runs out — each checked against Linux 6.1.
+ *
+ * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */
 import { respondArp } from '../arp/index.ts';
 import { ConnTable, ConnVerdict, type ConnTimeouts } from '../conn/index.ts';
@@ -15,6 +20,12 @@ import type { Dest } from '../model/index.ts';
 import {
   decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo,
 } from '../packet/index.ts';
+import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
+import {
+  buildEchoReply, buildTimeExceeded, icmpChecksumOk, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
+  isIcmpErrorForIpvs, quotedFlow, type QuotedFlow,
+} from './icmp.ts';
+import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
 
@@ -49,8 +60,15 @@ export interface DataplaneOptions {
   sysctls?: Partial<VsSysctls>;
   connCapacity?: number;
   timeouts?: Partial<ConnTimeouts>;
+  /** The link MTU of the capture interface: reassembled datagrams go out in fragments no larger. Default 1500. */
+  mtu?: number;
+  /** The kernel's ICMP rate limits for the time-exceeded messages the director sends. */
+  icmpLimit?: IcmpLimitOptions;
+  /** Send ICMP errors about a connection on to its real, as ip_vs_in_icmp does (default true). */
+  icmpForward?: boolean;
 }
 
+const ICMP = 1;
 const TCP = 6;
 const UDP = 17;
 const NO_REAL = -1;
@@ -71,6 +89,15 @@ export class Dataplane {
   private readonly info = new FrameInfo();
   private readonly verdict = new Verdict();
   private readonly arpSelf: { mac: Uint8Array; vips: Set<number>; active: boolean };
+  readonly defrag = new Defragmenter();
+  readonly icmpLimit: IcmpRateLimit;
+  /** ICMP replies the director wrote (echo replies, time exceeded). */
+  icmpReplies = 0;
+  /** ICMP errors sent on to a connection's real server. */
+  icmpForwarded = 0;
+  private readonly mtu: number;
+  private readonly icmpForward: boolean;
+  private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
 
   constructor(opts: DataplaneOptions) {
     this.selfMac = opts.selfMac;
@@ -91,6 +118,9 @@ export class Dataplane {
       (id: number) => byId[id],
     );
     this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
+    this.mtu = opts.mtu ?? 1500;
+    this.icmpForward = opts.icmpForward ?? true;
+    this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
   }
 
   /** Keeps the ARP responder's VIP set in step with the services (call after adding/removing services). */
@@ -116,6 +146,7 @@ export class Dataplane {
 
   /** Periodic housekeeping: expire up to `budget` connection entries. */
   tick(now: number, budget = 4096): number {
+    if (this.defrag.held > 0) this.defrag.expire(now);
     return this.conns.expire(now, budget);
   }
 
@@ -128,6 +159,7 @@ export class Dataplane {
     const info = this.info;
     v.dest = null;
     v.newConn = false;
+    v.parts = 0;
     v.frame = frame;
     v.len = len;
     if (!decodeFrame(frame, len, info)) return this.drop(DropReason.Malformed);
@@ -145,8 +177,23 @@ export class Dataplane {
       return this.drop(DropReason.NotOurMac);
     }
     if (!this.active) return this.drop(DropReason.Inactive);
-    if (info.fragOffset !== 0 || info.moreFragments) return this.drop(DropReason.Fragment);
+    // ip_rcv: a wrong header checksum or options that do not parse never reach IPVS.
+    const l3 = info.l3Off;
+    const hl = info.ipHeaderLen;
+    if (!ipHeaderChecksumOk(frame, l3, hl)) return this.drop(DropReason.BadIpChecksum);
+    if (hl > 20 && !ipOptionsOk(frame, l3, hl)) return this.drop(DropReason.BadIpOptions);
+    v.parts = 0;
+    if (info.fragOffset !== 0 || info.moreFragments) return this.fragment(frame, now);
+    return this.service(frame, now, 0);
+  }
+
+  /** An IPv4 packet to a VIP, whole (not a fragment), checked by ip_rcv: what IPVS does with it. */
+  private service(frame: Uint8Array, now: number, fragMaxSize: number): Verdict {
+    const v = this.verdict;
+    const info = this.info;
+    const ports = this.services.byVip.get(info.ipDst | 0)!;
     const proto = info.ipProto;
+    if (proto === ICMP) return this.icmp(frame, now);
     if (proto !== TCP && proto !== UDP) return this.drop(DropReason.NotAService);
     const svc = ports.get(proto * 65536 + info.dstPort);
     if (svc === undefined) return this.drop(DropReason.NotAService);
@@ -171,10 +218,16 @@ export class Dataplane {
       this.services.destStats[d.id]!.conns++;
       this.totals.conns++;
     }
-    const dest = this.services.destsById[conns.destId(h)]!;
     if (proto === TCP) conns.tcpInput(h, flags, now);
     else conns.udpInput(h, now);
-    const bytes = info.ipTotalLen;
+    const dest = this.count(svc, h);
+    return this.send(frame, dest, now, fragMaxSize);
+  }
+
+  /** ip_vs_in_stats: the packet counts for its service and real. */
+  private count(svc: Service, h: number): Dest {
+    const dest = this.services.destsById[this.conns.destId(h)]!;
+    const bytes = this.info.ipTotalLen;
     svc.stats.inPkts++;
     svc.stats.inBytes += bytes;
     const ds = this.services.destStats[dest.id]!;
@@ -182,8 +235,20 @@ export class Dataplane {
     ds.inBytes += bytes;
     this.totals.inPkts++;
     this.totals.inBytes += bytes;
-    v.dest = dest;
+    this.verdict.dest = dest;
+    return dest;
+  }
 
+  /**
+   * The DR transmit: rewrite the Ethernet addresses, lower the TTL (at 1 or 0: time exceeded
+   * instead), trim the frame to the IPv4 length (ip_rcv drops Ethernet padding), and, for a
+   * reassembled datagram, cut it into fragments again.
+   */
+  private send(frame: Uint8Array, dest: Dest, now: number, fragMaxSize: number): Verdict {
+    const v = this.verdict;
+    const info = this.info;
+    const self = this.selfMac;
+    v.len = info.l3End;
     const mac = this.services.macById[dest.id];
     let local = this.localById[dest.id];
     if (local === undefined) local = this.localById[dest.id] = this.localAddrs.has(dest.addr | 0);
@@ -191,15 +256,87 @@ export class Dataplane {
       // Served by this host: no routing hop, so no TTL decrement (IPVS delivers it locally too).
       if (mac !== undefined) frame.set(mac, 0);
       v.kind = VerdictKind.Local;
+      if (fragMaxSize > 0) this.refragment(frame, fragMaxSize);
       return v;
     }
     if (mac === undefined) return this.drop(DropReason.RealUnresolved);
-    if (info.ttl <= 1) return this.drop(DropReason.TtlExpired);
+    if (info.ttl <= 1) return this.timeExceeded(frame, now);
     // Byte by byte: for 6 bytes this is several times cheaper than TypedArray.set.
     frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
     frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
     decrementTtl(frame, info.l3Off);
     v.kind = VerdictKind.Forward;
+    if (fragMaxSize > 0) this.refragment(frame, fragMaxSize);
+    return v;
+  }
+
+  private refragment(frame: Uint8Array, fragMaxSize: number): void {
+    const v = this.verdict;
+    const mtu = Math.min(this.mtu, fragMaxSize);
+    v.parts = fragmentPacket(frame, this.info.l3Off, this.info.ipHeaderLen, mtu, v.partBufs, v.partLens);
+  }
+
+  /** A fragment to a VIP: held until its datagram is whole, which then goes through as one packet. */
+  private fragment(frame: Uint8Array, now: number): Verdict {
+    const r = this.defrag.add(frame, this.info, now);
+    if (r === FragResult.Held) return this.drop(DropReason.Fragment);
+    if (r === FragResult.Overlap) return this.drop(DropReason.FragmentOverlap);
+    if (r === FragResult.Invalid) return this.drop(DropReason.FragmentInvalid);
+    const whole = this.defrag.out;
+    const info = this.info;
+    if (!decodeFrame(whole, this.defrag.outLen, info)) return this.drop(DropReason.Malformed);
+    this.verdict.frame = whole;
+    this.verdict.len = this.defrag.outLen;
+    return this.service(whole, now, this.defrag.outMaxSize);
+  }
+
+  /**
+   * ICMP to a VIP: an echo request is answered (the VIP is the director's address); an error that
+   * quotes a known connection goes to that connection's real (ip_vs_in_icmp); the rest is the
+   * director's own stack's business, which consumes it.
+   */
+  private icmp(frame: Uint8Array, now: number): Verdict {
+    const info = this.info;
+    const v = this.verdict;
+    const type = info.icmpType;
+    if (type === ICMP_ECHO_REQUEST) {
+      if (!icmpChecksumOk(frame, info)) return this.drop(DropReason.BadIcmpChecksum);
+      const n = buildEchoReply(frame, info, this.selfMac, v.out);
+      if (n === 0) return this.drop(DropReason.IcmpOther);
+      return this.reply(n, DropReason.None);
+    }
+    if (!isIcmpErrorForIpvs(type)) return this.drop(DropReason.IcmpOther);
+    if (!this.icmpForward) return this.drop(DropReason.IcmpForwardOff);
+    const q = quotedFlow(frame, info, this.quoted);
+    if (q === null || q.vip !== info.ipDst >>> 0) return this.drop(DropReason.IcmpNoConnection);
+    const svc = this.services.byVip.get(q.vip | 0)?.get(q.proto * 65536 + q.vport);
+    if (svc === undefined) return this.drop(DropReason.IcmpNoConnection);
+    const h = this.conns.lookup(q.proto, q.client, q.clientPort, q.vip, q.vport, now);
+    if (h < 0) return this.drop(DropReason.IcmpNoConnection);
+    if (!icmpChecksumOk(frame, info)) return this.drop(DropReason.BadIcmpChecksum);
+    const dest = this.count(svc, h);
+    this.icmpForwarded++;
+    return this.send(frame, dest, now, 0);
+  }
+
+  /** TTL 1 or 0 on the DR hop: ICMP time exceeded back to the sender (rate-limited), nothing forwarded. */
+  private timeExceeded(frame: Uint8Array, now: number): Verdict {
+    const info = this.info;
+    if (!this.icmpLimit.allow(info.ipSrc >>> 0, now)) return this.drop(DropReason.IcmpRateLimited);
+    const n = buildTimeExceeded(frame, info, this.selfMac, info.ipDst, this.verdict.out);
+    if (n === 0) return this.drop(DropReason.TtlExpired);
+    return this.reply(n, DropReason.TtlExpired);
+  }
+
+  private reply(len: number, reason: DropReason): Verdict {
+    const v = this.verdict;
+    this.icmpReplies++;
+    if (reason !== DropReason.None) this.dropCounts[reason]++;
+    v.kind = VerdictKind.Reply;
+    v.reason = reason;
+    v.frame = v.out;
+    v.len = len;
+    v.parts = 0;
     return v;
   }
 
@@ -237,6 +374,7 @@ export class Dataplane {
     const r = respondArp(frame, len, this.info, this.arpSelf, v.out);
     if (typeof r === 'number') {
       v.kind = VerdictKind.Reply;
+      v.reason = DropReason.None;
       v.frame = v.out;
       v.len = r;
       return v;

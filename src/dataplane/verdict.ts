@@ -21,7 +21,7 @@ export const enum VerdictKind {
 export const enum DropReason {
   None = 0,
   Malformed = 1,
-  Fragment = 2,
+  Fragment = 2, // held for reassembly
   TtlExpired = 3,
   NotOurMac = 4,
   NotAService = 5,
@@ -35,12 +35,21 @@ export const enum DropReason {
   Inactive = 13,
   TableFull = 14,
   FromVip = 15,
+  BadIpChecksum = 16,
+  BadIpOptions = 17,
+  FragmentOverlap = 18,
+  FragmentInvalid = 19,
+  IcmpNoConnection = 20,
+  IcmpOther = 21,
+  BadIcmpChecksum = 22,
+  IcmpRateLimited = 23,
+  IcmpForwardOff = 24,
 }
 
 export const DROP_REASON_NAMES: readonly string[] = [
   'none',
   'malformed',
-  'fragment',
+  'fragment-held',
   'ttl-expired',
   'not-our-mac',
   'not-a-service',
@@ -54,13 +63,22 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'inactive',
   'table-full',
   'from-vip',
+  'bad-ip-checksum',
+  'bad-ip-options',
+  'fragment-overlap',
+  'fragment-invalid',
+  'icmp-no-connection',
+  'icmp-other',
+  'bad-icmp-checksum',
+  'icmp-rate-limited',
+  'icmp-forward-off',
 ];
 
 /** What each reason means, for `replay` summaries and docs/errors.md. */
 export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   malformed: 'the frame could not be decoded (truncated or inconsistent header)',
-  fragment: 'IPv4 fragment: dsrlb does not reassemble (IPVS would, through defrag)',
-  'ttl-expired': 'TTL would reach 0 after the decrement (IPVS sends ICMP time exceeded)',
+  'fragment-held': 'an IPv4 fragment kept until its datagram is complete (then scheduled and sent on in fragments, as the kernel does); held at most 30 s',
+  'ttl-expired': 'TTL 1 or 0: the flow is scheduled but the frame not sent on; the director answers ICMP time exceeded, as the kernel does (counted as a reply)',
   'not-our-mac': 'addressed to another host\'s MAC (seen in promiscuous mode)',
   'not-a-service': 'to a VIP, but no virtual service has this protocol and port',
   'no-real-available': 'every real of the service has weight 0, is overloaded or unresolved',
@@ -73,6 +91,15 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   inactive: 'the director is standby: it does not answer ARP or forward',
   'table-full': 'the connection table is full and no entry could be evicted',
   'from-vip': 'a frame FROM a VIP reached the director: a reply did not bypass it (DSR is broken somewhere)',
+  'bad-ip-checksum': 'the IPv4 header checksum is wrong: the kernel drops it in ip_rcv, before IPVS',
+  'bad-ip-options': 'IPv4 options that do not parse: the kernel drops it in ip_rcv (and answers ICMP parameter problem; dsrlb does not)',
+  'fragment-overlap': 'a fragment overlapped one already held: the whole datagram is discarded, as Linux does',
+  'fragment-invalid': 'an inconsistent fragment (past 65535 bytes, two different ends, a non-final fragment not a multiple of 8) or no room left for reassembly: the datagram is discarded',
+  'icmp-no-connection': 'an ICMP error quoting no known connection (or too short a quote): the kernel leaves it to its own stack, which consumes it',
+  'icmp-other': 'an ICMP message IPVS does not handle (redirect, parameter problem, replies…): the director\'s own stack consumes it',
+  'bad-icmp-checksum': 'an ICMP error about a connection whose checksum is wrong: IPVS drops it',
+  'icmp-forward-off': 'an ICMP error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
+  'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6)',
 };
 
 /** Reused verdict object: one per data plane, overwritten by each process() call. */
@@ -86,6 +113,13 @@ export class Verdict {
   /** Bytes to send for Forward / Local (the input frame itself, rewritten) or Reply (`out`). */
   frame: Uint8Array | null = null;
   len = 0;
-  /** Scratch buffer for replies. */
-  readonly out = new Uint8Array(64);
+  /** Scratch buffer for replies (ARP, echo replies up to a full datagram, time exceeded). */
+  readonly out = new Uint8Array(65535 + 18);
+  /**
+   * Forward / Local of a reassembled datagram: it goes out as `parts` fragments, `parts[i][0..partLens[i])`
+   * (send those instead of `frame`). 0 for every ordinary frame.
+   */
+  parts = 0;
+  readonly partBufs: Uint8Array[] = [];
+  readonly partLens: number[] = [];
 }

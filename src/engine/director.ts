@@ -16,6 +16,8 @@ export interface DirectorOptions {
   sysctls?: PacketPathInit['sysctls'];
   timeouts?: PacketPathInit['timeouts'];
   connCapacity?: number;
+  /** See PacketPathInit.icmpForward. */
+  icmpForward?: boolean;
   /** Kernel capture ring in bytes (default 32 MiB). */
   bufferSize?: number;
   /** Deliver flows scheduled to this host's own address through a veth pair (default true). */
@@ -95,6 +97,7 @@ export class Director {
         sysctls: o.sysctls,
         timeouts: o.timeouts,
         connCapacity: o.connCapacity,
+        icmpForward: o.icmpForward,
         localAddrs,
         localPeerMac,
         localIface,

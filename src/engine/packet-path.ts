@@ -26,6 +26,7 @@ export class DirectorPacketPath implements PacketHandler {
   private forwarded = 0;
   private local = 0;
   private replies = 0;
+  private icmpReplies = 0;
   private readonly localPeerMac: Uint8Array | null;
   private readonly sweepBudget: number;
   // Teaching samples (web console): armed only while the second's budget lasts; while armed, each
@@ -54,6 +55,7 @@ export class DirectorPacketPath implements PacketHandler {
       sysctls: init.sysctls,
       connCapacity: init.connCapacity,
       timeouts: init.timeouts,
+      icmpForward: init.icmpForward,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
@@ -74,15 +76,26 @@ export class DirectorPacketPath implements PacketHandler {
     const v = this.dp.process(frame, len, now);
     switch (v.kind) {
       case VerdictKind.Forward:
-        if (this.io.send(v.frame!, v.len)) this.forwarded++;
+        if (v.parts > 0) {
+          // A reassembled datagram, cut into fragments again.
+          for (let p = 0; p < v.parts; p++) this.io.send(v.partBufs[p]!, v.partLens[p]!);
+          this.forwarded++;
+        } else if (this.io.send(v.frame!, v.len)) this.forwarded++;
         if (this.sampleArmed && v.newConn) this.takeSample(v.frame!, v.len, false);
         return;
       case VerdictKind.Local:
-        if (this.localIo !== null && this.localIo.send(v.frame!, v.len)) this.local++;
+        if (this.localIo === null) return;
+        if (v.parts > 0) {
+          for (let p = 0; p < v.parts; p++) this.localIo.send(v.partBufs[p]!, v.partLens[p]!);
+          this.local++;
+        } else if (this.localIo.send(v.frame!, v.len)) this.local++;
         if (this.sampleArmed && v.newConn) this.takeSample(v.frame!, v.len, true);
         return;
       case VerdictKind.Reply:
-        if (this.io.send(v.frame!, v.len)) this.replies++;
+        if (this.io.send(v.frame!, v.len)) {
+          if (v.frame![12] === 0x08) this.icmpReplies++; // an echo reply or time exceeded, not ARP
+          else this.replies++;
+        }
         this.arpInput(frame, now);
         return;
       default:
@@ -306,6 +319,8 @@ export class DirectorPacketPath implements PacketHandler {
       forwarded: this.forwarded,
       local: this.local,
       arpReplies: this.replies,
+      icmpReplies: this.icmpReplies,
+      icmpForwarded: dp.icmpForwarded,
       fromVip: dp.dropCounts[DROP_REASON_NAMES.indexOf('from-vip')]!,
       io: { received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated },
       connEntries: dp.conns.size,

@@ -18,6 +18,8 @@ export interface PacketPathInit {
   sysctls?: Partial<VsSysctls>;
   connCapacity?: number;
   timeouts?: Partial<ConnTimeouts>;
+  /** Send ICMP errors about a connection on to its real (default true, as IPVS does); false only to show what breaks without it. */
+  icmpForward?: boolean;
   /** This host's own addresses: a real with one of them is served locally. */
   localAddrs: number[];
   /** Where frames for the local real go (the far end of the local veth pair). */
@@ -81,6 +83,10 @@ export interface PacketSnapshot extends DirectorCounters {
   totals: { conns: number; inPkts: number; inBytes: number };
   /** Connection timeouts in seconds, as ipvsadm -L --timeout prints them. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
+  /** ICMP the director answered itself (echo replies for the VIPs, time exceeded). */
+  icmpReplies: number;
+  /** ICMP errors about a connection sent on to its real server. */
+  icmpForwarded: number;
   conns?: ConnSnapshot[];
   /** Answer to syncExport: SYN_RECV, ESTABLISHED and UDP connections as sync records (ha/sync.ts, base64). */
   sync?: string;

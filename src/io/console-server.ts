@@ -21,9 +21,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsrlbError } from '../errors/index.ts';
-import { prometheusText, type ConsoleEvent, type ConsoleLadder, type ConsoleState } from '../obs/index.ts';
+import { type ConsoleEvent, type ConsoleLadder, type ConsoleState } from '../obs/index.ts';
 import type { Logger } from '../ports/index.ts';
-import { parseListenAddr, PROMETHEUS_CONTENT_TYPE, type ListenAddr, type MetricsSource } from './metrics-server.ts';
+import { metricsScraper, parseListenAddr, PROMETHEUS_CONTENT_TYPE, type ListenAddr, type MetricsSource } from './metrics-server.ts';
 
 /** The page's assets: a folder of their own, shipped with the package. */
 export const CONSOLE_ASSETS_DIR = fileURLToPath(new URL('../console/', import.meta.url));
@@ -131,6 +131,7 @@ function sseFrame(event: string, data: unknown): string {
 }
 
 export async function startConsoleServer(addr: string | ListenAddr, source: ConsoleSource, o: ConsoleServerOptions): Promise<ConsoleServer> {
+  const scrapeMetrics = source.metrics ? metricsScraper(source.metrics) : null;
   const where = typeof addr === 'string' ? parseConsoleAddr(addr) : addr;
   const dir = o.assetsDir ?? CONSOLE_ASSETS_DIR;
   const assets = new Map<string, { body: Buffer; type: string }>();
@@ -259,11 +260,9 @@ export async function startConsoleServer(addr: string | ListenAddr, source: Cons
       else res.writeHead(200, headers('image/svg+xml; charset=utf-8')).end(svg);
       return;
     }
-    if (path === '/metrics' && source.metrics) {
+    if (path === '/metrics' && scrapeMetrics) {
       try {
-        const snap = await source.metrics.snapshot();
-        const extra = source.metrics.extra ? await source.metrics.extra() : {};
-        const body = prometheusText(snap, extra);
+        const body = await scrapeMetrics();
         res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
         res.end(req.method === 'HEAD' ? undefined : body);
       } catch (e) {

@@ -1,4 +1,6 @@
 export * from './pcapfile.ts';
+export * from './capture-reader.ts';
+export * from './capture-writer.ts';
 export * from './bpf.ts';
 export * from './cap.ts';
 export * from './nft.ts';

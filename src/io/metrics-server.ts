@@ -54,14 +54,17 @@ export function controlRegistry(scrape: () => DirectorScrape | null): Registry {
   return registry;
 }
 
-export async function startMetricsServer(addr: string | ListenAddr, source: MetricsSource, log?: Logger): Promise<MetricsServer> {
-  const where = typeof addr === 'string' ? parseListenAddr(addr) : addr;
+/**
+ * Renders the exposition for one source: the director's families read from a snapshot fetched per
+ * request, and the control process's own metrics. Used by the metrics server and the web console.
+ */
+export function metricsScraper(source: MetricsSource): () => Promise<string> {
   let current: DirectorScrape | null = null;
   const registry = controlRegistry(() => current);
   // Snapshots are fetched per request (a slow one delays only its own scrape); the registry is read
   // by one scrape at a time, as its collectors read `current`, the snapshot of the scrape in progress.
   let queue: Promise<unknown> = Promise.resolve();
-  const scrape = async (): Promise<string> => {
+  return async (): Promise<string> => {
     const snap = await source.snapshot();
     const extra = source.extra ? await source.extra() : {};
     const run = queue.then(async () => {
@@ -75,6 +78,11 @@ export async function startMetricsServer(addr: string | ListenAddr, source: Metr
     queue = run.catch(() => undefined);
     return run;
   };
+}
+
+export async function startMetricsServer(addr: string | ListenAddr, source: MetricsSource, log?: Logger): Promise<MetricsServer> {
+  const where = typeof addr === 'string' ? parseListenAddr(addr) : addr;
+  const scrape = metricsScraper(source);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -223,12 +223,17 @@ function decodeIPv4(buf: Uint8Array, n: number, off: number, info: FrameInfo): b
   const l4 = off + hl;
   const end = off + total;
   info.l4Off = l4;
+  // A first fragment may carry less than its L4 header: the datagram is decoded once reassembled.
+  if (info.moreFragments && end - l4 < (info.ipProto === 6 ? 20 : 8)) return true;
   switch (info.ipProto) {
     case 6: {
       if (end - l4 < 20) return fail(info, 'tcp', end, 'truncated TCP header', end - l4, 20);
       const doff = (buf[l4 + 12]! >> 4) * 4;
       if (doff < 20) return fail(info, 'tcp', l4 + 12, 'TCP data offset below 20', doff, 20);
-      if (doff > end - l4) return fail(info, 'tcp', end, 'truncated TCP options', end - l4, doff);
+      if (doff > end - l4) {
+        if (info.moreFragments) return true;
+        return fail(info, 'tcp', end, 'truncated TCP options', end - l4, doff);
+      }
       info.srcPort = u16(buf, l4);
       info.dstPort = u16(buf, l4 + 2);
       info.tcpFlags = buf[l4 + 13]!;

@@ -238,5 +238,36 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
       flows: flowsOf(new Set(unfinished.map((f) => f.n))),
     });
   }
+  // ICMP errors about a flow: a router tells the VIP (the director) that a reply did not get through.
+  const toDirector = flows.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'icmp-error' && roles.directorMacs.has(a.frame.dstMac)).map((a) => ({ fl, a })));
+  const passedOn = new Set([...roles.forwardOf.values()]);
+  const icmpStuck = toDirector.filter(({ a }) => !passedOn.has(a.frame.n));
+  const icmpSent = toDirector.filter(({ a }) => passedOn.has(a.frame.n));
+  if (icmpStuck.length > 0) {
+    out.push({
+      code: 'icmp-error-not-forwarded',
+      severity: 'problem',
+      title: `${icmpStuck.length} ICMP error(s) about a flow reached the director and went no further: ${uniq(icmpStuck.map(({ a }) => a.label)).join('; ')}`,
+      detail:
+        'A router sent the error to the VIP — the source of the reply it could not pass — and the VIP\'s MAC is the director\'s. ' +
+        'Unless the director sends it on to the flow\'s real server (IPVS does, in ip_vs_in_icmp), the real never learns: with ' +
+        '"fragmentation needed", it keeps sending segments too large for the path, and large replies black-hole. Frames: ' +
+        icmpStuck.slice(0, 3).map(({ a }) => `${a.frame.n} (${seenWhere(a.frame)})`).join(', ') + '.',
+      fix: 'let the director forward ICMP errors for its connections (dsrlb does unless started with --no-icmp-forward)',
+      frames: icmpStuck.map(({ a }) => a.frame.n),
+      flows: uniq(icmpStuck.map(({ fl }) => fl.id)),
+    });
+  }
+  if (icmpSent.length > 0) {
+    out.push({
+      code: 'icmp-error-forwarded',
+      severity: 'note',
+      title: `${icmpSent.length} ICMP error(s) about a flow were passed on by the director to the flow's real: ${uniq(icmpSent.map(({ a }) => a.label)).join('; ')}`,
+      detail: 'This is what makes path MTU discovery work through DSR: the real, not the director, sent the reply that was too large.',
+      fix: null,
+      frames: icmpSent.map(({ a }) => a.frame.n),
+      flows: uniq(icmpSent.map(({ fl }) => fl.id)),
+    });
+  }
   return out;
 }

@@ -4,7 +4,7 @@
  * the lane of its destination MAC, classified by what it means in DSR (to the director, forwarded
  * by it, straight back from a real, …), plus the ARP exchanges that led to it.
  */
-import { flagText, type WireFrame } from './frames.ts';
+import { flagText, icmpText, type WireFrame } from './frames.ts';
 import { hostLabel, isMulticastMac, type Roles, type Service } from './roles.ts';
 
 export type ArrowKind =
@@ -16,6 +16,7 @@ export type ArrowKind =
   | 'dsr-reply'
   | 'reply-via-director'
   | 'bypass'
+  | 'icmp-error'
   | 'other';
 
 export interface Arrow {
@@ -68,6 +69,18 @@ export function buildFlows(frames: readonly WireFrame[], roles: Roles): Flow[] {
   const flows = new Map<string, Flow>();
   const order: Flow[] = [];
   for (const f of frames) {
+    // An ICMP error about a flow (a router telling the VIP, i.e. the director, that a reply of the
+    // flow did not get through) joins that flow's ladder.
+    const q = f.ip && f.icmp?.quoted;
+    if (q) {
+      const svc = serviceOf(roles.services, q.src, q.srcPort, q.proto);
+      const flow = svc && flows.get(`${svc.proto}|${q.dst}:${q.dstPort}|${svc.vip}:${svc.port}`);
+      if (flow) {
+        flow.frames.push(f);
+        flow.endMs = f.timeMs;
+      }
+      continue;
+    }
     if (!f.ip || !f.l4) continue;
     let key: string | null = null;
     let svc: Service | undefined;
@@ -85,7 +98,7 @@ export function buildFlows(frames: readonly WireFrame[], roles: Roles): Flow[] {
     let flow = flows.get(key);
     // A new SYN on a finished connection with the same ports starts a new flow.
     const syn = f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK') && f.ip.dst === svc.vip;
-    if (flow && syn && flow.frames.some((g) => g.l4!.flags.includes('FIN') || g.l4!.flags.includes('RST')) && !roles.forwardOf.has(f.n)) {
+    if (flow && syn && flow.frames.some((g) => g.l4 !== null && (g.l4.flags.includes('FIN') || g.l4.flags.includes('RST'))) && !roles.forwardOf.has(f.n)) {
       flow = undefined;
     }
     if (!flow) {
@@ -204,6 +217,7 @@ function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireF
     }
     return a;
   }
+  if (f.icmp) return icmpArrow(a, f, flow, roles, name);
   const ip = f.ip!;
   const l4 = f.l4!;
   a.label = tcpLabel(f);
@@ -252,5 +266,24 @@ function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireF
     a.notes.push('bad IPv4 header checksum');
   }
   if (l4.flags.includes('RST')) a.notes.push('reset');
+  return a;
+}
+
+/** An ICMP error about the flow: to the director (the VIP's owner), and on to the flow's real. */
+function icmpArrow(a: Arrow, f: WireFrame, flow: Flow, roles: Roles, name: (mac: string) => string): Arrow {
+  const i = f.icmp!;
+  const ip = f.ip!;
+  a.label = icmpText(i);
+  a.detail = `${ip.src} → ${ip.dst} about ${flow.vip}:${flow.port} → ${flow.clientIp}:${flow.clientPort}`;
+  const inN = roles.forwardOf.get(f.n);
+  if (inN !== undefined) {
+    a.kind = 'forwarded';
+    a.notes.push(`the director sends the error on to ${name(f.dstMac)}, the flow's real (as IPVS does): ${i.type === 3 && i.code === 4 ? 'it learns the path MTU and sends smaller segments' : 'its stack learns about the failure'}`);
+  } else if (roles.directorMacs.has(f.dstMac)) {
+    a.kind = 'icmp-error';
+    a.notes.push(`${ip.src} reports that a reply of this flow, sent from the VIP, did not get through; the VIP's MAC is the director's, so the director must pass this on to the real`);
+  } else {
+    a.kind = 'icmp-error';
+  }
   return a;
 }

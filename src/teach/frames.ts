@@ -66,6 +66,15 @@ export interface L4Info {
   checksumOk: boolean | null;
 }
 
+/** An ICMP message; for errors, the packet it quotes (its first bytes). */
+export interface IcmpInfo {
+  type: number;
+  code: number;
+  /** Next-hop MTU of "fragmentation needed" (3/4), else 0. */
+  mtu: number;
+  quoted: { proto: 'tcp' | 'udp'; src: string; dst: string; srcPort: number; dstPort: number } | null;
+}
+
 export interface WireFrame {
   /** 1-based position in the merged timeline. */
   n: number;
@@ -81,6 +90,7 @@ export interface WireFrame {
   arp: ArpInfo | null;
   ip: IpInfo | null;
   l4: L4Info | null;
+  icmp: IcmpInfo | null;
   /** Why the frame did not decode, when it did not. */
   error: string | null;
   /** The IPv4 packet with TTL and header checksum blanked (hex), to find the same packet forwarded; '' otherwise. */
@@ -109,7 +119,7 @@ function l3Key(data: Uint8Array, l3Off: number, end: number): string {
 
 function describe(data: Uint8Array, origLen: number): Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'> {
   const base = {
-    len: data.length, origLen, srcMac: '', dstMac: '', etherType: 0, arp: null, ip: null, l4: null, error: null, l3Key: '', probe: false,
+    len: data.length, origLen, srcMac: '', dstMac: '', etherType: 0, arp: null, ip: null, l4: null, icmp: null, error: null, l3Key: '', probe: false,
   };
   const r = parseFrame(data);
   if (!r.ok) {
@@ -144,6 +154,8 @@ function describe(data: Uint8Array, origLen: number): Omit<WireFrame, 'n' | 'tim
         proto: 'tcp', srcPort: p.tcp.srcPort, dstPort: p.tcp.dstPort, flags: [...p.tcp.flags], seq: p.tcp.seq, ack: p.tcp.ack,
         payloadLength: p.tcp.payloadLength, checksumOk: p.tcp.checksumOk,
       };
+    } else if (p.icmp) {
+      out.icmp = icmpInfo(data, p.l3Offset + (data[p.l3Offset]! & 15) * 4, p.l3Offset + ip.totalLength, p.icmp.type, p.icmp.code);
     } else if (p.udp) {
       out.l4 = {
         proto: 'udp', srcPort: p.udp.srcPort, dstPort: p.udp.dstPort, flags: [], seq: 0, ack: 0,
@@ -152,6 +164,38 @@ function describe(data: Uint8Array, origLen: number): Omit<WireFrame, 'n' | 'tim
     }
   }
   return out;
+}
+
+const dotted = (b: Uint8Array, o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+
+/** Type, code, MTU and the quoted flow of an ICMP message whose header starts at `l4`. */
+function icmpInfo(b: Uint8Array, l4: number, end: number, type: number, code: number): IcmpInfo {
+  const info: IcmpInfo = { type, code, mtu: type === 3 && code === 4 && end - l4 >= 8 ? (b[l4 + 6]! << 8) | b[l4 + 7]! : 0, quoted: null };
+  const q = l4 + 8;
+  if ((type === 3 || type === 4 || type === 11) && end - q >= 24 && b[q]! >> 4 === 4) {
+    const hl = (b[q]! & 15) * 4;
+    const proto = b[q + 9];
+    if (hl >= 20 && end - q >= hl + 4 && (proto === 6 || proto === 17)) {
+      info.quoted = {
+        proto: proto === 6 ? 'tcp' : 'udp', src: dotted(b, q + 12), dst: dotted(b, q + 16),
+        srcPort: (b[q + hl]! << 8) | b[q + hl + 1]!, dstPort: (b[q + hl + 2]! << 8) | b[q + hl + 3]!,
+      };
+    }
+  }
+  return info;
+}
+
+/** "fragmentation needed (MTU 1000)", "port unreachable", … */
+export function icmpText(i: IcmpInfo): string {
+  if (i.type === 3) {
+    const codes = ['network unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', `fragmentation needed (MTU ${i.mtu})`];
+    return `ICMP ${codes[i.code] ?? `destination unreachable (code ${i.code})`}`;
+  }
+  if (i.type === 11) return 'ICMP time exceeded';
+  if (i.type === 4) return 'ICMP source quench';
+  if (i.type === 8) return 'ICMP echo request';
+  if (i.type === 0) return 'ICMP echo reply';
+  return `ICMP type ${i.type} code ${i.code}`;
 }
 
 /**

@@ -34,6 +34,7 @@ export const ARROW_COLORS: Readonly<Record<ArrowKind | 'problem', string>> = {
   'dsr-reply': '#047857',
   'reply-via-director': '#dc2626',
   bypass: '#1f2937',
+  'icmp-error': '#b45309',
   other: '#6b7280',
   problem: '#dc2626',
 };
@@ -47,6 +48,7 @@ export const ARROW_MEANING: Readonly<Record<ArrowKind, string>> = {
   'dsr-reply': 'real server straight to the client, from the VIP (DSR)',
   'reply-via-director': 'reply through the director (not DSR)',
   bypass: 'client straight to a real (the director is bypassed)',
+  'icmp-error': 'an ICMP error about the flow, from a router to the VIP (the director)',
   other: 'other',
 };
 

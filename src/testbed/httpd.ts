@@ -24,6 +24,8 @@ export function httpdReply(name: string, method: string, url: string): HttpdRepl
   const path = url.split('?')[0];
   if (path === '/ping.cgi') return { status: 200, body: 'ok\n' };
   if (path === '/') return { status: 200, body: `${name}\n` };
+  const bytes = /^\/bytes\/(\d{1,8})$/.exec(path ?? '');
+  if (bytes && Number(bytes[1]) <= 16 << 20) return { status: 200, body: 'x'.repeat(Number(bytes[1])) };
   return { status: 404, body: 'not found\n' };
 }
 

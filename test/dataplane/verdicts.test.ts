@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind } from '../../src/dataplane/index.ts';
 import { parseIPv4, parseMac } from '../../src/model/index.ts';
-import { tcpFrame, udpFrame, icmpEchoFrame, arpRequest } from '../../src/packet/index.ts';
+import { tcpFrame, udpFrame, icmpEchoFrame, arpRequest, internetChecksum } from '../../src/packet/index.ts';
 
 const SELF = '02:00:00:00:00:01';
 const CLIENT = '02:00:00:00:00:0a';
@@ -79,9 +79,40 @@ const FIXTURES: Fixture[] = [
   { description: 'UDP to the UDP service: forwarded', input: udpFrame({ srcMac: CLIENT, dstMac: SELF, dport: 53, payload: 'q' }), verdict: VerdictKind.Forward, output: drRewrite(R1.mac) },
   { description: 'TCP to a port with no service', input: syn({ dport: 81 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
   { description: 'UDP to a TCP-only port', input: udpFrame({ srcMac: CLIENT, dstMac: SELF, dport: 80 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
-  { description: 'ICMP to the VIP', input: icmpEchoFrame({ srcMac: CLIENT, dstMac: SELF, id: 1, seq: 1 }), verdict: VerdictKind.Drop, reason: 'not-a-service' },
-  { description: 'TTL 1: would expire on the way', input: syn({ ttl: 1 }), verdict: VerdictKind.Drop, reason: 'ttl-expired' },
-  { description: 'a later IPv4 fragment', input: (() => { const f = syn(); f[20] = 0x00; f[21] = 0x10; return f; })(), verdict: VerdictKind.Drop, reason: 'fragment' },
+  {
+    description: 'ICMP echo to the VIP: the director answers, from the VIP, with the same id, sequence and data',
+    input: icmpEchoFrame({ srcMac: CLIENT, dstMac: SELF, id: 1, seq: 7, payload: 'abc' }),
+    verdict: VerdictKind.Reply,
+    output: (inp, out) => {
+      expect(hex(out.subarray(0, 12))).toBe(hex(parseMac(CLIENT)!) + hex(parseMac(SELF)!));
+      expect([...out.subarray(26, 34)]).toEqual([...inp.subarray(30, 34), ...inp.subarray(26, 30)]); // addresses swapped
+      expect(out[34]).toBe(0); // echo reply
+      expect(hex(out.subarray(38))).toBe(hex(inp.subarray(38))); // id, sequence, data
+      expect(internetChecksum(out, 14, 20)).toBe(0);
+      expect(internetChecksum(out, 34, out.length - 34)).toBe(0);
+    },
+  },
+  {
+    description: 'TTL 1: scheduled, not sent on; ICMP time exceeded back to the client quoting the header + 8 bytes',
+    input: syn({ ttl: 1 }),
+    verdict: VerdictKind.Reply,
+    reason: 'ttl-expired',
+    output: (inp, out) => {
+      expect(hex(out.subarray(0, 6))).toBe(hex(parseMac(CLIENT)!));
+      expect([out[34], out[35]]).toEqual([11, 0]);
+      expect(hex(out.subarray(42))).toBe(hex(inp.subarray(14, 14 + 28)));
+      expect(internetChecksum(out, 34, out.length - 34)).toBe(0);
+    },
+  },
+  { description: 'a wrong IPv4 header checksum: dropped before IPVS, as ip_rcv does', input: (() => { const f = syn(); f[24] ^= 0x55; return f; })(), verdict: VerdictKind.Drop, reason: 'bad-ip-checksum' },
+  { description: 'IPv4 options that do not parse (option length past the header)', input: syn({ ipOptions: Uint8Array.from([7, 39, 4, 0]) }), verdict: VerdictKind.Drop, reason: 'bad-ip-options' },
+  { description: 'a later IPv4 fragment alone: held for reassembly', input: syn({ ip: { fragOffset: 2 } }), verdict: VerdictKind.Drop, reason: 'fragment-held' },
+  {
+    description: 'Ethernet padding past the IPv4 length is not sent on (ip_rcv trims it)',
+    input: (() => { const f = syn(); const p = new Uint8Array(f.length + 6).fill(0xaa); p.set(f); return p; })(),
+    verdict: VerdictKind.Forward,
+    output: (inp, out) => drRewrite(R2.mac)(inp.subarray(0, inp.length - 6), out),
+  },
   { description: 'to the VIP but another host\'s MAC (promiscuous capture)', input: syn({ dstMac: '02:00:00:00:00:77' }), verdict: VerdictKind.Drop, reason: 'not-our-mac' },
   { description: 'truncated inside the TCP header', input: syn().subarray(0, 40), verdict: VerdictKind.Drop, reason: 'malformed' },
   { description: 'IPv4 not to a VIP: the host\'s business', input: syn({ dst: '10.0.0.200' }), verdict: VerdictKind.Pass, reason: 'not-a-vip' },
@@ -125,7 +156,7 @@ describe.each(FIXTURES)('$description', (f) => {
     // Past the Ethernet addresses, only TTL and checksum may change on a forward.
     if (v.kind === VerdictKind.Forward) {
       const l3 = f.input[12] === 0x81 ? 18 : 14;
-      for (let i = 12; i < f.input.length; i++) {
+      for (let i = 12; i < v.len; i++) {
         if (i === l3 + 8 || i === l3 + 10 || i === l3 + 11) continue;
         expect(input[i]).toBe(f.input[i]);
       }

@@ -19,6 +19,7 @@ export interface OracleSpec {
 }
 
 export interface OracleResult {
+  director_own_frames: Array<{ what: string }>;
   spec: OracleSpec;
   choices: string[];
   templates: unknown[];

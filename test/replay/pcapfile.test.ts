@@ -28,12 +28,12 @@ describe('pcap files', () => {
     expect(p.records[0]!.timeMs).toBe(10_500);
   });
 
-  it('names pcapng, garbage and truncation precisely', () => {
+  it('names a damaged pcapng header, garbage and truncation precisely', () => {
     const ng = Buffer.alloc(28);
     ng.writeUInt32LE(0x0a0d0d0a, 0);
-    expect(() => parsePcap(ng, 'x')).toThrow(/pcapng/);
-    expect(() => parsePcap(Buffer.alloc(30, 7), 'x')).toThrow(/not a pcap file/);
-    expect(() => parsePcap(Buffer.alloc(10), 'x')).toThrow(/too short/);
+    expect(() => parsePcap(ng, 'x')).toThrow(/x: section header at byte 0: bad byte-order magic 0x0/);
+    expect(() => parsePcap(Buffer.alloc(30, 7), 'x')).toThrow(/not a pcap or pcapng file \(magic 0x7070707\)/);
+    expect(() => parsePcap(new PcapWriter().toBuffer().subarray(0, 10), 'x')).toThrow(/x: too short for a pcap header \(10 bytes\)/);
     const w = new PcapWriter();
     w.add(0, new Uint8Array(20));
     const full = w.toBuffer();

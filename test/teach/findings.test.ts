@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIPv4, parseMac } from '../../src/model/index.ts';
 import { parseLdirectordConfig } from '../../src/config/index.ts';
-import { arpReply, arpRequest, tcpFrame } from '../../src/packet/index.ts';
+import { arpReply, arpRequest, ethernet, ETHERTYPE_IPV4, internetChecksum, ipv4, tcpFrame } from '../../src/packet/index.ts';
 import { explainCaptures, type CaptureRecord } from '../../src/teach/index.ts';
 
 const C = { mac: '02:aa:00:00:00:64', ip: '10.1.0.100' };
@@ -111,5 +111,42 @@ describe('findings on hand-made captures', () => {
     const ex = explainCaptures([capture([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 8, 0, 0x45])])]);
     expect(ex.frames[0]!.error).toMatch(/ipv4/);
     expect(ex.other.kinds.get('frames that do not decode')).toBe(1);
+  });
+});
+
+describe('ICMP errors about a flow (path MTU discovery through DSR)', () => {
+  const RTR = { mac: '02:aa:00:00:00:fe', ip: '10.1.0.254' };
+  /** "Fragmentation needed" from the router to the VIP (the director's MAC), quoting the real's reply, and the director's copy to the real. */
+  function fragNeeded(forwarded: boolean): Uint8Array[] {
+    const reply = fromVip(R1, RTR, 'ACK', 5001).subarray(14, 14 + 28);
+    const icmp = new Uint8Array(8 + reply.length);
+    icmp[0] = 3;
+    icmp[1] = 4;
+    icmp[6] = 1000 >> 8;
+    icmp[7] = 1000 & 0xff;
+    icmp.set(reply, 8);
+    const c = internetChecksum(icmp, 0, icmp.length);
+    icmp[2] = c >> 8;
+    icmp[3] = c & 0xff;
+    const mk = (from: { mac: string }, to: { mac: string }, ttl: number) =>
+      ethernet(to.mac, from.mac, ETHERTYPE_IPV4, ipv4({ src: RTR.ip, dst: VIP, proto: 'icmp', payload: icmp, ttl, id: 99 }));
+    return forwarded ? [mk(RTR, D, 64), mk(D, R1, 63)] : [mk(RTR, D, 64)];
+  }
+
+  it('names the error, puts it on the flow\'s ladder and says where it went (to the real)', () => {
+    const ex = explainCaptures([capture([...viaDirector(R1, 'SYN', 1), fromVip(R1, C, 'SYN,ACK'), ...fragNeeded(true)])], { config });
+    const arrows = ex.flows[0]!.arrows.filter((a) => a.frame.icmp);
+    expect(arrows.map((a) => [a.kind, a.label])).toEqual([['icmp-error', 'ICMP fragmentation needed (MTU 1000)'], ['forwarded', 'ICMP fragmentation needed (MTU 1000)']]);
+    expect(arrows[1]!.notes.join(' ')).toMatch(/learns the path MTU/);
+    expect(ex.findings.map((f) => f.code)).toContain('icmp-error-forwarded');
+    expect(ex.findings.map((f) => f.code)).not.toContain('icmp-error-not-forwarded');
+  });
+
+  it('an error that stops at the director is a problem: the path MTU black hole', () => {
+    const ex = explainCaptures([capture([...viaDirector(R1, 'SYN', 1), fromVip(R1, C, 'SYN,ACK'), ...fragNeeded(false)])], { config });
+    const f = ex.findings.find((x) => x.code === 'icmp-error-not-forwarded')!;
+    expect(f.severity).toBe('problem');
+    expect(f.detail).toMatch(/black-hole/);
+    expect(f.flows).toEqual([1]);
   });
 });

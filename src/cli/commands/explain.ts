@@ -28,7 +28,8 @@ export const EXPLAIN_HELP = `Usage: dsrlb explain CAPTURE.pcap|DIR … [options]
 Explains captures of a DSR setup: the roles (client, director, real servers, VIP), every connection
 to a virtual service as a ladder diagram (ARP for the VIP, the SYN to the director, the same frame
 forwarded to a real, the real's answer straight to the client), and what is wrong. Give the pcaps
-taken at the client, the director and the reals together (a folder is read for its *.pcap files);
+taken at the client, the director and the reals together, pcap or pcapng (a folder is read for its
+*.pcap and *.pcapng files; a pcapng with several interfaces gives one capture point per interface);
 each file's name (without .pcap) names its capture point.
 
 Options:
@@ -72,14 +73,21 @@ export function loadCaptures(paths: readonly string[]): CaptureInput[] {
       throw new DsrlbError('E_PCAP_READ', `${p}: no such file or folder`);
     }
     if (st.isDirectory()) {
-      const inDir = readdirSync(p).filter((n) => /\.(pcap|cap)$/i.test(n)).sort().map((n) => join(p, n));
-      if (inDir.length === 0) throw new DsrlbError('E_PCAP_READ', `${p}: no .pcap file in this folder`);
+      const inDir = readdirSync(p).filter((n) => /\.(pcapng|pcap|cap)$/i.test(n)).sort().map((n) => join(p, n));
+      if (inDir.length === 0) throw new DsrlbError('E_PCAP_READ', `${p}: no .pcap or .pcapng file in this folder`);
       files.push(...inDir);
     } else files.push(p);
   }
-  return files.map((f) => {
+  return files.flatMap((f) => {
     const pc = readPcapFile(f);
-    return { name: basename(f).replace(/\.(pcap|cap)$/i, ''), linkType: pc.linkType, records: pc.records };
+    const name = basename(f).replace(/\.(pcapng|pcap|cap)$/i, '');
+    if (pc.interfaces.length <= 1) return [{ name, linkType: pc.linkType, records: pc.records }];
+    // A pcapng with several interfaces: one capture point per interface, named after it.
+    return pc.interfaces.map((ifc, i) => ({
+      name: `${name}.${ifc.name ?? `if${i}`}`,
+      linkType: ifc.linkType,
+      records: pc.records.filter((r) => r.iface === i),
+    })).filter((c) => c.records.length > 0);
   });
 }
 

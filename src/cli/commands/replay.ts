@@ -1,25 +1,32 @@
 /**
  * dsrlb replay --config ldirectord.cf --in in.pcap --out out.pcap --self-mac MAC --neigh IP=MAC …
  *
- * Runs every frame of a classic pcap through the data path, with the file's timestamps as time and
- * every real server healthy, and writes the frames the director would transmit.
+ * Runs every frame of a capture (pcap or pcapng, a file or `-` for standard input) through the data
+ * path, with the file's timestamps as time and every real server healthy, and writes the frames the
+ * director would transmit as it goes (pcap or pcapng; `-` for standard output, the summary then
+ * going to standard error). Input and output stream through fixed buffers: memory stays bounded
+ * whatever the capture's size (the scheduling decisions are kept only with --choices or --json).
  */
 import { loadLdirectordConfig } from '../../config/index.ts';
 import { DROP_REASON_HELP } from '../../dataplane/index.ts';
-import { dataplaneFromConfig, replayFrames } from '../../engine/index.ts';
+import { dataplaneFromConfig, Replayer } from '../../engine/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
-import { LINKTYPE_ETHERNET, PcapWriter, readPcapFile } from '../../io/index.ts';
+import { CAPTURE_FORMATS, CaptureReader, CaptureWriter, LINKTYPE_ETHERNET, type CaptureFormat } from '../../io/index.ts';
 import { ipToString, parseIPv4, parseMac } from '../../model/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { parseSysctls } from '../sysctl.ts';
 
 const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --self-mac MAC --neigh IP=MAC [--neigh …]
-                    [--sysctl NAME=VALUE …] [--no-arp] [--choices] [--json]
+                    [--out-format pcap|pcapng] [--sysctl NAME=VALUE …] [--no-arp] [--choices] [--json]
 
   --config FILE      ldirectord.cf with the virtual services (every real is taken as healthy)
-  --in FILE          classic pcap (Ethernet) of frames arriving at the director
-  --out FILE         pcap of the frames the director would send (forwards and ARP replies), in order
+  --in FILE          pcap or pcapng of frames arriving at the director (- = standard input); frames
+                     of interfaces that are not Ethernet are skipped and counted
+  --out FILE         capture of the frames the director would send (forwards and ARP replies), in
+                     order, written as the input is read (- = standard output; the summary then
+                     goes to standard error)
+  --out-format F     pcap (default) or pcapng
   --self-mac MAC     the director's MAC (frames to the VIP must be addressed to it)
   --neigh IP=MAC     the MAC of a real server (repeat for every real)
   --sysctl N=V       net.ipv4.vs switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
@@ -34,6 +41,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     in: { type: 'string' },
     out: { type: 'string' },
     'self-mac': { type: 'string' },
+    'out-format': { type: 'string' },
     neigh: { type: 'string', multiple: true },
     sysctl: { type: 'string', multiple: true },
     'no-arp': { type: 'boolean' },
@@ -52,6 +60,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!selfMac) throw new DsrlbError('E_USAGE', `--self-mac: "${values['self-mac']}" is not a MAC address`);
 
   const sysctls = parseSysctls(values.sysctl ?? []);
+  const format = (values['out-format'] ?? 'pcap') as CaptureFormat;
+  if (!CAPTURE_FORMATS.includes(format)) throw new DsrlbError('E_USAGE', `--out-format: "${values['out-format']}" is not one of ${CAPTURE_FORMATS.join(', ')}`);
 
   const cfg = loadLdirectordConfig(values.config!);
   const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls });
@@ -67,38 +77,50 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new DsrlbError('E_USAGE', `no MAC for real server(s) ${missing.map(ipToString).join(', ')}: give --neigh IP=MAC for each`);
   }
 
-  const input = readPcapFile(values.in!);
-  if (input.linkType !== LINKTYPE_ETHERNET) {
-    throw new DsrlbError('E_PCAP_FORMAT', `${values.in}: link type ${input.linkType}, only Ethernet (1) is supported`);
+  const input = CaptureReader.open(values.in!);
+  const writer = CaptureWriter.open(values.out!, format);
+  const keep = Boolean(values.choices || values.json);
+  const replayer = new Replayer(dp, (t, bytes, len) => writer.add(t, bytes, len), { choices: keep, notForwarded: Boolean(values.json) });
+  const skipped = new Map<number, number>();
+  try {
+    for (let r = input.next(); r; r = input.next()) {
+      if (r.linkType !== LINKTYPE_ETHERNET) {
+        skipped.set(r.linkType, (skipped.get(r.linkType) ?? 0) + 1);
+        continue;
+      }
+      replayer.feed(r.timeMs, r.data);
+    }
+  } finally {
+    input.close();
+    writer.close();
   }
-  const writer = new PcapWriter();
-  const summary = replayFrames(
-    dp,
-    input.records.map((r) => ({ timeMs: r.timeMs, data: r.data })),
-    (t, bytes, len) => writer.add(t, bytes, len),
-  );
-  writer.writeFile(values.out!);
+  const summary = replayer.summary();
+  // With the capture on standard output, the words go to standard error.
+  const say = values.out === '-' ? io.err : io.out;
+  if (skipped.size) {
+    say(`skipped ${[...skipped].map(([lt, n]) => `${n} frame(s) of link type ${lt}`).join(', ')} (only Ethernet, link type 1, is replayed)`);
+  }
 
   if (values.json) {
-    io.out(JSON.stringify(summary, null, 2));
+    say(JSON.stringify(summary, null, 2));
     return 0;
   }
-  io.out(`${summary.frames} frames in, ${summary.forwarded} forwarded, ${summary.replies} ARP replies, ` +
+  say(`${summary.frames} frames in, ${summary.forwarded} forwarded, ${summary.replies - summary.icmpReplies} ARP replies, ${summary.icmpReplies ? `${summary.icmpReplies} ICMP replies, ` : ''}` +
     `${summary.dropped} dropped, ${summary.passed} left to the host; ${writer.count} frames written to ${values.out}`);
-  io.out('');
-  io.out(`${'real server'.padEnd(22)} ${'flows'.padStart(8)} ${'packets'.padStart(9)} ${'bytes'.padStart(11)}`);
+  say('');
+  say(`${'real server'.padEnd(22)} ${'flows'.padStart(8)} ${'packets'.padStart(9)} ${'bytes'.padStart(11)}`);
   for (const [real, r] of Object.entries(summary.reals)) {
-    io.out(`${real.padEnd(22)} ${String(r.flows).padStart(8)} ${String(r.packets).padStart(9)} ${String(r.bytes).padStart(11)}`);
+    say(`${real.padEnd(22)} ${String(r.flows).padStart(8)} ${String(r.packets).padStart(9)} ${String(r.bytes).padStart(11)}`);
   }
   const reasons = Object.entries(summary.reasons);
   if (reasons.length) {
-    io.out('');
-    io.out(`${'not forwarded'.padEnd(22)} ${'frames'.padStart(8)}  why`);
-    for (const [reason, n] of reasons) io.out(`${reason.padEnd(22)} ${String(n).padStart(8)}  ${DROP_REASON_HELP[reason] ?? ''}`);
+    say('');
+    say(`${'not forwarded'.padEnd(22)} ${'frames'.padStart(8)}  why`);
+    for (const [reason, n] of reasons) say(`${reason.padEnd(22)} ${String(n).padStart(8)}  ${DROP_REASON_HELP[reason] ?? ''}`);
   }
   if (values.choices) {
-    io.out('');
-    for (const c of summary.choices) io.out(`${c.client} > ${c.real}`);
+    say('');
+    for (const c of summary.choices) say(`${c.client} > ${c.real}`);
   }
   return 0;
 }

@@ -38,6 +38,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        at start; a table sized to the expected flows is faster: fewer cache misses)
   --garp N,MS          gratuitous ARP at start: N request+reply pairs, MS apart (default 10,500; 0 = none)
   --sysctl N=V         IPVS switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
+  --no-icmp-forward    do not send ICMP errors about a connection on to its real (IPVS does; this
+                       exists to show what breaks without it: path MTU discovery through DSR)
   --no-local           do not serve flows scheduled to this host's own address through the local veth path
   --metrics ADDR       serve Prometheus metrics at http://ADDR/metrics (PORT, :PORT, HOST:PORT)
   --http ADDR          the live web console at http://ADDR/ (PORT or :PORT bind 127.0.0.1), with
@@ -60,6 +62,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp: { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
+    'no-icmp-forward': { type: 'boolean' },
     metrics: { type: 'string' },
     http: { type: 'string' },
     'http-token': { type: 'string' },
@@ -125,7 +128,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'] });
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'] });
 
   const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
   control?.start();
