@@ -83,10 +83,6 @@ export interface PacketSnapshot extends DirectorCounters {
   totals: { conns: number; inPkts: number; inBytes: number };
   /** Connection timeouts in seconds, as ipvsadm -L --timeout prints them. */
   timeouts: { tcp: number; tcpfin: number; udp: number };
-  /** ICMP the director answered itself (echo replies for the VIPs, time exceeded). */
-  icmpReplies: number;
-  /** ICMP errors about a connection sent on to its real server. */
-  icmpForwarded: number;
   conns?: ConnSnapshot[];
   /** Answer to syncExport: SYN_RECV, ESTABLISHED and UDP connections as sync records (ha/sync.ts, base64). */
   sync?: string;

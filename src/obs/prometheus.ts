@@ -23,6 +23,9 @@ export interface DirectorCounters extends TableSnapshot {
   forwarded: number;
   local: number;
   arpReplies: number;
+  /** ICMP the director answered itself (echo replies, time exceeded) and ICMP errors sent on to a connection's real. */
+  icmpReplies?: number;
+  icmpForwarded?: number;
   fromVip: number;
   io: {
     received: number; sent: number; sendErrors: number; truncated: number;
@@ -104,6 +107,8 @@ export const DIRECTOR_FAMILIES = [
   ['dsrlb_forwarded_frames_total', 'counter', [], 'Frames forwarded to a remote real server.'],
   ['dsrlb_local_frames_total', 'counter', [], 'Frames delivered to this host as a real server.'],
   ['dsrlb_arp_replies_total', 'counter', [], 'ARP replies sent for the VIPs.'],
+  ['dsrlb_icmp_replies_total', 'counter', [], 'ICMP the director answered for the VIPs itself: echo replies and time exceeded (docs/edge-cases.md).'],
+  ['dsrlb_icmp_forwarded_total', 'counter', [], 'ICMP errors about a connection sent on to its real server (path MTU discovery through DSR).'],
   ['dsrlb_frames_from_vip_total', 'counter', [], 'Frames with a VIP as source seen at the director: replies that did not bypass it.'],
   ['dsrlb_capture_received_frames_total', 'counter', [], 'Frames the capture delivered to the packet path.'],
   ['dsrlb_capture_truncated_frames_total', 'counter', [], 'Captured frames cut short by the snap length.'],
@@ -188,6 +193,8 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
   add('dsrlb_forwarded_frames_total', {}, snap.forwarded);
   add('dsrlb_local_frames_total', {}, snap.local);
   add('dsrlb_arp_replies_total', {}, snap.arpReplies);
+  if (snap.icmpReplies !== undefined) add('dsrlb_icmp_replies_total', {}, snap.icmpReplies);
+  if (snap.icmpForwarded !== undefined) add('dsrlb_icmp_forwarded_total', {}, snap.icmpForwarded);
   add('dsrlb_frames_from_vip_total', {}, snap.fromVip);
   add('dsrlb_capture_received_frames_total', {}, snap.io.received);
   add('dsrlb_capture_truncated_frames_total', {}, snap.io.truncated);

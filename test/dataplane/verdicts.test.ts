@@ -165,6 +165,21 @@ describe.each(FIXTURES)('$description', (f) => {
 });
 
 describe('data path state', () => {
+  it('a standby director answers no ping and sends no time exceeded; the active one counts what it answered', () => {
+    const dp = plane();
+    dp.setActive(false);
+    const echo = icmpEchoFrame({ srcMac: CLIENT, dstMac: SELF, id: 1, seq: 1 });
+    let v = dp.process(Uint8Array.from(echo), echo.length, 0);
+    expect([v.kind, DROP_REASON_NAMES[v.reason]]).toEqual([VerdictKind.Drop, 'inactive']);
+    v = dp.process(Uint8Array.from(syn({ ttl: 1 })), syn().length, 0);
+    expect([v.kind, DROP_REASON_NAMES[v.reason]]).toEqual([VerdictKind.Drop, 'inactive']);
+    expect(dp.icmpReplies).toBe(0);
+    dp.setActive(true);
+    expect(dp.process(Uint8Array.from(echo), echo.length, 0).kind).toBe(VerdictKind.Reply);
+    expect(dp.process(Uint8Array.from(syn({ ttl: 1, sport: 9 })), syn().length, 0).kind).toBe(VerdictKind.Reply);
+    expect(dp.icmpReplies).toBe(2);
+  });
+
   it('weight 0 (quiescent): known flows go on, new flows avoid the real', () => {
     const dp = plane();
     const a = syn({ sport: 1000 });

@@ -71,12 +71,18 @@ function expectSameExposition(now: string, before: string): void {
   expect(n.order.filter((x) => b.map.has(x))).toEqual(b.order);
 }
 
-/** The families the ring backend added after the hand-written exposition was retired (tested on their own below). */
-const RING_FAMILIES = ['dsrlb_capture_frames_total', 'dsrlb_capture_drops_total', 'dsrlb_frame_residence_seconds'];
+/** The families added after the hand-written exposition was retired (ring backend; ICMP at the edges), tested on their own below. */
+const RING_FAMILIES = ['dsrlb_capture_frames_total', 'dsrlb_capture_drops_total', 'dsrlb_frame_residence_seconds', 'dsrlb_icmp_replies_total', 'dsrlb_icmp_forwarded_total'];
 const withoutRing = (text: string): string =>
   text.split('\n').filter((l) => !RING_FAMILIES.some((f) => l.startsWith(`# HELP ${f} `) || l.startsWith(`# TYPE ${f} `) || l.startsWith(f))).join('\n');
 
 describe('prom-client exposition = the hand-written one', () => {
+  it('the ICMP counters of the edge cases (echo replies, time exceeded; errors sent on to a real)', async () => {
+    const text = await prometheusText({ ...full, icmpReplies: 4, icmpForwarded: 2 }, fullExtra);
+    expect(text).toMatch(/^dsrlb_icmp_replies_total 4$/m);
+    expect(text).toMatch(/^dsrlb_icmp_forwarded_total 2$/m);
+  });
+
   it('byte for byte when every family has series', async () => {
     const now = await prometheusText(full, fullExtra);
     expect(withoutRing(now)).toBe(legacyText(full, fullExtra));
