@@ -47,7 +47,8 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --arp-suppression S   arptables (default), nft or none: how this host hides the VIP when not active
   --arptables-dialect D netfilter (default: INPUT/OUTPUT, Debian's arptables) or jf (IN/OUT, the seed's)
   --garp N,MS           gratuitous ARP on takeover: N pairs MS apart (default 5,200: IPaddr2's)
-  --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock)
+  --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock), mode 0600
+  --control-group NAME  let group NAME query it too (socket mode 0660, that group)
   --sysctl N=V          IPVS switches for the packet path (sloppy_tcp=1 with sh/mh lets flows survive a failover)
   --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
   --sync-interval MS    how often the active node sends new and changed connections (default 200)
@@ -186,6 +187,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'arptables-dialect': { type: 'string' },
     garp: { type: 'string' },
     control: { type: 'string' },
+    'control-group': { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'buffer-size': { type: 'string' },
     'log-level': { type: 'string' },
@@ -337,11 +339,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       if (req.op === 'snapshot') return director.request({ op: 'snapshot', conns: req.conns === true });
       throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)} (haStatus, snapshot)`);
-    });
+    }, { group: values['control-group'] ?? null, onStale: (p) => log.info({ path: p }, 'removed a stale control socket (its process is gone)') });
   } catch (e) {
     await node.stop();
     await director.stop();
     guard.disarm();
+    if (e instanceof DsrlbError && ['E_CONTROL_DIR_UNSAFE', 'E_CONTROL_IN_USE', 'E_CONTROL_GROUP'].includes(e.code)) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({ control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid }, 'ha node ready');

@@ -31,7 +31,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        managed at run time through the control socket, as with the kernel's ipvsadm)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
-  --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
+  --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock), mode 0600
+  --control-group NAME let group NAME steer the director too (socket mode 0660, that group)
   --buffer-size BYTES  capture ring size (default 33554432)
   --conn-capacity N    connection table size, entries (default 1048576; 100 bytes each, allocated
                        at start; a table sized to the expected flows is faster: fewer cache misses)
@@ -50,6 +51,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     iface: { type: 'string' },
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
+    'control-group': { type: 'string' },
     'buffer-size': { type: 'string' },
     'conn-capacity': { type: 'string' },
     garp: { type: 'string' },
@@ -154,7 +156,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
-    });
+    }, { group: values['control-group'] ?? null, onStale: (p) => log.info({ path: p }, 'removed a stale control socket (its process is gone)') });
     if (values.metrics) {
       const startTimeSeconds = Math.floor(Date.now() / 1000);
       metrics = await startMetricsServer(values.metrics, {
@@ -168,7 +170,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     server?.close();
     await director.stop();
     await logging.close();
-    if (isDsrlbError(e) && (e.code === 'E_METRICS_ADDR' || e.code === 'E_METRICS_LISTEN')) throw e;
+    if (isDsrlbError(e) && ['E_METRICS_ADDR', 'E_METRICS_LISTEN', 'E_CONTROL_DIR_UNSAFE', 'E_CONTROL_IN_USE', 'E_CONTROL_GROUP'].includes(e.code)) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
