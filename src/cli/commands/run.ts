@@ -21,6 +21,7 @@ import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
+import { ServiceNotify } from '../service-notify.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -91,6 +92,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     logfile: values.logfile ?? cfg?.globals.logfile ?? null,
   });
   const log = logging.log;
+  // Under systemd (Type=notify): fails here, before anything starts, if the notifier cannot load.
+  const service = new ServiceNotify(log);
 
   let services: ServiceWithReals[] = [];
   if (cfg) {
@@ -177,11 +180,22 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     control: controlPath, services: services.length, pid: process.pid, log: logging.describe,
     metrics: metrics ? `http://${metrics.address.host}:${metrics.address.port}/metrics` : null,
   }, 'director ready');
+  // READY=1 only once the packet path answers and serves the VIPs (it started active).
+  const served = async (timeoutMs: number) => (await director.request({ op: 'snapshot' }, timeoutMs))?.active === true;
+  const readyStatus = () => `serving ${services.length} virtual service(s) on ${iface}; control ${controlPath}`;
+  if (service.enabled) {
+    if (await served(5000).catch(() => false)) service.ready(readyStatus());
+    else log.error({}, 'the packet path does not answer: READY=1 not sent');
+    service.startWatchdog(served);
+  }
 
   const onHup = () => {
-    logging.reopen(); // after logrotate: a no-op unless logging to a file
-    if (control) void control.reload('SIGHUP');
-    else log.warn({}, 'SIGHUP: no configuration file to reload');
+    void service.reloading(async () => {
+      logging.reopen(); // after logrotate: a no-op unless logging to a file
+      if (control) return control.reload('SIGHUP');
+      log.warn({}, 'SIGHUP: no configuration file to reload');
+      return true;
+    }, (ok) => (ok ? readyStatus() : `${readyStatus()}; the last reload was refused (see the log)`));
   };
   return await new Promise<number>((resolve) => {
     let done = false;
@@ -189,6 +203,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (done) return;
       done = true;
       log.info({ why }, 'stopping');
+      service.stopping(why);
       process.off('SIGHUP', onHup);
       clearInterval(rateTimer);
       control?.stop();
