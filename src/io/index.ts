@@ -9,7 +9,7 @@ export type { WorkerInit } from './worker-protocol.ts';
 export { systemClock } from './clock.ts';
 export { hostNetControl, LOCAL_RX, LOCAL_TX, strictRpFilterEverywhere } from './net-control.ts';
 export * from './control-socket.ts';
-export { createLogger, type LogDestination, type LoggerHandle, type LoggerOptions } from './log.ts';
+export { createHeartbeatLogger, createLogger, type HeartbeatLogOptions, type LogDestination, type LoggerHandle, type LoggerOptions } from './log.ts';
 export * from './metrics-server.ts';
 export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
 export { monotonicUsec, notifyMessage, sdNotifier, type SdNotifier } from './sd-notify.ts';
