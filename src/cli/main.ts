@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   testbed: { summary: 'testbed up|down|status|capture: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
   config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
   ipvsadm: { summary: "ipvsadm's commands and listings against the running director (a drop-in for ipvsadm)", load: () => import('./commands/ipvsadm.ts') },
+  service: { summary: 'service install|uninstall|print: the systemd units (director, HA node), rendered for this installation', load: () => import('./commands/service.ts') },
 };
 
 export const USAGE = `dsrlb — a userspace IPVS-DR (direct server return) load balancer
