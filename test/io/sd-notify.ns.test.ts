@@ -7,7 +7,7 @@
  * table as the file says; the watchdog is fed; SIGTERM sends STOPPING=1 before the process exits.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +159,56 @@ describe('dsrlb run under a fake NOTIFY_SOCKET', () => {
     expect(code).toBe(0);
     expect(fields(got.slice(from).find((g) => fields(g.msg).STOPPING === '1')!.msg).STATUS).toBe('stopping (SIGTERM)');
   });
+});
+
+describe('as the unit runs it: a non-root user with only the unit\'s capabilities', () => {
+  it('User=daemon, AmbientCapabilities=CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN, NoNewPrivileges: READY=1, the VIP served, a clean stop', async () => {
+    // setpriv reproduces those unit settings (systemd is not PID 1 here); the control socket lives
+    // in a directory owned by that user, as RuntimeDirectory= makes it.
+    const runDir = join(work, 'run-daemon');
+    sh(['mkdir', '-m', '0755', runDir]);
+    sh(['chown', 'daemon:daemon', runDir]);
+    chmodSync(work, 0o755);
+    chmodSync(notifySock, 0o666);
+    chmodSync(cfgPath, 0o644);
+    const ctl = join(runDir, 'control.sock');
+    const from = got.length;
+    let log = '';
+    const p = spawn('ip', ['netns', 'exec', DIR_NS, 'setpriv', '--reuid=daemon', '--regid=daemon', '--clear-groups',
+      '--inh-caps=-all,+net_raw,+net_admin', '--ambient-caps=-all,+net_raw,+net_admin', '--bounding-set=-all,+net_raw,+net_admin', '--no-new-privs',
+      process.execPath, DSRLB_BIN, 'run', '--config', cfgPath, '--iface', 'eth0', '--garp', '0', '--foreground', '--control', ctl], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: notifySock, HOME: '/nonexistent' },
+    });
+    children.push(p);
+    p.stdout!.setEncoding('utf8').on('data', (c: string) => (log += c));
+    p.stderr!.setEncoding('utf8').on('data', (c: string) => (log += c));
+    try {
+      await until('READY=1 from the unprivileged director', () => {
+        if (p.exitCode !== null) throw new Error(`exited ${p.exitCode}: ${log}`);
+        return got.slice(from).some((g) => fields(g.msg).READY === '1');
+      }, 30_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${log}`);
+    }
+    const status = readFileSync(`/proc/${Number(fields(got.slice(from).find((g) => fields(g.msg).READY === '1')!.msg).MAINPID)}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+1\s/m);
+    expect(status).toMatch(/^CapEff:\s+0000000000003000$/m); // NET_ADMIN (12) | NET_RAW (13)
+    expect(status).toMatch(/^CapBnd:\s+0000000000003000$/m);
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(statSync(ctl).mode & 0o777).toBe(0o600);
+    expect(statSync(ctl).uid).toBe(1);
+    spawnSync('ip', ['netns', 'exec', CLI_NS, 'ip', 'neigh', 'flush', 'dev', 'eth0']);
+    spawnSync('ip', ['netns', 'exec', CLI_NS, 'ping', '-c', '1', '-W', '1', VIP], { timeout: 5000 });
+    expect(inNs(CLI_NS, ['ip', 'neigh', 'show', VIP])).toContain(DIR_MAC);
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    expect(await exited).toBe(0);
+    clearTimeout(t);
+    // It undid what it set up: no ingress table left in the director's namespace.
+    expect(inNs(DIR_NS, ['nft', 'list', 'tables'])).not.toMatch(/netdev/);
+  }, 60_000);
 });
 
 describe('the notifier outside a service', () => {
