@@ -26,10 +26,14 @@ Usage: dsrlb <command> [options]
 Commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
 
-Run "dsrlb <command> --help" for the options of one command.`;
+Run "dsrlb <command> --help" for the options of one command; "dsrlb --version" for the version.`;
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    io.out((await import('./version.ts')).versionLine());
+    return 0;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     io.out(USAGE);
     return name === undefined ? 2 : 0;
