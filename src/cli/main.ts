@@ -5,7 +5,7 @@
 import { isDsrlbError } from '../errors/index.ts';
 import { processIO, type CliIO, type Command } from './io.ts';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   demo: { summary: 'the main job: testbed, director on www1, 30 HTTP + 30 HTTPS requests, proof of DSR', load: () => import('./commands/demo.ts') },
   ha: { summary: "ha --config-dir DIR [--node N]: one director of a failover pair from heartbeat's files; ha status", load: () => import('./commands/ha.ts') },
   'arp-rules': { summary: 'arp-rules --vip V --rip R --iface IF: ARP suppression rules of a real server (print, --apply, --remove)', load: () => import('./commands/arp-rules.ts') },
