@@ -122,6 +122,25 @@ export function checkControlDir(dir: string): void {
   }
 }
 
+/**
+ * What serveControl would refuse, checked before anything starts (a second director on the same
+ * path must not set up, then tear down, what the running one relies on): an unsafe existing
+ * directory, a path a running process serves, an unknown group.
+ */
+export async function precheckControlPath(path: string, group: string | null = null): Promise<void> {
+  if (group) groupId(group);
+  let dirExists = true;
+  try {
+    statSync(dirname(path));
+  } catch {
+    dirExists = false;
+  }
+  if (dirExists) checkControlDir(dirname(path));
+  if ((await probeControlSocket(path)) === 'live') {
+    throw new DsrlbError('E_CONTROL_IN_USE', `${path} is served by a running process (another dsrlb?); stop it, or choose another path with --control PATH`);
+  }
+}
+
 export interface ControlSocketOptions {
   /** The group allowed to steer the director (mode 0660); without it the mode is 0600. */
   group?: string | null;

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chooseControlSocket } from '../../src/cli/commands/ipvsadm.ts';
 import {
-  checkControlDir, controlRequest, groupId, liveControlSockets, netnsId, probeControlSocket, serveControl,
+  checkControlDir, controlRequest, groupId, liveControlSockets, netnsId, precheckControlPath, probeControlSocket, serveControl,
 } from '../../src/io/index.ts';
+import { run as dsrlbRun } from '../../src/cli/commands/run.ts';
+import { run as dsrlbHa } from '../../src/cli/commands/ha.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dsrs-ctl-'));
 const servers: Server[] = [];
@@ -169,5 +171,27 @@ describe('stale sockets', () => {
     servers.push(await serveControl(join(d, `net${ns}-eth1.sock`), echo)); // sweeps ha.sock
     await staleSocket(join(d, `net${ns}-ha2.sock`));
     await expect(chooseControlSocket(null, {}, () => liveControlSockets(d))).rejects.toThrow(/2 dsrlb directors are running/);
+  });
+});
+
+describe('before anything starts', () => {
+  it('precheck refuses a live path, an unsafe directory, an unknown group; accepts stale and absent paths', async () => {
+    const d = freshDir();
+    await serve(join(d, 'live.sock'));
+    await staleSocket(join(d, 'dead.sock'));
+    await expect(precheckControlPath(join(d, 'live.sock'))).rejects.toMatchObject({ code: 'E_CONTROL_IN_USE' });
+    await expect(precheckControlPath(join(d, 'dead.sock'))).resolves.toBeUndefined();
+    await expect(precheckControlPath(join(d, 'none.sock'))).resolves.toBeUndefined();
+    await expect(precheckControlPath(join(freshDir(0o777), 'c.sock'))).rejects.toMatchObject({ code: 'E_CONTROL_DIR_UNSAFE' });
+    await expect(precheckControlPath(join(d, 'x.sock'), 'dsrs-no-such-group')).rejects.toMatchObject({ code: 'E_CONTROL_GROUP' });
+  });
+
+  it('dsrlb run and dsrlb ha stop at once on a control path another process serves (nothing set up, nothing torn down)', async () => {
+    const p = join(freshDir(), 'c.sock');
+    await serve(p);
+    const io = { out: () => {}, err: () => {} };
+    await expect(dsrlbRun(['--iface', 'dsrsnone0', '--control', p], io)).rejects.toMatchObject({ code: 'E_CONTROL_IN_USE' });
+    await expect(dsrlbHa(['--config-dir', '/nonexistent', '--control', p], io)).rejects.toMatchObject({ code: 'E_CONTROL_IN_USE' });
+    expect(await controlRequest(p, { op: 'ok' })).toEqual({ echo: 'ok' });
   });
 });

@@ -26,7 +26,7 @@ import {
 import { Director, HaNode, servicesFromConfig, type HaStatus, type ServiceWithReals } from '../../engine/index.ts';
 import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
 import {
-  CONTROL_DIR, controlRequest, createHeartbeatLogger, type LoggerHandle, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
+  CONTROL_DIR, controlRequest, createHeartbeatLogger, precheckControlPath, type LoggerHandle, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
 } from '../../io/index.ts';
 import { decodeSyncBatch, syncDelta, type SyncState } from '../../ha/index.ts';
 import { ipToString } from '../../model/index.ts';
@@ -235,6 +235,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
   const sysctls = parseSysctls(values.sysctl ?? []);
 
+  await precheckControlPath(values.control ?? defaultHaControlPath(), values['control-group'] ?? null);
   const { setup, warnings } = loadHaDir(dir, self);
   const hacf = setup.hacf;
   const iface = values.iface ?? setup.ips.find((r) => r.iface)?.iface ?? hacf.media[0]?.iface ?? 'eth0';

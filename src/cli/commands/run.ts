@@ -13,7 +13,7 @@ import type { LdirectordConfig } from '../../config/index.ts';
 import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
 import {
-  createLogger, defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl, startMetricsServer, type MetricsServer,
+  createLogger, defaultControlPath, fixOffloads, hostNetControl, precheckControlPath, runPreflight, serveControl, startMetricsServer, type MetricsServer,
 } from '../../io/index.ts';
 import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -83,6 +83,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
+  await precheckControlPath(values.control ?? defaultControlPath(iface), values['control-group'] ?? null);
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
