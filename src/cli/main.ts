@@ -5,7 +5,7 @@
 import { isDsrlbError } from '../errors/index.ts';
 import { processIO, type CliIO, type Command } from './io.ts';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   demo: { summary: 'the main job: testbed, director on www1, 30 HTTP + 30 HTTPS requests, proof of DSR', load: () => import('./commands/demo.ts') },
   ha: { summary: "ha --config-dir DIR [--node N]: one director of a failover pair from heartbeat's files; ha status", load: () => import('./commands/ha.ts') },
   'arp-rules': { summary: 'arp-rules --vip V --rip R --iface IF: ARP suppression rules of a real server (print, --apply, --remove)', load: () => import('./commands/arp-rules.ts') },
@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   testbed: { summary: 'testbed up|down|status|capture: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
   config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
   ipvsadm: { summary: "ipvsadm's commands and listings against the running director (a drop-in for ipvsadm)", load: () => import('./commands/ipvsadm.ts') },
+  service: { summary: 'service install|uninstall|print: the systemd units (director, HA node), rendered for this installation', load: () => import('./commands/service.ts') },
 };
 
 export const USAGE = `dsrlb — a userspace IPVS-DR (direct server return) load balancer
@@ -25,10 +26,14 @@ Usage: dsrlb <command> [options]
 Commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
 
-Run "dsrlb <command> --help" for the options of one command.`;
+Run "dsrlb <command> --help" for the options of one command; "dsrlb --version" for the version.`;
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    io.out((await import('./version.ts')).versionLine());
+    return 0;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     io.out(USAGE);
     return name === undefined ? 2 : 0;

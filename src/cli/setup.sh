@@ -16,8 +16,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 # `setup.sh test` also installs what only the test suite needs:
 #   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
 #   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
+#   systemd                               test/service: systemd-analyze verify/security on the shipped units
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium ldirectord)
+  PKGS+=(chromium ldirectord systemd)
 fi
 
 missing=()
@@ -44,4 +45,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
    || [ ! -f node_modules/cap/build/Release/cap.node ]; then
   echo "[setup] installing npm dependencies (npm ci; builds the libpcap binding)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The sd_notify addon (src/sdnotify/, a few lines of C with Node-API): how `dsrlb run`/`dsrlb ha`
+# tell systemd they are ready (Type=notify). `npm ci` builds it (the package's install script);
+# this builds it in a checkout whose node_modules were already there.
+if [ ! -f src/sdnotify/build/Release/sd_notify.node ]; then
+  echo "[setup] building the sd_notify addon (node-gyp, src/sdnotify)"
+  npm run --silent install >/dev/null
 fi

@@ -189,3 +189,77 @@ export function createLogger(o: LoggerOptions = {}): LoggerHandle {
     close: () => pipe.close(),
   };
 }
+
+export interface HeartbeatLogOptions {
+  /** ha.cf's logfacility (a syslog facility, or "none"). */
+  logfacility?: string | null;
+  /** ha.cf's logfile: every record at the log level, JSON lines. */
+  logfile?: string | null;
+  /** ha.cf's debugfile: every record down to debug, JSON lines. */
+  debugfile?: string | null;
+  /** --foreground: stdout only, whatever ha.cf says. */
+  foreground?: boolean;
+  level?: string;
+  base?: Record<string, unknown>;
+  tag?: string;
+  syslogSocket?: string;
+  loggerBin?: string;
+  stdout?: { write(s: string): unknown; isTTY?: boolean };
+  stderr?: { write(s: string): unknown };
+}
+
+/**
+ * The HA node's logger, sent where heartbeat sends its log: syslog facility `logfacility` (unless
+ * "none"), and/or `logfile`, and `debugfile` with the debug records too — every target that is set,
+ * at once, as heartbeat does. With none of them (or --foreground): stdout, as createLogger.
+ */
+export function createHeartbeatLogger(o: HeartbeatLogOptions): LoggerHandle {
+  const facility = o.logfacility && o.logfacility !== 'none' ? o.logfacility : null;
+  if (o.foreground || (facility === null && !o.logfile && !o.debugfile)) {
+    return createLogger({ level: o.level, base: o.base, foreground: true, stdout: o.stdout, stderr: o.stderr });
+  }
+  const stderr = o.stderr ?? process.stderr;
+  const level = o.level ?? 'info';
+  const streams: pino.StreamEntry[] = [];
+  const describe: string[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const files: Array<{ reopen(): void }> = [];
+  if (facility !== null) {
+    const code = facilityCode(facility);
+    const socket = o.syslogSocket ?? '/dev/log';
+    if (existsSync(socket)) {
+      const pipe = new SyslogPipe(socket, code, o.tag ?? 'dsrlb', o.loggerBin ?? 'logger', stderr);
+      streams.push({ level: level as pino.Level, stream: recordStream((rec, line) => pipe.write(rec, line)) });
+      closers.push(() => pipe.close());
+      describe.push(`syslog facility ${facility} via ${socket}`);
+    } else {
+      stderr.write(`dsrlb: logfacility ${facility}: no syslog socket at ${socket}; those records go to stderr\n`);
+      streams.push({ level: level as pino.Level, stream: recordStream((_r, line) => stderr.write(line)) });
+      describe.push(`stderr (no syslog socket at ${socket})`);
+    }
+  }
+  const addFile = (path: string, lvl: string, what: string) => {
+    const dest = pino.destination({ dest: path, append: true, mkdir: true, sync: false });
+    streams.push({ level: lvl as pino.Level, stream: dest });
+    files.push(dest);
+    closers.push(() => new Promise<void>((resolve) => {
+      dest.once('close', () => resolve());
+      dest.once('error', () => resolve());
+      dest.end();
+    }));
+    describe.push(`${what} ${path} (JSON lines)`);
+  };
+  if (o.logfile) addFile(o.logfile, level, 'file');
+  if (o.debugfile) addFile(o.debugfile, 'debug', 'debug file');
+  const opts: pino.LoggerOptions = { level: o.debugfile && o.level === undefined ? 'debug' : level };
+  if (o.base) opts.base = { pid: process.pid, hostname: hostname(), ...o.base };
+  return {
+    log: pino(opts, pino.multistream(streams)),
+    target: facility !== null ? 'syslog' : 'file',
+    describe: describe.join(', '),
+    reopen: () => files.forEach((f) => f.reopen()),
+    close: async () => {
+      await Promise.all(closers.splice(0).map((c) => c()));
+    },
+  };
+}

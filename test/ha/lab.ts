@@ -69,7 +69,7 @@ export function startHa(prefix: string, host: 'www1' | 'www2', dir: string, args
   if (!nsExists(ns)) throw new Error(`namespace ${ns} does not exist`);
   const control = `/run/dsrlb/hatest-${prefix}-${tag}.sock`;
   rmSync(control, { force: true });
-  const child: ChildProcess = spawnInNs(ns, [process.execPath, DSRLB_BIN, 'ha', '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, ...args], {
+  const child: ChildProcess = spawnInNs(ns, [process.execPath, DSRLB_BIN, 'ha', '--config-dir', dir, '--node', NODE_NAME[host], '--iface', 'eth0', '--control', control, '--foreground', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

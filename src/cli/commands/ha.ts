@@ -19,7 +19,6 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import pino from 'pino';
 import {
   checkAuthkeysMode, loadLdirectordConfig, parseAuthkeys, parseHaCf, parseHaResources, resolveHaSetup,
   type ConfigWarning, type HaSetup, type LdirectordConfig,
@@ -27,7 +26,7 @@ import {
 import { Director, HaNode, servicesFromConfig, type HaStatus, type ServiceWithReals } from '../../engine/index.ts';
 import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
 import {
-  CONTROL_DIR, controlRequest, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
+  CONTROL_DIR, controlRequest, createHeartbeatLogger, precheckControlPath, type LoggerHandle, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
 } from '../../io/index.ts';
 import { decodeSyncBatch, syncDelta, type SyncState } from '../../ha/index.ts';
 import { ipToString } from '../../model/index.ts';
@@ -37,6 +36,8 @@ import type { CliIO } from '../io.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { haConsoleView, startConsole, type ConsoleHandle } from '../console.ts';
+import { ServiceNotify } from '../service-notify.ts';
+import type { Logger } from '../../ports/index.ts';
 import { applyArpSuppression, applyCommands, checkArpSuppressionTool, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
 
 const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [options]
@@ -48,7 +49,8 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --arp-suppression S   arptables (default), nft or none: how this host hides the VIP when not active
   --arptables-dialect D netfilter (default: INPUT/OUTPUT, Debian's arptables) or jf (IN/OUT, the seed's)
   --garp N,MS           gratuitous ARP on takeover: N pairs MS apart (default 5,200: IPaddr2's)
-  --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock)
+  --control PATH        control socket (default /run/dsrlb/net<netns>-ha.sock), mode 0600
+  --control-group NAME  let group NAME query it too (socket mode 0660, that group)
   --sysctl N=V          IPVS switches for the packet path (sloppy_tcp=1 with sh/mh lets flows survive a failover)
   --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
   --sync-interval MS    how often the active node sends new and changed connections (default 200)
@@ -56,7 +58,12 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --http ADDR           the live web console at http://ADDR/ (PORT or :PORT bind 127.0.0.1): both
                         nodes' states, who holds the VIP, the last failovers (docs/console.md)
   --http-token FILE     allow changes from the console (weight, quiesce, restore) with this token
-  --log-level LEVEL     pino level (default info)`;
+  --foreground          log to stdout (JSON lines), whatever ha.cf's logfacility/logfile/debugfile say
+  --log-level LEVEL     pino level (default info; debug when ha.cf names a debugfile)
+
+Logs go where heartbeat sends them: syslog facility logfacility (unless "none"), the logfile, and
+the debugfile with the debug records too; stdout when ha.cf names none of them.
+SIGHUP reopens the log files (after logrotate); the configuration is not re-read.`;
 
 export function defaultHaControlPath(): string {
   return join(CONTROL_DIR, `net${netnsId()}-ha.sock`);
@@ -144,7 +151,7 @@ async function status(argv: string[], io: CliIO): Promise<number> {
  * IPVS refreshes); whatever arrives from the peer goes into this node's table. flush() sends every
  * live connection at once: the giveup calls it first, so the peer taking over knows them all.
  */
-function startConnSync(node: HaNode, director: Director, intervalMs: number, log: pino.Logger): { stop: () => void; flush: () => Promise<void> } {
+function startConnSync(node: HaNode, director: Director, intervalMs: number, log: Logger): { stop: () => void; flush: () => Promise<void> } {
   node.onSync = (conns) => {
     director.request({ op: 'syncImport', conns }).catch((e: Error) => log.warn({ err: e.message }, 'connection sync import failed'));
   };
@@ -182,6 +189,16 @@ function startConnSync(node: HaNode, director: Director, intervalMs: number, log
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   if (argv[0] === 'status') return status(argv.slice(1), io);
+  // The log targets are released however the node ends (a syslog logger child would keep it alive).
+  const opened: LoggerHandle[] = [];
+  try {
+    return await runNode(argv, io, opened);
+  } finally {
+    for (const l of opened) await l.close();
+  }
+}
+
+async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     'config-dir': { type: 'string' },
     node: { type: 'string' },
@@ -190,9 +207,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'arptables-dialect': { type: 'string' },
     garp: { type: 'string' },
     control: { type: 'string' },
+    'control-group': { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'buffer-size': { type: 'string' },
     'log-level': { type: 'string' },
+    foreground: { type: 'boolean' },
     'no-conn-sync': { type: 'boolean' },
     'sync-interval': { type: 'string' },
     http: { type: 'string' },
@@ -223,10 +242,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
   const sysctls = parseSysctls(values.sysctl ?? []);
 
+  await precheckControlPath(values.control ?? defaultHaControlPath(), values['control-group'] ?? null);
   const { setup, warnings } = loadHaDir(dir, self);
   const hacf = setup.hacf;
   const iface = values.iface ?? setup.ips.find((r) => r.iface)?.iface ?? hacf.media[0]?.iface ?? 'eth0';
-  const log = pino({ level: values['log-level'] ?? 'info', base: { node: self, iface } });
+  const logging = createHeartbeatLogger({
+    level: values['log-level'], base: { node: self, iface }, foreground: values.foreground === true,
+    logfacility: hacf.logfacility, logfile: hacf.logfile, debugfile: hacf.debugfile,
+  });
+  opened.push(logging);
+  const log = logging.log;
+  // Under systemd (Type=notify): fails here, before anything starts, if the notifier cannot load.
+  const service = new ServiceNotify(log);
   for (const w of warnings) log.warn({ file: w.file, line: w.line, code: w.code }, w.message);
 
   let services: ServiceWithReals[] = [];
@@ -326,6 +353,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       },
     },
   );
+  const roleStatus = (role: string) => `node ${self}: ${role}${role === 'active' ? ` (serving ${vips.map(ipToString).join(', ')})` : ''}; peer ${setup.peer}`;
   let web: ConsoleHandle | null = null;
   const failovers: Array<{ at: number; from: string; to: string; reason: string }> = [];
   let lastRole: string = node.role;
@@ -339,6 +367,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (failovers.length > 20) failovers.shift();
     web?.event(failover ? 'failover' : 'info', `${self}: ${lastRole} → ${role} (${reason})`);
     lastRole = role;
+    service.status(roleStatus(role));
   };
   await node.start();
   if (!values['no-conn-sync']) sync = startConnSync(node, director, syncMs, log);
@@ -359,11 +388,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       if (req.op === 'snapshot') return director.request({ op: 'snapshot', conns: req.conns === true });
       throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)} (haStatus, snapshot)`);
-    });
+    }, { group: values['control-group'] ?? null, onStale: (p) => log.info({ path: p }, 'removed a stale control socket (its process is gone)') });
   } catch (e) {
     await node.stop();
     await director.stop();
     guard.disarm();
+    if (e instanceof DsrlbError && ['E_CONTROL_DIR_UNSAFE', 'E_CONTROL_IN_USE', 'E_CONTROL_GROUP'].includes(e.code)) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   if (values.http) {
@@ -382,9 +412,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
   log.info({
-    control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid,
+    control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid, log: logging.describe,
     console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
   }, 'ha node ready');
+  // READY=1: the packet path answers (standby or active) and heartbeats run. The VIP is served only
+  // by the active node; STATUS= says which role this node has, and follows every change.
+  if (service.enabled) {
+    const answers = async (timeoutMs: number) => (await director.request({ op: 'snapshot' }, timeoutMs)) !== undefined;
+    if (await answers(5000).catch(() => false)) service.ready(roleStatus(node.role));
+    else log.error({}, 'the packet path does not answer: READY=1 not sent');
+    service.startWatchdog(answers);
+  }
+  const onHup = () => {
+    void service.reloading(async () => {
+      logging.reopen();
+      log.info({}, 'SIGHUP: log files reopened (the configuration is not re-read: restart the node to change it)');
+    }, () => roleStatus(node.role));
+  };
+  process.on('SIGHUP', onHup);
 
   return await new Promise<number>((resolve) => {
     let done = false;
@@ -392,6 +437,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (done) return;
       done = true;
       log.info({ why }, 'stopping');
+      service.stopping(why);
+      process.off('SIGHUP', onHup);
       server?.close();
       await web?.stop();
       sync?.stop();

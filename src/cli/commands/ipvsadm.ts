@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
-import { CONTROL_DIR, controlRequest, findControlSockets, netnsId } from '../../io/index.ts';
+import { CONTROL_DIR, controlRequest, liveControlSockets, netnsId } from '../../io/index.ts';
 import {
   formatConnections, formatList, formatOneService, formatSave, IPVSADM_VERSION_TEXT, IpvsadmUsageError, namesFromFiles,
   parseIpvsadmArgs, TRY_HELP, type IpvsadmCommand, type Lookup, type Names, type RateReport, type ServiceId, type TableSnapshot,
@@ -256,11 +256,14 @@ export function extractControl(argv: readonly string[]): { control: string | nul
   return { control, rest };
 }
 
-/** The control socket to talk to, or a DsrlbError saying why there is none. */
-export function chooseControlSocket(explicit: string | null, env: NodeJS.ProcessEnv = process.env, find: () => string[] = findControlSockets): string {
+/**
+ * The control socket to talk to, or a DsrlbError saying why there is none. Each socket file is
+ * probed first: one left behind by a killed process is not a running director.
+ */
+export async function chooseControlSocket(explicit: string | null, env: NodeJS.ProcessEnv = process.env, find: () => Promise<string[]> = () => liveControlSockets()): Promise<string> {
   if (explicit) return explicit;
   if (env.DSRLB_CONTROL) return env.DSRLB_CONTROL;
-  const found = find();
+  const found = await find();
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     throw new DsrlbError('E_IPVSADM_DIRECTOR',
@@ -295,7 +298,7 @@ export async function run(argv: string[], io: CliIO, deps: { stdin?: () => Promi
   let socket: string | null = null;
   const env: Env = {
     async request(req) {
-      socket ??= chooseControlSocket(control);
+      socket ??= await chooseControlSocket(control);
       return controlRequest(socket, req);
     },
     stdin: deps.stdin ?? readStdin,

@@ -13,7 +13,7 @@ import type { LdirectordConfig } from '../../config/index.ts';
 import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
 import {
-  createLogger, defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl, startMetricsServer, type MetricsServer,
+  createLogger, defaultControlPath, fixOffloads, hostNetControl, precheckControlPath, runPreflight, serveControl, startMetricsServer, type MetricsServer,
 } from '../../io/index.ts';
 import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -22,6 +22,7 @@ import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { startConsole, type ConsoleHandle } from '../console.ts';
+import { ServiceNotify } from '../service-notify.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -32,7 +33,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        managed at run time through the control socket, as with the kernel's ipvsadm)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
-  --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
+  --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock), mode 0600
+  --control-group NAME let group NAME steer the director too (socket mode 0660, that group)
   --buffer-size BYTES  capture ring size (default 33554432)
   --conn-capacity N    connection table size, entries (default 1048576; 100 bytes each, allocated
                        at start; a table sized to the expected flows is faster: fewer cache misses)
@@ -57,6 +59,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     iface: { type: 'string' },
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
+    'control-group': { type: 'string' },
     'buffer-size': { type: 'string' },
     'conn-capacity': { type: 'string' },
     garp: { type: 'string' },
@@ -91,6 +94,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
+  await precheckControlPath(values.control ?? defaultControlPath(iface), values['control-group'] ?? null);
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
@@ -100,6 +104,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     logfile: values.logfile ?? cfg?.globals.logfile ?? null,
   });
   const log = logging.log;
+  // Under systemd (Type=notify): fails here, before anything starts, if the notifier cannot load.
+  const service = new ServiceNotify(log);
 
   let services: ServiceWithReals[] = [];
   if (cfg) {
@@ -171,7 +177,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
-    });
+    }, { group: values['control-group'] ?? null, onStale: (p) => log.info({ path: p }, 'removed a stale control socket (its process is gone)') });
     if (values.metrics) {
       metrics = await startMetricsServer(values.metrics, metricsSource, log);
     }
@@ -191,7 +197,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     await web?.stop();
     await director.stop();
     await logging.close();
-    if (isDsrlbError(e) && /^E_(METRICS|CONSOLE)_/.test(e.code)) throw e;
+    if (isDsrlbError(e) && (/^E_(METRICS|CONSOLE)_/.test(e.code) || ['E_CONTROL_DIR_UNSAFE', 'E_CONTROL_IN_USE', 'E_CONTROL_GROUP'].includes(e.code))) throw e;
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
@@ -200,11 +206,22 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
     consoleWrites: web ? web.model.current().writable : null,
   }, 'director ready');
+  // READY=1 only once the packet path answers and serves the VIPs (it started active).
+  const served = async (timeoutMs: number) => (await director.request({ op: 'snapshot' }, timeoutMs))?.active === true;
+  const readyStatus = () => `serving ${services.length} virtual service(s) on ${iface}; control ${controlPath}`;
+  if (service.enabled) {
+    if (await served(5000).catch(() => false)) service.ready(readyStatus());
+    else log.error({}, 'the packet path does not answer: READY=1 not sent');
+    service.startWatchdog(served);
+  }
 
   const onHup = () => {
-    logging.reopen(); // after logrotate: a no-op unless logging to a file
-    if (control) void control.reload('SIGHUP');
-    else log.warn({}, 'SIGHUP: no configuration file to reload');
+    void service.reloading(async () => {
+      logging.reopen(); // after logrotate: a no-op unless logging to a file
+      if (control) return control.reload('SIGHUP');
+      log.warn({}, 'SIGHUP: no configuration file to reload');
+      return true;
+    }, (ok) => (ok ? readyStatus() : `${readyStatus()}; the last reload was refused (see the log)`));
   };
   return await new Promise<number>((resolve) => {
     let done = false;
@@ -212,6 +229,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (done) return;
       done = true;
       log.info({ why }, 'stopping');
+      service.stopping(why);
       process.off('SIGHUP', onHup);
       clearInterval(rateTimer);
       control?.stop();

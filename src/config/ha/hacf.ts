@@ -9,16 +9,17 @@ import { HaDiag, splitLines } from './lines.ts';
 import { HA_DEFAULTS, type AutoFailback, type HaCf, type HaMedium } from './types.ts';
 
 /** Directives of heartbeat 1.2/2.x that dsrlb reads but does not act on. */
-const UNSUPPORTED = new Set([
+export const HA_UNSUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'serial', 'baud', 'ttl', 'hopfudge', 'stonith', 'stonith_host', 'crm', 'apiauth', 'watchdog', 'realtime',
   'debug', 'compression', 'compression_threshold', 'traditional_compression', 'msgfmt', 'conn_logd_time',
-  'autojoin', 'uuidfrom', 'hbgenmethod', 'deadping', 'coredumps', 'max_rexmit_delay', 'rtprio', 'debugfile',
+  'autojoin', 'uuidfrom', 'hbgenmethod', 'deadping', 'coredumps', 'max_rexmit_delay', 'rtprio',
   'use_logd', 'ping_group', 'hbaping', 'ppp-udp', 'generation_method', 'client_child_queue_limit', 'env',
   'logfile_daily', 'cluster', 'pengine', 'quorum_server', 'medium_max_rexmit_delay', 'udp',
 ]);
-const KNOWN = new Set([
+/** Directives dsrlb reads and acts on (docs: HA_DIRECTIVE_DOCS). */
+export const HA_KNOWN_DIRECTIVES: ReadonlySet<string> = new Set([
   'keepalive', 'deadtime', 'warntime', 'initdead', 'udpport', 'bcast', 'mcast', 'ucast', 'node',
-  'auto_failback', 'nice_failback', 'logfacility', 'logfile', 'respawn', 'ping',
+  'auto_failback', 'nice_failback', 'logfacility', 'logfile', 'debugfile', 'respawn', 'ping',
 ]);
 
 /** A heartbeat time value in ms, or null when malformed. */
@@ -45,6 +46,7 @@ export function parseHaCf(text: string, file: string): HaCf {
   let autoFailback: AutoFailback | null = null;
   let logfacility: string | null = null;
   let logfile: string | null = null;
+  let debugfile: string | null = null;
   const media: HaMedium[] = [];
   const nodes: string[] = [];
   const nodeLines = new Map<string, number>();
@@ -54,12 +56,12 @@ export function parseHaCf(text: string, file: string): HaCf {
   for (const { line, fields } of splitLines(text, false)) {
     const name = fields[0]!.toLowerCase();
     const args = fields.slice(1);
-    if (!KNOWN.has(name)) {
-      if (UNSUPPORTED.has(name)) d.warn('W_HA_UNSUPPORTED', line, `${name}: heartbeat directive not supported by dsrlb, ignored`);
+    if (!HA_KNOWN_DIRECTIVES.has(name)) {
+      if (HA_UNSUPPORTED_DIRECTIVES.has(name)) d.warn('W_HA_UNSUPPORTED', line, `${name}: heartbeat directive not supported by dsrlb, ignored`);
       else d.error('E_HA_UNKNOWN_DIRECTIVE', line, `unknown directive ${JSON.stringify(fields[0])}`);
       continue;
     }
-    const single = ['keepalive', 'deadtime', 'warntime', 'initdead', 'udpport', 'auto_failback', 'nice_failback', 'logfacility', 'logfile'];
+    const single = ['keepalive', 'deadtime', 'warntime', 'initdead', 'udpport', 'auto_failback', 'nice_failback', 'logfacility', 'logfile', 'debugfile'];
     if (single.includes(name)) {
       if (args.length !== 1) {
         d.error('E_HA_SYNTAX', line, `${name} takes one value, got ${args.length}`);
@@ -109,6 +111,9 @@ export function parseHaCf(text: string, file: string): HaCf {
         break;
       case 'logfile':
         logfile = v;
+        break;
+      case 'debugfile':
+        debugfile = v;
         break;
       case 'node':
         if (args.length === 0) d.error('E_HA_SYNTAX', line, 'node needs at least one name');
@@ -189,6 +194,6 @@ export function parseHaCf(text: string, file: string): HaCf {
   d.finish();
   return {
     file, keepaliveMs, deadtimeMs, warntimeMs, initdeadMs, udpport, media, nodes,
-    autoFailback: autoFailback ?? HA_DEFAULTS.autoFailback, logfacility, logfile, respawn, ping, warnings: d.warnings,
+    autoFailback: autoFailback ?? HA_DEFAULTS.autoFailback, logfacility, logfile, debugfile, respawn, ping, warnings: d.warnings,
   };
 }

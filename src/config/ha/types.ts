@@ -30,6 +30,8 @@ export interface HaCf {
   /** Syslog facility (`none` = no syslog), null when unset. */
   logfacility: string | null;
   logfile: string | null;
+  /** ha.cf debugfile: a file for every record down to debug. */
+  debugfile: string | null;
   /** respawn lines: parsed and reported, not run by dsrlb. */
   respawn: Array<{ line: number; user: string; command: string }>;
   /** ping nodes (pseudo-members for ipfail): parsed and reported, not used by dsrlb. */

@@ -10,3 +10,5 @@ export {
 export { parseLdirectordConfig, checkPortFor, checkStringsFor } from './parse.ts';
 export { realForwardPort } from './resolve.ts';
 export { formatServices, schedFlagNames } from './format.ts';
+export { DIRECTIVES, REFUSED, type DirectiveSpec } from './directives.ts';
+export { DIRECTIVE_DOCS, type DirectiveDoc } from './directive-docs.ts';

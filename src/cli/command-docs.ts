@@ -1,0 +1,52 @@
+/**
+ * The README's command table, one row per command of main.ts's COMMANDS: how it is called and
+ * what it does, in more words than the one-line summary `dsrlb --help` prints. `npm run docs`
+ * writes the table from here (docs-gen.ts); the docs test fails when a command has no row here, a
+ * row names no command, or README.md differs from what the generator writes.
+ */
+export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: string }>> = {
+  run: {
+    synopsis: 'dsrlb run [--config ldirectord.cf] --iface IF',
+    details: 'a live director: the packet path in its own process (the kernel\'s schedulers and connection table, DR rewrite), ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md). Without `--config`: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
+  },
+  ipvsadm: {
+    synopsis: 'dsrlb ipvsadm …',
+    details: 'ipvsadm\'s language against the running director: `-L -n` (`--stats`, `--rate`, `-c`, `--thresholds`, `--persistent-conn`, `--exact`), `-A/-E/-D`, `-a/-e/-d`, `-C`, `-Z`, `-S`/`-R`, in ipvsadm\'s exact output format (docs/ipvsadm.md)',
+  },
+  ha: {
+    synopsis: 'dsrlb ha --config-dir DIR [--node NAME] [--iface IF]',
+    details: 'one node of a heartbeat-style pair from `DIR/ha.cf`, `haresources`, `authkeys` (docs/failover.md), logging where ha.cf says; `dsrlb ha status`; `--http ADDR` (`--http-token FILE`): the web console with both nodes, the VIP holder and the failovers',
+  },
+  'arp-rules': {
+    synopsis: 'dsrlb arp-rules --vip V --rip R --iface IF',
+    details: 'prints (or `--apply`/`--remove`) the real-server ARP suppression rules of the reference setup',
+  },
+  demo: {
+    synopsis: 'dsrlb demo',
+    details: 'the demo above (`--prefix`, `--requests N`, `--keep`, `--capture DIR`)',
+  },
+  testbed: {
+    synopsis: 'dsrlb testbed up|down|status|capture',
+    details: 'the reference topology in namespaces named `<prefix>-…` (default `dsr`); `--arp-style arptables|sysctl|nft`; `capture` records pcaps at every host',
+  },
+  explain: {
+    synopsis: 'dsrlb explain CAPTURE|DIR [--config F] [--svg OUT] [--html OUT]',
+    details: 'draws each flow of real captures (pcap or pcapng) as a ladder diagram and names what is wrong, ICMP errors about a flow included (docs/dsr-walkthrough.md)',
+  },
+  doctor: {
+    synopsis: 'dsrlb doctor [--netns NS] --vip VIP [--role director|real]',
+    details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem',
+  },
+  config: {
+    synopsis: 'dsrlb config check FILE',
+    details: 'parses an `ldirectord.cf`, prints the virtual services as `ipvsadm -L -n` would, or every error as `file:line: code: message` (exit 1)',
+  },
+  replay: {
+    synopsis: 'dsrlb replay --config FILE --in IN --out OUT --self-mac MAC --neigh IP=MAC …',
+    details: 'runs a capture (pcap or pcapng, `-` for standard input) through the data path offline, as a stream in bounded memory, with the capture\'s timestamps as the clock and every real healthy; writes the frames the director would send (forwards, ARP and ICMP replies) as pcap or pcapng (`--out-format`; `-` for standard output) that tcpdump and Wireshark read; prints per real (flows, packets, bytes) and per drop reason. `--choices` lists every scheduling decision, `--json` the whole summary, `--sysctl sloppy_tcp=1` etc. set IPVS switches',
+  },
+  service: {
+    synopsis: 'dsrlb service install|uninstall|print',
+    details: 'the systemd units (a director, an HA node: not root, hardened, `Type=notify`), rendered for this installation; `--dry-run` prints what it would write (docs/service.md)',
+  },
+};
