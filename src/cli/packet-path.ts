@@ -1,5 +1,7 @@
 /** StartPacketPath over the packet worker process, with the director handler module. */
 import { fileURLToPath } from 'node:url';
+import { groupPacketPaths } from '../engine/index.ts';
+import { DsrlbError } from '../errors/index.ts';
 import { startPacketWorker } from '../io/index.ts';
 import { ipToString } from '../model/index.ts';
 import type { PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
@@ -20,8 +22,51 @@ export function directorFilter(services: readonly ServiceMatch[]): string {
   return `inbound and (arp or (ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')})))`;
 }
 
-export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
-  return async ({ iface, services, bufferSize, init }) => {
+/** The PACKET_FANOUT group id of this director's workers: the control process's PID, 16 bits. */
+export function fanoutGroupId(pid: number): number {
+  return pid & 0xffff;
+}
+
+/** `--workers N`: a count from 1 to 64; more than one needs the ring backend (fan-out). */
+export function parseWorkers(raw: string | undefined, io: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64) throw new DsrlbError('E_USAGE', `--workers: ${raw} is not a worker count from 1 to 64`);
+  if (n > 1 && io !== 'ring') {
+    throw new DsrlbError('E_USAGE', `--workers ${n} needs --io ring: only the packet ring can join a PACKET_FANOUT group (libpcap cannot), and without fan-out every worker would see every frame`);
+  }
+  return n;
+}
+
+export interface WorkerPacketPathOptions {
+  netns?: string;
+  /** Packet worker processes (default 1); more than one share the frames by PACKET_FANOUT. */
+  workers?: number;
+}
+
+export function workerPacketPath(opts: WorkerPacketPathOptions = {}): StartPacketPath {
+  const one = oneWorker(opts);
+  const n = opts.workers ?? 1;
+  if (n <= 1) return one;
+  return async (start) => {
+    const group = fanoutGroupId(process.pid);
+    const init = start.init as Record<string, unknown>;
+    const started = await Promise.allSettled(Array.from({ length: n }, (_, index) =>
+      one({ ...start, init: { ...init, worker: { index, count: n } } }, { group, mode: 'hash' })));
+    const handles = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(handles.map((h) => h.stop()));
+      throw failed.reason;
+    }
+    return groupPacketPaths(handles);
+  };
+}
+
+type Fanout = { group: number; mode: 'hash' };
+
+function oneWorker(opts: WorkerPacketPathOptions): (o: Parameters<StartPacketPath>[0], fanout?: Fanout) => Promise<PacketPathHandle> {
+  return async ({ iface, services, bufferSize, init }, fanout) => {
     // The handler speaks from its first moment (MACs resolved while starting): keep what it says
     // until the director listens.
     let listener: ((m: unknown) => void) | null = null;
@@ -34,6 +79,7 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,
       netns: opts.netns,
+      ...(fanout ? { fanout } : {}),
     });
     const handle: PacketPathHandle = {
       pid: w.pid,
