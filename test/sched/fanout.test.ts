@@ -23,9 +23,9 @@ const REALS = [
   { ip: '10.0.0.23', mac: '02:00:00:00:00:17', weight: 1 },
 ];
 
-function plane(scheduler: SchedName, weights: number[]): Dataplane {
+function plane(scheduler: SchedName, weights: number[], persistentS = 0): Dataplane {
   const dp = new Dataplane({ selfMac: parseMac(SELF)!, localAddrs: [], connCapacity: 4096 });
-  const svc = dp.services.addService({ proto: 'tcp', vip: ip('10.0.0.100'), port: 80, scheduler });
+  const svc = dp.services.addService({ proto: 'tcp', vip: ip('10.0.0.100'), port: 80, scheduler, ...(persistentS ? { persistent: persistentS } : {}) });
   REALS.forEach((r, i) => {
     dp.services.setNeighbour(ip(r.ip), parseMac(r.mac)!);
     dp.services.addDest(svc, { addr: ip(r.ip), port: 80, weight: weights[i]! });
@@ -68,8 +68,8 @@ function countByReal(macs: readonly string[]): number[] {
 }
 
 /** Runs the flows through N Dataplanes split by the hash; returns each flow's real and each worker's share. */
-function split(scheduler: SchedName, weights: number[], n: number, seed: number) {
-  const workers = Array.from({ length: n }, () => plane(scheduler, weights));
+function split(scheduler: SchedName, weights: number[], n: number, seed: number, persistentS = 0) {
+  const workers = Array.from({ length: n }, () => plane(scheduler, weights, persistentS));
   const sub: Flow[][] = Array.from({ length: n }, () => []);
   for (const f of FLOWS) sub[flowHash(f, seed) % n]!.push(f);
   const perFlow = new Map<Flow, string>();
@@ -107,4 +107,17 @@ describe('fan-out over N workers against one table', () => {
       }
     });
   }
+
+  it('persistence (-p): templates are per worker, so one client may reach up to N reals (one per worker), not one', () => {
+    const one = choose(plane('rr', [1, 1, 1], 300), FLOWS);
+    const reals = (choices: readonly string[]) => {
+      const by = new Map<string, Set<string>>();
+      FLOWS.forEach((f, i) => by.set(f.src, (by.get(f.src) ?? new Set()).add(choices[i]!)));
+      return [...by.values()].map((s) => s.size);
+    };
+    expect(Math.max(...reals(one))).toBe(1);
+    const two = reals(split('rr', [1, 1, 1], 2, 0xfeed, 300).perFlow);
+    expect(Math.max(...two)).toBe(2);
+    expect(two.every((k) => k <= 2)).toBe(true);
+  });
 });
