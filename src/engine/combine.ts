@@ -111,7 +111,7 @@ export function workerCounters(s: PacketSnapshot): WorkerCounters {
   const io = s.io as unknown as Record<string, unknown>;
   const num = (k: string) => (typeof io[k] === 'number' ? (io[k] as number) : 0);
   return {
-    forwarded: s.forwarded, local: s.local, arpReplies: s.arpReplies, connEntries: s.connEntries,
+    conns: s.totals.conns, inPkts: s.totals.inPkts, forwarded: s.forwarded, local: s.local, arpReplies: s.arpReplies, connEntries: s.connEntries,
     received: num('received'), sent: num('sent'), sendErrors: num('sendErrors'),
   };
 }

@@ -66,6 +66,9 @@ export type ToPacket =
 
 /** One worker's own packet counters (snapshot.perWorker, with --workers N > 1). */
 export interface WorkerCounters {
+  /** Connections this worker scheduled, and packets it forwarded (its totals, as ipvsadm --stats). */
+  conns: number;
+  inPkts: number;
   forwarded: number;
   local: number;
   arpReplies: number;

@@ -72,9 +72,9 @@ describe('combineSnapshots', () => {
       residence: { count: 54, sum: 0.005, buckets: [[1e-5, 14], [1e-4, 52], [1e-3, 54]] },
     });
     expect(c.perWorker).toEqual([
-      { forwarded: 30, local: 0, arpReplies: 1, connEntries: 5, received: 40, sent: 31, sendErrors: 0 },
-      { forwarded: 12, local: 0, arpReplies: 1, connEntries: 5, received: 15, sent: 13, sendErrors: 2 },
-      { forwarded: 12, local: 0, arpReplies: 1, connEntries: 5, received: 15, sent: 13, sendErrors: 2 },
+      { conns: 6, inPkts: 30, forwarded: 30, local: 0, arpReplies: 1, connEntries: 5, received: 40, sent: 31, sendErrors: 0 },
+      { conns: 7, inPkts: 12, forwarded: 12, local: 0, arpReplies: 1, connEntries: 5, received: 15, sent: 13, sendErrors: 2 },
+      { conns: 7, inPkts: 12, forwarded: 12, local: 0, arpReplies: 1, connEntries: 5, received: 15, sent: 13, sendErrors: 2 },
     ]);
   });
 

@@ -19,7 +19,7 @@ import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHea
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
-import { workerPacketPath } from '../packet-path.ts';
+import { parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
@@ -33,6 +33,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
   --buffer-size BYTES  capture ring size (default 33554432)
+  --workers N          packet worker processes sharing the frames by PACKET_FANOUT (default 1;
+                       more than one needs --io ring; see docs/design/workers.md)
   --conn-capacity N    connection table size, entries (default 1048576; 100 bytes each, allocated
                        at start; a table sized to the expected flows is faster: fewer cache misses)
   --garp N,MS          gratuitous ARP at start: N request+reply pairs, MS apart (default 10,500; 0 = none)
@@ -52,6 +54,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     control: { type: 'string' },
     'buffer-size': { type: 'string' },
     'conn-capacity': { type: 'string' },
+    workers: { type: 'string' },
     garp: { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
@@ -73,6 +76,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (connCapacity !== undefined && (!Number.isInteger(connCapacity) || connCapacity < 16)) {
     throw new DsrlbError('E_USAGE', `--conn-capacity: ${values['conn-capacity']} is not an entry count >= 16`);
   }
+  const workers = parseWorkers(values.workers, (values as { io?: string }).io);
   let garp: { count: number; intervalMs: number } | false = { count: 10, intervalMs: 500 };
   if (values.garp !== undefined) {
     const m = /^(\d+)(?:,(\d+))?$/.exec(values.garp);
@@ -116,7 +120,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
 
-  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'] });
 
   const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
