@@ -136,6 +136,7 @@ class Ring : public Napi::ObjectWrap<Ring> {
       // Frames this host sends (ours, the kernel's, other sockets') never come back in the ring.
       Opt(env, fd_, PACKET_IGNORE_OUTGOING, &one, sizeof one, "PACKET_IGNORE_OUTGOING");
       if (!filter.empty()) AttachFilter(env, fd_, filter);
+      Opt(env, fd_, PACKET_LOSS, &one, sizeof one, "PACKET_LOSS");
 
       if (version_ == 3) {
         struct tpacket_req3 r3;
@@ -165,7 +166,8 @@ class Ring : public Napi::ObjectWrap<Ring> {
         txFd_ = fd_;
       }
       // A malformed TX frame is skipped (status back to AVAILABLE) instead of stalling the ring.
-      Opt(env, txFd_, PACKET_LOSS, &one, sizeof one, "PACKET_LOSS");
+      // Must precede the ring setup: the kernel refuses it (EBUSY) once a ring exists.
+      if (txFd_ != fd_) Opt(env, txFd_, PACKET_LOSS, &one, sizeof one, "PACKET_LOSS");
       struct tpacket_req t;
       memset(&t, 0, sizeof t);
       t.tp_block_size = txBlockSize;
