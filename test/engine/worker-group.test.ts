@@ -291,4 +291,20 @@ describe('N DirectorPacketPath workers behind one Director', () => {
     expect(macToString(parseMac(R1.mac)!)).toBe(R1.mac);
     await d.stop();
   });
+
+  it('one worker (--workers 1) is as before: it sends GARP and the ARP requests itself and posts no ARP frame', async () => {
+    const clock = new FakeClock();
+    const io = new FakeIO();
+    const posted: FromPacket[] = [];
+    const init: PacketPathInit = { services: SERVICES, localAddrs: [], arpSenderIp: ip('10.0.0.2'), garp: { count: 1, intervalMs: 500 }, active: true, connCapacity: 4096 };
+    const pp = new DirectorPacketPath(init, io, null, (m) => posted.push(m), clock);
+    await clock.advance(100);
+    pp.onFrame(replyFrom(R1), 42);
+    expect(posted.map((m) => m.ev)).toEqual(['started', 'neigh']);
+    const kinds = io.sent.map(arpKind);
+    expect(kinds).toContain('garp 10.0.0.100');
+    expect(kinds).toContain(`request ${R1.ip}`);
+    expect(kinds).toContain(`request ${R2.ip}`);
+    pp.close();
+  });
 });
