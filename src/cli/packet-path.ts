@@ -21,7 +21,7 @@ export function directorFilter(services: readonly ServiceMatch[]): string {
 }
 
 export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
-  return async ({ iface, services, bufferSize, init }) => {
+  return async ({ iface, services, bufferSize, init, io }) => {
     // The handler speaks from its first moment (MACs resolved while starting): keep what it says
     // until the director listens.
     let listener: ((m: unknown) => void) | null = null;
@@ -34,6 +34,7 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,
       netns: opts.netns,
+      io,
     });
     const handle: PacketPathHandle = {
       pid: w.pid,
