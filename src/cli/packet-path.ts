@@ -1,8 +1,8 @@
 /** StartPacketPath over the packet worker process, with the director handler module. */
 import { fileURLToPath } from 'node:url';
-import { startPacketWorker } from '../io/index.ts';
+import { ringAvailable, startPacketWorker } from '../io/index.ts';
 import { ipToString } from '../model/index.ts';
-import type { PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
+import type { PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 
 export const DIRECTOR_HANDLER = fileURLToPath(new URL('./director-worker.ts', import.meta.url));
 
@@ -20,6 +20,15 @@ export function directorFilter(services: readonly ServiceMatch[]): string {
   return `inbound and (arp or (ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')})))`;
 }
 
+/**
+ * The backend used when the command line names none: DSRLB_IO=ring|pcap if set (the test suites run
+ * each backend this way), else the packet ring when its addon is built, else libpcap.
+ */
+export function defaultIoBackend(env: NodeJS.ProcessEnv = process.env, haveRing: () => boolean = ringAvailable): 'ring' | 'pcap' {
+  if (env.DSRLB_IO === 'ring' || env.DSRLB_IO === 'pcap') return env.DSRLB_IO;
+  return haveRing() ? 'ring' : 'pcap';
+}
+
 export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
   return async ({ iface, services, bufferSize, init, io }) => {
     // The handler speaks from its first moment (MACs resolved while starting): keep what it says
@@ -34,7 +43,7 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,
       netns: opts.netns,
-      io,
+      io: io ?? ({ backend: defaultIoBackend() } satisfies PacketIoOptions),
     });
     const handle: PacketPathHandle = {
       pid: w.pid,

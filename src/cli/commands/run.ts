@@ -20,7 +20,7 @@ import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHea
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
-import { workerPacketPath } from '../packet-path.ts';
+import { defaultIoBackend, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
@@ -35,7 +35,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
   --buffer-size BYTES  capture ring size (default 33554432)
   --io ring|pcap       frame I/O: dsrlb's packet ring (RX+TX rings, batches, kernel drop counters;
-                       the default when its addon is built) or libpcap (npm cap)
+                       the default when its addon is built) or libpcap (npm cap); without --io,
+                       the environment variable DSRLB_IO=ring|pcap chooses
   --busy-poll-us N     ring: after a batch keep reading for up to N µs before sleeping (default 0;
                        lower latency for a core spent polling)
   --ring-frames N      ring: RX slots of 2048 bytes (default: buffer size / 2048)
@@ -54,7 +55,7 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
 /** --io and the ring's options; the default backend is the ring when its addon loads. */
 export function parseIoOptions(v: { io?: string; 'busy-poll-us'?: string; 'ring-frames'?: string; 'ring-version'?: string; 'qdisc-bypass'?: boolean }, haveRing = ringAvailable): PacketIoOptions {
-  const backend = v.io ?? (haveRing() ? 'ring' : 'pcap');
+  const backend = v.io ?? defaultIoBackend(process.env, haveRing);
   if (backend !== 'ring' && backend !== 'pcap') throw new DsrlbError('E_USAGE', `--io: expected ring or pcap, not "${backend}"`);
   const int = (name: string, s: string | undefined, min: number, max: number): number | undefined => {
     if (s === undefined) return undefined;
