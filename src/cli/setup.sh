@@ -45,3 +45,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[setup] installing npm dependencies (npm ci; builds the libpcap binding)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The packet-ring addon (src/native/ring: dsrlb's own C++, Node-API) is built from source with
+# node-gyp against this Node's headers, like `cap` above; rebuilt when its sources change.
+RING=src/native/ring
+if [ ! -f $RING/build/Release/dsrlb_ring.node ] || [ $RING/ring.cc -nt $RING/build/Release/dsrlb_ring.node ] \
+   || [ $RING/binding.gyp -nt $RING/build/Release/dsrlb_ring.node ]; then
+  echo "[setup] building the packet-ring addon ($RING)"
+  npm run --silent build:native >/dev/null
+fi

@@ -274,7 +274,13 @@ export class DirectorPacketPath implements PacketHandler {
       local: this.local,
       arpReplies: this.replies,
       fromVip: dp.dropCounts[DROP_REASON_NAMES.indexOf('from-vip')]!,
-      io: { received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated },
+      io: {
+        received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated,
+        backend: this.io.backend ?? 'pcap', workers: 1,
+        ...(io.kernelPackets !== undefined ? { kernelPackets: io.kernelPackets } : {}),
+        ...(io.kernelDrops !== undefined ? { kernelDrops: io.kernelDrops } : {}),
+        ...(io.residence !== undefined ? { residence: io.residence } : {}),
+      },
       connEntries: dp.conns.size,
       connEvictions: dp.conns.evictions,
       timeouts: {

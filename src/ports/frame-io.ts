@@ -59,6 +59,8 @@ export interface FrameIO {
   readonly iface: string;
   /** The interface's own MAC address (6 bytes). Use it as the source of re-sent frames. */
   readonly mac: Uint8Array;
+  /** Which backend this is ('ring' or 'pcap'); absent for test doubles. */
+  readonly backend?: 'ring' | 'pcap';
   /** True once close() ran. */
   readonly closed: boolean;
   /** Sets (replaces) the frame callback. Frames that arrived before the first call are replayed to it. */

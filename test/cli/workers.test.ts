@@ -7,14 +7,14 @@ const io = { out: () => {}, err: () => {} };
 
 describe('--workers', () => {
   it('defaults to 1; 1 is accepted with any backend', () => {
-    expect(parseWorkers(undefined, undefined)).toBe(1);
-    expect(parseWorkers('1', undefined)).toBe(1);
+    expect(parseWorkers(undefined, 'pcap')).toBe(1);
     expect(parseWorkers('1', 'pcap')).toBe(1);
+    expect(parseWorkers('1', 'ring')).toBe(1);
     expect(parseWorkers('4', 'ring')).toBe(4);
   });
 
   it('more than one needs --io ring (libpcap cannot join a fan-out group): a usage error', () => {
-    expect(() => parseWorkers('2', undefined)).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringMatching(/--workers 2 needs --io ring/) }));
+    expect(() => parseWorkers('2', 'pcap')).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringMatching(/--workers 2 needs --io ring/) }));
     expect(() => parseWorkers('2', 'pcap')).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
   });
 
@@ -23,7 +23,7 @@ describe('--workers', () => {
   });
 
   it('dsrlb run checks it before touching anything', async () => {
-    await expect(run(['--iface', 'nonexistent0', '--workers', '2'], io)).rejects.toMatchObject({ code: 'E_USAGE' });
+    await expect(run(['--iface', 'nonexistent0', '--io', 'pcap', '--workers', '2'], io)).rejects.toMatchObject({ code: 'E_USAGE' });
   });
 
   it('the fan-out group id is the control process PID on 16 bits', () => {
