@@ -81,6 +81,8 @@ describe('dsrlb run --workers 2 --io ring', () => {
     expect(did.every((n) => n > 500)).toBe(true);
     // A frame of a flow reaching the other worker would find no connection there (sloppy_tcp off).
     expect(after.reasons['no-connection'] ?? 0).toBe(0);
+    // Both workers know the reals' MACs, although each ARP reply reached one of them only.
+    expect(after.reasons['real-unresolved'] ?? 0).toBe(0);
     const keys = after.conns!.filter((c) => c.caddr === vipNum(CLIENT_ADDR)).map((c) => `${c.caddr}:${c.cport}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.length).toBeGreaterThan(1000);
@@ -113,7 +115,13 @@ describe('dsrlb run --workers 2 --io ring', () => {
     await ipvsadm('-e', '-t', `${VIP}:80`, '-r', `${REALS.www2}:80`, '-g', '-w', '0');
     const before = await snap();
     const answers: string[] = [];
-    for (let i = 0; i < 40; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+    // Source ports no earlier connection used (the ephemeral range ends at 60999): a SYN on a port
+    // whose old connection is still in FIN_WAIT follows that connection, as in the kernel
+    // (conn_reuse_mode 1), and could reach www2 without saying anything about the weight.
+    for (let i = 0; i < 40; i++) {
+      const r = await nsExec(client, ['curl', '-s', '-m', '3', '--local-port', '61000-61999', `http://${VIP}/`], { timeoutMs: 5000 });
+      answers.push(r.code === 0 ? r.stdout.trim() : 'failed');
+    }
     expect(answers.filter((a) => a === 'www2' || a === 'failed')).toEqual([]);
     const after = await snap();
     // both workers scheduled some of those 40 (so both had weight 0 for www2)
