@@ -15,7 +15,7 @@ const prefix = `dsrf${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
 const www1 = hostNamespace(prefix, 'www1');
 
-const lab = useLab(prefix, REFERENCE_CONFIG, { args: ['--workers', '2', '--io', 'ring', '--garp', '1,100'] });
+const lab = useLab(prefix, REFERENCE_CONFIG, { io: 'ring', args: ['--workers', '2', '--garp', '1,100'] });
 
 interface WorkerSnap {
   perWorker: Array<{ conns: number; inPkts: number; forwarded: number; local: number; arpReplies: number; received: number }>;
