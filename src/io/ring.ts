@@ -32,7 +32,7 @@ interface NativeRing {
   stop(): void;
   flush(): number;
   stats(): [number, number, number];
-  check(): 0 | { errno: number; code: string; message: string };
+  check(): 0 | { errno: number; code: string; message: string; gone: boolean };
   close(): boolean;
 }
 interface RingModule {
@@ -158,7 +158,8 @@ export interface Ring extends FrameIO {
   resume(): void;
 }
 
-function nativeError(e: unknown, iface: string, opts: RingOptions): DsrlbError {
+/** The DsrlbError for a failure of the addon's open (exported for tests). */
+export function ringOpenError(e: unknown, iface: string, opts: Pick<RingOptions, 'fanout'> = {}): DsrlbError {
   const err = e as { code?: string; step?: string; message?: string };
   const code = err.code ?? '';
   const step = err.step ?? '';
@@ -202,7 +203,7 @@ export async function openRing(opts: RingOptions): Promise<Ring> {
       fanoutGroup: opts.fanout ? opts.fanout.group : -1,
     });
   } catch (e) {
-    throw nativeError(e, iface, opts);
+    throw ringOpenError(e, iface, opts);
   }
   return wrap(nat, geo, { ...opts, busyPollUs, maxBatch }, mac);
 }
@@ -212,7 +213,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
   const tx = new TxWriter(nat.tx, geo.tx);
   const ctl = new Float64Array(nat.ctl);
   const residence = new Histogram();
-  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0 };
+  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0, ifaceDown: 0 };
   let kPackets = 0;
   let kDrops = 0;
   let closed = false;
@@ -288,9 +289,15 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
       }
     }
     if ((n === 0 || status < 0) && !closed) {
-      // A wake-up with nothing to read: the socket may carry an error (ENETDOWN: interface gone).
+      // A wake-up with nothing to read: the socket may carry an error. ENETDOWN with the interface
+      // still there: it went down; the kernel hooks the socket in again when it comes back up, so
+      // keep going (libuv stops a poll on an error: start it again). The interface gone: fail.
       const c = nat.check();
-      if (c !== 0) fail(c);
+      if (c !== 0 && c.gone) fail(c);
+      else if (c !== 0 || status < 0) {
+        st.ifaceDown++;
+        if (!paused) nat.start(onReady);
+      }
     }
   };
 
@@ -415,6 +422,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
         kernelDrops: kDrops,
         badSlots: w.bad,
         oversize: st.tooBig,
+        ifaceDown: st.ifaceDown,
         txFull: st.txFull,
         residence: residence.snapshot(),
       };
