@@ -213,7 +213,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
   const tx = new TxWriter(nat.tx, geo.tx);
   const ctl = new Float64Array(nat.ctl);
   const residence = new Histogram();
-  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0, ifaceDown: 0 };
+  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0, ifaceDown: 0, resends: 0 };
   let kPackets = 0;
   let kDrops = 0;
   let closed = false;
@@ -236,6 +236,21 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
     cb!(frame, len);
   };
 
+  // A send() can stop before the last slot when the socket's send buffer is full of frames still in
+  // flight; what is left goes out with a later send(), tried from the event loop until none is left.
+  let retrying = false;
+  const retryUnsent = (): void => {
+    if (retrying) return;
+    retrying = true;
+    setImmediate(() => {
+      retrying = false;
+      if (closed || !tx.unsent()) return;
+      st.resends++;
+      nat.flush();
+      if (tx.unsent()) retryUnsent();
+    });
+  };
+
   const flush = (): void => {
     const n = tx.pending;
     if (n === 0 || closed) return;
@@ -246,6 +261,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
       return;
     }
     st.sent += n;
+    if (tx.unsent()) retryUnsent();
     const nowSec = ctl[0]!;
     const nowNsec = ctl[1]!;
     for (let i = 0; i < n; i++) {

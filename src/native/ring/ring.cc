@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -177,6 +178,11 @@ class Ring : public Napi::ObjectWrap<Ring> {
       Opt(env, txFd_, PACKET_TX_RING, &t, sizeof t, "PACKET_TX_RING");
       txLen_ = (size_t)txBlockSize * txBlockNr;
       if (qdiscBypass) Opt(env, txFd_, PACKET_QDISC_BYPASS, &one, sizeof one, "PACKET_QDISC_BYPASS");
+      // Every TX frame in flight holds its skb's truesize against the send buffer: a small buffer
+      // makes send() stop early. Room for the whole TX ring (root may exceed wmem_max), best effort.
+      int sndbuf = (int)std::min<size_t>(txLen_ * 2, 64u << 20);
+      if (setsockopt(txFd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+        (void)setsockopt(txFd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
       uint8_t* rxMap;
       uint8_t* txMap;
