@@ -53,4 +53,11 @@ fi
 if [ ! -f src/sdnotify/build/Release/sd_notify.node ]; then
   echo "[setup] building the sd_notify addon (node-gyp, src/sdnotify)"
   npm run --silent install >/dev/null
+# The packet-ring addon (src/native/ring: dsrlb's own C++, Node-API) is built from source with
+# node-gyp against this Node's headers, like `cap` above; rebuilt when its sources change.
+RING=src/native/ring
+if [ ! -f $RING/build/Release/dsrlb_ring.node ] || [ $RING/ring.cc -nt $RING/build/Release/dsrlb_ring.node ] \
+   || [ $RING/binding.gyp -nt $RING/build/Release/dsrlb_ring.node ]; then
+  echo "[setup] building the packet-ring addon ($RING)"
+  npm run --silent build:native >/dev/null
 fi

@@ -334,6 +334,7 @@ export class Dataplane {
     if (reason !== DropReason.None) this.dropCounts[reason]++;
     v.kind = VerdictKind.Reply;
     v.reason = reason;
+    v.icmp = true;
     v.frame = v.out;
     v.len = len;
     v.parts = 0;
@@ -375,6 +376,7 @@ export class Dataplane {
     if (typeof r === 'number') {
       v.kind = VerdictKind.Reply;
       v.reason = DropReason.None;
+      v.icmp = false;
       v.frame = v.out;
       v.len = r;
       return v;

@@ -120,6 +120,8 @@ export class Verdict {
    * (send those instead of `frame`). 0 for every ordinary frame.
    */
   parts = 0;
+  /** Reply: an ICMP message the director wrote (echo reply, time exceeded), not an ARP reply. */
+  icmp = false;
   readonly partBufs: Uint8Array[] = [];
   readonly partLens: number[] = [];
 }

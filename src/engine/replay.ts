@@ -95,7 +95,7 @@ export class Replayer {
       case VerdictKind.Local: s.local++; break;
       case VerdictKind.Reply:
         s.replies++;
-        if (v.frame !== null && v.len > 0 && v.frame[12] === 0x08 && v.frame[13] === 0x00) s.icmpReplies++;
+        if (v.icmp) s.icmpReplies++;
         if (v.reason !== 0) count(s, DROP_REASON_NAMES[v.reason]!);
         this.emit(timeMs, v.frame!, v.len);
         break;

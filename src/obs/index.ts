@@ -13,3 +13,4 @@ export * from './prometheus-histogram.ts';
 export * from './log-format.ts';
 export * from './describe.ts';
 export * from './console-state.ts';
+export * from './histogram.ts';

@@ -8,12 +8,8 @@
  */
 import type { Histogram, Registry } from 'prom-client';
 
-/** Cumulative buckets: [upper bound, observations <= bound], bounds increasing; +Inf may be left out. */
-export interface HistogramSnapshot {
-  count: number;
-  sum: number;
-  buckets: readonly (readonly [le: number, cumulative: number])[];
-}
+// Cumulative buckets: [upper bound, observations <= bound], bounds increasing; +Inf may be left out.
+import type { HistogramSnapshot } from './histogram.ts';
 
 type Labels = Record<string, string>;
 

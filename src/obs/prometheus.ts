@@ -12,7 +12,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DROP_REASON_NAMES } from '../dataplane/index.ts';
 import { ipToString } from '../model/index.ts';
-import { registerSnapshotHistogram, type HistogramSnapshot } from './prometheus-histogram.ts';
+import type { HistogramSnapshot } from './histogram.ts';
+import { registerSnapshotHistogram } from './prometheus-histogram.ts';
 import type { RateReport } from './rate.ts';
 import { realKey, serviceKey, type ServiceId, type TableSnapshot } from './table.ts';
 
@@ -40,6 +41,8 @@ export interface DirectorCounters extends TableSnapshot {
   };
   connEntries: number;
   connEvictions: number;
+  /** With N > 1 packet workers (--workers N): each worker's own counters, worker 0 first. */
+  perWorker?: ReadonlyArray<{ forwarded: number; local: number; received: number; connEntries: number }>;
 }
 
 /** What the health checker knows of one real (any subset; absent reals export no health series). */
@@ -119,6 +122,9 @@ export const DIRECTOR_FAMILIES = [
   ['dsrlb_frame_residence_seconds', 'histogram', [], 'Time from the kernel\'s receive timestamp of a frame to its send by the director (ring backend only).'],
   ['dsrlb_connection_entries', 'gauge', [], 'Entries in the connection table (connections and persistence templates).'],
   ['dsrlb_connection_evictions_total', 'counter', [], 'Entries evicted from a full connection table.'],
+  ['dsrlb_worker_forwarded_frames_total', 'counter', ['worker'], 'Frames one packet worker forwarded to the reals, local ones included (--workers N > 1).'],
+  ['dsrlb_worker_received_frames_total', 'counter', ['worker'], 'Frames the fan-out gave one packet worker (--workers N > 1).'],
+  ['dsrlb_worker_connection_entries', 'gauge', ['worker'], 'Entries in one packet worker\'s connection table (--workers N > 1).'],
 ] as const satisfies readonly (readonly [string, 'counter' | 'gauge' | 'histogram', readonly string[], string])[];
 
 export type DirectorFamily = (typeof DIRECTOR_FAMILIES)[number][0];
@@ -204,6 +210,13 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
   if (snap.io.kernelDrops !== undefined) add('dsrlb_capture_drops_total', {}, snap.io.kernelDrops);
   add('dsrlb_connection_entries', {}, snap.connEntries);
   add('dsrlb_connection_evictions_total', {}, snap.connEvictions);
+  // --workers N: the totals above are the workers' sums; these say how the flows were shared.
+  snap.perWorker?.forEach((w, i) => {
+    const l = { worker: String(i) };
+    add('dsrlb_worker_forwarded_frames_total', l, w.forwarded + w.local);
+    add('dsrlb_worker_received_frames_total', l, w.received);
+    add('dsrlb_worker_connection_entries', l, w.connEntries);
+  });
   return out;
 }
 

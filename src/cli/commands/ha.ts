@@ -33,7 +33,7 @@ import { ipToString } from '../../model/index.ts';
 import type { ArptablesDialect } from '../../testbed/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
-import { workerPacketPath } from '../packet-path.ts';
+import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { haConsoleView, startConsole, type ConsoleHandle } from '../console.ts';
 import { ServiceNotify } from '../service-notify.ts';
@@ -55,6 +55,8 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
   --sync-interval MS    how often the active node sends new and changed connections (default 200)
   --buffer-size BYTES   capture ring size (default 33554432)
+  --workers N           packet worker processes in one PACKET_FANOUT group (default 1; ring backend
+                        only); each exports its connections to the peer (docs/design/workers.md)
   --http ADDR           the live web console at http://ADDR/ (PORT or :PORT bind 127.0.0.1): both
                         nodes' states, who holds the VIP, the last failovers (docs/console.md)
   --http-token FILE     allow changes from the console (weight, quiesce, restore) with this token
@@ -210,6 +212,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
     'control-group': { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'buffer-size': { type: 'string' },
+    workers: { type: 'string' },
     'log-level': { type: 'string' },
     foreground: { type: 'boolean' },
     'no-conn-sync': { type: 'boolean' },
@@ -240,6 +243,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
   }
   const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
+  const workers = parseWorkers(values.workers, defaultIoBackend());
   const sysctls = parseSysctls(values.sysctl ?? []);
 
   await precheckControlPath(values.control ?? defaultHaControlPath(), values['control-group'] ?? null);
@@ -292,7 +296,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
     ...suppressions.flatMap((s) => applyCommands(s).map((c) => ({ argv: c.argv }))),
   ]);
 
-  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   try {
     await director.start({ iface, services, bufferSize, garp, sysctls, active: false });
   } catch (e) {
