@@ -16,8 +16,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 # `setup.sh test` also installs what only the test suite needs:
 #   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
 #   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
+#   keepalived                            test/vrrp: VRRP interop with a real keepalived 2.2 peer
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium ldirectord)
+  PKGS+=(chromium ldirectord keepalived)
 fi
 
 missing=()
@@ -37,6 +38,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # The ldirectord package enables a service (with a dummy config); the tests run their own.
   if [[ " ${missing[*]} " == *" ldirectord "* ]] && command -v systemctl >/dev/null; then
     systemctl disable --now ldirectord.service >/dev/null 2>&1 || true
+  fi
+  # Likewise keepalived: the tests start their own, in namespaces.
+  if [[ " ${missing[*]} " == *" keepalived "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now keepalived.service >/dev/null 2>&1 || true
   fi
 fi
 

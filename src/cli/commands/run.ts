@@ -18,7 +18,7 @@ import {
 import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
-import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
+import { ControlPlane, loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
@@ -29,6 +29,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
   --config FILE        ldirectord.cf with the virtual services (without it: an empty table,
                        managed at run time through the control socket, as with the kernel's ipvsadm)
+  --keepalived-conf FILE  a keepalived.conf instead: its virtual_servers (see docs/keepalived.md)
+  --config-id ID       keepalived's -i ID (which @ID lines of the keepalived.conf apply)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
@@ -47,6 +49,8 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     config: { type: 'string' },
+    'keepalived-conf': { type: 'string' },
+    'config-id': { type: 'string' },
     iface: { type: 'string' },
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
@@ -80,7 +84,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
-  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
+  if (values.config && values['keepalived-conf']) throw new DsrlbError('E_USAGE', '--config and --keepalived-conf exclude each other');
+  const kaPath = values['keepalived-conf'];
+  const kaOpts = { configId: values['config-id'] ?? null };
+  const cfgPath = values.config ?? kaPath;
+  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config)
+    : kaPath ? loadCheckedKeepalived(kaPath, kaOpts).lvs : null;
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
     level: values['log-level'] ?? 'info',
@@ -119,7 +128,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
   await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'] });
 
-  const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
+  const control = cfg && cfgPath
+    ? new ControlPlane(director, log, cfgPath, cfg, kaPath ? (p) => loadCheckedKeepalived(p, kaOpts).lvs : undefined)
+    : null;
   control?.start();
 
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
