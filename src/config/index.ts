@@ -3,4 +3,4 @@ export * from './ldirectord/index.ts';
 export { loadLdirectordConfig } from './load.ts';
 export * from './ha/index.ts';
 export * from './keepalived/index.ts';
-export { loadKeepalivedConfig, diskFileSource } from './keepalived-load.ts';
+export { loadKeepalivedConfig, diskFileSource } from './load.ts';
