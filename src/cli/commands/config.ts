@@ -8,6 +8,7 @@
 import { formatServices, type KeepalivedConfig, type LdirectordConfig } from '../../config/index.ts';
 import { loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
 import { formatVrrpInstances } from '../keepalived-format.ts';
+import { CONVERT_HELP, runConvert } from './config-convert.ts';
 import { ConfigErrors, type ConfigError } from '../../errors/index.ts';
 
 interface IO {
@@ -28,7 +29,9 @@ its virtual_servers are listed the same way, then its vrrp_instances. --config-i
   --json     print the parsed model as JSON instead
   -h, --help show this help
 
-Exit status: 0 valid, 1 errors in the file (each printed as file:line: code: message), 2 bad usage.`;
+Exit status: 0 valid, 1 errors in the file (each printed as file:line: code: message), 2 bad usage.
+
+${CONVERT_HELP}`;
 
 /** The message of a ConfigError without its `file:line: ` prefix. */
 function bare(e: ConfigError): string {
@@ -42,6 +45,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     io.out(HELP);
     return sub === undefined ? 2 : 0;
   }
+  if (sub === 'convert') return runConvert(rest, io);
   if (sub !== 'check') {
     io.err(`dsrlb config: unknown subcommand "${sub}"\n\n${HELP}`);
     return 2;

@@ -5,3 +5,4 @@ export type {
 export type { FileSource } from './lines.ts';
 export { parseKeepalivedConfig } from './parse.ts';
 export { keepalivedDirectives, keepalivedDirectiveTable, type KaDirectiveInfo } from './registry.ts';
+export { convertKeepalived, type ConvertOptions, type Converted } from './convert.ts';
