@@ -6,3 +6,4 @@ export * from './director.ts';
 export * from './reload.ts';
 export * from './ha-node.ts';
 export * from './conn-sync.ts';
+export * from './vrrp-node.ts';

@@ -12,3 +12,4 @@ export * from './control-socket.ts';
 export { createLogger, type LogDestination, type LoggerHandle, type LoggerOptions } from './log.ts';
 export * from './metrics-server.ts';
 export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
+export { openVrrpSocket, type VrrpSocketOptions } from './vrrp-socket.ts';

@@ -19,6 +19,9 @@ import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHea
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
+import { pickInstance, startVrrp } from '../vrrp-run.ts';
+import type { KeepalivedConfig } from '../../config/index.ts';
+import type { VrrpNode } from '../../engine/index.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
@@ -31,6 +34,10 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        managed at run time through the control socket, as with the kernel's ipvsadm)
   --keepalived-conf FILE  a keepalived.conf instead: its virtual_servers (see docs/keepalived.md)
   --config-id ID       keepalived's -i ID (which @ID lines of the keepalived.conf apply)
+                       With a vrrp_instance on IF, dsrlb is that VRRP router too, and the VIP is
+                       served only while MASTER (docs/keepalived.md)
+  --arp-suppression S  with VRRP: arptables, nft or none (default): this host's ARP suppression of
+                       the VIP, lifted while MASTER (as dsrlb ha does)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
@@ -51,6 +58,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     config: { type: 'string' },
     'keepalived-conf': { type: 'string' },
     'config-id': { type: 'string' },
+    'arp-suppression': { type: 'string' },
     iface: { type: 'string' },
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
@@ -88,8 +96,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const kaPath = values['keepalived-conf'];
   const kaOpts = { configId: values['config-id'] ?? null };
   const cfgPath = values.config ?? kaPath;
-  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config)
-    : kaPath ? loadCheckedKeepalived(kaPath, kaOpts).lvs : null;
+  const ka: KeepalivedConfig | null = kaPath ? loadCheckedKeepalived(kaPath, kaOpts) : null;
+  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : ka ? ka.lvs : null;
+  const arpSuppression = values['arp-suppression'] ?? 'none';
+  if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
     level: values['log-level'] ?? 'info',
@@ -125,8 +135,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
 
+  const vrrpInst = ka ? pickInstance(ka, iface, log) : null;
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'] });
+  // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], active: vrrpInst ? false : undefined });
+  let vrrp: VrrpNode | null = null;
+  if (vrrpInst) {
+    try {
+      vrrp = await startVrrp(vrrpInst, director, log, { iface, arpSuppression: arpSuppression as 'arptables' | 'nft' | 'none' });
+    } catch (e) {
+      await director.stop();
+      await logging.close();
+      throw e;
+    }
+  }
 
   const control = cfg && cfgPath
     ? new ControlPlane(director, log, cfgPath, cfg, kaPath ? (p) => loadCheckedKeepalived(p, kaOpts).lvs : undefined)
@@ -162,6 +184,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         return control.reload('control socket request');
       }
       if (req.op === 'rate') return rates.report();
+      if (req.op === 'vrrpStatus') return vrrp?.status() ?? null;
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
@@ -177,6 +200,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     clearInterval(rateTimer);
     control?.stop();
     server?.close();
+    await vrrp?.stop();
     await director.stop();
     await logging.close();
     if (isDsrlbError(e) && (e.code === 'E_METRICS_ADDR' || e.code === 'E_METRICS_LISTEN')) throw e;
@@ -197,12 +221,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const finish = async (code: number, why: string) => {
       if (done) return;
       done = true;
+      // VRRP first: priority 0 goes out before anything else, so the backup takes over at once.
+      const vrrpStopped = vrrp?.stop();
       log.info({ why }, 'stopping');
       process.off('SIGHUP', onHup);
       clearInterval(rateTimer);
       control?.stop();
       server?.close();
       await metrics?.close();
+      await vrrpStopped;
       await director.stop();
       log.info({}, 'stopped');
       await logging.close();
