@@ -25,6 +25,7 @@ interface RawModule {
 
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
+const SO_RCVBUF = 8;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_MULTICAST_IF = 32;
@@ -56,6 +57,7 @@ function openOne(raw: RawModule, proto: number, o: VrrpSocketOptions): RawSock {
   const s = raw.createSocket({ protocol: proto });
   const dev = Buffer.from(`${o.iface}\0`);
   s.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+  s.setOption(SOL_SOCKET, SO_RCVBUF, 1 << 20); // a flood of forged adverts is counted, not lost
   s.setOption(IPPROTO_IP, IP_HDRINCL, 1);
   const m = mreqn(o.self, o.ifindex);
   s.setOption(IPPROTO_IP, IP_MULTICAST_IF, m, m.length);
