@@ -198,9 +198,18 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     expect(await until(async () => (await dsStatus(ds)).state === 'master', 60_000)).toBe(true);
     const ka = startKa(NS.k, 'kab', kaConf('kab', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }));
     expect(await until(() => kaLog(ka).includes('Entering BACKUP STATE'), 20_000)).toBe(true);
+    // The priority 0 advert as the client's interface sees it (tcpdump -tt: wall-clock seconds).
+    const td = start(NS.c, ['tcpdump', '-i', 'eth0', '-n', '-tt', '-l', 'ip proto 112 and src host 10.78.0.2'], join(dir, 'td-stop.txt'));
+    await new Promise((r) => setTimeout(r, 1500));
     const p = await probe(4000, 1000, () => void ds.proc.kill('SIGTERM'));
+    await stopProc(td, 'SIGTERM');
+    const prio0 = readFileSync(join(dir, 'td-stop.txt'), 'utf8').split('\n').find((l) => / prio 0,/.test(l));
+    expect(prio0, 'the priority 0 advert').toBeDefined();
+    const handover = Math.round(Number(prio0!.split(' ')[0]) * 1000 - p.at);
     const t = firstAfter(p, 'ka');
-    figures.push(`v3 adv 0.1s: SIGTERM dsrlb master -> first answer via keepalived: ${t} ms`);
+    figures.push(`v3 adv 0.1s: SIGTERM dsrlb master -> priority 0 advert on the wire ${handover} ms, first answer via keepalived ${t} ms`);
+    expect(handover).toBeGreaterThanOrEqual(0);
+    expect(handover).toBeLessThan(1000);
     expect(t).toBeGreaterThan(0);
     expect(t).toBeLessThan(2000);
     expect(kaLog(ka)).toMatch(/Entering MASTER STATE/);
@@ -239,6 +248,33 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     expect(s.accepted).toBe(0);
     await stopProc(ds.proc, 'SIGTERM');
   }, 120_000);
+
+  it('VRRPv3 at 100 ms, 3 crashes each: dsrlb vs keepalived as the surviving backup (medians, same run)', async () => {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ds = startDs(kaConf('dsr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }), 'dsr');
+    expect(await until(async () => ['backup', 'master'].includes((await dsStatus(ds)).state), 60_000)).toBe(true);
+    const dsTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ka = startKa(NS.k, `kr${i}`, kaConf(`kr${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
+      expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 700));
+      dsTimes.push(firstAfter(await probe(2500, 800, () => crashKa(ka, NS.k)), 'real'));
+    }
+    await stopProc(ds.proc, 'SIGTERM');
+    start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d2.log'));
+    const kd = startKa(NS.d, 'kdr', kaConf('kdr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }));
+    const kaTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const backups = (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length;
+      const ka = startKa(NS.k, `kq${i}`, kaConf(`kq${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
+      expect(await until(() => kaLog(ka).includes('Entering MASTER STATE') && (i === 0 ? backups >= 1 || kaLog(kd).includes('Entering BACKUP STATE') : (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length > backups), 30_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 700));
+      kaTimes.push(firstAfter(await probe(2500, 800, () => crashKa(ka, NS.k)), 'kd'));
+    }
+    await stopProc(kd.proc, 'SIGTERM');
+    figures.push(`v3 adv 0.1s, SIGKILL master -> first answer via the backup, 3 runs each: dsrlb ${dsTimes.join(', ')} ms (median ${median(dsTimes)}); keepalived ${kaTimes.join(', ')} ms (median ${median(kaTimes)})`);
+    for (const t of [...dsTimes, ...kaTimes]) expect(t).toBeGreaterThan(0);
+  }, 240_000);
 
   it('keepalived with keepalived, same settings, same run (for comparison)', async () => {
     start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d.log'));
