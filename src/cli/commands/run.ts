@@ -136,6 +136,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const vrrpInst = ka ? pickInstance(ka, iface, log) : null;
+  // VRRP: garp_master_repeat gratuitous ARP pairs on becoming MASTER (unless --garp says otherwise).
+  if (vrrpInst && values.garp === undefined) garp = { count: vrrpInst.garpMasterRepeat, intervalMs: 10 };
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
   // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
   await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], active: vrrpInst ? false : undefined });

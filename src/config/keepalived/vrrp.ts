@@ -20,9 +20,9 @@ export const GLOBAL_TABLE: KeywordTable<KeepalivedGlobals> = {
     handling: 'acted', note: 'the default VRRP version of the instances (2 or 3)',
     apply: (st, g, ctx) => { const v = ctx.uint(st, 2, 3); if (v !== undefined) g.vrrpVersion = v as 2 | 3; },
   },
-  vrrp_garp_master_delay: { handling: 'acted', note: 'default of garp_master_delay', apply: (st, g, ctx) => { g.garpMasterDelayS = ctx.uint(st, 0, 255) ?? g.garpMasterDelayS; } },
+  vrrp_garp_master_delay: { handling: 'read', note: 'default of garp_master_delay (not acted on)', apply: (st, g, ctx) => { g.garpMasterDelayS = ctx.uint(st, 0, 255) ?? g.garpMasterDelayS; } },
   vrrp_garp_master_repeat: { handling: 'acted', note: 'default of garp_master_repeat', apply: (st, g, ctx) => { g.garpMasterRepeat = ctx.uint(st, 1, 255) ?? g.garpMasterRepeat; } },
-  vrrp_garp_master_refresh: { handling: 'acted', note: 'default of garp_master_refresh', apply: (st, g, ctx) => { g.garpMasterRefreshS = ctx.uint(st, 0, MAX_S) ?? g.garpMasterRefreshS; } },
+  vrrp_garp_master_refresh: { handling: 'read', note: 'default of garp_master_refresh (not acted on)', apply: (st, g, ctx) => { g.garpMasterRefreshS = ctx.uint(st, 0, MAX_S) ?? g.garpMasterRefreshS; } },
   vrrp_garp_master_refresh_repeat: readOnly('one gratuitous ARP per refresh'),
   vrrp_garp_interval: readOnly('gratuitous ARPs of a burst are sent 1 ms apart'),
   vrrp_gna_interval: readOnly('IPv4 only'),
@@ -107,7 +107,7 @@ export const AUTH_TABLE: KeywordTable<VrrpInstanceConfig> = {
 
 export const VRRP_TABLE: KeywordTable<VrrpInstanceConfig> = {
   state: {
-    handling: 'acted', note: 'MASTER or BACKUP: the state at start',
+    handling: 'acted', note: 'MASTER or BACKUP; as in keepalived 2.2, an instance starts as BACKUP and becomes MASTER when no better master advertises (priority 255: at once)',
     apply: (st, v, ctx) => {
       const s = ctx.arg(st);
       if (s === 'MASTER' || s === 'BACKUP') v.state = s;
@@ -163,17 +163,17 @@ export const VRRP_TABLE: KeywordTable<VrrpInstanceConfig> = {
   },
   unicast_src_ip: { handling: 'acted', note: 'the source of unicast adverts', apply: (st, v, ctx) => { v.unicastSrcIp = ctx.ipv4(st, ctx.arg(st), 'unicast_src_ip') ?? v.unicastSrcIp; } },
   mcast_src_ip: { handling: 'acted', note: 'the source of multicast adverts', apply: (st, v, ctx) => { v.unicastSrcIp = ctx.ipv4(st, ctx.arg(st), 'mcast_src_ip') ?? v.unicastSrcIp; } },
-  garp_master_delay: { handling: 'acted', note: 'seconds after becoming MASTER before the second burst of gratuitous ARPs', apply: (st, v, ctx) => { v.garpMasterDelayS = ctx.uint(st, 0, 255) ?? v.garpMasterDelayS; } },
-  garp_master_repeat: { handling: 'acted', note: 'gratuitous ARPs per burst', apply: (st, v, ctx) => { v.garpMasterRepeat = ctx.uint(st, 1, 255) ?? v.garpMasterRepeat; } },
-  garp_master_refresh: { handling: 'acted', note: 'seconds between gratuitous ARPs while MASTER (0 = none)', apply: (st, v, ctx) => { v.garpMasterRefreshS = ctx.uint(st, 0, MAX_S) ?? v.garpMasterRefreshS; } },
+  garp_master_delay: { handling: 'read', note: 'no second burst of gratuitous ARPs after the delay', apply: (st, v, ctx) => { v.garpMasterDelayS = ctx.uint(st, 0, 255) ?? v.garpMasterDelayS; } },
+  garp_master_repeat: { handling: 'acted', note: 'gratuitous ARP pairs sent on becoming MASTER, 10 ms apart (unless --garp)', apply: (st, v, ctx) => { v.garpMasterRepeat = ctx.uint(st, 1, 255) ?? v.garpMasterRepeat; } },
+  garp_master_refresh: { handling: 'read', note: 'no periodic gratuitous ARP while MASTER', apply: (st, v, ctx) => { v.garpMasterRefreshS = ctx.uint(st, 0, MAX_S) ?? v.garpMasterRefreshS; } },
   garp_master_refresh_repeat: readOnly('one gratuitous ARP per refresh'),
   notify_master: script('notifyMaster', 'run on becoming MASTER'),
   notify_backup: script('notifyBackup', 'run on becoming BACKUP'),
-  notify_fault: script('notifyFault', 'run on entering FAULT'),
+  notify_fault: script('notifyFault', 'run on entering FAULT (dsrlb enters FAULT only through tracking, which it does not run)'),
   notify_stop: script('notifyStop', 'run when the instance stops'),
   notify: script('notify', 'run on every change with: INSTANCE NAME STATE PRIORITY'),
-  track_interface: { handling: 'acted', note: 'FAULT (weight 0) or a priority change when the interface goes down', apply: (st, v, ctx) => { v.trackInterfaces.push(...tracks(st, ctx)); } },
-  track_script: { handling: 'acted', note: 'FAULT (weight 0) or a priority change when the vrrp_script fails', apply: (st, v, ctx) => { v.trackScripts.push(...tracks(st, ctx)); } },
+  track_interface: { handling: 'read', note: 'checked (names, weights) but not monitored: the priority stays as configured', apply: (st, v, ctx) => { v.trackInterfaces.push(...tracks(st, ctx)); } },
+  track_script: { handling: 'read', note: 'checked against the vrrp_scripts but not run: the priority stays as configured', apply: (st, v, ctx) => { v.trackScripts.push(...tracks(st, ctx)); } },
   smtp_alert: readOnly('dsrlb sends no mail'),
   dont_track_primary: readOnly(''),
   use_vmac: refused('VMAC interfaces are not supported by dsrlb'),
@@ -195,19 +195,19 @@ export function newScript(st: Stmt): VrrpScriptConfig {
 }
 
 export const SCRIPT_TABLE: KeywordTable<VrrpScriptConfig> = {
-  script: { handling: 'acted', note: 'the command', apply: (st, s, ctx) => { s.script = ctx.rest(st) ?? s.script; } },
-  interval: { handling: 'acted', note: 'seconds between runs', apply: (st, s, ctx) => { s.intervalS = ctx.seconds(st, 0.000001, MAX_S) ?? s.intervalS; } },
-  timeout: { handling: 'acted', note: 'seconds before a run counts as failed', apply: (st, s, ctx) => { s.timeoutS = ctx.seconds(st, 0, MAX_S) ?? s.timeoutS; } },
+  script: { handling: 'read', note: 'the command', apply: (st, s, ctx) => { s.script = ctx.rest(st) ?? s.script; } },
+  interval: { handling: 'read', note: 'seconds between runs', apply: (st, s, ctx) => { s.intervalS = ctx.seconds(st, 0.000001, MAX_S) ?? s.intervalS; } },
+  timeout: { handling: 'read', note: 'seconds before a run counts as failed', apply: (st, s, ctx) => { s.timeoutS = ctx.seconds(st, 0, MAX_S) ?? s.timeoutS; } },
   weight: {
-    handling: 'acted', note: 'priority change while failing (0: FAULT)',
+    handling: 'read', note: 'priority change while failing (0: FAULT)',
     apply: (st, s, ctx) => {
       const w = st.args[0];
       if (w === undefined || !/^-?\d+$/.test(w) || Math.abs(Number(w)) > 254) ctx.error(st, 'E_CONFIG_BAD_VALUE', `weight must be -254..254, got ${JSON.stringify(w ?? '')}`);
       else s.weight = Number(w);
     },
   },
-  rise: { handling: 'acted', note: 'successes before OK', apply: (st, s, ctx) => { s.rise = ctx.uint(st, 1, 0x7fffffff) ?? s.rise; } },
-  fall: { handling: 'acted', note: 'failures before KO', apply: (st, s, ctx) => { s.fall = ctx.uint(st, 1, 0x7fffffff) ?? s.fall; } },
+  rise: { handling: 'read', note: 'successes before OK', apply: (st, s, ctx) => { s.rise = ctx.uint(st, 1, 0x7fffffff) ?? s.rise; } },
+  fall: { handling: 'read', note: 'failures before KO', apply: (st, s, ctx) => { s.fall = ctx.uint(st, 1, 0x7fffffff) ?? s.fall; } },
   user: readOnly('the script runs as dsrlb\'s user'),
   init_fail: readOnly(''),
 };
