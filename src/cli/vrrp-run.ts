@@ -8,12 +8,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { KeepalivedConfig, VrrpInstanceConfig } from '../config/index.ts';
+import type { KeepalivedConfig, VrrpInstanceConfig, VrrpScriptConfig } from '../config/index.ts';
 import { VrrpNode, type Director } from '../engine/index.ts';
 import { DsrlbError } from '../errors/index.ts';
 import { openVrrpSocket, systemClock } from '../io/index.ts';
 import { ipToString, parseIPv4 } from '../model/index.ts';
 import type { Logger } from '../ports/index.ts';
+import { ScriptState, trackedPriority, type TrackedItem } from '../vrrp/index.ts';
 import { applyArpSuppression, checkArpSuppressionTool, removeArpSuppression, type ArpSuppression } from './commands/arp-rules.ts';
 
 export interface VrrpRunOptions {
@@ -57,6 +58,72 @@ function runScript(cmd: string, args: string[], log: Logger): Promise<void> {
       resolve();
     });
   });
+}
+
+function linkUp(iface: string): boolean {
+  try {
+    const s = readFileSync(`/sys/class/net/${iface}/operstate`, 'utf8').trim();
+    return s === 'up' || s === 'unknown';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a vrrp_script once: true when it exits 0 within its timeout (default: its interval). */
+function checkScript(s: VrrpScriptConfig): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = spawn('/bin/sh', ['-c', s.script ?? 'false'], { stdio: 'ignore', detached: true });
+    const t = setTimeout(() => {
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch { /* gone */ }
+      resolve(false);
+    }, (s.timeoutS || s.intervalS) * 1000);
+    c.once('error', () => { clearTimeout(t); resolve(false); });
+    c.once('exit', (code) => { clearTimeout(t); resolve(code === 0); });
+  });
+}
+
+/**
+ * track_interface (link state, polled every 500 ms) and track_script (each vrrp_script run at its
+ * interval, rise/fall): the instance's priority and FAULT. Returns the function that stops it.
+ */
+export function startTracking(inst: VrrpInstanceConfig, scripts: readonly VrrpScriptConfig[], node: VrrpNode, log: Logger): () => void {
+  if (inst.trackInterfaces.length === 0 && inst.trackScripts.length === 0) return () => undefined;
+  const states = new Map<string, ScriptState>();
+  const timers: NodeJS.Timeout[] = [];
+  const items = (): TrackedItem[] => [
+    ...inst.trackInterfaces.map((t) => ({ name: `interface ${t.name}`, weight: t.weight, up: linkUp(t.name) })),
+    ...inst.trackScripts.map((t) => {
+      const sc = scripts.find((x) => x.name === t.name);
+      return { name: `script ${t.name}`, weight: t.weight || sc?.weight || 0, up: states.get(t.name)?.up ?? true };
+    }),
+  ];
+  const update = () => {
+    const r = trackedPriority(inst.priority, items());
+    node.track(r.priority, r.fault);
+  };
+  for (const t of inst.trackScripts) {
+    const sc = scripts.find((x) => x.name === t.name);
+    if (!sc) continue;
+    const st = new ScriptState(sc.rise, sc.fall);
+    states.set(t.name, st);
+    let running = false;
+    timers.push(setInterval(() => {
+      if (running) return;
+      running = true;
+      void checkScript(sc).then((ok) => {
+        running = false;
+        if (st.result(ok)) {
+          log.info({ script: sc.name, up: st.up }, `vrrp_script ${sc.name} ${st.up ? 'succeeds' : 'fails'}`);
+          update();
+        }
+      });
+    }, sc.intervalS * 1000));
+  }
+  timers.push(setInterval(update, 500));
+  update();
+  return () => timers.forEach((t) => clearInterval(t));
 }
 
 export async function startVrrp(inst: VrrpInstanceConfig, director: Director, log: Logger, o: VrrpRunOptions): Promise<VrrpNode> {

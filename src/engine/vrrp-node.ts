@@ -161,6 +161,20 @@ export class VrrpNode {
     }
   }
 
+  /**
+   * Tracking (track_interface / track_script): the priority adverts carry, and FAULT while a
+   * weight-0 item is down (priority 0 sent first when master); back to BACKUP when it comes back.
+   */
+  track(priority: number, fault: string | null): void {
+    const now = this.d.clock.now();
+    if (fault !== null && this.router.state !== 'fault' && this.router.state !== 'init') this.apply(this.router.fault(now, fault));
+    else if (fault === null && this.router.state === 'fault') this.apply(this.router.recover(now));
+    if (priority !== this.router.priority) {
+      this.d.log.info({ instance: this.o.instance.name, priority }, 'VRRP priority changed by tracking');
+      this.router.setPriority(priority);
+    }
+  }
+
   /** Graceful stop: priority 0 first (the backup takes over after its skew time), then the VIP goes. */
   async stop(): Promise<void> {
     this.stopTimer?.();

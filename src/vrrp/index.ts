@@ -5,3 +5,4 @@ export {
 } from './codec.ts';
 export { AdvertChecker, REJECT_REASONS, type CheckConfig, type RejectReason } from './check.ts';
 export { VrrpRouter, type AcceptedAdvert, type RouterConfig, type VrrpAction, type VrrpState } from './fsm.ts';
+export { trackedPriority, ScriptState, type TrackedItem } from './track.ts';

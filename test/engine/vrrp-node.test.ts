@@ -106,4 +106,36 @@ describe('VrrpNode', () => {
     expect(lb).toContain('takeover');
     await b.stop();
   });
+
+  it('tracking: FAULT from master sends priority 0 and gives the VIP up; a lower priority lets the peer preempt', async () => {
+    const clock = new FakeClock();
+    const [ta, tb] = wire();
+    const la: string[] = [];
+    const a = node(200, 0x0a000001, ta, clock, la);
+    const b = node(100, 0x0a000002, tb, clock, []);
+    await a.start();
+    await b.start();
+    clock.advance(400);
+    await flush();
+    expect(a.status().state).toBe('master');
+    a.track(200, 'interface eth1 is down');
+    await flush();
+    expect(a.status().state).toBe('fault');
+    expect(la.slice(-2)).toEqual(['giveup', 'notify FAULT']);
+    clock.advance(100);
+    await flush();
+    expect(b.status().state).toBe('master');
+    a.track(200, null);
+    expect(a.status().state).toBe('backup');
+    clock.advance(1000);
+    await flush();
+    expect(a.status().state).toBe('master'); // it preempts again (200 > 100)
+    a.track(50, null); // a negative weight: now below the peer, which preempts
+    clock.advance(1000);
+    await flush();
+    expect(a.status().state).toBe('backup');
+    expect(b.status().state).toBe('master');
+    await a.stop();
+    await b.stop();
+  });
 });

@@ -19,7 +19,7 @@ import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHea
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
-import { pickInstance, startVrrp } from '../vrrp-run.ts';
+import { pickInstance, startTracking, startVrrp } from '../vrrp-run.ts';
 import type { KeepalivedConfig } from '../../config/index.ts';
 import type { VrrpNode } from '../../engine/index.ts';
 import { workerPacketPath } from '../packet-path.ts';
@@ -142,9 +142,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
   await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], active: vrrpInst ? false : undefined });
   let vrrp: VrrpNode | null = null;
+  let stopTracking = (): void => undefined;
   if (vrrpInst) {
     try {
       vrrp = await startVrrp(vrrpInst, director, log, { iface, arpSuppression: arpSuppression as 'arptables' | 'nft' | 'none' });
+      stopTracking = startTracking(vrrpInst, ka!.vrrpScripts, vrrp, log);
     } catch (e) {
       await director.stop();
       await logging.close();
@@ -202,6 +204,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     clearInterval(rateTimer);
     control?.stop();
     server?.close();
+    stopTracking();
     await vrrp?.stop();
     await director.stop();
     await logging.close();
@@ -224,6 +227,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (done) return;
       done = true;
       // VRRP first: priority 0 goes out before anything else, so the backup takes over at once.
+      stopTracking();
       const vrrpStopped = vrrp?.stop();
       log.info({ why }, 'stopping');
       process.off('SIGHUP', onHup);

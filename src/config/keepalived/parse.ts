@@ -94,7 +94,7 @@ const TOP_TABLE: KeywordTable<Top> = {
     },
   },
   vrrp_script: {
-    handling: 'read', note: 'a check script for track_script: checked, not run',
+    handling: 'acted', note: 'a check script for track_script (scripts start as OK)',
     apply: (st, t, ctx) => {
       const s = newScript(st);
       const b = ctx.needBlock(st);

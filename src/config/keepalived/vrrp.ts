@@ -169,11 +169,11 @@ export const VRRP_TABLE: KeywordTable<VrrpInstanceConfig> = {
   garp_master_refresh_repeat: readOnly('one gratuitous ARP per refresh'),
   notify_master: script('notifyMaster', 'run on becoming MASTER'),
   notify_backup: script('notifyBackup', 'run on becoming BACKUP'),
-  notify_fault: script('notifyFault', 'run on entering FAULT (dsrlb enters FAULT only through tracking, which it does not run)'),
+  notify_fault: script('notifyFault', 'run on entering FAULT (a tracked item with weight 0 down)'),
   notify_stop: script('notifyStop', 'run when the instance stops'),
   notify: script('notify', 'run on every change with: INSTANCE NAME STATE PRIORITY'),
-  track_interface: { handling: 'read', note: 'checked (names, weights) but not monitored: the priority stays as configured', apply: (st, v, ctx) => { v.trackInterfaces.push(...tracks(st, ctx)); } },
-  track_script: { handling: 'read', note: 'checked against the vrrp_scripts but not run: the priority stays as configured', apply: (st, v, ctx) => { v.trackScripts.push(...tracks(st, ctx)); } },
+  track_interface: { handling: 'acted', note: 'link state polled every 500 ms: weight 0 -> FAULT while down; weight > 0 added while up, < 0 added while down', apply: (st, v, ctx) => { v.trackInterfaces.push(...tracks(st, ctx)); } },
+  track_script: { handling: 'acted', note: 'the vrrp_scripts run at their interval: weight 0 -> FAULT while failing; weight > 0 added while OK, < 0 added while failing', apply: (st, v, ctx) => { v.trackScripts.push(...tracks(st, ctx)); } },
   smtp_alert: readOnly('dsrlb sends no mail'),
   dont_track_primary: readOnly(''),
   use_vmac: refused('VMAC interfaces are not supported by dsrlb'),
@@ -195,19 +195,19 @@ export function newScript(st: Stmt): VrrpScriptConfig {
 }
 
 export const SCRIPT_TABLE: KeywordTable<VrrpScriptConfig> = {
-  script: { handling: 'read', note: 'the command', apply: (st, s, ctx) => { s.script = ctx.rest(st) ?? s.script; } },
-  interval: { handling: 'read', note: 'seconds between runs', apply: (st, s, ctx) => { s.intervalS = ctx.seconds(st, 0.000001, MAX_S) ?? s.intervalS; } },
-  timeout: { handling: 'read', note: 'seconds before a run counts as failed', apply: (st, s, ctx) => { s.timeoutS = ctx.seconds(st, 0, MAX_S) ?? s.timeoutS; } },
+  script: { handling: 'acted', note: 'the command (/bin/sh -c)', apply: (st, s, ctx) => { s.script = ctx.rest(st) ?? s.script; } },
+  interval: { handling: 'acted', note: 'seconds between runs', apply: (st, s, ctx) => { s.intervalS = ctx.seconds(st, 0.000001, MAX_S) ?? s.intervalS; } },
+  timeout: { handling: 'acted', note: 'seconds before a run counts as failed', apply: (st, s, ctx) => { s.timeoutS = ctx.seconds(st, 0, MAX_S) ?? s.timeoutS; } },
   weight: {
-    handling: 'read', note: 'priority change while failing (0: FAULT)',
+    handling: 'acted', note: 'the weight (track_script may override it): 0 -> FAULT while failing',
     apply: (st, s, ctx) => {
       const w = st.args[0];
       if (w === undefined || !/^-?\d+$/.test(w) || Math.abs(Number(w)) > 254) ctx.error(st, 'E_CONFIG_BAD_VALUE', `weight must be -254..254, got ${JSON.stringify(w ?? '')}`);
       else s.weight = Number(w);
     },
   },
-  rise: { handling: 'read', note: 'successes before OK', apply: (st, s, ctx) => { s.rise = ctx.uint(st, 1, 0x7fffffff) ?? s.rise; } },
-  fall: { handling: 'read', note: 'failures before KO', apply: (st, s, ctx) => { s.fall = ctx.uint(st, 1, 0x7fffffff) ?? s.fall; } },
+  rise: { handling: 'acted', note: 'successes before OK', apply: (st, s, ctx) => { s.rise = ctx.uint(st, 1, 0x7fffffff) ?? s.rise; } },
+  fall: { handling: 'acted', note: 'failures before KO', apply: (st, s, ctx) => { s.fall = ctx.uint(st, 1, 0x7fffffff) ?? s.fall; } },
   user: readOnly('the script runs as dsrlb\'s user'),
   init_fail: readOnly(''),
 };
