@@ -217,6 +217,25 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     await stopProc(ka.proc, 'SIGTERM');
   }, 120_000);
 
+  it('track_interface: the tracked link of a dsrlb master goes down -> FAULT, keepalived takes over; back up -> dsrlb preempts', async () => {
+    sh(`ip -n ${NS.d} link add trk0 type veth peer name trk1 && ip -n ${NS.d} link set trk1 up && ip -n ${NS.d} link set trk0 up`);
+    const conf = kaConf('dst', { prio: 200, state: 'MASTER', v: 3, adv: '0.1' });
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('  virtual_ipaddress {', '  track_interface {\n    trk0\n  }\n  virtual_ipaddress {'));
+    const ds = startDs(conf, 'dst');
+    expect(await until(async () => (await dsStatus(ds)).state === 'master', 60_000)).toBe(true);
+    const ka = startKa(NS.k, 'kat', kaConf('kat', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }));
+    expect(await until(() => kaLog(ka).includes('Entering BACKUP STATE'), 20_000)).toBe(true);
+    const p = await probe(4000, 800, () => sh(`ip -n ${NS.d} link set trk0 down`));
+    expect((await dsStatus(ds)).state).toBe('fault');
+    const t = firstAfter(p, 'ka');
+    figures.push(`track_interface down on a dsrlb master -> first answer via keepalived: ${t} ms`);
+    expect(t).toBeGreaterThan(0);
+    sh(`ip -n ${NS.d} link set trk0 up`);
+    expect(await until(async () => (await dsStatus(ds)).state === 'master', 10_000)).toBe(true);
+    await stopProc(ds.proc, 'SIGTERM');
+    await stopProc(ka.proc, 'SIGTERM');
+  }, 120_000);
+
   it('forged adverts (wrong VRID, wrong password, TTL < 255, source outside the subnet, a flood) are rejected, counted, never a takeover', async () => {
     const ds = startDs(kaConf('dsf', { prio: 200, state: 'MASTER', v: 2, adv: '1' }), 'dsf');
     expect(await until(async () => (await dsStatus(ds)).state === 'master', 60_000)).toBe(true);
