@@ -245,6 +245,32 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     await stopProc(ka.proc, 'SIGTERM');
   }, 120_000);
 
+  it('unicast peers (VRRPv2 AH): keepalived and dsrlb elect over unicast; notify scripts run with keepalived\'s arguments', async () => {
+    const uni = (text: string, peer: string, src: string) => text
+      .replace('  virtual_ipaddress {', `  unicast_src_ip ${src}\n  unicast_peer {\n    ${peer}\n  }\n  virtual_ipaddress {`)
+      .replace('auth_type PASS', 'auth_type AH');
+    const script = join(dir, 'notify.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$@" >> ${join(dir, 'notify.log')}\n`, { mode: 0o755 });
+    const dconf = kaConf('dsu', { prio: 100, state: 'BACKUP', v: 2, adv: '1' });
+    writeFileSync(dconf, uni(readFileSync(dconf, 'utf8'), ADDR.k, ADDR.d).replace('  virtual_ipaddress {', `  notify ${script}\n  notify_master "/usr/bin/touch ${join(dir, 'became-master')}"\n  virtual_ipaddress {`));
+    const kconf = kaConf('kau', { prio: 150, state: 'MASTER', v: 2, adv: '1' });
+    writeFileSync(kconf, uni(readFileSync(kconf, 'utf8'), ADDR.d, ADDR.k));
+    const ds = startDs(dconf, 'dsu');
+    expect(await until(async () => ['backup', 'master'].includes((await dsStatus(ds)).state), 60_000)).toBe(true);
+    const ka = startKa(NS.k, 'kau', kconf);
+    expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
+    const st = await dsStatus(ds);
+    expect(st.accepted).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const p = await probe(7000, 500, () => crashKa(ka, NS.k));
+    expect(firstAfter(p, 'real')).toBeGreaterThan(0);
+    expect((await dsStatus(ds)).state).toBe('master');
+    expect(await until(() => readFileSync(join(dir, 'notify.log'), 'utf8').includes('INSTANCE VI_1 MASTER 100'), 5000)).toBe(true);
+    expect(readFileSync(join(dir, 'notify.log'), 'utf8')).toContain('INSTANCE VI_1 BACKUP 100');
+    expect(await until(() => { try { readFileSync(join(dir, 'became-master')); return true; } catch { return false; } }, 5000)).toBe(true);
+    await stopProc(ds.proc, 'SIGTERM');
+  }, 120_000);
+
   it('forged adverts (wrong VRID, wrong password, TTL < 255, source outside the subnet, a flood) are rejected, counted, never a takeover', async () => {
     const ds = startDs(kaConf('dsf', { prio: 200, state: 'MASTER', v: 2, adv: '1' }), 'dsf');
     expect(await until(async () => (await dsStatus(ds)).state === 'master', 60_000)).toBe(true);
