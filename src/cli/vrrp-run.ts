@@ -142,6 +142,13 @@ export async function startVrrp(inst: VrrpInstanceConfig, director: Director, lo
     if (script) await runScript(script, [], log);
     if (inst.notify) await runScript(inst.notify, ['INSTANCE', inst.name, state, String(node.router.priority)], log);
   };
+  // keepalived's second burst of gratuitous ARP garp_master_delay s after becoming MASTER, and one
+  // every garp_master_refresh s while MASTER (the packet path's announce: --garp pairs).
+  const garpTimers: NodeJS.Timeout[] = [];
+  const announce = () => {
+    if (node.router.state === 'master') void director.request({ op: 'announce' }).catch(() => undefined);
+  };
+  const stopGarp = () => garpTimers.splice(0).forEach((t) => clearTimeout(t));
   const node: VrrpNode = new VrrpNode({ instance: inst, self, prefix: here.prefix }, {
     transport, clock: systemClock, log,
     resources: {
@@ -152,8 +159,12 @@ export async function startVrrp(inst: VrrpInstanceConfig, director: Director, lo
       takeover: async () => {
         await director.request({ op: 'setActive', active: true });
         for (const s of suppressions) await removeArpSuppression(s);
+        stopGarp();
+        if (inst.garpMasterDelayS > 0) garpTimers.push(setTimeout(announce, inst.garpMasterDelayS * 1000));
+        if (inst.garpMasterRefreshS > 0) garpTimers.push(setInterval(announce, inst.garpMasterRefreshS * 1000));
       },
       giveup: async () => {
+        stopGarp();
         await director.request({ op: 'setActive', active: false }).catch((e: Error) => log.error({ err: e.message }, 'could not make the packet path inactive'));
         for (const s of suppressions) await applyArpSuppression(s);
       },
