@@ -6,8 +6,8 @@
  */
 export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: string }>> = {
   run: {
-    synopsis: 'dsrlb run [--config ldirectord.cf] --iface IF',
-    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md). Without `--config`: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
+    synopsis: 'dsrlb run [--config ldirectord.cf | --keepalived-conf keepalived.conf] --iface IF',
+    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md). With `--keepalived-conf`: a keepalived.conf as it is, its virtual_servers and its vrrp_instance as keepalived\'s VRRP peer (docs/keepalived.md). Without either: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
   },
   ipvsadm: {
     synopsis: 'dsrlb ipvsadm …',
@@ -38,8 +38,8 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
     details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem',
   },
   config: {
-    synopsis: 'dsrlb config check FILE',
-    details: 'parses an `ldirectord.cf`, prints the virtual services as `ipvsadm -L -n` would, or every error as `file:line: code: message` (exit 1)',
+    synopsis: 'dsrlb config check|convert FILE',
+    details: 'parses an `ldirectord.cf` (or with `--keepalived-conf` a keepalived.conf), prints the virtual services as `ipvsadm -L -n` would, or every error as `file:line: code: message` (exit 1); `convert --keepalived-conf` writes the equivalent ldirectord.cf, ha.cf, haresources and authkeys and says what cannot be expressed',
   },
   replay: {
     synopsis: 'dsrlb replay --config FILE --in IN --out OUT --self-mac MAC --neigh IP=MAC …',

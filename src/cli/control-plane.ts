@@ -5,7 +5,7 @@
  * file changes — a broken new file is reported with file:line and the running table stays.
  */
 import { statSync } from 'node:fs';
-import { loadLdirectordConfig, type LdirectordConfig } from '../config/index.ts';
+import { loadKeepalivedConfig, loadLdirectordConfig, type KeepalivedConfig, type KeepalivedParseOptions, type LdirectordConfig } from '../config/index.ts';
 import { describeOp, diffServices, servicesFromConfig, type Director, type ServiceKeyMsg } from '../engine/index.ts';
 import { ConfigErrors, isDsrlbError } from '../errors/index.ts';
 import {
@@ -23,6 +23,14 @@ export function loadCheckedConfig(path: string): LdirectordConfig {
   return cfg;
 }
 
+/** Reads and validates a keepalived.conf: its virtual servers' checks as for an ldirectord.cf. */
+export function loadCheckedKeepalived(path: string, opts: KeepalivedParseOptions = {}): KeepalivedConfig {
+  const cfg = loadKeepalivedConfig(path, opts);
+  const errs = validateChecks(cfg.lvs);
+  if (errs.length) throw new ConfigErrors(errs);
+  return cfg;
+}
+
 const svcOf = (v: VirtualRef): ServiceKeyMsg | null => (v.proto === 'fwm' ? null : { proto: v.proto, vip: v.vip, port: v.port });
 const name = (v: VirtualRef, r: { addr: number; port: number }) => `${v.proto.toUpperCase()} ${endpointToString(v.vip, v.port)} -> ${endpointToString(r.addr, r.port)}`;
 
@@ -36,7 +44,11 @@ export class ControlPlane {
   /** Told of every health change, fallback and reload (the web console's event stream). */
   onEvent: ((kind: 'health' | 'reload', text: string, lines?: string[]) => void) | null = null;
 
-  constructor(private readonly director: Director, private readonly log: Logger, private readonly path: string, cfg: LdirectordConfig) {
+  constructor(
+    private readonly director: Director, private readonly log: Logger, private readonly path: string, cfg: LdirectordConfig,
+    /** How the file is re-read on reload (a keepalived.conf gives its virtual servers' model). */
+    private readonly load: (path: string) => LdirectordConfig = loadCheckedConfig,
+  ) {
     this.cfg = cfg;
     this.mtime = mtimeOf(path);
   }
@@ -96,7 +108,7 @@ export class ControlPlane {
     this.mtime = mtimeOf(this.path);
     let next: LdirectordConfig;
     try {
-      next = loadCheckedConfig(this.path);
+      next = this.load(this.path);
     } catch (e) {
       const errs = e instanceof ConfigErrors ? e.errors : [e as Error];
       for (const err of errs) this.log.error({ file: this.path, code: isDsrlbError(err) ? err.code : undefined }, `reload refused, running configuration kept: ${err.message}`);

@@ -14,7 +14,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   replay: { summary: 'run a pcap through the data path offline, write what the director would send', load: () => import('./commands/replay.ts') },
   run: { summary: 'run a live director on an interface (services from an ldirectord.cf, or an empty table for ipvsadm)', load: () => import('./commands/run.ts') },
   testbed: { summary: 'testbed up|down|status|capture: the reference topology in network namespaces', load: () => import('./commands/testbed.ts') },
-  config: { summary: 'config check FILE: parse an ldirectord.cf and print its services', load: () => import('./commands/config.ts') },
+  config: { summary: 'config check FILE | --keepalived-conf FILE; config convert --keepalived-conf FILE: parse and print services, convert', load: () => import('./commands/config.ts') },
   ipvsadm: { summary: "ipvsadm's commands and listings against the running director (a drop-in for ipvsadm)", load: () => import('./commands/ipvsadm.ts') },
   service: { summary: 'service install|uninstall|print: the systemd units (director, HA node), rendered for this installation', load: () => import('./commands/service.ts') },
 };

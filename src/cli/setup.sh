@@ -17,8 +17,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 #   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
 #   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
 #   systemd                               test/service: systemd-analyze verify/security on the shipped units
+#   keepalived                            test/vrrp: VRRP interop with a real keepalived 2.2 peer
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium ldirectord systemd)
+  PKGS+=(chromium ldirectord systemd keepalived)
 fi
 
 missing=()
@@ -38,6 +39,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # The ldirectord package enables a service (with a dummy config); the tests run their own.
   if [[ " ${missing[*]} " == *" ldirectord "* ]] && command -v systemctl >/dev/null; then
     systemctl disable --now ldirectord.service >/dev/null 2>&1 || true
+  fi
+  # Likewise keepalived: the tests start their own, in namespaces.
+  if [[ " ${missing[*]} " == *" keepalived "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now keepalived.service >/dev/null 2>&1 || true
   fi
 fi
 

@@ -2,3 +2,5 @@
 export * from './ldirectord/index.ts';
 export { loadLdirectordConfig } from './load.ts';
 export * from './ha/index.ts';
+export * from './keepalived/index.ts';
+export { loadKeepalivedConfig, diskFileSource } from './load.ts';

@@ -8,3 +8,4 @@ export * from './ha-node.ts';
 export * from './conn-sync.ts';
 export * from './combine.ts';
 export * from './worker-group.ts';
+export * from './vrrp-node.ts';

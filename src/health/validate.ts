@@ -29,7 +29,7 @@ export function validateChecks(cfg: LdirectordConfig): ConfigError[] {
         const key = `${code}|${line}|${message}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push(new ConfigError(code, cfg.file, line, message));
+        out.push(new ConfigError(code, vs.file ?? cfg.file, line, message));
       }
     }
   }

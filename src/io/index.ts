@@ -17,3 +17,4 @@ export * from './metrics-server.ts';
 export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
 export * from './console-server.ts';
 export { monotonicUsec, notifyMessage, sdNotifier, type SdNotifier } from './sd-notify.ts';
+export { openVrrpSocket, type VrrpSocketOptions } from './vrrp-socket.ts';

@@ -5,3 +5,4 @@ export type { NetControl, LocalPath, ServiceMatch } from './net-control.ts';
 export { silentLogger, type Logger } from './logger.ts';
 export type { PacketIoOptions, PacketPathHandle, PacketPathStartOptions, StartPacketPath } from './packet-path.ts';
 export type { HaTransport, HaDatagramSource } from './ha-transport.ts';
+export type { VrrpTransport } from './vrrp-transport.ts';

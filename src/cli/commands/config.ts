@@ -5,8 +5,10 @@
  * settings (or, with --json, the parsed model), warnings on stderr, exit 0. Invalid or unreadable:
  * one `file:line: code: message` line per error on stderr, exit 1. Bad usage: exit 2.
  */
-import { formatServices, type LdirectordConfig } from '../../config/index.ts';
-import { loadCheckedConfig } from '../control-plane.ts';
+import { formatServices, type KeepalivedConfig, type LdirectordConfig } from '../../config/index.ts';
+import { loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
+import { formatVrrpInstances } from '../keepalived-format.ts';
+import { CONVERT_HELP, runConvert } from './config-convert.ts';
 import { ConfigErrors, type ConfigError } from '../../errors/index.ts';
 
 interface IO {
@@ -15,14 +17,21 @@ interface IO {
 }
 
 const HELP = `Usage: dsrlb config check [--json] FILE
+       dsrlb config check [--json] --keepalived-conf FILE [--config-id ID]
 
 Parses FILE as an ldirectord configuration (ldirectord.cf) and prints its virtual services the way
 ipvsadm -L -n lists them, followed by each service's health-check settings.
 
+With --keepalived-conf, FILE is a keepalived.conf (keepalived 2.2's grammar, includes followed):
+its virtual_servers are listed the same way, then its vrrp_instances. --config-id ID is keepalived's
+-i ID (which @ID lines apply).
+
   --json     print the parsed model as JSON instead
   -h, --help show this help
 
-Exit status: 0 valid, 1 errors in the file (each printed as file:line: code: message), 2 bad usage.`;
+Exit status: 0 valid, 1 errors in the file (each printed as file:line: code: message), 2 bad usage.
+
+${CONVERT_HELP}`;
 
 /** The message of a ConfigError without its `file:line: ` prefix. */
 function bare(e: ConfigError): string {
@@ -36,14 +45,26 @@ export async function run(argv: string[], io: IO): Promise<number> {
     io.out(HELP);
     return sub === undefined ? 2 : 0;
   }
+  if (sub === 'convert') return runConvert(rest, io);
   if (sub !== 'check') {
     io.err(`dsrlb config: unknown subcommand "${sub}"\n\n${HELP}`);
     return 2;
   }
   let json = false;
+  let keepalived = false;
+  let configId: string | null = null;
   const files: string[] = [];
-  for (const a of rest) {
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
     if (a === '--json') json = true;
+    else if (a === '--keepalived-conf') keepalived = true;
+    else if (a === '--config-id') {
+      configId = rest[++i] ?? null;
+      if (configId === null) {
+        io.err(`dsrlb config check: --config-id needs an ID\n\n${HELP}`);
+        return 2;
+      }
+    }
     else if (a === '-h' || a === '--help') {
       io.out(HELP);
       return 0;
@@ -58,8 +79,12 @@ export async function run(argv: string[], io: IO): Promise<number> {
   }
 
   let cfg: LdirectordConfig;
+  let ka: KeepalivedConfig | null = null;
   try {
-    cfg = loadCheckedConfig(files[0]!);
+    if (keepalived) {
+      ka = loadCheckedKeepalived(files[0]!, { configId });
+      cfg = ka.lvs;
+    } else cfg = loadCheckedConfig(files[0]!);
   } catch (e) {
     if (!(e instanceof ConfigErrors)) throw e;
     for (const ce of e.errors) io.err(`${ce.file}:${ce.line}: ${ce.code}: ${bare(ce)}`);
@@ -68,6 +93,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     return 1;
   }
   for (const w of cfg.warnings) io.err(`${w.file}:${w.line}: warning: ${w.code}: ${w.message}`);
-  io.out(json ? JSON.stringify(cfg, null, 2) : formatServices(cfg));
+  if (ka) io.out(json ? JSON.stringify(ka, null, 2) : formatServices(cfg) + formatVrrpInstances(ka));
+  else io.out(json ? JSON.stringify(cfg, null, 2) : formatServices(cfg));
   return 0;
 }

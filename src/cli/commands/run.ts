@@ -19,7 +19,10 @@ import type { PacketIoOptions } from '../../ports/index.ts';
 import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
-import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
+import { ControlPlane, loadCheckedConfig, loadCheckedKeepalived } from '../control-plane.ts';
+import { pickInstance, startTracking, startVrrp } from '../vrrp-run.ts';
+import type { KeepalivedConfig } from '../../config/index.ts';
+import type { VrrpNode } from '../../engine/index.ts';
 import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { startConsole, type ConsoleHandle } from '../console.ts';
@@ -32,6 +35,12 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
   --config FILE        ldirectord.cf with the virtual services (without it: an empty table,
                        managed at run time through the control socket, as with the kernel's ipvsadm)
+  --keepalived-conf FILE  a keepalived.conf instead: its virtual_servers (see docs/keepalived.md)
+  --config-id ID       keepalived's -i ID (which @ID lines of the keepalived.conf apply)
+                       With a vrrp_instance on IF, dsrlb is that VRRP router too, and the VIP is
+                       served only while MASTER (docs/keepalived.md)
+  --arp-suppression S  with VRRP: arptables, nft or none (default): this host's ARP suppression of
+                       the VIP, lifted while MASTER (as dsrlb ha does)
   --iface IF           the interface the VIP traffic arrives on (the director's wire interface)
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock), mode 0600
@@ -96,6 +105,9 @@ export function parseIoOptions(v: { io?: string; 'busy-poll-us'?: string; 'ring-
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     config: { type: 'string' },
+    'keepalived-conf': { type: 'string' },
+    'config-id': { type: 'string' },
+    'arp-suppression': { type: 'string' },
     iface: { type: 'string' },
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
@@ -143,7 +155,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   await precheckControlPath(values.control ?? defaultControlPath(iface), values['control-group'] ?? null);
   const ioOpts = parseIoOptions(values);
   const workers = parseWorkers(values.workers, ioOpts.backend);
-  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
+  if (values.config && values['keepalived-conf']) throw new DsrlbError('E_USAGE', '--config and --keepalived-conf exclude each other');
+  const kaPath = values['keepalived-conf'];
+  const kaOpts = { configId: values['config-id'] ?? null };
+  const cfgPath = values.config ?? kaPath;
+  const ka: KeepalivedConfig | null = kaPath ? loadCheckedKeepalived(kaPath, kaOpts) : null;
+  const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : ka ? ka.lvs : null;
+  const arpSuppression = values['arp-suppression'] ?? 'none';
+  if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
     level: values['log-level'] ?? 'info',
@@ -181,10 +200,28 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
 
+  const vrrpInst = ka ? pickInstance(ka, iface, log) : null;
+  // VRRP: garp_master_repeat gratuitous ARP pairs on becoming MASTER (unless --garp says otherwise).
+  if (vrrpInst && values.garp === undefined) garp = { count: vrrpInst.garpMasterRepeat, intervalMs: 10 };
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts });
+  // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts, active: vrrpInst ? false : undefined });
+  let vrrp: VrrpNode | null = null;
+  let stopTracking = (): void => undefined;
+  if (vrrpInst) {
+    try {
+      vrrp = await startVrrp(vrrpInst, director, log, { iface, arpSuppression: arpSuppression as 'arptables' | 'nft' | 'none' });
+      stopTracking = startTracking(vrrpInst, ka!.vrrpScripts, vrrp, log);
+    } catch (e) {
+      await director.stop();
+      await logging.close();
+      throw e;
+    }
+  }
 
-  const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
+  const control = cfg && cfgPath
+    ? new ControlPlane(director, log, cfgPath, cfg, kaPath ? (p) => loadCheckedKeepalived(p, kaOpts).lvs : undefined)
+    : null;
   control?.start();
 
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
@@ -222,6 +259,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         return control.reload('control socket request');
       }
       if (req.op === 'rate') return rates.report();
+      if (req.op === 'vrrpStatus') return vrrp?.status() ?? null;
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
@@ -241,6 +279,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     clearInterval(rateTimer);
     control?.stop();
     server?.close();
+    stopTracking();
+    await vrrp?.stop();
     await metrics?.close();
     await web?.stop();
     await director.stop();
@@ -276,6 +316,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const finish = async (code: number, why: string) => {
       if (done) return;
       done = true;
+      // VRRP first: priority 0 goes out before anything else, so the backup takes over at once.
+      stopTracking();
+      const vrrpStopped = vrrp?.stop();
       log.info({ why }, 'stopping');
       service.stopping(why);
       process.off('SIGHUP', onHup);
@@ -283,6 +326,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       control?.stop();
       server?.close();
       await metrics?.close();
+      await vrrpStopped;
       await web?.stop();
       await director.stop();
       log.info({}, 'stopped');

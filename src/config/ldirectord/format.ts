@@ -68,7 +68,7 @@ function kv(out: string[], key: string, value: string): void {
 }
 
 function checkBlock(cfg: LdirectordConfig, vs: VirtualService, out: string[]): void {
-  out.push(`${serviceName(vs)}  (${cfg.file}:${vs.line})`);
+  out.push(`${serviceName(vs)}  (${vs.file ?? cfg.file}:${vs.line})`);
   const ct = vs.checktype === 'combined' ? `${vs.checkConnects} (connect, one negotiate every ${vs.checkConnects + 1})` : vs.checktype;
   kv(out, 'checktype', ct);
   kv(out, 'service', `${vs.service}${!vs.serviceFromPort ? '' : vs.protocol === 'fwm' ? ' (default for a firewall mark)' : ' (from the port)'}`);

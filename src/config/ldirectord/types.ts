@@ -98,6 +98,8 @@ export interface RealServer {
 
 export interface VirtualService {
   line: number;
+  /** The file the section is in, when not the configuration's own file (a keepalived.conf include). */
+  file?: string;
   protocol: Protocol;
   /** null for a firewall-mark service. */
   address: number | null;
