@@ -42,7 +42,9 @@ export function benchReplayStream(o: { frames: number; flows: number; wholeFrame
   writeSyntheticCapture({ path: input, frames: o.frames, flows: o.flows, vip: VIP, port: PORT, selfMac: SELF_MAC });
   const genMs = Date.now() - t0;
   const bytes = statSync(input).size;
-  const stream = child(['replay', '--config', cf, '--in', input, '--out', join(o.dir, 'out.pcap'), '--self-mac', SELF_MAC, ...neigh.flatMap((n) => ['--neigh', n])]);
+  // The table sized for the capture's flows (2x), as a user replaying it would with --conn-capacity.
+  const cap = ['--conn-capacity', String(Math.max(1024, 2 * o.flows))];
+  const stream = child(['replay', '--config', cf, '--in', input, '--out', join(o.dir, 'out.pcap'), '--self-mac', SELF_MAC, ...cap, ...neigh.flatMap((n) => ['--neigh', n])]);
   const outBytes = statSync(join(o.dir, 'out.pcap')).size;
   rmSync(join(o.dir, 'out.pcap'), { force: true });
   let whole: (Measured & { frames: number }) | null = null;

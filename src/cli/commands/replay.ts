@@ -29,6 +29,8 @@ const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --se
   --out-format F     pcap (default) or pcapng
   --self-mac MAC     the director's MAC (frames to the VIP must be addressed to it)
   --neigh IP=MAC     the MAC of a real server (repeat for every real)
+  --conn-capacity N  connection table size, entries (default 1048576, as dsrlb run; a table sized to
+                     the capture's flows replays faster: fewer cache misses)
   --sysctl N=V       net.ipv4.vs switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
   --no-arp           do not answer ARP requests for the VIPs
   --choices          also print every scheduling decision (client > real) in order
@@ -42,6 +44,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     out: { type: 'string' },
     'self-mac': { type: 'string' },
     'out-format': { type: 'string' },
+    'conn-capacity': { type: 'string' },
     neigh: { type: 'string', multiple: true },
     sysctl: { type: 'string', multiple: true },
     'no-arp': { type: 'boolean' },
@@ -63,8 +66,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const format = (values['out-format'] ?? 'pcap') as CaptureFormat;
   if (!CAPTURE_FORMATS.includes(format)) throw new DsrlbError('E_USAGE', `--out-format: "${values['out-format']}" is not one of ${CAPTURE_FORMATS.join(', ')}`);
 
+  const connCapacity = values['conn-capacity'] === undefined ? undefined : Number(values['conn-capacity']);
+  if (connCapacity !== undefined && (!Number.isInteger(connCapacity) || connCapacity < 16)) {
+    throw new DsrlbError('E_USAGE', `--conn-capacity: ${values['conn-capacity']} is not an entry count >= 16`);
+  }
   const cfg = loadLdirectordConfig(values.config!);
-  const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls });
+  const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls, connCapacity });
   for (const n of values.neigh ?? []) {
     const [ip, mac] = n.split('=');
     const addr = ip ? parseIPv4(ip) : null;
