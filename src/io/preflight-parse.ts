@@ -139,6 +139,8 @@ export interface SizeInput {
   bufferSize: number;
   /** Whether GRO/LRO/TSO/GSO are on (libpcap then sizes ring slots for 64 KiB). */
   offloadsOn: boolean;
+  /** Fixed slot size of dsrlb's own packet ring (`--io ring`); absent: libpcap's sizing. */
+  slotBytes?: number;
 }
 
 /**
@@ -167,12 +169,15 @@ export function sizeFindings(iface: string, s: SizeInput): Finding[] {
   if (s.mtu > 1500) {
     out.push({ severity: 'info', code: 'I_JUMBO', message: `${iface} has jumbo frames (MTU ${s.mtu}): each ring slot is larger, the ring holds fewer frames` });
   }
-  const slot = ringSlotEstimate(s.mtu, s.offloadsOn);
+  const slot = s.slotBytes ?? ringSlotEstimate(s.mtu, s.offloadsOn);
   const frames = Math.floor(s.bufferSize / slot);
+  const why = s.slotBytes !== undefined
+    ? ', the packet ring\'s fixed slot: longer frames are dropped and counted'
+    : s.offloadsOn ? ', sized for 64 KiB because of offloads' : '';
   out.push({
     severity: frames < 1024 ? 'warning' : 'info',
     code: frames < 1024 ? 'W_RING_SMALL' : 'I_RING',
-    message: `a ${s.bufferSize}-byte ring holds about ${frames} frames on ${iface} (about ${slot} bytes per slot${s.offloadsOn ? ', sized for 64 KiB because of offloads' : ''})`,
+    message: `a ${s.bufferSize}-byte ring holds about ${frames} frames on ${iface} (about ${slot} bytes per slot${why})`,
     ...(frames < 1024 ? { fix: s.offloadsOn ? `turn offloads off (see W_OFFLOAD) or raise the buffer size` : 'raise the buffer size' } : {}),
   });
   return out;

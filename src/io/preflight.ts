@@ -30,6 +30,8 @@ export interface PreflightOptions {
   snaplen?: number;
   /** Kernel ring size (default 16 MiB). */
   bufferSize?: number;
+  /** Slot size of dsrlb's packet ring when that is the backend (fixed; libpcap's depends on offloads). */
+  slotBytes?: number;
   /** What will be done (default: capture and admin). */
   needs?: PrivilegeNeeds;
   /** Check offloads with ethtool (default true). */
@@ -97,7 +99,7 @@ export async function runPreflight(opts: PreflightOptions): Promise<Finding[]> {
   }
   const mtu = Number(sys.mtu?.trim());
   if (Number.isInteger(mtu) && mtu > 0) {
-    findings.push(...sizeFindings(iface, { mtu, snaplen: opts.snaplen ?? 65536, bufferSize: opts.bufferSize ?? 16 << 20, offloadsOn }));
+    findings.push(...sizeFindings(iface, { mtu, snaplen: opts.snaplen ?? 65536, bufferSize: opts.bufferSize ?? 16 << 20, offloadsOn, ...(opts.slotBytes !== undefined ? { slotBytes: opts.slotBytes } : {}) }));
   }
   return findings;
 }

@@ -112,4 +112,9 @@ describe('MTU, snaplen and ring', () => {
     const ok = sizeFindings('eth0', { mtu: 1500, snaplen: 65536, bufferSize: 16 << 20, offloadsOn: false });
     expect(codes(ok)).toEqual(['I_RING']);
   });
+  it('dsrlb\'s packet ring has fixed 2048-byte slots, offloads or not', () => {
+    const f = sizeFindings('eth0', { mtu: 1500, snaplen: 65536, bufferSize: 32 << 20, offloadsOn: true, slotBytes: 2048 });
+    expect(codes(f)).toEqual(['I_RING']);
+    expect(f[0]!.message).toMatch(/holds about 16384 frames .*fixed slot/);
+  });
 });

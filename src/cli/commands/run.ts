@@ -186,7 +186,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const changed = await fixOffloads(iface);
     if (changed.length) log.info({ changed }, 'offloads turned off');
   }
-  const findings = await runPreflight({ iface, bufferSize });
+  // The ring's slots are fixed (2048 bytes: ring-plan.ts); libpcap sizes its own from the offloads.
+  const findings = await runPreflight(ioOpts.backend === 'ring'
+    ? { iface, bufferSize: ioOpts.ringFrames ? ioOpts.ringFrames * 2048 : bufferSize, slotBytes: 2048 }
+    : { iface, bufferSize });
   let fatal = false;
   for (const f of findings) {
     const line = `${f.severity}: ${f.code}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`;
