@@ -45,3 +45,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[setup] installing npm dependencies (npm ci; builds the libpcap binding)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# bench/cref/cref: the C reference forwarder of `npm run bench` (bench/cref/cref.c: AF_PACKET rings,
+# the DR rewrite, no JavaScript), built from source with gcc (installed with g++ above); rebuilt
+# only when the source is newer than the binary.
+if [ ! -x bench/cref/cref ] || [ bench/cref/cref.c -nt bench/cref/cref ]; then
+  echo "[setup] building bench/cref/cref (the benchmark's C reference forwarder): gcc -O2 -Wall -o bench/cref/cref bench/cref/cref.c"
+  gcc -O2 -Wall -o bench/cref/cref bench/cref/cref.c
+fi
