@@ -223,26 +223,32 @@ export async function startCrefPath(e: PathEnv): Promise<ActivePath> {
   };
 }
 
-/** The `dsrlb run` arguments of each dsrlb path (the bench config's on top). */
-export function dsrlbPathArgs(p: PathName, busyPollUs: number): string[] {
+/**
+ * The `dsrlb run` arguments of each dsrlb path (the bench config's on top). Busy polling and
+ * fan-out are ring-backend features: where this dsrlb has `--io`, those two paths ask for the ring
+ * explicitly (the same as the default when the ring is the default).
+ */
+export function dsrlbPathArgs(p: PathName, busyPollUs: number, hasIo = true): string[] {
+  const ring = hasIo ? ['--io', 'ring'] : [];
   switch (p) {
     case 'dsrlb': return [];
     case 'dsrlb_pcap': return ['--io', 'pcap'];
-    case 'dsrlb_poll': return ['--busy-poll-us', String(busyPollUs)];
-    case 'dsrlb_w2': return ['--workers', '2'];
+    case 'dsrlb_poll': return [...ring, '--busy-poll-us', String(busyPollUs)];
+    case 'dsrlb_w2': return [...ring, '--workers', '2'];
     default: throw new Error(`${p} is not a dsrlb path`);
   }
 }
+
+const hasOption = (help: string, opt: string) => new RegExp(`^\\s*${opt}\\b`, 'm').test(help);
 
 /**
  * Why a dsrlb path cannot run with this dsrlb (an option `dsrlb run --help` does not list), or null.
  * `help` is that help text (pure, for the tests).
  */
 export function dsrlbPathUnsupported(p: PathName, help: string): string | null {
-  const need: Partial<Record<PathName, string>> = { dsrlb_pcap: '--io', dsrlb_poll: '--busy-poll-us', dsrlb_w2: '--workers' };
-  const opt = need[p];
-  if (opt === undefined) return null;
-  return new RegExp(`^\\s*${opt}\\b`, 'm').test(help) ? null : `this dsrlb has no "dsrlb run ${opt}" (not in "dsrlb run --help")`;
+  const need: Partial<Record<PathName, string[]>> = { dsrlb_pcap: ['--io'], dsrlb_poll: ['--io', '--busy-poll-us'], dsrlb_w2: ['--io', '--workers'] };
+  const missing = (need[p] ?? []).filter((o) => !hasOption(help, o));
+  return missing.length ? `this dsrlb has no ${missing.map((o) => `"dsrlb run ${o}"`).join(' and ')} (not in "dsrlb run --help")` : null;
 }
 
 let helpText: string | null = null;
@@ -255,7 +261,7 @@ export function dsrlbRunHelp(): string {
 export async function startDsrlb(e: PathEnv, name: PathName = 'dsrlb'): Promise<ActivePath> {
   await assertNoForwarder(e, name);
   await unpinVip(e); // the client learns the VIP from dsrlb's own ARP answers
-  const extra = dsrlbPathArgs(name, e.busyPollUs ?? 0);
+  const extra = dsrlbPathArgs(name, e.busyPollUs ?? 0, hasOption(dsrlbRunHelp(), '--io'));
   const lab = await startLabDirector({ prefix: e.prefix, host: 'www1', config: BENCH_CONFIG, args: ['--garp', '1,100', ...extra] });
   const want = name === 'dsrlb_w2' ? 2 : 1;
   let workers: number[] = [];

@@ -81,12 +81,15 @@ describe('cref and the dsrlb paths, seen from the harness', () => {
   it('each dsrlb path\'s options, skipped with the reason when this dsrlb lacks the option', () => {
     expect(dsrlbPathArgs('dsrlb', 200)).toEqual([]);
     expect(dsrlbPathArgs('dsrlb_pcap', 200)).toEqual(['--io', 'pcap']);
-    expect(dsrlbPathArgs('dsrlb_poll', 200)).toEqual(['--busy-poll-us', '200']);
-    expect(dsrlbPathArgs('dsrlb_w2', 200)).toEqual(['--workers', '2']);
+    expect(dsrlbPathArgs('dsrlb_poll', 200)).toEqual(['--io', 'ring', '--busy-poll-us', '200']);
+    expect(dsrlbPathArgs('dsrlb_w2', 200)).toEqual(['--io', 'ring', '--workers', '2']);
+    expect(dsrlbPathArgs('dsrlb_w2', 200, false)).toEqual(['--workers', '2']);
     const help = '  --iface IF   the interface\n  --io ring|pcap   frame I/O\n  --workers N   packet workers\n';
     expect(dsrlbPathUnsupported('dsrlb_pcap', help)).toBeNull();
     expect(dsrlbPathUnsupported('dsrlb_w2', help)).toBeNull();
     expect(dsrlbPathUnsupported('dsrlb_poll', help)).toContain('--busy-poll-us');
+    expect(dsrlbPathUnsupported('dsrlb_poll', help)).not.toContain('--io"');
+    expect(dsrlbPathUnsupported('dsrlb_w2', '  --workers N\n')).toBe('this dsrlb has no "dsrlb run --io" (not in "dsrlb run --help")');
     expect(dsrlbPathUnsupported('dsrlb', '')).toBeNull();
   });
   it('dsrlb snapshot counters: the ring backend\'s io fields when present', () => {
