@@ -73,7 +73,7 @@ async function directorForwarded(p: ActivePath): Promise<ForwarderStats | null> 
 }
 
 /** CPU of the workers (summed), their wake-ups, the control process's CPU and the counters, now. */
-async function costPoint(d: Forwarder): Promise<CostPoint> {
+export async function costPoint(d: Forwarder): Promise<CostPoint> {
   let user = 0;
   let sys = 0;
   let wakeups = 0;

@@ -75,6 +75,8 @@ export interface PathEnv {
   say: (line: string) => void;
   /** dsrlb_poll's --busy-poll-us. */
   busyPollUs?: number;
+  /** cref's --busy-poll-us (bench/frame-cost.ts's sweep; the benchmark's cref path does not poll). */
+  crefBusyPollUs?: number;
 }
 
 const ns = (e: PathEnv, h: 'client' | 'www1' | 'www2' | 'www3') => hostNamespace(e.prefix, h);
@@ -205,7 +207,7 @@ export async function startCrefPath(e: PathEnv): Promise<ActivePath> {
   let c;
   try {
     await pinVip(e);
-    c = await startCref(dir, { iface: 'eth0', services: CREF_SERVICES, realMacs: BENCH_REALS.map((h) => hostMac(h)), mac: hostMac('www1') });
+    c = await startCref(dir, { iface: 'eth0', services: CREF_SERVICES, realMacs: BENCH_REALS.map((h) => hostMac(h)), mac: hostMac('www1'), busyPollUs: e.crefBusyPollUs });
   } catch (err) {
     await nftDeleteTable(dir, CREF_DROP_TABLE);
     await unpinVip(e);

@@ -3,6 +3,7 @@ import { costFigures, floodAccounting, residenceFigures, type CostPoint } from '
 import { crefArgs, crefStatsLines, parseCrefStats } from '../../bench/lib/cref.ts';
 import { crefDropRuleset } from '../../bench/lib/nft.ts';
 import { crefForwarderStats, dsrlbPathArgs, dsrlbPathUnsupported, dsrlbStats } from '../../bench/lib/paths.ts';
+import { categoryShares, classify, parsePerfScript, parsePerfStat } from '../../bench/lib/perf.ts';
 import { parseStatUserSys, parseVoluntarySwitches } from '../../bench/lib/procfs.ts';
 import { histogramDelta, histogramQuantile } from '../../bench/lib/stats.ts';
 import type { LabSnapshot } from '../../src/testbed/index.ts';
@@ -103,5 +104,49 @@ describe('cref and the dsrlb paths, seen from the harness', () => {
     expect(parseStatUserSys(stat)).toEqual({ user: 250, sys: 40 });
     expect(parseVoluntarySwitches('Name:\tnode\nvoluntary_ctxt_switches:\t8123\nnonvoluntary_ctxt_switches:\t12\n')).toBe(8123);
     expect(() => parseVoluntarySwitches('Name: x')).toThrow();
+  });
+});
+
+describe('perf: system call counts and where the samples fall', () => {
+  it('perf stat -x, output', () => {
+    const t = '123456,,raw_syscalls:sys_enter,1000,100.00,,\n789,,context-switches,1000,100.00,,\n<not counted>,,syscalls:sys_enter_poll,0,0.00,,\n';
+    expect(parsePerfStat(t)).toEqual({ 'raw_syscalls:sys_enter': 123456, 'context-switches': 789 });
+  });
+  it('perf script samples are classified by the kernel functions on their chain', () => {
+    const text = [
+      'cref 1234 [001] 12.3: 1001 cpu-clock:',
+      '\tffffffff81a00001 veth_xmit+0x1d ([kernel.kallsyms])',
+      '\tffffffff81a00002 dev_hard_start_xmit+0x10 ([kernel.kallsyms])',
+      '\tffffffff81a00003 tpacket_snd+0x200 ([kernel.kallsyms])',
+      '\tffffffff81a00004 packet_sendmsg+0x20 ([kernel.kallsyms])',
+      '\tffffffff81a00005 __sys_sendto+0x20 ([kernel.kallsyms])',
+      '\t    7f0000001234 __send+0x14 (/usr/lib/x86_64-linux-gnu/libc.so.6)',
+      '',
+      'cref 1234 [001] 12.4: 1001 cpu-clock:',
+      '\t    5555555551ab rx_batch+0x2b (/work/bench/cref/cref)',
+      '',
+      'node 99 [000] 12.5: 1001 cpu-clock:',
+      '\tffffffff81b00001 _raw_spin_unlock_irqrestore+0x10 ([kernel.kallsyms])',
+      '\tffffffff81b00002 ep_poll+0x300 ([kernel.kallsyms])',
+      '\tffffffff81b00003 do_epoll_wait+0x10 ([kernel.kallsyms])',
+      '',
+      'node 99 [000] 12.6: 1001 cpu-clock:',
+      '\tffffffff81c00001 tpacket_rcv+0x10 ([kernel.kallsyms])',
+      '\tffffffff81c00002 __netif_receive_skb_core+0x10 ([kernel.kallsyms])',
+      '\tffffffff81c00003 net_rx_action+0x10 ([kernel.kallsyms])',
+      '',
+      'node 99 [000] 12.7: 1001 cpu-clock:',
+      '\tffffffff81d00001 clear_page_erms+0x10 ([kernel.kallsyms])',
+      '\tffffffff81d00002 handle_mm_fault+0x10 ([kernel.kallsyms])',
+      '',
+    ].join('\n');
+    const s = parsePerfScript(text);
+    expect(s).toHaveLength(5);
+    expect(s[0]!.frames[0]).toEqual({ sym: 'veth_xmit', kernel: true });
+    expect(s.map(classify)).toEqual(['tx', 'user', 'poll', 'rx', 'kernel_other']);
+    const sh = categoryShares(s);
+    expect(sh.tx).toBeCloseTo(0.2, 10);
+    expect(Object.values(sh).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+    expect(categoryShares([]).user).toBe(0);
   });
 });
