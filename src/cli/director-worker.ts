@@ -4,7 +4,7 @@
  */
 import { DirectorPacketPath, type FromPacket, type PacketPathInit } from '../engine/index.ts';
 import type { FrameIO, PacketHandler, PostToControl } from '../ports/index.ts';
-import { openCapture, systemClock } from '../io/index.ts';
+import { openCapture, openRing, systemClock } from '../io/index.ts';
 
 export interface DirectorWorkerInit extends PacketPathInit {
   /** The local veth end to send frames for this host's own real server out of. */
@@ -18,7 +18,10 @@ export async function createHandler(init: unknown, io: FrameIO, post: PostToCont
   const i = init as DirectorWorkerInit;
   let localIo: FrameIO | null = null;
   if (i.localIface) {
-    localIo = await openCapture({ iface: i.localIface, filter: SEND_ONLY_FILTER, bufferSize: 1 << 20, prime: false });
+    // Same backend as the main interface, so `--io ring` needs no libpcap binding at run time.
+    localIo = io.backend === 'ring'
+      ? await openRing({ iface: i.localIface, filter: SEND_ONLY_FILTER, frames: 64, txFrames: 256 })
+      : await openCapture({ iface: i.localIface, filter: SEND_ONLY_FILTER, bufferSize: 1 << 20, prime: false });
   }
   const path = new DirectorPacketPath(i, io, localIo, (m: FromPacket) => post(m), systemClock);
   return {

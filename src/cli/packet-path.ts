@@ -1,8 +1,10 @@
 /** StartPacketPath over the packet worker process, with the director handler module. */
 import { fileURLToPath } from 'node:url';
-import { startPacketWorker } from '../io/index.ts';
+import { groupPacketPaths } from '../engine/index.ts';
+import { DsrlbError } from '../errors/index.ts';
+import { ringAvailable, startPacketWorker } from '../io/index.ts';
 import { ipToString } from '../model/index.ts';
-import type { PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
+import type { PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 
 export const DIRECTOR_HANDLER = fileURLToPath(new URL('./director-worker.ts', import.meta.url));
 
@@ -20,8 +22,65 @@ export function directorFilter(services: readonly ServiceMatch[]): string {
   return `inbound and (arp or (ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')})))`;
 }
 
-export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath {
-  return async ({ iface, services, bufferSize, init }) => {
+/**
+ * The backend used when the command line names none: DSRLB_IO=ring|pcap if set (the test suites run
+ * each backend this way), else the packet ring when its addon is built, else libpcap.
+ */
+export function defaultIoBackend(env: NodeJS.ProcessEnv = process.env, haveRing: () => boolean = ringAvailable): 'ring' | 'pcap' {
+  if (env.DSRLB_IO === 'ring' || env.DSRLB_IO === 'pcap') return env.DSRLB_IO;
+  return haveRing() ? 'ring' : 'pcap';
+}
+
+/** The PACKET_FANOUT group id of this director's workers: the control process's PID, 16 bits. */
+export function fanoutGroupId(pid: number): number {
+  return pid & 0xffff;
+}
+
+/** `--workers N`: a count from 1 to 64; more than one needs the ring backend (fan-out). */
+export function parseWorkers(raw: string | undefined, backend: 'ring' | 'pcap'): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64) throw new DsrlbError('E_USAGE', `--workers: ${raw} is not a worker count from 1 to 64`);
+  if (n > 1 && backend !== 'ring') {
+    throw new DsrlbError('E_USAGE', `--workers ${n} needs --io ring: only the packet ring can join a PACKET_FANOUT group (libpcap cannot), and without fan-out every worker would see every frame`);
+  }
+  return n;
+}
+
+export interface WorkerPacketPathOptions {
+  netns?: string;
+  /** Packet worker processes (default 1); more than one share the frames by PACKET_FANOUT (ring only). */
+  workers?: number;
+}
+
+/**
+ * One packet worker, or N in one fan-out group seen as one packet path (engine/worker-group.ts):
+ * each gets the same start-up settings plus its place (`worker: { index, count }`), and its ring
+ * joins the group whose id is this process's PID (16 bits). If one of them cannot start, the
+ * others are stopped and the error is thrown.
+ */
+export function workerPacketPath(opts: WorkerPacketPathOptions = {}): StartPacketPath {
+  const n = opts.workers ?? 1;
+  const one = oneWorker(opts);
+  if (n <= 1) return one;
+  return async (start) => {
+    const io: PacketIoOptions = { ...(start.io ?? { backend: defaultIoBackend() }), fanout: { group: fanoutGroupId(process.pid), mode: 'hash' } };
+    if (io.backend !== 'ring') throw new DsrlbError('E_USAGE', `${n} packet workers need the ring backend (--io ring)`);
+    const init = start.init as Record<string, unknown>;
+    const started = await Promise.allSettled(Array.from({ length: n }, (_, index) =>
+      one({ ...start, io, init: { ...init, worker: { index, count: n } } })));
+    const handles = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(handles.map((h) => h.stop()));
+      throw failed.reason;
+    }
+    return groupPacketPaths(handles);
+  };
+}
+
+function oneWorker(opts: WorkerPacketPathOptions): StartPacketPath {
+  return async ({ iface, services, bufferSize, init, io }) => {
     // The handler speaks from its first moment (MACs resolved while starting): keep what it says
     // until the director listens.
     let listener: ((m: unknown) => void) | null = null;
@@ -34,6 +93,7 @@ export function workerPacketPath(opts: { netns?: string } = {}): StartPacketPath
       handlerModule: DIRECTOR_HANDLER,
       handlerInit: init,
       netns: opts.netns,
+      io: io ?? ({ backend: defaultIoBackend() } satisfies PacketIoOptions),
     });
     const handle: PacketPathHandle = {
       pid: w.pid,

@@ -46,6 +46,15 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The packet-ring addon (src/native/ring: dsrlb's own C++, Node-API) is built from source with
+# node-gyp against this Node's headers, like `cap` above; rebuilt when its sources change.
+RING=src/native/ring
+if [ ! -f $RING/build/Release/dsrlb_ring.node ] || [ $RING/ring.cc -nt $RING/build/Release/dsrlb_ring.node ] \
+   || [ $RING/binding.gyp -nt $RING/build/Release/dsrlb_ring.node ]; then
+  echo "[setup] building the packet-ring addon ($RING)"
+  npm run --silent build:native >/dev/null
+fi
+
 # bench/cref/cref: the C reference forwarder of `npm run bench` (bench/cref/cref.c: AF_PACKET rings,
 # the DR rewrite, no JavaScript), built from source with gcc (installed with g++ above); rebuilt
 # only when the source is newer than the binary.

@@ -7,7 +7,7 @@
  */
 import { DsrlbError } from '../errors/index.ts';
 import { ipToString } from '../model/index.ts';
-import type { Logger, NetControl, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
+import type { Logger, NetControl, PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceWithReals, ToPacket } from './protocol.ts';
 
 export interface DirectorOptions {
@@ -23,6 +23,8 @@ export interface DirectorOptions {
   /** Gratuitous ARP for the VIPs at start (default: heartbeat IPaddr's 10 pairs, 500 ms apart). */
   garp?: { count: number; intervalMs: number } | false;
   active?: boolean;
+  /** Frame I/O backend and options for the packet path (default: the StartPacketPath's own). */
+  io?: PacketIoOptions;
 }
 
 export interface DirectorDeps {
@@ -100,7 +102,7 @@ export class Director {
         garp: o.garp ?? { count: 10, intervalMs: 500 },
         active,
       };
-      const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init });
+      const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init, ...(o.io ? { io: o.io } : {}) });
       this.path = path;
       this.undo.push({ what: 'packet path', run: () => path.stop() });
       path.onMessage((m) => this.onPacketMessage(m as FromPacket));

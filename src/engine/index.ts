@@ -6,3 +6,5 @@ export * from './director.ts';
 export * from './reload.ts';
 export * from './ha-node.ts';
 export * from './conn-sync.ts';
+export * from './combine.ts';
+export * from './worker-group.ts';

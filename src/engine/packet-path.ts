@@ -12,7 +12,7 @@ import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
 import { DEST_F_UNRESOLVED, endpointToString, macToString, parseMac } from '../model/index.ts';
-import { ETHERTYPE_ARP } from '../packet/index.ts';
+import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
 import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
@@ -28,6 +28,11 @@ export class DirectorPacketPath implements PacketHandler {
   private replies = 0;
   private readonly localPeerMac: Uint8Array | null;
   private readonly sweepBudget: number;
+  /** Sends gratuitous ARP and the ARP requests for the reals: the only worker, or worker 0 of N. */
+  private readonly lead: boolean;
+  /** One of N > 1 workers: ARP frames about the reals are shared with the other workers. */
+  private readonly shareArp: boolean;
+  private readonly relayedInfo = new FrameInfo();
 
   constructor(
     private readonly init: PacketPathInit,
@@ -45,6 +50,8 @@ export class DirectorPacketPath implements PacketHandler {
       timeouts: init.timeouts,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
+    this.lead = (init.worker?.index ?? 0) === 0;
+    this.shareArp = (init.worker?.count ?? 1) > 1;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
     this.sweepBudget = Math.ceil((this.dp.conns.slotCount * (init.tickMs ?? 100)) / 1000);
     loadServices(this.dp, init.services);
@@ -107,6 +114,13 @@ export class DirectorPacketPath implements PacketHandler {
       case 'announce':
         if (this.dp.active) this.announceNow();
         return undefined;
+      case 'arpInput': {
+        const info = this.relayedInfo;
+        decodeFrame(m.frame, m.frame.length, info);
+        const ev = this.resolver.input(info, m.frame, this.clock.now());
+        if (ev !== null) this.neighbourEvent(ev);
+        return undefined;
+      }
       case 'syncImport':
         importSyncedConns(this.dp, m.conns, this.clock.now());
         return undefined;
@@ -183,6 +197,7 @@ export class DirectorPacketPath implements PacketHandler {
   }
 
   private startGarp(): void {
+    if (!this.lead) return;
     const vips = [...new Set(this.dp.services.services.map((s) => s.vip))];
     if (this.init.garp === false || vips.length === 0) return;
     this.garp = new GarpAnnouncer({ mac: this.io.mac, ips: vips, count: this.init.garp.count, intervalMs: this.init.garp.intervalMs });
@@ -196,7 +211,12 @@ export class DirectorPacketPath implements PacketHandler {
   }
 
   private arpInput(frame: Uint8Array, now: number): void {
-    const ev = this.resolver.input(this.dp.frameInfo, frame, now);
+    const info = this.dp.frameInfo;
+    // The fan-out hash gives a real's ARP reply to one worker only: the others learn it through the
+    // control process, so every worker's resolver follows the same frames.
+    // (A copy: the frame may be a view into the capture's ring.)
+    if (this.shareArp && this.resolver.state(info.arpSpa) !== null) this.post({ ev: 'arp', frame: Uint8Array.from(frame.subarray(0, info.len)) });
+    const ev = this.resolver.input(info, frame, now);
     if (ev !== null) this.neighbourEvent(ev);
   }
 
@@ -207,7 +227,9 @@ export class DirectorPacketPath implements PacketHandler {
 
   private housekeeping(): void {
     const now = this.clock.now();
-    for (const f of this.resolver.tick(now)) this.io.send(f);
+    // Every worker runs the resolver's timers; only the lead's requests go out (one request per
+    // probe whatever N is), the others' are dropped.
+    for (const f of this.resolver.tick(now)) if (this.lead) this.io.send(f);
     for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
     if (this.garp !== null) {
       for (const f of this.garp.due(now)) this.io.send(f);
@@ -252,7 +274,13 @@ export class DirectorPacketPath implements PacketHandler {
       local: this.local,
       arpReplies: this.replies,
       fromVip: dp.dropCounts[DROP_REASON_NAMES.indexOf('from-vip')]!,
-      io: { received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated },
+      io: {
+        received: io.received, sent: io.sent, sendErrors: io.sendErrors, truncated: io.truncated,
+        backend: this.io.backend ?? 'pcap', workers: 1,
+        ...(io.kernelPackets !== undefined ? { kernelPackets: io.kernelPackets } : {}),
+        ...(io.kernelDrops !== undefined ? { kernelDrops: io.kernelDrops } : {}),
+        ...(io.residence !== undefined ? { residence: io.residence } : {}),
+      },
       connEntries: dp.conns.size,
       connEvictions: dp.conns.evictions,
       timeouts: {

@@ -29,6 +29,12 @@ export interface PacketPathInit {
   active: boolean;
   /** Housekeeping period (ARP, expiry). Default 100 ms. */
   tickMs?: number;
+  /**
+   * One of N packet workers in a fan-out group (dsrlb run --workers N; absent with one worker).
+   * Worker 0 alone sends gratuitous ARP and the ARP requests for the reals; every worker passes the
+   * reals' ARP frames it receives to the others through the control process (ev 'arp').
+   */
+  worker?: { index: number; count: number };
 }
 
 export interface ServiceKeyMsg {
@@ -54,7 +60,23 @@ export type ToPacket =
   | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number }
   | { op: 'flush'; id: number }
   /** ipvsadm -Z: zero the counters of one service, or of all (and the totals). */
-  | { op: 'zero'; id: number; svc?: ServiceKeyMsg };
+  | { op: 'zero'; id: number; svc?: ServiceKeyMsg }
+  /** Fan-out: an ARP frame about a real that another worker received, fed to this worker's resolver. */
+  | { op: 'arpInput'; id: number; frame: Uint8Array };
+
+/** One worker's own packet counters (snapshot.perWorker, with --workers N > 1). */
+export interface WorkerCounters {
+  /** Connections this worker scheduled, and packets it forwarded (its totals, as ipvsadm --stats). */
+  conns: number;
+  inPkts: number;
+  forwarded: number;
+  local: number;
+  arpReplies: number;
+  connEntries: number;
+  received: number;
+  sent: number;
+  sendErrors: number;
+}
 
 /** A real in a snapshot: the table row obs/ formats (ipvsadm, metrics), plus what the packet path knows. */
 export interface RealSnapshot extends TableReal {
@@ -79,10 +101,14 @@ export interface PacketSnapshot extends DirectorCounters {
   conns?: ConnSnapshot[];
   /** Answer to syncExport: SYN_RECV, ESTABLISHED and UDP connections as sync records (ha/sync.ts, base64). */
   sync?: string;
+  /** With N > 1 packet workers: each worker's own counters, worker 0 first (the rest is summed). */
+  perWorker?: WorkerCounters[];
 }
 
 export type FromPacket =
   | { ev: 'reply'; id: number; ok: true; snapshot?: PacketSnapshot }
   | { ev: 'reply'; id: number; ok: false; code: string; message: string }
   | { ev: 'neigh'; kind: 'resolved' | 'changed' | 'failed'; ip: number; mac: string | null }
-  | { ev: 'started'; services: number; reals: number; local: number };
+  | { ev: 'started'; services: number; reals: number; local: number }
+  /** Fan-out: an ARP frame whose sender is a watched real, for the other workers' resolvers. */
+  | { ev: 'arp'; frame: Uint8Array };

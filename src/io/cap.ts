@@ -102,6 +102,7 @@ export interface CaptureOptions {
 export type PrimeResult = 'primed' | 'not-needed' | 'disabled' | 'timeout';
 
 export interface Capture extends FrameIO {
+  readonly backend: 'pcap';
   /** The link type cap reported ('ETHERNET'). */
   readonly linkType: string;
   /** What priming found: 'timeout' means the probe was not seen and the first frame may be lost. */
@@ -260,6 +261,7 @@ export async function openCapture(opts: CaptureOptions): Promise<Capture> {
   }
 
   const io: Capture = {
+    backend: 'pcap',
     iface,
     mac,
     linkType,

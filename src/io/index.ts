@@ -1,6 +1,7 @@
 export * from './pcapfile.ts';
 export * from './bpf.ts';
 export * from './cap.ts';
+export * from './ring.ts';
 export * from './nft.ts';
 export * from './preflight-parse.ts';
 export { runPreflight, preflightOk, fixOffloads, readOffloads, type PreflightOptions } from './preflight.ts';

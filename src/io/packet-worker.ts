@@ -1,6 +1,7 @@
 /**
  * Entry point of the packet worker PROCESS (started by worker-host.ts with an IPC channel). It loads
- * the libpcap binding and opens the capture here, never in the control process, so a flood that
+ * the frame I/O backend (the packet-ring addon, ring.ts, or the libpcap binding, cap.ts, as
+ * init.io.backend says) and opens it here, never in the control process, so a flood that
  * keeps this process busy draining the ring cannot delay the control plane's timers.
  *
  * Why a process and not a worker_thread: npm `cap` 0.2.1 registers its poll handle on the process's
@@ -17,9 +18,10 @@ import { DsrlbError } from '../errors/index.ts';
 import { macToString } from '../model/index.ts';
 import type { CreateHandler, PacketHandler } from '../ports/index.ts';
 import { openCapture, type Capture } from './cap.ts';
+import { openRing, type Ring } from './ring.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
-let io: Capture | null = null;
+let io: Capture | Ring | null = null;
 let handler: PacketHandler | null = null;
 let stopped = false;
 
@@ -53,7 +55,21 @@ async function start(init: WorkerInit): Promise<void> {
   if (typeof mod.createHandler !== 'function') {
     throw new DsrlbError('E_WORKER_HANDLER', `${init.handlerUrl} does not export createHandler(init, io, post)`);
   }
-  io = await openCapture({ iface: init.iface, filter: init.filter, bufferSize: init.bufferSize, snaplen: init.snaplen });
+  const o = init.io;
+  if (o?.backend === 'ring') {
+    const ring = await openRing({
+      iface: init.iface, filter: init.filter, bufferSize: init.bufferSize, frames: o.ringFrames, version: o.ringVersion,
+      busyPollUs: o.busyPollUs, qdiscBypass: o.qdiscBypass, fanout: o.fanout,
+    });
+    // The interface went away (or another fatal ring error): say why, then stop like a lost parent.
+    ring.onError((e) => {
+      send({ t: 'error', code: e.code, message: e.message });
+      shutdown();
+    });
+    io = ring;
+  } else {
+    io = await openCapture({ iface: init.iface, filter: init.filter, bufferSize: init.bufferSize, snaplen: init.snaplen });
+  }
   if (stopped) {
     io.close();
     return;
@@ -61,7 +77,7 @@ async function start(init: WorkerInit): Promise<void> {
   handler = await mod.createHandler(init.handlerInit, io, (m) => send({ t: 'user', m }));
   const h = handler;
   io.onFrame(h.onFrame.bind(h));
-  send({ t: 'ready', iface: io.iface, mac: macToString(io.mac), prime: io.prime, filter: io.effectiveFilter });
+  send({ t: 'ready', iface: io.iface, mac: macToString(io.mac), prime: io.prime, filter: io.effectiveFilter, backend: io.backend });
 }
 
 process.on('message', (raw) => {

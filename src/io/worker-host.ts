@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DsrlbError } from '../errors/index.ts';
-import type { FrameIOStats } from '../ports/index.ts';
+import type { FrameIOStats, PacketIoOptions } from '../ports/index.ts';
 import { assertIfaceName } from './cap.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
@@ -27,6 +27,8 @@ export interface PacketWorkerOptions {
   /** Absolute path or file: URL of a module exporting createHandler (ports/CreateHandler). */
   handlerModule: string | URL;
   handlerInit: unknown;
+  /** Frame I/O backend and its options (default: pcap). */
+  io?: PacketIoOptions;
   /** Start the worker inside this network namespace (`ip netns exec`): for testbeds and tests. */
   netns?: string;
   /** Node options for the worker; default: the tsx loader. */
@@ -42,6 +44,7 @@ export interface PacketWorkerInfo {
   mac: string;
   prime: string;
   filter: string;
+  backend: 'ring' | 'pcap';
 }
 
 /** The tsx loader as an absolute file: URL (resolved from this package, not from the cwd). */
@@ -97,7 +100,7 @@ export class PacketWorker extends EventEmitter {
         this.finalStats = msg.s;
         break;
       case 'ready':
-        this.info = { iface: msg.iface, mac: msg.mac, prime: msg.prime, filter: msg.filter };
+        this.info = { iface: msg.iface, mac: msg.mac, prime: msg.prime, filter: msg.filter, backend: msg.backend };
         this.emit('ready', this.info);
         break;
       case 'error':
@@ -203,7 +206,7 @@ export async function startPacketWorker(opts: PacketWorkerOptions): Promise<Pack
   // An 'error' emitted while starting is reported through `ready`'s rejection instead.
   const swallow = () => {};
   w.on('error', swallow);
-  w.sendRaw({ t: 'init', init: { iface: opts.iface, filter: opts.filter, bufferSize: opts.bufferSize, snaplen: opts.snaplen, handlerUrl, handlerInit: opts.handlerInit } });
+  w.sendRaw({ t: 'init', init: { iface: opts.iface, filter: opts.filter, bufferSize: opts.bufferSize, snaplen: opts.snaplen, handlerUrl, handlerInit: opts.handlerInit, ...(opts.io ? { io: opts.io } : {}) } });
   try {
     await ready;
   } catch (e) {

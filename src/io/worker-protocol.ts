@@ -3,7 +3,7 @@
  * (packet-worker.ts), over the Node IPC channel with 'advanced' (structured clone) serialisation.
  * Handler messages travel wrapped in { t: 'user' } so they never collide with these.
  */
-import type { FrameIOStats } from '../ports/index.ts';
+import type { FrameIOStats, PacketIoOptions } from '../ports/index.ts';
 
 export interface WorkerInit {
   iface: string;
@@ -13,6 +13,8 @@ export interface WorkerInit {
   /** file: URL of the handler module. */
   handlerUrl: string;
   handlerInit: unknown;
+  /** Frame I/O backend (default pcap, as before the ring existed). */
+  io?: PacketIoOptions;
 }
 
 export type ToWorker =
@@ -22,7 +24,7 @@ export type ToWorker =
   | { t: 'stop' };
 
 export type FromWorker =
-  | { t: 'ready'; iface: string; mac: string; prime: string; filter: string }
+  | { t: 'ready'; iface: string; mac: string; prime: string; filter: string; backend: 'ring' | 'pcap' }
   | { t: 'user'; m: unknown }
   | { t: 'stats'; id: number; s: FrameIOStats }
   | { t: 'stopped'; s: FrameIOStats | null }

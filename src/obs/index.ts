@@ -11,3 +11,4 @@ export * from './ipvsadm-grammar.ts';
 export * from './prometheus.ts';
 export * from './log-format.ts';
 export * from './describe.ts';
+export * from './histogram.ts';

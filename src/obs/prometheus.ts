@@ -17,7 +17,17 @@ export interface DirectorCounters extends TableSnapshot {
   local: number;
   arpReplies: number;
   fromVip: number;
-  io: { received: number; sent: number; sendErrors: number; truncated: number };
+  io: {
+    received: number; sent: number; sendErrors: number; truncated: number;
+    /** Which frame I/O backend and how many packet workers (summed over workers: the other fields). */
+    backend?: 'ring' | 'pcap';
+    workers?: number;
+    /** Ring backend only: the kernel's PACKET_STATISTICS, accumulated (pcap: absent, cap has no pcap_stats). */
+    kernelPackets?: number;
+    kernelDrops?: number;
+    /** Ring backend only: kernel receive timestamp → send, seconds; buckets cumulative [le, count]. */
+    residence?: { count: number; sum: number; buckets: Array<[number, number]> };
+  };
   connEntries: number;
   connEvictions: number;
 }
@@ -44,7 +54,7 @@ export interface MetricsExtra {
 }
 
 type Labels = Record<string, string>;
-type Kind = 'counter' | 'gauge';
+type Kind = 'counter' | 'gauge' | 'histogram';
 
 export function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -74,6 +84,15 @@ class Families {
       this.order.push(name);
     }
     f.rows.push(`${name}${labelText(labels)} ${num(value)}`);
+  }
+
+  /** A histogram family: cumulative buckets (+Inf = count), _sum and _count. */
+  histogram(name: string, help: string, labels: Labels, h: { count: number; sum: number; buckets: Array<[number, number]> }): void {
+    this.declare(name, 'histogram', help);
+    const f = this.fams.get(name)!;
+    for (const [le, n] of h.buckets) f.rows.push(`${name}_bucket${labelText({ ...labels, le: num(le) })} ${num(n)}`);
+    f.rows.push(`${name}_bucket${labelText({ ...labels, le: '+Inf' })} ${num(h.count)}`);
+    f.rows.push(`${name}_sum${labelText(labels)} ${num(h.sum)}`, `${name}_count${labelText(labels)} ${num(h.count)}`);
   }
 
   /** Declares a family with no samples yet (HELP/TYPE only), so that dashboards see it exists. */
@@ -162,6 +181,15 @@ export function prometheusText(snap: DirectorCounters, extra: MetricsExtra = {})
   m.add('dsrlb_capture_truncated_frames_total', 'counter', 'Captured frames cut short by the snap length.', {}, snap.io.truncated);
   m.add('dsrlb_sent_frames_total', 'counter', 'Frames sent on the interface.', {}, snap.io.sent);
   m.add('dsrlb_send_errors_total', 'counter', 'Frames the interface refused to send.', {}, snap.io.sendErrors);
+  if (snap.io.kernelPackets !== undefined) {
+    m.add('dsrlb_capture_frames_total', 'counter', 'Frames the kernel offered to the packet ring (PACKET_STATISTICS tp_packets, drops included; ring backend only).', {}, snap.io.kernelPackets);
+  }
+  if (snap.io.kernelDrops !== undefined) {
+    m.add('dsrlb_capture_drops_total', 'counter', 'Frames the kernel dropped because the packet ring was full (tp_drops; ring backend only).', {}, snap.io.kernelDrops);
+  }
+  if (snap.io.residence !== undefined) {
+    m.histogram('dsrlb_frame_residence_seconds', 'Time from the kernel\'s receive timestamp of a frame to its send by the director (ring backend only).', {}, snap.io.residence);
+  }
   m.add('dsrlb_connection_entries', 'gauge', 'Entries in the connection table (connections and persistence templates).', {}, snap.connEntries);
   m.add('dsrlb_connection_evictions_total', 'counter', 'Entries evicted from a full connection table.', {}, snap.connEvictions);
   return m.text();

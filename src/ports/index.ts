@@ -1,7 +1,7 @@
-export type { FrameIO, FrameIOStats, FrameCallback } from './frame-io.ts';
+export type { FrameIO, FrameIOStats, FrameCallback, ResidenceHistogram } from './frame-io.ts';
 export type { PacketHandler, PostToControl, CreateHandler } from './packet-handler.ts';
 export type { Clock } from './clock.ts';
 export type { NetControl, LocalPath, ServiceMatch } from './net-control.ts';
 export { silentLogger, type Logger } from './logger.ts';
-export type { PacketPathHandle, PacketPathStartOptions, StartPacketPath } from './packet-path.ts';
+export type { PacketIoOptions, PacketPathHandle, PacketPathStartOptions, StartPacketPath } from './packet-path.ts';
 export type { HaTransport, HaDatagramSource } from './ha-transport.ts';

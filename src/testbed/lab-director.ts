@@ -27,7 +27,11 @@ export interface LabSnapshot {
     conns: number;
     reals: Array<{ addr: number; port: number; weight: number; activeConns: number; inactConns: number; conns: number; inPkts: number; mac: string | null; local: boolean }>;
   }>;
-  io: { received: number; sent: number; sendErrors: number; truncated: number };
+  io: {
+    received: number; sent: number; sendErrors: number; truncated: number;
+    backend?: 'ring' | 'pcap'; workers?: number; kernelPackets?: number; kernelDrops?: number;
+    residence?: { count: number; sum: number; buckets: Array<[number, number]> };
+  };
   conns?: Array<{ caddr: number; cport: number; daddr: number; state: string }>;
 }
 
@@ -49,6 +53,11 @@ export interface LabDirectorOptions {
   host?: RealName;
   config: string;
   iface?: string;
+  /**
+   * Frame I/O backend (`--io`); default: the DSRLB_IO environment variable, else dsrlb's own default.
+   * The e2e suites run once per backend with it.
+   */
+  io?: 'ring' | 'pcap';
   /** Extra `dsrlb run` arguments. */
   args?: string[];
   /** Give up waiting for readiness after this long (default 20 s). */
@@ -57,13 +66,21 @@ export interface LabDirectorOptions {
   waitForMacs?: boolean;
 }
 
+/** DSRLB_IO=ring|pcap picks the lab director's backend (anything else: dsrlb's default). */
+export function labIoFromEnv(env: NodeJS.ProcessEnv = process.env): 'ring' | 'pcap' | undefined {
+  const v = env.DSRLB_IO;
+  return v === 'ring' || v === 'pcap' ? v : undefined;
+}
+
 export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirector> {
   const ns = hostNamespace(o.prefix, o.host ?? 'www1');
   if (!nsExists(ns)) throw new DsrlbError('E_TESTBED_NO_NS', `namespace ${ns} does not exist: run "dsrlb testbed up --prefix ${o.prefix}" first`);
   const control = `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
   rmSync(control, { force: true });
+  const io = o.io ?? labIoFromEnv();
   const child: ChildProcess = spawnInNs(ns, [
-    process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground', ...(o.args ?? []),
+    process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground',
+    ...(io ? ['--io', io] : []), ...(o.args ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

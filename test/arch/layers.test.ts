@@ -1,7 +1,8 @@
 /**
  * The layer rules of docs/design/module-map.md, checked on the source: imports point down only,
  * other folders are reached through their index.ts, the pure core does no I/O and reads no clock,
- * only src/io/cap.ts loads the libpcap binding, and only src/cli/ may call process.exit.
+ * only src/io/cap.ts loads the libpcap binding, only src/io/ring.ts loads dsrlb's own addon, and only
+ * src/cli/ may call process.exit.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -100,6 +101,15 @@ describe('layer rules', () => {
     expect(capUsers.every((r) => r === 'io/cap.ts')).toBe(true);
     const rawUsers = files.filter((f) => /['"]raw-socket['"]/.test(code(f.text))).map((f) => f.rel);
     expect(rawUsers.every((r) => r.startsWith('io/') || r.startsWith('health/'))).toBe(true);
+  });
+
+  it('only src/io/ring.ts loads the packet-ring addon (src/native/ring), lazily', () => {
+    const users = files.filter((f) => /\.node['"]|native\/ring/.test(code(f.text))).map((f) => f.rel);
+    expect(users).toEqual(['io/ring.ts']);
+    const ring = files.find((f) => f.rel === 'io/ring.ts')!;
+    // Loaded through createRequire inside loadRing(), never by a static import.
+    expect(importsOf(ring.text).some((s) => s.endsWith('.node'))).toBe(false);
+    expect(/createRequire\(import\.meta\.url\)\(/.test(ring.text)).toBe(true);
   });
 
   it('process.exit only in src/cli/', () => {

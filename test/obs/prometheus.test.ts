@@ -1,4 +1,5 @@
 /** The Prometheus exposition: well-formed 0.0.4 text, the table's numbers, health, drops, I/O. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIPv4 } from '../../src/model/index.ts';
 import { escapeLabelValue, prometheusText, type DirectorCounters } from '../../src/obs/index.ts';
@@ -41,7 +42,7 @@ describe('prometheusText', () => {
     let current = '';
     for (const l of text.trimEnd().split('\n')) {
       const help = /^# HELP (\w+) .+$/.exec(l);
-      const type = /^# TYPE (\w+) (counter|gauge)$/.exec(l);
+      const type = /^# TYPE (\w+) (counter|gauge|histogram)$/.exec(l);
       if (help) {
         expect(seen.has(help[1]!)).toBe(false);
         seen.add(help[1]!);
@@ -50,7 +51,7 @@ describe('prometheusText', () => {
         expect(type[1]).toBe(current);
       } else {
         expect(l).toMatch(/^(\w+)(\{(\w+="(?:[^"\\]|\\.)*",?)*\})? -?[\d.e+]+$/);
-        expect(l.split(/[{ ]/)[0]).toBe(current);
+        expect(l.split(/[{ ]/)[0]!.replace(/_(bucket|sum|count)$/, (m) => (current.endsWith(m) ? m : ''))).toBe(current);
       }
     }
     expect(text.endsWith('\n')).toBe(true);
@@ -82,6 +83,27 @@ describe('prometheusText', () => {
     expect(s.get('dsrlb_send_errors_total')).toBe(1);
     expect(s.get('dsrlb_capture_received_frames_total')).toBe(310);
     expect(s.get('dsrlb_director_active')).toBe(1);
+  });
+
+  it('the ring backend\'s kernel counters and residence histogram, when the snapshot has them (pcap: absent)', () => {
+    expect(s.has('dsrlb_capture_frames_total')).toBe(false);
+    expect(s.has('dsrlb_frame_residence_seconds_count')).toBe(false);
+    const ring = samples(prometheusText({
+      ...snap,
+      io: { ...snap.io, backend: 'ring', workers: 1, kernelPackets: 320, kernelDrops: 10, residence: { count: 5, sum: 0.0001, buckets: [[0.00001, 2], [0.0001, 4]] } },
+    }));
+    expect(ring.get('dsrlb_capture_frames_total')).toBe(320);
+    expect(ring.get('dsrlb_capture_drops_total')).toBe(10);
+    expect(ring.get('dsrlb_frame_residence_seconds_bucket{le="0.00001"}')).toBe(2);
+    expect(ring.get('dsrlb_frame_residence_seconds_bucket{le="0.0001"}')).toBe(4);
+    expect(ring.get('dsrlb_frame_residence_seconds_bucket{le="+Inf"}')).toBe(5);
+    expect(ring.get('dsrlb_frame_residence_seconds_count')).toBe(5);
+    expect(ring.get('dsrlb_frame_residence_seconds_sum')).toBe(0.0001);
+  });
+
+  it('docs/ipvsadm.md lists the capture metrics', () => {
+    const doc = readFileSync(new URL('../../docs/ipvsadm.md', import.meta.url), 'utf8');
+    for (const n of ['dsrlb_capture_frames_total', 'dsrlb_capture_drops_total', 'dsrlb_frame_residence_seconds']) expect(doc).toContain(n);
   });
 
   it('escapes label values', () => {

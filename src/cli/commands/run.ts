@@ -13,13 +13,14 @@ import type { LdirectordConfig } from '../../config/index.ts';
 import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
 import {
-  createLogger, defaultControlPath, fixOffloads, hostNetControl, runPreflight, serveControl, startMetricsServer, type MetricsServer,
+  createLogger, defaultControlPath, fixOffloads, hostNetControl, ringAvailable, runPreflight, serveControl, startMetricsServer, type MetricsServer,
 } from '../../io/index.ts';
+import type { PacketIoOptions } from '../../ports/index.ts';
 import { describeControlChange, ESTIMATOR_PERIOD_MS, RateEstimator, type RealHealth } from '../../obs/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
-import { workerPacketPath } from '../packet-path.ts';
+import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
@@ -33,6 +34,16 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --fix-offloads       turn off GRO/LRO/TSO/GSO/tx checksum on IF (they break capture and re-send)
   --control PATH       control socket (default /run/dsrlb/net<netns>-<IF>.sock)
   --buffer-size BYTES  capture ring size (default 33554432)
+  --io ring|pcap       frame I/O: dsrlb's packet ring (RX+TX rings, batches, kernel drop counters;
+                       the default when its addon is built) or libpcap (npm cap); without --io,
+                       the environment variable DSRLB_IO=ring|pcap chooses
+  --busy-poll-us N     ring: after a batch keep reading for up to N µs before sleeping (default 0;
+                       lower latency for a core spent polling)
+  --ring-frames N      ring: RX slots of 2048 bytes (default: buffer size / 2048)
+  --ring-version 2|3   ring: TPACKET version of the RX ring (default 2; 3 adds up to 1 ms latency)
+  --qdisc-bypass       ring: send past the qdisc layer (PACKET_QDISC_BYPASS)
+  --workers N          packet worker processes sharing the frames by PACKET_FANOUT (default 1;
+                       more than one needs the ring backend; see docs/design/workers.md)
   --conn-capacity N    connection table size, entries (default 1048576; 100 bytes each, allocated
                        at start; a table sized to the expected flows is faster: fewer cache misses)
   --garp N,MS          gratuitous ARP at start: N request+reply pairs, MS apart (default 10,500; 0 = none)
@@ -44,6 +55,35 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        (default: the config's logfile=, as ldirectord does; stdout without --config)
   --log-level LEVEL    pino level (default info)`;
 
+/** --io and the ring's options; the default backend is the ring when its addon loads. */
+export function parseIoOptions(v: { io?: string; 'busy-poll-us'?: string; 'ring-frames'?: string; 'ring-version'?: string; 'qdisc-bypass'?: boolean }, haveRing = ringAvailable): PacketIoOptions {
+  const backend = v.io ?? defaultIoBackend(process.env, haveRing);
+  if (backend !== 'ring' && backend !== 'pcap') throw new DsrlbError('E_USAGE', `--io: expected ring or pcap, not "${backend}"`);
+  const int = (name: string, s: string | undefined, min: number, max: number): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n < min || n > max) throw new DsrlbError('E_USAGE', `--${name}: ${s} is not an integer from ${min} to ${max}`);
+    return n;
+  };
+  const busyPollUs = int('busy-poll-us', v['busy-poll-us'], 0, 1_000_000);
+  const ringFrames = int('ring-frames', v['ring-frames'], 64, 1 << 20);
+  const ringVersion = int('ring-version', v['ring-version'], 2, 3) as 2 | 3 | undefined;
+  if (backend === 'pcap' && (busyPollUs || ringFrames || ringVersion || v['qdisc-bypass'])) {
+    throw new DsrlbError('E_USAGE', '--busy-poll-us, --ring-frames, --ring-version and --qdisc-bypass need --io ring');
+  }
+  if (backend === 'ring' && v.io === 'ring' && !haveRing()) {
+    // Said now, with the fix, rather than by the packet worker later.
+    throw new DsrlbError('E_RING_LOAD', 'the packet-ring addon is not built: run `npm run build:native` (or `npm run setup`), or use --io pcap');
+  }
+  return {
+    backend,
+    ...(busyPollUs !== undefined ? { busyPollUs } : {}),
+    ...(ringFrames !== undefined ? { ringFrames } : {}),
+    ...(ringVersion !== undefined ? { ringVersion } : {}),
+    ...(v['qdisc-bypass'] ? { qdiscBypass: true } : {}),
+  };
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     config: { type: 'string' },
@@ -51,7 +91,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'fix-offloads': { type: 'boolean' },
     control: { type: 'string' },
     'buffer-size': { type: 'string' },
+    io: { type: 'string' },
+    'busy-poll-us': { type: 'string' },
+    'ring-frames': { type: 'string' },
+    'ring-version': { type: 'string' },
+    'qdisc-bypass': { type: 'boolean' },
     'conn-capacity': { type: 'string' },
+    workers: { type: 'string' },
     garp: { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
@@ -80,6 +126,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
+  const ioOpts = parseIoOptions(values);
+  const workers = parseWorkers(values.workers, ioOpts.backend);
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
@@ -116,8 +164,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
 
-  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'] });
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], io: ioOpts });
 
   const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
   control?.start();
@@ -172,7 +220,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
-    control: controlPath, services: services.length, pid: process.pid, log: logging.describe,
+    control: controlPath, services: services.length, pid: process.pid, log: logging.describe, io: ioOpts.backend,
     metrics: metrics ? `http://${metrics.address.host}:${metrics.address.port}/metrics` : null,
   }, 'director ready');
 
