@@ -56,7 +56,7 @@
 #define MAX_REALS 64
 #define FRAME_SIZE 2048u
 #define MAX_FRAME (FRAME_SIZE - TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) - 64u)
-#define NBUCKETS 20
+#define NBUCKETS 15
 
 struct service { uint32_t vip; uint16_t port; uint8_t proto; };
 
@@ -83,8 +83,10 @@ static struct {
   uint64_t res_bucket[NBUCKETS + 1]; /* non-cumulative; the last one is +Inf */
 } st;
 
-/* Upper bounds of the residence buckets, seconds (1 us .. ~0.5 s, x2 each). */
-static double bucket_le[NBUCKETS];
+/* Upper bounds of the residence buckets, seconds: the same as dsrlb's (src/obs/histogram.ts), so
+   that the quantiles of both are interpolated over the same buckets. */
+static const double bucket_le[NBUCKETS] = {1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6,
+                                           1e-3, 2e-3, 5e-3, 10e-3, 100e-3, 1};
 
 static void die(const char *what) {
   fprintf(stderr, "cref: %s: %s\n", what, strerror(errno));
@@ -377,7 +379,6 @@ int main(int argc, char **argv) {
     } else usage();
   }
   if (!iface || nservices == 0 || nreals == 0) usage();
-  for (int b = 0; b < NBUCKETS; b++) bucket_le[b] = 1e-6 * (double)(1u << b);
 
   unsigned ifindex = if_nametoindex(iface);
   if (ifindex == 0) { fprintf(stderr, "cref: no interface %s\n", iface); return 1; }

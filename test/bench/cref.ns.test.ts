@@ -14,6 +14,7 @@ import { crefUnavailable, startCref, type RunningCref } from '../../bench/lib/cr
 import { ipChecksum, udpFrames } from '../../bench/lib/frames.ts';
 import { trafgenConfig } from '../../bench/lib/trafgen.ts';
 import { readPcapFile } from '../../src/io/pcapfile.ts';
+import { RESIDENCE_BUCKETS } from '../../src/obs/histogram.ts';
 
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 const P = `dsrc${process.pid % 10000}`;
@@ -144,6 +145,8 @@ describe.skipIf(!root)('cref, the C reference forwarder, on veth', () => {
     expect(end.batches).toBeLessThanOrEqual(end.seen);
     expect(end.sends).toBeLessThanOrEqual(end.batches + end.busy_hits);
     expect(end.residence.count).toBe(end.forwarded);
+    // The same buckets as dsrlb's residence histogram: quantiles of both are comparable.
+    expect(end.residence.buckets.map((b) => b[0])).toEqual([...RESIDENCE_BUCKETS]);
     expect(end.residence.buckets.at(-1)![1]).toBeLessThanOrEqual(end.residence.count);
     expect(end.residence.buckets.every(([, n], i, a) => i === 0 || n >= a[i - 1]![1])).toBe(true);
 

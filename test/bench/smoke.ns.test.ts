@@ -76,6 +76,11 @@ describe.skipIf(!root)('benchmark harness on the testbed (tiny counts)', () => {
     expect(results.paths.cref.metrics.kernel_drops!.median).toBeGreaterThanOrEqual(0);
     expect(results.paths.cref.metrics.frame_residence_p50_us!.median).toBeGreaterThan(0);
     expect(results.paths.cref.extra.frames_per_send!.median).toBeGreaterThan(0);
+    for (const p of ['dsrlb', ...variants] as const) {
+      if (!results.paths[p].backends?.includes('ring')) continue;
+      expect(results.paths[p].metrics.kernel_drops!.median, p).toBeGreaterThanOrEqual(0);
+      expect(results.paths[p].metrics.frame_residence_p50_us!.median, p).toBeGreaterThan(0);
+    }
     const ids = results.targets.map((t) => t.id);
     for (const id of ['cpu_vs_cref', 'loss_free_vs_cref', 'connect_p50_vs_cref_us', 'poll_connect_p50_vs_nft_us', 'poll_connect_p99_vs_nft', 'flood_loss_accounted', 'w2_flood_vs_w1']) {
       expect(ids).toContain(id);
