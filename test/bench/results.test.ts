@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderCharts } from '../../bench/lib/charts.ts';
 import { consoleTable, missText, renderReport } from '../../bench/lib/report.ts';
-import { aggregate, METRICS, PATHS, SCHEMA, summarizePath, target, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { aggregate, EXTRA_METRICS, METRICS, PATHS, SCHEMA, summarizePath, target, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
 import { axisLabel, barChart, esc, groupedBarChart, niceStep, scatterChart, ticks } from '../../bench/lib/svg.ts';
 
 function sample(path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample {
@@ -232,5 +232,15 @@ describe('issue 10: cref, the dsrlb variants, the targets as ratios and the per-
     expect(target('x', 'x', 5, '<=', 4)).toMatchObject({ pass: false, missed_by: 1 });
     expect(target('x', 'x', 3, '>=', 4)).toMatchObject({ pass: false, missed_by: 1 });
     expect(target('x', 'x', 4, '>=', 4)).toMatchObject({ pass: true, missed_by: null });
+  });
+});
+
+describe('docs/benchmarks.md lists what results.json holds', () => {
+  it('every path and every metric key, by name', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
+    for (const p of PATHS) expect(doc, p).toContain(`\`${p}\``);
+    for (const m of [...METRICS, ...EXTRA_METRICS]) expect(doc, m).toContain(m);
+    expect(doc).toContain(SCHEMA);
   });
 });
