@@ -66,7 +66,11 @@ function mdTable(head: string[], rows: string[][]): string[] {
 /** Integers as integers, fractions with two decimals. */
 function num(x: number | null): string {
   if (x === null) return '–';
-  return Number.isInteger(x) ? fmt(x) : fmt(x, Math.abs(x) < 10 ? 2 : 0);
+  if (Number.isInteger(x)) return fmt(x);
+  if (Math.abs(x) >= 10) return fmt(x, 0);
+  // Two decimals, or three or four when the figure has exactly that many (a limit of 0.999 is not 1.00).
+  for (let d = 2; d <= 4; d++) if (Math.abs(Number(x.toFixed(d)) - x) < 1e-9) return fmt(x, d);
+  return fmt(x, 2);
 }
 
 function verdict(pass: boolean | null): string {
