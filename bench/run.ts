@@ -36,11 +36,14 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const MICRO = join(HERE, 'micro.ts');
 
 /**
- * dsrlb_poll's --busy-poll-us: long enough to cover the gap between one connection's last client
- * frame and the next one's SYN in the sequential-connection test, so the SYN finds the worker
- * awake (see docs/benchmarks.md, "Choosing N for dsrlb_poll").
+ * dsrlb_poll's --busy-poll-us, chosen by measurement (bench/frame-cost.ts --poll-sweep 0,200,1000,5000,
+ * docs/benchmarks.md "Choosing N"): on this 2-CPU machine the gap between two sequential
+ * connections' frames is a few hundred µs to milliseconds, so 200 and 1000 µs spin and then sleep
+ * anyway (worse than not polling: the spinning takes the CPU the client and the servers need);
+ * 5000 µs keeps the worker awake across the gaps and lowered connect p50 (157 against 291 µs at
+ * 0), for 0.42 of a core during the test.
  */
-export const DEFAULT_BUSY_POLL_US = 200;
+export const DEFAULT_BUSY_POLL_US = 5000;
 
 export const PRESETS: Record<'default' | 'quick', Omit<RunParams, 'prefix' | 'paths'>> = {
   default: {
