@@ -232,6 +232,11 @@ static void flush_tx(void) {
 /* Copies a forwarded frame into the next TX slot; 0 when the ring is full. */
 static int queue_tx(const uint8_t *frame, unsigned len, uint64_t ts) {
   struct tpacket2_hdr *h = (struct tpacket2_hdr *)(tx_ring + (size_t)tx_next * FRAME_SIZE);
+  if (h->tp_status == TP_STATUS_WRONG_FORMAT) {
+    /* The kernel refused this slot's frame: count it and take the slot back (else it stays stuck). */
+    st.send_errors++;
+    __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+  }
   if (h->tp_status != TP_STATUS_AVAILABLE) {
     flush_tx();
     if (h->tp_status != TP_STATUS_AVAILABLE) return 0;
