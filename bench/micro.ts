@@ -8,6 +8,8 @@
  *   schedulers  schedule() calls/s of each scheduler, 10 reals             bench/sched.ts
  *   conn table  bytes per connection at 1M entries (target <= 160 B), lookups and inserts/s
  *                                                                          bench/conn.ts
+ *   ring        the packet ring's JavaScript cost per frame (RX walk + release, TX slot write) on a
+ *               synthetic mapping                                          bench/ring-walker.ts
  *
  * --json prints one JSON object (MicroResults) instead of the table; --strict exits 1 on a FAIL.
  * Run it with `node --expose-gc --import tsx` for a clean heap figure of the conn table.
@@ -18,6 +20,7 @@ import { benchDataplane } from './dataplane.ts';
 import type { MicroResults, MicroTarget } from './lib/results.ts';
 import { fmt } from './lib/stats.ts';
 import { benchSchedulers } from './sched.ts';
+import { benchRingWalker } from './ring-walker.ts';
 
 export const MICRO_TARGETS = {
   establishedPerSec: 3_000_000,
@@ -34,6 +37,7 @@ export function runMicro(o: { quick?: boolean } = {}): MicroResults {
   const sched = benchSchedulers({ iterations: o.quick ? 300_000 : 2_000_000 });
   // The bytes-per-entry figure is asked at 1M entries in both modes (the table's arrays are sized up front).
   const conn = benchConnTable({ entries: 1_000_000 });
+  const ring = benchRingWalker({ seconds: o.quick ? 0.3 : 1 });
   const t = (name: string, value: number, op: '>=' | '<=', limit: number): MicroTarget => ({
     name, value, limit, op, pass: op === '>=' ? value >= limit : value <= limit,
   });
@@ -56,6 +60,7 @@ export function runMicro(o: { quick?: boolean } = {}): MicroResults {
       inserts_per_s: Math.round(conn.insertsPerSec),
       inserts_per_s_full: Math.round(conn.insertsPerSecFull),
     },
+    ring: { ...ring, source: 'bench/ring-walker.ts' },
     targets: [
       t('established-flow verdicts/s (64k-entry table)', dp.establishedVerdictsPerSec, '>=', MICRO_TARGETS.establishedPerSec),
       t('new-flow verdicts/s', dp.newFlowVerdictsPerSec, '>=', MICRO_TARGETS.newFlowsPerSec),
@@ -86,6 +91,11 @@ export function microLines(m: MicroResults): string[] {
   out.push(`  lookups/s random   ${fmt(m.conn.lookups_per_s).padStart(12)}`);
   out.push(`  lookups/s in order ${fmt(m.conn.lookups_per_s_sequential).padStart(12)}`);
   out.push(`  inserts/s          ${fmt(m.conn.inserts_per_s).padStart(12)}   (full table, evicting: ${fmt(m.conn.inserts_per_s_full)})`);
+  if (m.ring) {
+    out.push(`packet ring, JavaScript side only (synthetic mapping, ${fmt(m.ring.slots)} slots; ${m.ring.source}):`);
+    out.push(`  RX walk + release  ${fmt(m.ring.rx_ns_per_frame, 1).padStart(12)} ns/frame`);
+    out.push(`  TX slot write      ${fmt(m.ring.tx_ns_per_frame, 1).padStart(12)} ns/frame  (60-byte frame)`);
+  }
   return out;
 }
 

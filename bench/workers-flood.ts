@@ -32,7 +32,7 @@ function machineTicks(): { busy: number; total: number } {
 interface Snap { forwarded: number; io: { kernelDrops?: number; kernelPackets?: number }; perWorker?: Array<{ forwarded: number }> }
 
 async function oneRun(workers: number): Promise<Record<string, number | string>> {
-  const lab = await startLabDirector({ prefix, host: 'www1', config: BENCH_CONFIG, args: ['--garp', '1,100', '--io', 'ring', '--workers', String(workers)] });
+  const lab = await startLabDirector({ prefix, host: 'www1', config: BENCH_CONFIG, io: 'ring', args: ['--garp', '1,100', '--workers', String(workers)] });
   try {
     const procs = [lab.pid, ...childrenOf(lab.pid)];
     const frames = udpFrames({ dstMac: hostMac('www1'), srcMac: hostMac('client'), src: CLIENT_ADDR, dst: VIP, dport: UDP_PORT, sportBase: 20000, flows: 64 });

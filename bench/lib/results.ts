@@ -163,6 +163,8 @@ export interface MicroResults {
     inserts_per_s: number;
     inserts_per_s_full: number;
   };
+  /** The packet ring's JavaScript cost per frame (bench/ring-walker.ts). */
+  ring?: { slots: number; rx_ns_per_frame: number; tx_ns_per_frame: number; source: string };
   targets: MicroTarget[];
   node: string;
   seconds: number;

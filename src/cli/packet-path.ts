@@ -51,6 +51,8 @@ export interface WorkerPacketPathOptions {
   netns?: string;
   /** Packet worker processes (default 1); more than one share the frames by PACKET_FANOUT (ring only). */
   workers?: number;
+  /** How one worker is started (tests pass a fake); default: a packet worker process. */
+  startOne?: StartPacketPath;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface WorkerPacketPathOptions {
  */
 export function workerPacketPath(opts: WorkerPacketPathOptions = {}): StartPacketPath {
   const n = opts.workers ?? 1;
-  const one = oneWorker(opts);
+  const one = opts.startOne ?? oneWorker(opts);
   if (n <= 1) return one;
   return async (start) => {
     const io: PacketIoOptions = { ...(start.io ?? { backend: defaultIoBackend() }), fanout: { group: fanoutGroupId(process.pid), mode: 'hash' } };

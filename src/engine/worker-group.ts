@@ -20,6 +20,8 @@ import type { FromPacket, PacketSnapshot, ToPacket } from './protocol.ts';
 
 /** Ids of the group's own messages (ARP relays): their answers are not the Director's. */
 const RELAY_ID = -1;
+/** Requests waiting for all answers, at most (the oldest is forgotten first). */
+const MAX_PENDING = 4096;
 
 interface Pending {
   answers: Array<FromPacket & { ev: 'reply' } | undefined>;
@@ -77,6 +79,8 @@ export function groupPacketPaths(paths: readonly PacketPathHandle[]): PacketPath
     pid: paths[0]!.pid,
     post(raw) {
       const msg = raw as ToPacket;
+      // A request a worker never answers (the Director gave up on it) must not stay forever.
+      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value!);
       pending.set(msg.id, { answers: new Array(n).fill(undefined), left: n });
       let ok = true;
       for (const p of paths) ok = p.post(msg) && ok;

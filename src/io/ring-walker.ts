@@ -247,6 +247,16 @@ export class TxWriter {
     this.maxFrame = g.frameSize - TX_DATA_OFFSET;
   }
 
+  /**
+   * True when the last slot written is still waiting for the kernel (TP_STATUS_SEND_REQUEST): a
+   * send() stopped early (socket send buffer full) and the rest must be sent by another flush.
+   */
+  unsent(): boolean {
+    if (this.buf.byteLength === 0) return false;
+    const last = this.cursor === 0 ? this.frameNr - 1 : this.cursor - 1;
+    return Atomics.load(this.u32, this.offsets[last]! >>> 2) === TP_STATUS_SEND_REQUEST;
+  }
+
   /** Copies frame[0..len) into the next slot and marks it for sending. TX_OK or a TX_* failure. */
   write(frame: Uint8Array, len: number): number {
     if (this.buf.byteLength === 0) return TX_CLOSED; // detached: the ring was closed

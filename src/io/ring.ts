@@ -32,7 +32,7 @@ interface NativeRing {
   stop(): void;
   flush(): number;
   stats(): [number, number, number];
-  check(): 0 | { errno: number; code: string; message: string };
+  check(): 0 | { errno: number; code: string; message: string; gone: boolean };
   close(): boolean;
 }
 interface RingModule {
@@ -158,7 +158,8 @@ export interface Ring extends FrameIO {
   resume(): void;
 }
 
-function nativeError(e: unknown, iface: string, opts: RingOptions): DsrlbError {
+/** The DsrlbError for a failure of the addon's open (exported for tests). */
+export function ringOpenError(e: unknown, iface: string, opts: Pick<RingOptions, 'fanout'> = {}): DsrlbError {
   const err = e as { code?: string; step?: string; message?: string };
   const code = err.code ?? '';
   const step = err.step ?? '';
@@ -202,7 +203,7 @@ export async function openRing(opts: RingOptions): Promise<Ring> {
       fanoutGroup: opts.fanout ? opts.fanout.group : -1,
     });
   } catch (e) {
-    throw nativeError(e, iface, opts);
+    throw ringOpenError(e, iface, opts);
   }
   return wrap(nat, geo, { ...opts, busyPollUs, maxBatch }, mac);
 }
@@ -212,7 +213,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
   const tx = new TxWriter(nat.tx, geo.tx);
   const ctl = new Float64Array(nat.ctl);
   const residence = new Histogram();
-  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0 };
+  const st = { received: 0, sent: 0, sendErrors: 0, tooBig: 0, txFull: 0, ifaceDown: 0, resends: 0 };
   let kPackets = 0;
   let kDrops = 0;
   let closed = false;
@@ -235,6 +236,21 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
     cb!(frame, len);
   };
 
+  // A send() can stop before the last slot when the socket's send buffer is full of frames still in
+  // flight; what is left goes out with a later send(), tried from the event loop until none is left.
+  let retrying = false;
+  const retryUnsent = (): void => {
+    if (retrying) return;
+    retrying = true;
+    setImmediate(() => {
+      retrying = false;
+      if (closed || !tx.unsent()) return;
+      st.resends++;
+      nat.flush();
+      if (tx.unsent()) retryUnsent();
+    });
+  };
+
   const flush = (): void => {
     const n = tx.pending;
     if (n === 0 || closed) return;
@@ -245,6 +261,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
       return;
     }
     st.sent += n;
+    if (tx.unsent()) retryUnsent();
     const nowSec = ctl[0]!;
     const nowNsec = ctl[1]!;
     for (let i = 0; i < n; i++) {
@@ -288,9 +305,15 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
       }
     }
     if ((n === 0 || status < 0) && !closed) {
-      // A wake-up with nothing to read: the socket may carry an error (ENETDOWN: interface gone).
+      // A wake-up with nothing to read: the socket may carry an error. ENETDOWN with the interface
+      // still there: it went down; the kernel hooks the socket in again when it comes back up, so
+      // keep going (libuv stops a poll on an error: start it again). The interface gone: fail.
       const c = nat.check();
-      if (c !== 0) fail(c);
+      if (c !== 0 && c.gone) fail(c);
+      else if (c !== 0 || status < 0) {
+        st.ifaceDown++;
+        if (!paused) nat.start(onReady);
+      }
     }
   };
 
@@ -415,6 +438,7 @@ function wrap(nat: NativeRing, geo: RingGeometryPlan, opts: RingOptions & { busy
         kernelDrops: kDrops,
         badSlots: w.bad,
         oversize: st.tooBig,
+        ifaceDown: st.ifaceDown,
         txFull: st.txFull,
         residence: residence.snapshot(),
       };

@@ -30,6 +30,8 @@ export interface DirectorCounters extends TableSnapshot {
   };
   connEntries: number;
   connEvictions: number;
+  /** With N > 1 packet workers (--workers N): each worker's own counters, worker 0 first. */
+  perWorker?: ReadonlyArray<{ forwarded: number; local: number; received: number; connEntries: number }>;
 }
 
 /** What the health checker knows of one real (any subset; absent reals export no health series). */
@@ -190,6 +192,13 @@ export function prometheusText(snap: DirectorCounters, extra: MetricsExtra = {})
   if (snap.io.residence !== undefined) {
     m.histogram('dsrlb_frame_residence_seconds', 'Time from the kernel\'s receive timestamp of a frame to its send by the director (ring backend only).', {}, snap.io.residence);
   }
+  // --workers N: the totals above are the workers' sums; these say how the flows were shared.
+  snap.perWorker?.forEach((w, i) => {
+    const l = { worker: String(i) };
+    m.add('dsrlb_worker_forwarded_frames_total', 'counter', 'Frames one packet worker forwarded to the reals, local ones included (--workers N > 1).', l, w.forwarded + w.local);
+    m.add('dsrlb_worker_received_frames_total', 'counter', 'Frames the fan-out gave one packet worker (--workers N > 1).', l, w.received);
+    m.add('dsrlb_worker_connection_entries', 'gauge', 'Entries in one packet worker\'s connection table (--workers N > 1).', l, w.connEntries);
+  });
   m.add('dsrlb_connection_entries', 'gauge', 'Entries in the connection table (connections and persistence templates).', {}, snap.connEntries);
   m.add('dsrlb_connection_evictions_total', 'counter', 'Entries evicted from a full connection table.', {}, snap.connEvictions);
   return m.text();

@@ -41,6 +41,8 @@ export interface FrameIOStats {
   oversize?: number;
   /** Ring backend: sends refused because every TX slot was still in flight. */
   txFull?: number;
+  /** Ring backend: wake-ups that found the interface down (reading resumes when it is up again). */
+  ifaceDown?: number;
   /** Ring backend: time from the kernel's receive timestamp to the frame's send (see obs/histogram.ts). */
   residence?: ResidenceHistogram;
 }

@@ -305,5 +305,5 @@ export async function stopServer(host: RealName, o: TestbedOptions = {}): Promis
   const { prefix, stateDir } = resolve(o);
   return stopDaemon({ stateDir, prefix, host });
 }
-export { startLabDirector, DSRLB_BIN, type LabDirector, type LabSnapshot, type LabDirectorOptions } from './lab-director.ts';
+export { startLabDirector, labIoFromEnv, DSRLB_BIN, type LabDirector, type LabSnapshot, type LabDirectorOptions } from './lab-director.ts';
 export { startTextCapture, type TextCapture } from './tcpdump.ts';

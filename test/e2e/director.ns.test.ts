@@ -8,17 +8,27 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REFERENCE_CONFIG } from '../../src/cli/commands/demo.ts';
 import { hostMac, hostNamespace, nsExec, REALS, startLabDirector, VIP } from '../../src/testbed/index.ts';
-import { countBy, curl, startTcpdump, useLab, vipNum } from './lab.ts';
+import { countBy, curl, forEachIoBackend, startTcpdump, useLab, vipNum } from './lab.ts';
 
 const prefix = `dsre${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
 const www1 = hostNamespace(prefix, 'www1');
 
+// Once per frame I/O backend (ring, pcap): the same testbed made anew for each.
+forEachIoBackend((io) => {
 const lab = useLab(prefix, REFERENCE_CONFIG);
 
 const HTTP = { proto: 'tcp', vip: vipNum(VIP), port: 80 };
 
 describe('live director on the reference testbed', () => {
+  it(`runs on the chosen frame I/O backend (${io})`, async () => {
+    const s = await lab.director.snapshot();
+    expect(s.io.backend).toBe(io);
+    expect(s.io.workers).toBe(1);
+    // The ring reads the kernel's counters; libpcap (npm cap) cannot.
+    expect(s.io.kernelDrops === undefined).toBe(io === 'pcap');
+  });
+
   it('answers ARP for the VIP itself; no real server answers it', async () => {
     await nsExec(client, ['ip', 'neigh', 'flush', 'all']);
     const cap = await startTcpdump(client, ['-i', 'eth0', 'arp']);
@@ -149,4 +159,5 @@ describe('live director on the reference testbed', () => {
     expect(announce.filter((l) => l.includes('Request')).length).toBe(3);
     expect(announce.filter((l) => l.includes('Reply')).length).toBeGreaterThanOrEqual(3);
   }, 60_000);
+});
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   hostNamespace, nsExec, startServer, stopServer, VIP,
 } from '../../src/testbed/index.ts';
-import { countBy, curl, useLab, waitFor } from './lab.ts';
+import { countBy, curl, forEachIoBackend, useLab, waitFor } from './lab.ts';
 
 const prefix = `dsrk${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
@@ -18,6 +18,8 @@ const CONFIG = fileURLToPath(new URL('./fixtures/health.cf', import.meta.url));
 // checkinterval × failurecount + the check's timeout (negotiatetimeout for an HTTP check) + 1 s
 const BOUND_MS = (1 * 1 + 2 + 1) * 1000;
 
+// Once per frame I/O backend (ring, pcap): the same testbed made anew for each.
+forEachIoBackend(() => {
 const lab = useLab(prefix, CONFIG);
 
 async function weightOf(addr: string): Promise<number | undefined> {
@@ -104,4 +106,5 @@ describe('health checks drive the table', () => {
     for (let i = 0; i < 4; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
     expect(new Set(answers)).toEqual(new Set(['www2', 'www3']));
   }, 60_000);
+});
 });

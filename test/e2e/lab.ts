@@ -1,8 +1,30 @@
 /** Helpers for the end-to-end tests on the namespace testbed. */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import {
-  nsExec, startLabDirector, startTextCapture, testbedDown, testbedUp, type LabDirector, type LabDirectorOptions,
+  labIoFromEnv, nsExec, startLabDirector, startTextCapture, testbedDown, testbedUp, type LabDirector, type LabDirectorOptions,
 } from '../../src/testbed/index.ts';
+
+/**
+ * The frame I/O backends every end-to-end suite runs on: both (the packet ring, then libpcap), or
+ * only the one DSRLB_IO names. Whatever the suite starts (`dsrlb run`, `dsrlb ha`, ldirectord calling
+ * `dsrlb ipvsadm`) inherits DSRLB_IO, which sets dsrlb's default backend (cli/packet-path.ts).
+ */
+export const IO_BACKENDS: ReadonlyArray<'ring' | 'pcap'> = labIoFromEnv() ? [labIoFromEnv()!] : ['ring', 'pcap'];
+
+/** Runs `body` once per backend, inside a describe whose hooks set DSRLB_IO (and restore it after). */
+export function forEachIoBackend(body: (io: 'ring' | 'pcap') => void): void {
+  describe.each(IO_BACKENDS)('--io %s', (io) => {
+    const before = process.env.DSRLB_IO;
+    beforeAll(() => {
+      process.env.DSRLB_IO = io;
+    });
+    afterAll(() => {
+      if (before === undefined) delete process.env.DSRLB_IO;
+      else process.env.DSRLB_IO = before;
+    });
+    body(io);
+  });
+}
 
 export const vipNum = (ip: string): number => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 

@@ -2,12 +2,13 @@
  * Reload like ldirectord: SIGHUP (and autoreload on the file's mtime) re-reads ldirectord.cf and
  * applies the difference; a broken file is reported with file:line and the running table stays.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLabDirector, testbedDown, testbedUp, type LabDirector } from '../../src/testbed/index.ts';
+import { forEachIoBackend } from './lab.ts';
 
 const prefix = `dsrl${process.pid % 10000}`;
 const dir = mkdtempSync(join(tmpdir(), 'dsrlb-reload-'));
@@ -24,7 +25,10 @@ async function waitFor(pred: () => Promise<boolean>, ms: number): Promise<boolea
   return false;
 }
 
+// Once per frame I/O backend (ring, pcap): the same testbed made anew for each.
+forEachIoBackend(() => {
 beforeAll(async () => {
+  mkdirSync(dir, { recursive: true }); // made again for the second backend (afterAll removes it)
   copyFileSync(fileURLToPath(new URL('./fixtures/health.cf', import.meta.url)), cf);
   await testbedUp({ prefix });
   director = await startLabDirector({ prefix, config: cf });
@@ -61,3 +65,4 @@ it('SIGHUP applies the difference; a broken file is refused with file:line and t
   writeFileSync(cf, 'autoreload=yes\n' + base.replace('\treal=192.168.0.8:80 gate\n', ''));
   expect(await waitFor(async () => (await realsOf()).join(' ') === '80:9w1', 10_000)).toBe(true);
 }, 60_000);
+});

@@ -2,10 +2,12 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { hostNamespace, VIP } from '../../src/testbed/index.ts';
-import { countBy, curl, useLab } from './lab.ts';
+import { countBy, curl, forEachIoBackend, useLab } from './lab.ts';
 
 const prefix = `dsru${process.pid % 10000}`;
 
+// Once per frame I/O backend (ring, pcap): the same testbed made anew for each.
+forEachIoBackend(() => {
 const lab = useLab(prefix, fileURLToPath(new URL('./fixtures/ghost-real.cf', import.meta.url)), { waitForMacs: false });
 
 it('schedules around an unresolved real and logs it', async () => {
@@ -24,3 +26,4 @@ it('schedules around an unresolved real and logs it', async () => {
   expect(ghost.mac).toBeNull();
   expect(ghost.conns).toBe(0);
 }, 30_000);
+});

@@ -6,36 +6,38 @@
  * reaches both workers; a worker that dies stops the director with exit code 1.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REFERENCE_CONFIG } from '../../src/cli/commands/demo.ts';
-import { CLIENT_ADDR, DSRLB_BIN, hostMac, hostNamespace, nsExec, REALS, VIP } from '../../src/testbed/index.ts';
-import { countBy, curl, startTcpdump, useLab, vipNum, waitFor } from './lab.ts';
+import { CLIENT_ADDR, DSRLB_BIN, hostMac, hostNamespace, nsExec, REALS, startServer, stopServer, VIP } from '../../src/testbed/index.ts';
+import { countBy, startTcpdump, useLab, vipNum, waitFor } from './lab.ts';
 
 const prefix = `dsrf${process.pid % 10000}`;
 const client = hostNamespace(prefix, 'client');
 const www1 = hostNamespace(prefix, 'www1');
 
-const lab = useLab(prefix, REFERENCE_CONFIG, { args: ['--workers', '2', '--io', 'ring', '--garp', '1,100'] });
+describe('dsrlb run --workers 2 --io ring', () => {
+  const lab = useLab(prefix, REFERENCE_CONFIG, { io: 'ring', args: ['--workers', '2', '--garp', '1,100'] });
 
-interface WorkerSnap {
-  perWorker: Array<{ conns: number; inPkts: number; forwarded: number; local: number; arpReplies: number; received: number }>;
-  io: { workers: number; received: number };
-  reasons: Record<string, number>;
-  arpReplies: number;
-}
+  interface WorkerSnap {
+    perWorker: Array<{ conns: number; inPkts: number; forwarded: number; local: number; arpReplies: number; received: number }>;
+    io: { workers: number; received: number };
+    reasons: Record<string, number>;
+    arpReplies: number;
+  }
 
-const snap = async (conns = false) => (await lab.director.snapshot(conns)) as Awaited<ReturnType<typeof lab.director.snapshot>> & WorkerSnap;
-const work = (w: WorkerSnap['perWorker'][number]) => w.forwarded + w.local;
+  const snap = async (conns = false) => (await lab.director.snapshot(conns)) as Awaited<ReturnType<typeof lab.director.snapshot>> & WorkerSnap;
+  const work = (w: WorkerSnap['perWorker'][number]) => w.forwarded + w.local;
 
-async function ipvsadm(...args: string[]): Promise<string> {
-  const r = await nsExec(www1, [process.execPath, DSRLB_BIN, 'ipvsadm', '--control', lab.director.control, ...args]);
-  if (r.code !== 0) throw new Error(`dsrlb ipvsadm ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+  async function ipvsadm(...args: string[]): Promise<string> {
+    const r = await nsExec(www1, [process.execPath, DSRLB_BIN, 'ipvsadm', '--control', lab.director.control, ...args]);
+    if (r.code !== 0) throw new Error(`dsrlb ipvsadm ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
 
-/** Sends `count` ARP requests "who has VIP? tell CLIENT" from the client's eth0, `gapMs` apart. */
-async function arpRequests(count: number, gapMs: number): Promise<void> {
-  const py = `
+  /** Sends `count` ARP requests "who has VIP? tell CLIENT" from the client's eth0, `gapMs` apart. */
+  async function arpRequests(count: number, gapMs: number): Promise<void> {
+    const py = `
 import socket, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(('eth0', 0))
@@ -46,11 +48,10 @@ for i in range(${count}):
     s.send(f)
     time.sleep(${gapMs / 1000})
 `;
-  const r = await nsExec(client, ['python3', '-c', py], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`arp sender: ${r.stderr}`);
-}
+    const r = await nsExec(client, ['python3', '-c', py], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`arp sender: ${r.stderr}`);
+  }
 
-describe('dsrlb run --workers 2 --io ring', () => {
   it('starts two packet workers, the snapshot says so', async () => {
     const s = await snap();
     expect(s.io.workers).toBe(2);
@@ -81,14 +82,17 @@ describe('dsrlb run --workers 2 --io ring', () => {
     expect(did.every((n) => n > 500)).toBe(true);
     // A frame of a flow reaching the other worker would find no connection there (sloppy_tcp off).
     expect(after.reasons['no-connection'] ?? 0).toBe(0);
+    // Both workers know the reals' MACs, although each ARP reply reached one of them only.
+    expect(after.reasons['real-unresolved'] ?? 0).toBe(0);
     const keys = after.conns!.filter((c) => c.caddr === vipNum(CLIENT_ADDR)).map((c) => `${c.caddr}:${c.cport}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.length).toBeGreaterThan(1000);
   }, 150_000);
 
   it('rr decides per worker: 60 connections spread within 2 of 20 per real', async () => {
-    const answers: string[] = [];
-    for (let i = 0; i < 60; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+    // Fresh source ports: a SYN on a port whose connection from the ab run is still in FIN_WAIT
+    // follows that connection (conn_reuse_mode 1), not rr.
+    const answers = await freshCurls(client, 60, '63000-63999');
     const c = countBy(answers);
     expect([...c.keys()].sort()).toEqual(['www1', 'www2', 'www3']);
     for (const n of c.values()) expect(Math.abs(n - 20)).toBeLessThanOrEqual(2);
@@ -112,8 +116,10 @@ describe('dsrlb run --workers 2 --io ring', () => {
   it('a weight change reaches both workers: weight 0 on www2, then no new connection goes there', async () => {
     await ipvsadm('-e', '-t', `${VIP}:80`, '-r', `${REALS.www2}:80`, '-g', '-w', '0');
     const before = await snap();
-    const answers: string[] = [];
-    for (let i = 0; i < 40; i++) answers.push((await curl(client, `http://${VIP}/`)) ?? 'failed');
+    // Source ports no earlier connection used (the ephemeral range ends at 60999): a SYN on a port
+    // whose old connection is still in FIN_WAIT follows that connection, as in the kernel
+    // (conn_reuse_mode 1), and could reach www2 without saying anything about the weight.
+    const answers = await freshCurls(client, 40, '61000-61999');
     expect(answers.filter((a) => a === 'www2' || a === 'failed')).toEqual([]);
     const after = await snap();
     // both workers scheduled some of those 40 (so both had weight 0 for www2)
@@ -132,4 +138,39 @@ describe('dsrlb run --workers 2 --io ring', () => {
     expect(await lab.director.stop()).toBe(1);
     expect(lab.director.output()).toMatch(/packet worker [01] of 2 \(pid \d+\) ended/);
   });
+});
+
+/** n connections, one after the other, from source ports in `ports`; the bodies ('failed' for none). */
+async function freshCurls(ns: string, n: number, ports: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await nsExec(ns, ['curl', '-s', '-m', '3', '--local-port', ports, `http://${VIP}/`], { timeoutMs: 5000 });
+    out.push(r.code === 0 ? r.stdout.trim() : 'failed');
+  }
+  return out;
+}
+
+describe('dsrlb run --workers 2: health checks reach both workers', () => {
+  const hprefix = `dsrf${process.pid % 10000}h`;
+  const hclient = hostNamespace(hprefix, 'client');
+  const hlab = useLab(hprefix, fileURLToPath(new URL('./fixtures/health.cf', import.meta.url)), { io: 'ring', args: ['--workers', '2', '--garp', '1,100'] });
+  type PW = { perWorker: Array<{ conns: number }> };
+
+  it('a failed check quiesces www2 in both workers (no new flow fails or reaches it); recovered, both use it again', async () => {
+    const weight = async () => (await hlab.director.snapshot()).services[0]!.reals.find((r) => r.addr === vipNum(REALS.www2))?.weight;
+    expect(await waitFor(async () => (await weight()) === 1, 5000)).toBeGreaterThanOrEqual(0);
+    await stopServer('www2', { prefix: hprefix });
+    expect(await waitFor(async () => (await weight()) === 0, 8000)).toBeGreaterThanOrEqual(0);
+    const before = (await hlab.director.snapshot()) as unknown as PW;
+    const down = await freshCurls(hclient, 40, '61000-61999');
+    // A worker still sending new flows to www2 would make some of these fail (nothing listens there).
+    expect(down.filter((a) => a !== 'www3')).toEqual([]);
+    const mid = (await hlab.director.snapshot()) as unknown as PW;
+    mid.perWorker.forEach((w, i) => expect(w.conns - before.perWorker[i]!.conns).toBeGreaterThan(0));
+    await startServer('www2', { prefix: hprefix });
+    expect(await waitFor(async () => (await weight()) === 1, 8000)).toBeGreaterThanOrEqual(0);
+    const up = await freshCurls(hclient, 40, '62000-62999');
+    expect(countBy(up).get('www2') ?? 0).toBeGreaterThanOrEqual(15);
+    expect(up.filter((a) => a === 'failed')).toEqual([]);
+  }, 60_000);
 });

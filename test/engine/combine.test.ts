@@ -1,8 +1,9 @@
 /** --workers N: the workers' snapshots combined into the one the control side shows. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { combineIo, combineSnapshots, combineSync, type PacketSnapshot, type RealSnapshot } from '../../src/engine/index.ts';
 import { decodeSyncBatch, encodeSyncBatch, type SyncConn } from '../../src/ha/index.ts';
-import { formatList } from '../../src/obs/index.ts';
+import { formatList, prometheusText } from '../../src/obs/index.ts';
 import { parseIPv4 } from '../../src/model/index.ts';
 
 const ip = (s: string) => parseIPv4(s)!;
@@ -110,5 +111,19 @@ describe('combineSnapshots', () => {
     expect(text).toMatch(/TCP\s+10\.0\.0\.100:80\s+13\s+42\s+0\s+4200\s+0/);
     const plain = formatList(combineSnapshots([w0, w1]), {});
     expect(plain).toMatch(/-> 10\.0\.0\.21:80\s+Route\s+1\s+4\s+3/);
+  });
+
+  it('the Prometheus metrics over the combination are the sums (capture counters, residence histogram, ActiveConn)', () => {
+    const text = prometheusText(combineSnapshots([w0, w1]));
+    expect(text).toMatch(/^dsrlb_capture_frames_total 56$/m);
+    expect(text).toMatch(/^dsrlb_capture_drops_total 1$/m);
+    expect(text).toMatch(/^dsrlb_frame_residence_seconds_count 42$/m);
+    expect(text).toMatch(/^dsrlb_frame_residence_seconds_bucket\{le="0\.0001"\} 40$/m);
+    expect(text).toMatch(/^dsrlb_worker_forwarded_frames_total\{worker="1"\} 12$/m);
+    expect(text).toMatch(/^dsrlb_worker_received_frames_total\{worker="0"\} 40$/m);
+    expect(prometheusText(w0)).not.toMatch(/dsrlb_worker_/);
+    const doc = readFileSync(new URL('../../docs/ipvsadm.md', import.meta.url), 'utf8');
+    for (const n of ['dsrlb_worker_{forwarded,received}_frames_total', 'dsrlb_worker_connection_entries']) expect(doc).toContain(n);
+    expect(text).toMatch(/^dsrlb_real_active_connections\{[^}]*real="10\.0\.0\.21:80"[^}]*\} 4$/m);
   });
 });

@@ -10,7 +10,7 @@ import type { AuthKey } from '../../src/config/index.ts';
 import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
 import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
-import { startTcpdump } from '../e2e/lab.ts';
+import { forEachIoBackend, startTcpdump } from '../e2e/lab.ts';
 import { childrenOf, guardsOf, killHelpers, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
 const prefix = `dsrh${process.pid % 10000}`;
@@ -53,6 +53,8 @@ const deadtimeMsOf = () => TIMERS.deadtimeMs;
 let www1: HaProc;
 let www2: HaProc;
 
+// Once per frame I/O backend (ring, pcap): DSRLB_IO is inherited by every dsrlb this suite starts.
+forEachIoBackend(() => {
 beforeAll(async () => {
   await testbedUp({ prefix });
   dirs = makeConfigDirs(`keepalive ${TIMERS.keepaliveMs}ms\ndeadtime ${TIMERS.deadtimeMs}ms\nwarntime 200ms\ninitdead 2\n`);
@@ -60,7 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killHelpers();
-  for (const p of procs) {
+  for (const p of procs.splice(0)) {
     await p.term(5000).catch(() => {});
     rmSync(p.control, { force: true });
   }
@@ -406,4 +408,5 @@ describe('dsrlb ha on the testbed', () => {
     expect((await nsExec(hostNamespace(prefix, 'www1'), ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb_eth0/);
     expect(guardsOf(www1.pid)).toEqual([]);
   }, 60_000);
+});
 });

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
-export function nsName(suffix: string): string {
-  return `dsrio${process.pid}${suffix}`;
+export function nsName(suffix: string, prefix = 'dsrio'): string {
+  return `${prefix}${process.pid}${suffix}`;
 }
 
 export function isRoot(): boolean {
@@ -47,8 +47,11 @@ export class Topology {
   readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
 
+  /** `prefix`: the namespace name prefix (default dsrio; each test file family may use its own). */
+  constructor(private readonly prefix = 'dsrio') {}
+
   addNs(suffix: string): string {
-    const ns = nsName(suffix);
+    const ns = nsName(suffix, this.prefix);
     if (nsExists(ns)) sh('ip', ['netns', 'del', ns]);
     sh('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);

@@ -214,7 +214,9 @@ describe('TX writer (synthetic mapping)', () => {
       expect(dv.getUint32(i * 1024 + TX_DATA_OFFSET + 56, false)).toBe(i);
     }
     expect(t.write(frame(9), 60)).toBe(TX_FULL);
-    dv.setUint32(0, 0, true); // the kernel sent slot 0: AVAILABLE again
+    expect(t.unsent()).toBe(true); // the last slot written still waits for send()
+    for (let i = 0; i < 4; i++) dv.setUint32(i * 1024, 0, true); // the kernel sent them: AVAILABLE again
+    expect(t.unsent()).toBe(false);
     expect(t.write(frame(4), 60)).toBe(TX_OK);
   });
 

@@ -17,7 +17,7 @@ import { controlRequest } from '../../src/io/index.ts';
 import {
   DSRLB_BIN, hostNamespace, nsExec, spawnInNs, startServer, stateDirFor, stopServer, testbedDown, testbedUp, VIP,
 } from '../../src/testbed/index.ts';
-import { curl } from '../e2e/lab.ts';
+import { curl, forEachIoBackend } from '../e2e/lab.ts';
 import { REPO } from './harness.ts';
 
 const prefix = `dsrv${process.pid % 10000}`;
@@ -104,10 +104,14 @@ async function stopChild(p: ChildProcess | null, graceMs: number): Promise<void>
   clearTimeout(t);
 }
 
+// Once per frame I/O backend (ring, pcap): DSRLB_IO is inherited by every dsrlb this suite starts.
+forEachIoBackend(() => {
 beforeAll(async () => {
   if (!existsSync(LDIRECTORD)) {
     throw new Error(`${LDIRECTORD} is missing: install Debian's ldirectord package (apt-get install ldirectord; src/cli/setup.sh should list it)`);
   }
+  directorOut = '';
+  ldOut = '';
   work = mkdtempSync(join(tmpdir(), 'dsrlb-ldirectord-'));
   chmodSync(work, 0o755);
   await testbedUp({ prefix });
@@ -216,4 +220,5 @@ describe('dsrlb ipvsadm finds its director', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^dsrlb ipvsadm: no dsrlb director is running in this network namespace \(no \/run\/dsrlb\/net\d+-\*\.sock\)\.\nStart one with "dsrlb run --iface IF", or name its socket with --control PATH\.\n$/);
   });
+});
 });

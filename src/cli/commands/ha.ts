@@ -34,7 +34,7 @@ import { ipToString } from '../../model/index.ts';
 import type { ArptablesDialect } from '../../testbed/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
-import { workerPacketPath } from '../packet-path.ts';
+import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { applyArpSuppression, applyCommands, checkArpSuppressionTool, removeArpSuppression, type ArpSuppression } from './arp-rules.ts';
 
@@ -52,6 +52,8 @@ const HELP = `Usage: dsrlb ha --config-dir DIR [--node NAME] [--iface IF] [optio
   --no-conn-sync        do not synchronise connections to the standby (IPVS sync daemon style; on by default)
   --sync-interval MS    how often the active node sends new and changed connections (default 200)
   --buffer-size BYTES   capture ring size (default 33554432)
+  --workers N           packet worker processes in one PACKET_FANOUT group (default 1; ring backend
+                        only); each exports its connections to the peer (docs/design/workers.md)
   --log-level LEVEL     pino level (default info)`;
 
 export function defaultHaControlPath(): string {
@@ -188,6 +190,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     control: { type: 'string' },
     sysctl: { type: 'string', multiple: true },
     'buffer-size': { type: 'string' },
+    workers: { type: 'string' },
     'log-level': { type: 'string' },
     'no-conn-sync': { type: 'boolean' },
     'sync-interval': { type: 'string' },
@@ -214,6 +217,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const bufferSize = values['buffer-size'] ? Number(values['buffer-size']) : 32 << 20;
   if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new DsrlbError('E_USAGE', `--buffer-size: ${values['buffer-size']} is not a byte count >= 65536`);
+  const workers = parseWorkers(values.workers, defaultIoBackend());
   const sysctls = parseSysctls(values.sysctl ?? []);
 
   const { setup, warnings } = loadHaDir(dir, self);
@@ -256,7 +260,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     ...suppressions.flatMap((s) => applyCommands(s).map((c) => ({ argv: c.argv }))),
   ]);
 
-  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
+  const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   try {
     await director.start({ iface, services, bufferSize, garp, sysctls, active: false });
   } catch (e) {

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -177,6 +178,11 @@ class Ring : public Napi::ObjectWrap<Ring> {
       Opt(env, txFd_, PACKET_TX_RING, &t, sizeof t, "PACKET_TX_RING");
       txLen_ = (size_t)txBlockSize * txBlockNr;
       if (qdiscBypass) Opt(env, txFd_, PACKET_QDISC_BYPASS, &one, sizeof one, "PACKET_QDISC_BYPASS");
+      // Every TX frame in flight holds its skb's truesize against the send buffer: a small buffer
+      // makes send() stop early. Room for the whole TX ring (root may exceed wmem_max), best effort.
+      int sndbuf = (int)std::min<size_t>(txLen_ * 2, 64u << 20);
+      if (setsockopt(txFd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+        (void)setsockopt(txFd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
       uint8_t* rxMap;
       uint8_t* txMap;
@@ -335,8 +341,9 @@ class Ring : public Napi::ObjectWrap<Ring> {
     return a;
   }
 
-  // check(): 0 when healthy, else the socket's pending error (ENETDOWN when the interface went away)
-  // or ENODEV when the interface index no longer exists.
+  // check(): 0 when healthy, else { errno, code, message, gone }: the socket's pending error (read
+  // and so cleared: ENETDOWN when the interface went down or away), gone = the interface index no
+  // longer exists (deleted, or moved to another namespace).
   Napi::Value Check(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) return Closed(env, "check");
@@ -344,12 +351,14 @@ class Ring : public Napi::ObjectWrap<Ring> {
     socklen_t len = sizeof err;
     if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     char name[IF_NAMESIZE];
-    if (err == 0 && if_indextoname(ifindex_, name) == nullptr) err = ENODEV;
+    bool gone = if_indextoname(ifindex_, name) == nullptr;
+    if (err == 0 && gone) err = ENODEV;
     if (err == 0) return Napi::Number::New(env, 0);
     Napi::Object o = Napi::Object::New(env);
     o.Set("errno", Napi::Number::New(env, err));
     o.Set("code", Napi::String::New(env, ErrnoName(err)));
     o.Set("message", Napi::String::New(env, strerror(err)));
+    o.Set("gone", Napi::Boolean::New(env, gone));
     return o;
   }
 
