@@ -7,7 +7,8 @@
  * - the addon: open (filter, ring, bind, fan-out), one JS call per readiness of the socket (libuv
  *   poll), flush() = one send() for every TX slot written, PACKET_STATISTICS, close;
  * - here (ring-walker.ts): walking the ready slots, handing each frame to the handler as a view of
- *   the ring (no copy), releasing the slots, writing TX slots (bounds checked before every write).
+ *   the ring (no copy), releasing the slots, writing TX slots (bounds checked before every write);
+ *   ring-plan.ts sizes the rings against the kernel's rules and names the kernel's refusals.
  *
  * Batching: the frames of one wake-up form a batch; sends made by the handler inside a batch are
  * written to the TX ring and go out with ONE send() at the end of the batch; a send outside a batch
@@ -21,7 +22,10 @@ import { DsrlbError } from '../errors/index.ts';
 import { Histogram } from '../obs/index.ts';
 import type { FrameCallback, FrameIO, FrameIOStats } from '../ports/index.ts';
 import { assertIfaceName, readIfaceMac } from './cap.ts';
-import { createRxWalker, MIN_TX_FRAME, TX_FULL, TX_OK, TX_TOO_BIG, TxWriter, type RxGeometry, type RxWalker, type TxGeometry } from './ring-walker.ts';
+import { badRingOption, planRing, ringOpenError, type RingGeometryPlan, type RingOptions } from './ring-plan.ts';
+import { createRxWalker, MIN_TX_FRAME, TX_FULL, TX_OK, TX_TOO_BIG, TxWriter, type RxWalker } from './ring-walker.ts';
+
+export { planRing, ringOpenError, type RingGeometryPlan, type RingOptions } from './ring-plan.ts';
 
 /** The addon's class (src/native/ring/ring.cc). */
 interface NativeRing {
@@ -70,74 +74,6 @@ export function ringAvailable(): boolean {
   }
 }
 
-export interface RingOptions {
-  iface: string;
-  /** pcap-filter expression ('' takes every inbound frame); compiled by libpcap in the addon. */
-  filter: string;
-  /** RX ring size in bytes when `frames` is not given (default 32 MiB). */
-  bufferSize?: number;
-  /** RX ring slots (V2) or the frames the blocks are sized for (V3). Default bufferSize / frameSize. */
-  frames?: number;
-  /** TPACKET version of the RX ring (default 2). */
-  version?: 2 | 3;
-  /** RX and TX slot size in bytes, a multiple of 16 dividing the block (default 2048: an MTU 1500 frame). */
-  frameSize?: number;
-  /** RX block size in bytes, a multiple of the page size (default 64 KiB for V2, 128 KiB for V3). */
-  blockSize?: number;
-  /** TX ring slots (default 4096, or fewer with a small RX ring). */
-  txFrames?: number;
-  /** V3 only: the kernel retires a block that is not full after this many ms (default 1). */
-  blockTimeoutMs?: number;
-  /** PACKET_QDISC_BYPASS on the TX side: frames go straight to the driver. Default false. */
-  qdiscBypass?: boolean;
-  /** Join a PACKET_FANOUT group (flow hash, defragmentation on). */
-  fanout?: { group: number; mode: 'hash' };
-  /** Keep reading the ring for up to this many µs after a batch (default 0). */
-  busyPollUs?: number;
-  /** Frames walked per wake-up at most before the event loop gets a turn (default 1024). */
-  maxBatch?: number;
-}
-
-export interface RingGeometryPlan {
-  rx: RxGeometry;
-  tx: TxGeometry;
-}
-
-const PAGE = 4096;
-
-function bad(msg: string): never {
-  throw new DsrlbError('E_RING_OPTIONS', msg);
-}
-
-/** The ring sizes the kernel will be asked for, validated against its rules (pure). */
-export function planRing(o: Pick<RingOptions, 'bufferSize' | 'frames' | 'version' | 'frameSize' | 'blockSize' | 'txFrames'>): RingGeometryPlan {
-  const version = o.version ?? 2;
-  if (version !== 2 && version !== 3) bad(`version must be 2 or 3 (got ${String(version)})`);
-  const frameSize = o.frameSize ?? 2048;
-  if (!Number.isInteger(frameSize) || frameSize < 128 || frameSize % 16 !== 0 || frameSize > 1 << 18) {
-    bad(`frame size must be a multiple of 16 from 128 to 262144 bytes (got ${frameSize})`);
-  }
-  const blockSize = o.blockSize ?? Math.max(frameSize, version === 3 ? 1 << 17 : 1 << 16);
-  if (!Number.isInteger(blockSize) || blockSize % PAGE !== 0 || blockSize % frameSize !== 0 || blockSize > 1 << 24) {
-    bad(`block size must be a multiple of the page size (${PAGE}) and of the frame size, at most 16 MiB (got ${blockSize})`);
-  }
-  const perBlock = blockSize / frameSize;
-  const frames = o.frames ?? Math.floor((o.bufferSize ?? 32 << 20) / frameSize);
-  if (!Number.isInteger(frames) || frames < perBlock) bad(`ring frames must be an integer >= ${perBlock} (one block; got ${frames})`);
-  const blockNr = Math.ceil(frames / perBlock);
-  // V3 hands whole blocks to userspace: with fewer than 4 the kernel drops while JS holds one.
-  if (version === 3 && blockNr < 4) bad(`a V3 ring needs at least 4 blocks (got ${blockNr} of ${blockSize} bytes): more frames or a smaller block`);
-  if (blockNr * blockSize > 2 ** 31 - PAGE) bad(`ring of ${blockNr * blockSize} bytes is larger than 2 GiB`);
-  const txWant = o.txFrames ?? Math.min(4096, blockNr * perBlock);
-  const txPerBlock = (1 << 16) / frameSize >= 1 ? Math.max(1, Math.floor((1 << 16) / frameSize)) : 1;
-  const txBlockSize = Math.max(frameSize, 1 << 16);
-  if (!Number.isInteger(txWant) || txWant < 1) bad(`TX frames must be a positive integer (got ${txWant})`);
-  return {
-    rx: { version, blockSize, blockNr, frameSize },
-    tx: { blockSize: txBlockSize, blockNr: Math.ceil(txWant / txPerBlock), frameSize },
-  };
-}
-
 export interface Ring extends FrameIO {
   readonly backend: 'ring';
   readonly geometry: RingGeometryPlan;
@@ -158,37 +94,16 @@ export interface Ring extends FrameIO {
   resume(): void;
 }
 
-/** The DsrlbError for a failure of the addon's open (exported for tests). */
-export function ringOpenError(e: unknown, iface: string, opts: Pick<RingOptions, 'fanout'> = {}): DsrlbError {
-  const err = e as { code?: string; step?: string; message?: string };
-  const code = err.code ?? '';
-  const step = err.step ?? '';
-  const why = err.message ?? String(e);
-  if (code === 'EPERM' || code === 'EACCES') {
-    return new DsrlbError('E_RING_PERM', `cannot open the packet ring on ${iface}: ${why}. Fix: run as root, or give node CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(which node))`, { cause: e });
-  }
-  if (step === 'if_nametoindex') return new DsrlbError('E_IFACE_MISSING', `interface ${iface} does not exist; check the name with "ip link"`, { cause: e });
-  if (code === 'EFILTER') return new DsrlbError('E_RING_FILTER', `the capture filter does not compile: ${why}`, { cause: e });
-  if (code === 'EOPTIONS') return new DsrlbError('E_RING_OPTIONS', why, { cause: e });
-  if (step === 'PACKET_FANOUT') {
-    return new DsrlbError('E_RING_FANOUT', `the kernel refused to join fan-out group ${opts.fanout?.group} on ${iface}: ${why}. Fix: every member of a group must use the same mode and flags on the same interface; pick another group id`, { cause: e });
-  }
-  if (step === 'PACKET_RX_RING' || step === 'PACKET_TX_RING' || step === 'mmap') {
-    return new DsrlbError('E_RING_SIZE', `the kernel refused the ring size (${step}): ${why}. Fix: a smaller ring (--ring-frames, --buffer-size), or raise the memory limit (ulimit -l for locked memory)`, { cause: e });
-  }
-  return new DsrlbError('E_RING_OPEN', `cannot open the packet ring on ${iface}: ${why}`, { cause: e });
-}
-
 /** Opens the ring on `iface`. Reading starts with the first onFrame(); frames wait in the kernel's ring until then. */
 export async function openRing(opts: RingOptions): Promise<Ring> {
   const { iface } = opts;
   assertIfaceName(iface);
   const busyPollUs = opts.busyPollUs ?? 0;
-  if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > 1_000_000) bad(`busy poll must be 0 … 1000000 µs (got ${busyPollUs})`);
+  if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > 1_000_000) badRingOption(`busy poll must be 0 … 1000000 µs (got ${busyPollUs})`);
   const maxBatch = opts.maxBatch ?? 1024;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) bad(`max batch must be a positive integer (got ${maxBatch})`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) badRingOption(`max batch must be a positive integer (got ${maxBatch})`);
   if (opts.fanout && (!Number.isInteger(opts.fanout.group) || opts.fanout.group < 0 || opts.fanout.group > 0xffff || opts.fanout.mode !== 'hash')) {
-    bad(`fan-out needs a group id 0 … 65535 and mode 'hash' (got ${JSON.stringify(opts.fanout)})`);
+    badRingOption(`fan-out needs a group id 0 … 65535 and mode 'hash' (got ${JSON.stringify(opts.fanout)})`);
   }
   const geo = planRing(opts);
   const mac = readIfaceMac(iface);

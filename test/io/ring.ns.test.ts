@@ -43,7 +43,7 @@ describe.runIf(isRoot())('packet ring (namespaces)', () => {
     topo.veth({ ns: nsC, dev: 'eth0', mac: MAC_C }, { ns: nsD, dev: 'eth0', mac: MAC_D });
     client = topo.node(nsC, TOOL);
     // The client's ring takes only what the director side sends back to it.
-    await client.cmd(`open eth0 {} inbound and ether src ${MAC_D}`);
+    await client.cmd(`open eth0 {} inbound and ether src ${MAC_D} and udp`); // not IPv6 ND/MLD of a fresh link
   });
   afterAll(() => topo.destroy());
 
@@ -66,14 +66,15 @@ describe.runIf(isRoot())('packet ring (namespaces)', () => {
     });
   }
 
-  it('the TX ring sends: every frame echoed inside its batch comes back in order, with residence recorded', async () => {
+  it.each([2, 3])('the TX ring sends (RX V%i): every frame echoed inside its batch comes back in order, with residence recorded', async (version) => {
     const d = topo.node(nsD, TOOL);
     try {
-      await d.cmd('open eth0 {} inbound and udp dst port 80');
+      await d.cmd(`open eth0 {"version":${version}} inbound and udp dst port 80`);
       await d.cmd('echo 1');
       await client.cmd('frames'); // forget anything older
+      const before = (await client.cmd('count')).count as number;
       await client.cmd(`burst ${frame(0)} 500`);
-      await until(async () => ((await client.cmd('count')).count as number) >= 500);
+      await until(async () => ((await client.cmd('count')).count as number) >= before + 500);
       const back = tags(await client.cmd('frames'));
       expect(back).toEqual(Array.from({ length: 500 }, (_, i) => i));
       const s = await statsOf(d);
@@ -231,6 +232,31 @@ describe.runIf(isRoot())('packet ring (namespaces)', () => {
       });
       expect((await d.cmd('errors')).errors).toEqual([]);
       expect(tags(await d.cmd('frames'))[0]).toBe(7);
+    } finally {
+      await d.quit();
+      await s.quit();
+    }
+  });
+
+  it('a frame larger than its RX slot is dropped and counted (truncated), never handed on; the next one is', async () => {
+    const ns = topo.addNs('t');
+    topo.veth({ ns, dev: 'eth0', mac: '02:30:00:00:00:3a' }, { ns, dev: 'eth1', mac: '02:30:00:00:00:3b' });
+    for (const dev of ['eth0', 'eth1']) nsRun(ns, 'ip', ['link', 'set', dev, 'mtu', '4000']);
+    const d = topo.node(ns, TOOL);
+    const s = topo.node(ns, TOOL);
+    try {
+      await d.cmd('open eth0 {} inbound and udp dst port 80'); // 2048-byte slots: 1982 bytes of frame at most
+      await s.cmd('open eth1 {"frameSize":4096} less 1'); // TX slots of 4096: room for 3000 bytes
+      const big = Buffer.alloc(3000);
+      Buffer.from(frame(1, '02:30:00:00:00:3b', '02:30:00:00:00:3a'), 'hex').copy(big);
+      big.writeUInt16BE(3000 - 14, 16); // IPv4 total length
+      await s.cmd(`send ${big.toString('hex')}`);
+      await s.cmd(`send ${frame(2, '02:30:00:00:00:3b', '02:30:00:00:00:3a')}`);
+      await until(async () => ((await d.cmd('count')).count as number) >= 1);
+      expect(tags(await d.cmd('frames'))).toEqual([2]);
+      const st = (await d.cmd('stats')).stats as { truncated: number; received: number };
+      expect(st.truncated).toBe(1);
+      expect(st.received).toBe(1);
     } finally {
       await d.quit();
       await s.quit();
