@@ -194,6 +194,8 @@ static int fd = -1;
 static uint8_t *rx_ring, *tx_ring;
 static unsigned tx_next;
 static unsigned tx_pending;
+/* Set when a send() left frames in the TX ring (send buffer full): sent again soon. */
+static int tx_retry;
 /* Kernel timestamps (ns, CLOCK_REALTIME) of the frames in the TX ring not yet sent. */
 static uint64_t *pending_ts;
 
@@ -220,10 +222,21 @@ static void record_residence(uint64_t ns) {
 
 /* One send() for every frame queued in the TX ring since the last one. */
 static void flush_tx(void) {
-  if (tx_pending == 0) return;
+  if (tx_pending == 0) {
+    if (tx_retry) {
+      send(fd, NULL, 0, MSG_DONTWAIT);
+      st.sends++;
+      struct tpacket2_hdr *last = (struct tpacket2_hdr *)(tx_ring + (size_t)((tx_next + tx_frames - 1) % tx_frames) * FRAME_SIZE);
+      tx_retry = __atomic_load_n(&last->tp_status, __ATOMIC_ACQUIRE) == TP_STATUS_SEND_REQUEST;
+    }
+    return;
+  }
   ssize_t r = send(fd, NULL, 0, MSG_DONTWAIT);
   st.sends++;
   if (r < 0 && errno != EAGAIN && errno != ENOBUFS) st.send_errors += tx_pending;
+  /* The last frame queued still waiting: the kernel stopped early (socket send buffer full). */
+  struct tpacket2_hdr *last = (struct tpacket2_hdr *)(tx_ring + (size_t)((tx_next + tx_frames - 1) % tx_frames) * FRAME_SIZE);
+  tx_retry = __atomic_load_n(&last->tp_status, __ATOMIC_ACQUIRE) == TP_STATUS_SEND_REQUEST;
   uint64_t now = now_real_ns();
   for (unsigned i = 0; i < tx_pending; i++) record_residence(now > pending_ts[i] ? now - pending_ts[i] : 0);
   tx_pending = 0;
@@ -424,6 +437,10 @@ int main(int argc, char **argv) {
   pending_ts = calloc(tx_frames, sizeof *pending_ts);
   if (!pending_ts) die("calloc");
 
+  /* A send buffer that holds the whole TX ring: else send() stops early and frames wait. */
+  int sndbuf = (int)(tx_frames * FRAME_SIZE * 2);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+
   struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) die("bind");
 
@@ -447,7 +464,8 @@ int main(int argc, char **argv) {
       dump_flag = 0;
       print_stats("usr1");
     }
-    int r = poll(&pfd, 1, 200);
+    int r = poll(&pfd, 1, tx_retry ? 1 : 200);
+    if (tx_retry) flush_tx();
     if (r < 0) {
       if (errno == EINTR) continue;
       die("poll");

@@ -52,7 +52,11 @@ function up(): void {
     // Both ends made inside their namespaces: nothing appears in the root namespace.
     sh(['ip', 'link', 'add', 'name', `p-${h}`, 'netns', NS.lan, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS[h]]);
     inNs(NS.lan, ['ip', 'link', 'set', `p-${h}`, 'master', 'br0', 'up']);
+    // No IPv6 chatter, and the bridge knows every host's port from the start (static entries):
+    // nothing but the test's frames on the wire, and unicast never depends on learning.
+    inNs(NS[h], ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
     inNs(NS[h], ['ip', 'link', 'set', 'eth0', 'address', MAC[h], 'up']);
+    inNs(NS.lan, ['bridge', 'fdb', 'replace', MAC[h], 'dev', `p-${h}`, 'master', 'static']);
   }
 }
 
@@ -71,9 +75,18 @@ async function capture(ns: string, file: string): Promise<() => Promise<void>> {
       }
     });
   });
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  let early: string | null = null;
+  let stopping = false;
+  const exited = new Promise<void>((r) => p.once('exit', (code, sig) => {
+    if (!stopping) early = `tcpdump in ${ns} ended by itself before the test stopped it (code ${code}, signal ${sig}): ${err.trim()}`;
+    r();
+  }));
   return async () => {
-    await new Promise((r) => setTimeout(r, 300));
+    // libpcap's TPACKET_V3 ring hands a block to tcpdump only when it is full or after its timeout
+    // (1 s): a tcpdump stopped sooner after the last frame loses that block's frames.
+    await new Promise((r) => setTimeout(r, 1500));
+    if (early) throw new Error(early);
+    stopping = true;
     p.kill('SIGTERM');
     await exited;
   };
@@ -113,7 +126,7 @@ describe.skipIf(!root)('cref, the C reference forwarder, on veth', () => {
 
   it('forwards each flow to one real with the DR rewrite, byte for byte; its counters add up', async () => {
     const frames = clientFrames();
-    const stops = [await capture(NS.a, join(tmp, 'a.pcap')), await capture(NS.b, join(tmp, 'b.pcap'))];
+    const stops = [await capture(NS.a, join(tmp, "a.pcap")), await capture(NS.b, join(tmp, "b.pcap"))];
     const cref = await startCref(NS.d, {
       iface: 'eth0', realMacs: [MAC.a, MAC.b],
       services: [{ vip: VIP, port: 9000, proto: 'udp' }, { vip: VIP, port: 80, proto: 'tcp' }],
@@ -176,7 +189,8 @@ describe.skipIf(!root)('cref, the C reference forwarder, on veth', () => {
         total++;
       }
     }
-    expect(total).toBe(8 * per);
+    const diag = () => `at a: ${flowsAt.a!.size} flows, at b: ${flowsAt.b!.size} flows; ${inNs(NS.a, ['ip', '-s', 'link', 'show', 'eth0'])} ${inNs(NS.lan, ['ip', '-s', 'link', 'show', 'p-a'])} ${inNs(NS.lan, ['ip', '-s', 'link', 'show', 'p-d'])}`;
+    expect(total, total === 8 * per ? '' : diag()).toBe(8 * per);
     // A flow stays on one real; the hash spreads the 8 flows over both.
     expect([...flowsAt.a!].filter((s) => flowsAt.b!.has(s))).toEqual([]);
     expect(flowsAt.a!.size + flowsAt.b!.size).toBe(8);
