@@ -1,10 +1,11 @@
 /**
  * dsrlb against the kernel on the namespace testbed, side by side, in one command:
  *
- *   npm run bench [-- --quick] [-- --json FILE] [-- --rounds N] [-- --paths direct,nft,ipvs,dsrlb]
+ *   npm run bench [-- --quick] [-- --json FILE] [-- --rounds N] [-- --paths direct,nft,cref,dsrlb,…]
  *
  * Builds the testbed (prefix dsrb), runs the in-process micro-benchmarks, then R rounds in which
- * every path (direct, nft, ipvs where the kernel has it, dsrlb) is started alone, measured
+ * every path (direct, nft, ipvs where the kernel has it, cref, dsrlb and its variants: see
+ * lib/paths.ts; a path whose dependency is missing is skipped with the reason) is started alone, measured
  * (connection rate, latency, UDP packet rate, director cost, correctness) and stopped, the order
  * rotating every round. Writes bench/results/<stamp>/{results.json, report.md, *.svg}, prints a
  * table, and removes everything it made (also on Ctrl-C or a failure).
@@ -26,21 +27,32 @@ import {
   DIRECTOR_COUNTER_TABLE, directorCounterRuleset, NFT_FWD_TABLE, nftApply, nftDeleteTable, REAL_COUNTER_TABLE, realCountersRuleset,
 } from './lib/nft.ts';
 import { loadAverage } from './lib/procfs.ts';
-import { BENCH_REALS, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
+import { crefUnavailable } from './lib/cref.ts';
+import { BENCH_REALS, dsrlbPathUnsupported, dsrlbRunHelp, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
 import { consoleTable, renderReport } from './lib/report.ts';
 import { aggregate, PATHS, SCHEMA, validateResults, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MICRO = join(HERE, 'micro.ts');
 
+/**
+ * dsrlb_poll's --busy-poll-us, chosen by measurement (bench/frame-cost.ts --poll-sweep 0,200,1000,5000,
+ * docs/benchmarks.md "Choosing N"): on this 2-CPU machine the gap between two sequential
+ * connections' frames is a few hundred µs to milliseconds, so 200 and 1000 µs spin and then sleep
+ * anyway (worse than not polling: the spinning takes the CPU the client and the servers need);
+ * 5000 µs keeps the worker awake across the gaps and lowered connect p50 (157 against 291 µs at
+ * 0), for 0.42 of a core during the test.
+ */
+export const DEFAULT_BUSY_POLL_US = 5000;
+
 export const PRESETS: Record<'default' | 'quick', Omit<RunParams, 'prefix' | 'paths'>> = {
   default: {
     mode: 'default', rounds: 6, ab_requests: 10_000, ab_concurrency: 50, latency_connections: 2000,
-    flood_packets: 600_000, probe_seconds: 1, probes: 6, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001,
+    flood_packets: 600_000, probe_seconds: 1, probes: 6, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001, busy_poll_us: DEFAULT_BUSY_POLL_US,
   },
   quick: {
     mode: 'quick', rounds: 2, ab_requests: 2000, ab_concurrency: 50, latency_connections: 1000,
-    flood_packets: 200_000, probe_seconds: 0.5, probes: 4, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001,
+    flood_packets: 200_000, probe_seconds: 0.5, probes: 4, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001, busy_poll_us: DEFAULT_BUSY_POLL_US,
   },
 };
 
@@ -111,8 +123,18 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
   const skipped: Partial<Record<PathName, string>> = {};
   for (const p of PATHS) if (!P.paths.includes(p)) skipped[p] = 'not selected (--paths)';
   if (P.paths.includes('ipvs') && !machine.ipvs.available) skipped.ipvs = machine.ipvs.reason;
+  if (P.paths.includes('cref')) {
+    const why = crefUnavailable();
+    if (why) skipped.cref = why;
+  }
+  for (const p of ['dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'] as const) {
+    if (!P.paths.includes(p)) continue;
+    const why = dsrlbPathUnsupported(p, dsrlbRunHelp());
+    if (why) skipped[p] = why;
+  }
   const run = P.paths.filter((p) => skipped[p] === undefined);
-  say(`dsrlb benchmark, ${P.mode}: ${P.rounds} round(s) of ${run.join(', ')}${skipped.ipvs && P.paths.includes('ipvs') ? ` (ipvs skipped: ${skipped.ipvs})` : ''}`);
+  say(`dsrlb benchmark, ${P.mode}: ${P.rounds} round(s) of ${run.join(', ')}`);
+  for (const p of P.paths) if (skipped[p] !== undefined) say(`  ${p} skipped: ${skipped[p]}`);
 
   let micro: MicroResults | null = null;
   if (o.micro) {
@@ -124,7 +146,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
   const samples: PathSample[] = [];
   const rounds: Results['rounds'] = [];
   let active: ActivePath | null = null;
-  const env = { prefix: P.prefix, say };
+  const env = { prefix: P.prefix, say, busyPollUs: P.busy_poll_us };
   try {
     say(`testbed up (prefix ${P.prefix}): client, www1 (director), www2 + www3 (reals)`);
     await testbedUp({ prefix: P.prefix });
@@ -200,7 +222,10 @@ const HELP = `Usage: npm run bench -- [options]     (tsx bench/run.ts [options],
 
   --quick              2 rounds, smaller counts (under 2 minutes)
   --rounds N           rounds (default 6; quick 2)
-  --paths LIST         of direct,nft,ipvs,dsrlb (default all; ipvs is skipped where the kernel has no ip_vs)
+  --paths LIST         of direct,nft,ipvs,cref,dsrlb,dsrlb_pcap,dsrlb_poll,dsrlb_w2 (default all; a path whose
+                       dependency is missing is skipped with the reason: ipvs without ip_vs, cref unbuilt,
+                       a dsrlb path whose option this dsrlb lacks)
+  --busy-poll-us N     dsrlb_poll's --busy-poll-us (default ${DEFAULT_BUSY_POLL_US})
   --json FILE          also write results.json to FILE
   --out DIR            output directory (default bench/results/<stamp>)
   --prefix P           testbed prefix (default dsrb)
@@ -217,7 +242,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean' }, rounds: { type: 'string' }, paths: { type: 'string' }, json: { type: 'string' },
       out: { type: 'string' }, prefix: { type: 'string' }, 'no-micro': { type: 'boolean' }, keep: { type: 'boolean' },
       'ab-requests': { type: 'string' }, latency: { type: 'string' }, flood: { type: 'string' }, probes: { type: 'string' },
-      'probe-seconds': { type: 'string' }, from: { type: 'string' }, 'image-prefix': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'probe-seconds': { type: 'string' }, 'busy-poll-us': { type: 'string' }, from: { type: 'string' }, 'image-prefix': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -240,8 +265,8 @@ async function main(): Promise<number> {
     return n;
   };
   const paths = (values.paths ?? PATHS.join(',')).split(',').map((s) => s.trim()) as PathName[];
-  for (const p of paths) if (!PATHS.includes(p)) throw new Error(`--paths: unknown path ${p} (direct, nft, ipvs, dsrlb)`);
-  const custom = ['rounds', 'ab-requests', 'latency', 'flood', 'probes', 'probe-seconds'].some((k) => (values as Record<string, unknown>)[k] !== undefined);
+  for (const p of paths) if (!PATHS.includes(p)) throw new Error(`--paths: unknown path ${p} (${PATHS.join(', ')})`);
+  const custom = ['rounds', 'ab-requests', 'latency', 'flood', 'probes', 'probe-seconds', 'busy-poll-us'].some((k) => (values as Record<string, unknown>)[k] !== undefined);
   const params: RunParams = {
     ...base,
     mode: custom ? 'custom' : base.mode,
@@ -251,6 +276,7 @@ async function main(): Promise<number> {
     flood_packets: int('flood', values.flood, base.flood_packets, 1000, 20_000_000),
     probes: int('probes', values.probes, base.probes, 0, 20),
     probe_seconds: int('probe-seconds', values['probe-seconds'], base.probe_seconds, 0.1, 10),
+    busy_poll_us: int('busy-poll-us', values['busy-poll-us'], base.busy_poll_us, 1, 1_000_000),
     prefix: values.prefix ?? 'dsrb',
     paths,
   };

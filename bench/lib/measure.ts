@@ -7,8 +7,9 @@ import { CLIENT_ADDR, hostMac, hostNamespace, VIP } from '../../src/testbed/inde
 import { udpFrames, type UdpFramesSpec } from './frames.ts';
 import { runAb, runLatency, runPacedSender } from './load.ts';
 import { DIRECTOR_COUNTER_TABLE, nftCounters, REAL_COUNTER_TABLE } from './nft.ts';
-import { BENCH_REALS, TCP_PORT, UDP_PORT, type ActivePath } from './paths.ts';
-import { cpuTicks, memOf, ticksPerSecond } from './procfs.ts';
+import { costFigures, floodAccounting, residenceFigures, type CostPoint } from './breakdown.ts';
+import { BENCH_REALS, TCP_PORT, UDP_PORT, type ActivePath, type Forwarder, type ForwarderStats } from './paths.ts';
+import { cpuTicks, cpuUserSys, memOf, ticksPerSecond, wakeupsOf } from './procfs.ts';
 import type { PathSample, RunParams } from './results.ts';
 import { lossOf, searchLossFree, type ProbeOutcome } from './search.ts';
 import { percentile } from './stats.ts';
@@ -66,11 +67,27 @@ async function udpShot(prefix: string, spec: UdpFramesSpec, count: number, rate?
   return { sent: sent.sent, delivered, offeredPps: sent.offeredPps, deliveredPps: delivered / sent.seconds };
 }
 
-async function directorForwarded(p: ActivePath): Promise<{ forwarded: number; fromVip: number } | null> {
+async function directorForwarded(p: ActivePath): Promise<ForwarderStats | null> {
   if (!p.director) return null;
-  const s = await p.director.lab.snapshot();
-  return { forwarded: s.forwarded, fromVip: s.fromVip };
+  return p.director.stats();
 }
+
+/** CPU of the workers (summed), their wake-ups, the control process's CPU and the counters, now. */
+export async function costPoint(d: Forwarder): Promise<CostPoint> {
+  let user = 0;
+  let sys = 0;
+  let wakeups = 0;
+  for (const pid of d.workerPids) {
+    const c = cpuUserSys(pid);
+    user += c.user;
+    sys += c.sys;
+    wakeups += wakeupsOf(pid);
+  }
+  const controlTicks = d.controlPid ? cpuTicks(d.controlPid) : 0;
+  return { user, sys, wakeups, controlTicks, stats: await d.stats(), atMs: Date.now() };
+}
+
+const workerTicks = (d: Forwarder) => d.workerPids.reduce((a, pid) => a + cpuTicks(pid), 0);
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -90,19 +107,31 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
     const url = `http://${p.tcpHost}/`;
     const warm = await runAb(client, url, { n: Math.min(200, P.ab_requests), c: Math.min(10, P.ab_concurrency) });
     failed += warm.failedTotal;
-    const w0 = p.director ? cpuTicks(p.director.workerPid) : 0;
-    const f0 = await directorForwarded(p);
+    const a0 = p.director ? await costPoint(p.director) : null;
     const ab = await runAb(client, url, { n: P.ab_requests, c: P.ab_concurrency });
-    const f1 = await directorForwarded(p);
-    if (p.director && f0 && f1 && f1.forwarded > f0.forwarded) {
-      v.cpu_us_per_pkt_tcp = round1(((cpuTicks(p.director.workerPid) - w0) * 1e6) / tck / (f1.forwarded - f0.forwarded));
+    if (p.director && a0) {
+      const c = costFigures(a0, await costPoint(p.director), tck);
+      if (c.cpu_us_per_pkt !== undefined) v.cpu_us_per_pkt_tcp = round1(c.cpu_us_per_pkt);
     }
     failed += ab.failedTotal;
     v.conn_per_s = Math.round(ab.reqPerSec);
     say(`    ab -n ${P.ab_requests} -c ${P.ab_concurrency}: ${v.conn_per_s} conn/s, ${ab.failedTotal} failed`);
     if (env.aborted()) throw new Error('interrupted');
 
+    const l0 = p.director ? await costPoint(p.director) : null;
     const lat = await runLatency(client, p.tcpHost, TCP_PORT, P.latency_connections);
+    if (p.director && l0) {
+      // What the director adds to a lone frame (sequential connections: it is idle between them),
+      // and the CPU it burns meanwhile (busy polling spends a core here).
+      const l1 = await costPoint(p.director);
+      const res = residenceFigures(l0.stats, l1.stats);
+      if (res) {
+        v.frame_residence_p50_us = res.p50_us;
+        v.frame_residence_p99_us = res.p99_us;
+      }
+      const c = costFigures(l0, l1, tck);
+      if (c.cpu_share !== undefined) v.cpu_share_latency = c.cpu_share;
+    }
     failed += lat.errors;
     if (lat.errors) sample.problems.push(`latency client: ${lat.errors} failed connections (${lat.firstError})`);
     if (lat.connectUs.length) {
@@ -113,27 +142,38 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       v.request_p90_us = round1(percentile(lat.requestUs, 90));
       v.request_p99_us = round1(percentile(lat.requestUs, 99));
     }
-    say(`    ${lat.connectUs.length} sequential connections: connect p50/p99 ${v.connect_p50_us}/${v.connect_p99_us} µs, +request p50/p99 ${v.request_p50_us}/${v.request_p99_us} µs`);
+    say(`    ${lat.connectUs.length} sequential connections: connect p50/p99 ${v.connect_p50_us}/${v.connect_p99_us} µs, +request p50/p99 ${v.request_p50_us}/${v.request_p99_us} µs` +
+      (v.frame_residence_p50_us !== undefined ? `, residence p50/p99 ${v.frame_residence_p50_us}/${v.frame_residence_p99_us} µs` : '') +
+      (v.cpu_share_latency !== undefined ? `, worker CPU ${Math.round((v.cpu_share_latency ?? 0) * 100)} % of a core` : ''));
     if (env.aborted()) throw new Error('interrupted');
 
     // UDP: the flood at the generator's own pace, with the director's and the machine's CPU.
     const cfg = frameSpec(p, P.udp_flows, P.frame_bytes);
-    const dir0 = p.director ? { w: cpuTicks(p.director.workerPid), c: cpuTicks(p.director.controlPid), s: await directorForwarded(p) } : null;
+    const d0 = p.director ? await costPoint(p.director) : null;
     const flood = await udpShot(prefix, cfg, P.flood_packets);
-    if (p.director && dir0?.s) {
-      const s1 = (await directorForwarded(p))!;
-      const fwd = s1.forwarded - dir0.s.forwarded;
-      if (fwd > 0) {
-        v.cpu_us_per_pkt = round1(((cpuTicks(p.director.workerPid) - dir0.w) * 1e6) / tck / fwd);
-        v.control_cpu_us_per_pkt = Math.round((((cpuTicks(p.director.controlPid) - dir0.c) * 1e6) / tck / fwd) * 1000) / 1000;
+    const d1 = p.director ? await costPoint(p.director) : null;
+    if (d0 && d1) {
+      const c = costFigures(d0, d1, tck);
+      for (const k of ['cpu_us_per_pkt', 'cpu_user_us_per_pkt', 'cpu_sys_us_per_pkt', 'control_cpu_us_per_pkt', 'wakeups_per_kpkt', 'frames_per_wakeup', 'frames_per_send'] as const) {
+        if (c[k] !== undefined) v[k] = c[k];
       }
+      const res = residenceFigures(d0.stats, d1.stats);
+      if (res) {
+        v.flood_residence_p50_us = res.p50_us;
+        v.flood_residence_p99_us = res.p99_us;
+      }
+      if (d1.stats.backend) sample.backend = d1.stats.backend;
     }
+    const acc = floodAccounting(flood.sent, flood.delivered, d0?.stats ?? null, d1?.stats ?? null);
+    v.kernel_drops = acc.kernel_drops;
+    v.loss_accounted = acc.loss_accounted;
     sample.flood = flood;
     v.pps_offered = Math.round(flood.offeredPps);
     v.pps_delivered = Math.round(flood.deliveredPps);
     sample.probes.push({ ...flood, rate: 0, loss: lossOf(flood), pass: lossOf(flood) <= P.loss_tolerance });
     say(`    flood ${flood.sent} frames: offered ${v.pps_offered} pps, delivered ${v.pps_delivered} pps (${(lossOf(flood) * 100).toFixed(2)} % lost)` +
-      (v.cpu_us_per_pkt !== undefined ? `, worker ${v.cpu_us_per_pkt} µs/pkt` : ''));
+      (v.cpu_us_per_pkt !== undefined ? `, worker ${v.cpu_us_per_pkt} µs/pkt (user ${v.cpu_user_us_per_pkt}, sys ${v.cpu_sys_us_per_pkt}), ${v.frames_per_wakeup} frames/wake-up` : '') +
+      `, kernel drops ${v.kernel_drops ?? 'n/a'}, accounted ${v.loss_accounted}`);
     if (env.aborted()) throw new Error('interrupted');
 
     // The loss-free search: at the ceiling when the flood lost nothing, else bisection from the
@@ -148,12 +188,12 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       const res = await searchLossFree(
         async (rate) => {
           if (env.aborted()) throw new Error('interrupted');
-          const w0 = p.director ? cpuTicks(p.director.workerPid) : 0;
+          const w0 = p.director ? workerTicks(p.director) : 0;
           const f0 = await directorForwarded(p);
           const o = await udpShot(prefix, cfg, Math.max(1000, Math.round(rate * P.probe_seconds)), rate);
           const f1 = await directorForwarded(p);
           if (p.director && f0 && f1) {
-            pacedTicks += cpuTicks(p.director.workerPid) - w0;
+            pacedTicks += workerTicks(p.director) - w0;
             pacedFwd += f1.forwarded - f0.forwarded;
           }
           say(`      ${rate} pps asked: offered ${Math.round(o.offeredPps)}, delivered ${Math.round(o.deliveredPps)} (${(lossOf(o) * 100).toFixed(3)} % lost)`);
@@ -175,10 +215,8 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       say(`    highest loss-free rate found: ${v.loss_free_pps} pps`);
     }
     if (p.director) {
-      const w = memOf(p.director.workerPid);
-      const c = memOf(p.director.controlPid);
-      v.worker_rss_kib = w.rssKib;
-      v.control_rss_kib = c.rssKib;
+      v.worker_rss_kib = p.director.workerPids.reduce((a, pid) => a + memOf(pid).rssKib, 0);
+      if (p.director.controlPid) v.control_rss_kib = memOf(p.director.controlPid).rssKib;
     }
   } catch (e) {
     sample.problems.push(`step failed: ${(e as Error).message}`);

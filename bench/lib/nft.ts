@@ -11,6 +11,8 @@ export const NFT_FWD_TABLE = 'dsrbnft';
 export const REAL_COUNTER_TABLE = 'dsrbench';
 /** Counter on the director: frames whose source is the VIP (replies that came through it). */
 export const DIRECTOR_COUNTER_TABLE = 'dsrbdir';
+/** The cref path's ingress drop on the director (what dsrlb's own dsrlb_<iface> table does for dsrlb). */
+export const CREF_DROP_TABLE = 'dsrbcref';
 
 export interface FwdSpec {
   iface: string;
@@ -67,6 +69,22 @@ export function directorCounterRuleset(s: { iface: string; vip: string }): strin
     `  chain in {`,
     `    type filter hook ingress device "${s.iface}" priority -500;`,
     `    ip saddr ${s.vip} counter name "from_vip"`,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The cref path: the director's own stack (which holds the VIP on lo) must not see the services'
+ * frames, which cref forwards from its AF_PACKET socket (taps see a frame before netdev ingress).
+ */
+export function crefDropRuleset(s: { iface: string; vip: string; services: ReadonlyArray<{ proto: 'tcp' | 'udp'; port: number }> }): string {
+  return [
+    `table netdev ${CREF_DROP_TABLE} {`,
+    `  chain in {`,
+    `    type filter hook ingress device "${s.iface}" priority 0;`,
+    ...s.services.map((v) => `    ip daddr ${s.vip} ${v.proto} dport ${v.port} drop`),
     `  }`,
     `}`,
     '',

@@ -1,22 +1,29 @@
 /**
- * The four paths the benchmark compares, on the testbed with the director on www1 and the reals
- * www2 and www3:
+ * The paths the benchmark compares, on the testbed with the director on www1 and the reals www2
+ * and www3:
  *
- *   direct  the client talks to www2's own address (no balancer at all)
- *   nft     kernel DSR: an nftables netdev ingress rule on www1, per-flow jhash over the reals, fwd
- *   ipvs    kernel IPVS-DR on www1 (ipvsadm -s rr, -g), when the kernel has ip_vs
- *   dsrlb   `dsrlb run` on www1 with bench/ldirectord.cf (rr), the userspace director
+ *   direct      the client talks to www2's own address (no balancer at all)
+ *   nft         kernel DSR: an nftables netdev ingress rule on www1, per-flow jhash over the reals, fwd
+ *   ipvs        kernel IPVS-DR on www1 (ipvsadm -s rr, -g), when the kernel has ip_vs
+ *   cref        the C reference forwarder (bench/cref) on www1: AF_PACKET rings, per-flow hash
+ *   dsrlb       `dsrlb run` on www1 with bench/ldirectord.cf (rr), default backend, one worker
+ *   dsrlb_pcap  the same with `--io pcap`
+ *   dsrlb_poll  the same with `--busy-poll-us N`
+ *   dsrlb_w2    the same with `--workers 2`
  *
  * Never two forwarders for one VIP: a path is started only when no other forwarder is installed
  * (checked on the director: nft tables, IPVS services, our own director), and stopped before the
  * next one starts.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hostMac, hostNamespace, REALS, startLabDirector, VIP, type LabDirector } from '../../src/testbed/index.ts';
+import { DSRLB_BIN, hostMac, hostNamespace, REALS, startLabDirector, VIP, type LabSnapshot } from '../../src/testbed/index.ts';
+import { crefUnavailable, startCref, type CrefStats } from './cref.ts';
 import { mustRunInNs, runInNs } from './exec.ts';
-import { NFT_FWD_TABLE, nftApply, nftDeleteTable, nftFwdRuleset, nftTables } from './nft.ts';
+import { CREF_DROP_TABLE, crefDropRuleset, NFT_FWD_TABLE, nftApply, nftDeleteTable, nftFwdRuleset, nftTables } from './nft.ts';
 import { childrenOf, cmdlineOf } from './procfs.ts';
 import type { PathName } from './results.ts';
+import type { CumulativeHistogram } from './stats.ts';
 
 export const BENCH_CONFIG = fileURLToPath(new URL('../ldirectord.cf', import.meta.url));
 export const TCP_PORT = 80;
@@ -32,14 +39,44 @@ export interface ActivePath {
   tcpHost: string;
   /** Where the UDP frames go: L2 and L3 destination. */
   udpDst: { mac: string; ip: string };
-  /** The userspace director's processes (dsrlb only). */
-  director?: { lab: LabDirector; controlPid: number; workerPid: number };
+  /** The userspace forwarder (cref, dsrlb*): its processes and counters. */
+  director?: Forwarder;
   stop(): Promise<void>;
+}
+
+/** A userspace forwarder's counters at one moment (cumulative since it started). */
+export interface ForwarderStats {
+  forwarded: number;
+  /** Frames whose source is the VIP seen by the forwarder itself (dsrlb counts them; cref does not). */
+  fromVip: number;
+  /** PACKET_STATISTICS, when the backend reads them. */
+  kernelPackets?: number;
+  kernelDrops?: number;
+  /** Frames the forwarder itself failed to send (send errors, TX ring full). */
+  sendErrors?: number;
+  /** Kernel receive timestamp to send, seconds. */
+  residence?: CumulativeHistogram | null;
+  backend?: string;
+  /** cref's own: send() calls and RX batches. */
+  sends?: number;
+  batches?: number;
+}
+
+export interface Forwarder {
+  /** The control process (dsrlb run), apart from the packet workers. */
+  controlPid?: number;
+  /** The processes that move the frames (their CPU is the forwarder's cost per frame). */
+  workerPids: number[];
+  stats(): Promise<ForwarderStats>;
 }
 
 export interface PathEnv {
   prefix: string;
   say: (line: string) => void;
+  /** dsrlb_poll's --busy-poll-us. */
+  busyPollUs?: number;
+  /** cref's --busy-poll-us (bench/frame-cost.ts's sweep; the benchmark's cref path does not poll). */
+  crefBusyPollUs?: number;
 }
 
 const ns = (e: PathEnv, h: 'client' | 'www1' | 'www2' | 'www3') => hostNamespace(e.prefix, h);
@@ -49,6 +86,7 @@ async function forwardersOnDirector(e: PathEnv): Promise<string[]> {
   const found: string[] = [];
   const tables = await nftTables(ns(e, 'www1'));
   if (tables.includes(`netdev ${NFT_FWD_TABLE}`)) found.push(`nft table netdev ${NFT_FWD_TABLE}`);
+  if (tables.includes(`netdev ${CREF_DROP_TABLE}`)) found.push(`nft table netdev ${CREF_DROP_TABLE} (cref is running or crashed)`);
   if (tables.includes(`netdev ${DSRLB_TABLE}`)) found.push(`nft table netdev ${DSRLB_TABLE} (a dsrlb director is running or crashed)`);
   const ipvs = await runInNs(ns(e, 'www1'), ['cat', '/proc/net/ip_vs'], { timeoutMs: 5000 });
   if (ipvs.code === 0 && /^\s*(TCP|UDP|FWM)\s/m.test(ipvs.stdout)) found.push('IPVS virtual services');
@@ -133,28 +171,118 @@ export async function startIpvs(e: PathEnv): Promise<ActivePath> {
   });
 }
 
-/** `dsrlb run` on www1; the packet worker is its child process (found in /proc). */
-export async function startDsrlb(e: PathEnv): Promise<ActivePath> {
-  await assertNoForwarder(e, 'dsrlb');
-  await unpinVip(e); // the client learns the VIP from dsrlb's own ARP answers
-  const lab = await startLabDirector({ prefix: e.prefix, host: 'www1', config: BENCH_CONFIG, args: ['--garp', '1,100'] });
-  let workerPid = 0;
-  for (let i = 0; i < 50 && workerPid === 0; i++) {
-    workerPid = childrenOf(lab.pid).find((c) => cmdlineOf(c).includes('packet-worker')) ?? 0;
-    if (workerPid === 0) await new Promise((r) => setTimeout(r, 20));
+/** The counters of a dsrlb snapshot (io.* as the ring backend reports them; absent ones undefined). */
+export function dsrlbStats(s: LabSnapshot): ForwarderStats {
+  const io = s.io as LabSnapshot['io'] & {
+    backend?: string; kernelPackets?: number; kernelDrops?: number; residence?: CumulativeHistogram;
+  };
+  const out: ForwarderStats = { forwarded: s.forwarded, fromVip: s.fromVip, sendErrors: io.sendErrors };
+  if (typeof io.backend === 'string') out.backend = io.backend;
+  if (typeof io.kernelPackets === 'number') out.kernelPackets = io.kernelPackets;
+  if (typeof io.kernelDrops === 'number') out.kernelDrops = io.kernelDrops;
+  if (io.residence && Array.isArray(io.residence.buckets)) out.residence = io.residence;
+  return out;
+}
+
+export function crefForwarderStats(c: CrefStats): ForwarderStats {
+  return {
+    forwarded: c.forwarded, fromVip: 0, kernelPackets: c.kernel_packets, kernelDrops: c.kernel_drops,
+    sendErrors: c.send_errors + c.tx_full, residence: c.residence, backend: 'cref', sends: c.sends, batches: c.batches,
+  };
+}
+
+/** The services cref forwards (the bench config's). */
+export const CREF_SERVICES = [
+  { vip: VIP, port: TCP_PORT, proto: 'tcp' as const },
+  { vip: VIP, port: UDP_PORT, proto: 'udp' as const },
+];
+
+/** cref on www1 with an ingress drop for the services (www1's stack holds the VIP on lo). */
+export async function startCrefPath(e: PathEnv): Promise<ActivePath> {
+  const why = crefUnavailable();
+  if (why) throw new Error(why);
+  await assertNoForwarder(e, 'cref');
+  const dir = ns(e, 'www1');
+  await nftApply(dir, crefDropRuleset({ iface: 'eth0', vip: VIP, services: CREF_SERVICES }));
+  let c;
+  try {
+    await pinVip(e);
+    c = await startCref(dir, { iface: 'eth0', services: CREF_SERVICES, realMacs: BENCH_REALS.map((h) => hostMac(h)), mac: hostMac('www1'), busyPollUs: e.crefBusyPollUs });
+  } catch (err) {
+    await nftDeleteTable(dir, CREF_DROP_TABLE);
+    await unpinVip(e);
+    throw err;
   }
-  if (workerPid === 0) {
+  const cref = c;
+  return {
+    ...balanced('cref', async () => {
+      const end = await cref.stop();
+      if (end === null) e.say('  cref did not print its exit counters');
+      await nftDeleteTable(dir, CREF_DROP_TABLE);
+      await unpinVip(e);
+    }),
+    director: { workerPids: [cref.pid], stats: async () => crefForwarderStats(await cref.stats()) },
+  };
+}
+
+/**
+ * The `dsrlb run` arguments of each dsrlb path (the bench config's on top). Busy polling and
+ * fan-out are ring-backend features: where this dsrlb has `--io`, those two paths ask for the ring
+ * explicitly (the same as the default when the ring is the default).
+ */
+export function dsrlbPathArgs(p: PathName, busyPollUs: number, hasIo = true): string[] {
+  const ring = hasIo ? ['--io', 'ring'] : [];
+  switch (p) {
+    case 'dsrlb': return [];
+    case 'dsrlb_pcap': return ['--io', 'pcap'];
+    case 'dsrlb_poll': return [...ring, '--busy-poll-us', String(busyPollUs)];
+    case 'dsrlb_w2': return [...ring, '--workers', '2'];
+    default: throw new Error(`${p} is not a dsrlb path`);
+  }
+}
+
+const hasOption = (help: string, opt: string) => new RegExp(`^\\s*${opt}\\b`, 'm').test(help);
+
+/**
+ * Why a dsrlb path cannot run with this dsrlb (an option `dsrlb run --help` does not list), or null.
+ * `help` is that help text (pure, for the tests).
+ */
+export function dsrlbPathUnsupported(p: PathName, help: string): string | null {
+  const need: Partial<Record<PathName, string[]>> = { dsrlb_pcap: ['--io'], dsrlb_poll: ['--io', '--busy-poll-us'], dsrlb_w2: ['--io', '--workers'] };
+  const missing = (need[p] ?? []).filter((o) => !hasOption(help, o));
+  return missing.length ? `this dsrlb has no ${missing.map((o) => `"dsrlb run ${o}"`).join(' and ')} (not in "dsrlb run --help")` : null;
+}
+
+let helpText: string | null = null;
+export function dsrlbRunHelp(): string {
+  helpText ??= execFileSync(process.execPath, [DSRLB_BIN, 'run', '--help'], { encoding: 'utf8', timeout: 20_000 });
+  return helpText;
+}
+
+/** `dsrlb run` on www1; the packet workers are its children (found in /proc). */
+export async function startDsrlb(e: PathEnv, name: PathName = 'dsrlb'): Promise<ActivePath> {
+  await assertNoForwarder(e, name);
+  await unpinVip(e); // the client learns the VIP from dsrlb's own ARP answers
+  const extra = dsrlbPathArgs(name, e.busyPollUs ?? 0, hasOption(dsrlbRunHelp(), '--io'));
+  const lab = await startLabDirector({ prefix: e.prefix, host: 'www1', config: BENCH_CONFIG, args: ['--garp', '1,100', ...extra] });
+  const want = name === 'dsrlb_w2' ? 2 : 1;
+  let workers: number[] = [];
+  for (let i = 0; i < 100 && workers.length < want; i++) {
+    workers = childrenOf(lab.pid).filter((c) => cmdlineOf(c).includes('packet-worker'));
+    if (workers.length < want) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (workers.length < want) {
     await lab.stop();
-    throw new Error(`dsrlb run (pid ${lab.pid}) has no packet worker child`);
+    throw new Error(`dsrlb run ${extra.join(' ')} (pid ${lab.pid}) has ${workers.length} packet worker child(ren), not ${want}`);
   }
   return {
-    ...balanced('dsrlb', async () => {
+    ...balanced(name, async () => {
       const code = await lab.stop();
       if (code !== 0 && code !== null) e.say(`  dsrlb run exited with code ${code}`);
       const left = (await nftTables(ns(e, 'www1'))).includes(`netdev ${DSRLB_TABLE}`);
       if (left) throw new Error(`dsrlb stopped but left table netdev ${DSRLB_TABLE} on www1`);
     }),
-    director: { lab, controlPid: lab.pid, workerPid },
+    director: { controlPid: lab.pid, workerPids: workers, stats: async () => dsrlbStats(await lab.snapshot()) },
   };
 }
 
@@ -162,5 +290,9 @@ export const STARTERS: Record<PathName, (e: PathEnv) => Promise<ActivePath>> = {
   direct: startDirect,
   nft: startNft,
   ipvs: startIpvs,
-  dsrlb: startDsrlb,
+  cref: startCrefPath,
+  dsrlb: (e) => startDsrlb(e, 'dsrlb'),
+  dsrlb_pcap: (e) => startDsrlb(e, 'dsrlb_pcap'),
+  dsrlb_poll: (e) => startDsrlb(e, 'dsrlb_poll'),
+  dsrlb_w2: (e) => startDsrlb(e, 'dsrlb_w2'),
 };

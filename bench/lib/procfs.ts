@@ -32,6 +32,27 @@ export function parseStatTicks(text: string): number {
   return utime + stime;
 }
 
+/** utime and stime (ticks) apart, from the text of /proc/PID/stat. */
+export function parseStatUserSys(text: string): { user: number; sys: number } {
+  const close = text.lastIndexOf(')');
+  if (close < 0) throw new Error('not a /proc/PID/stat line');
+  const f = text.slice(close + 2).trim().split(/\s+/);
+  const user = Number(f[11]);
+  const sys = Number(f[12]);
+  if (!Number.isFinite(user) || !Number.isFinite(sys)) throw new Error('bad /proc/PID/stat line');
+  return { user, sys };
+}
+
+/**
+ * voluntary_ctxt_switches of /proc/PID/status: how often the process's main thread went to sleep
+ * by itself (in poll/epoll waiting for frames), i.e. its wake-ups.
+ */
+export function parseVoluntarySwitches(text: string): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(text);
+  if (!m) throw new Error('no voluntary_ctxt_switches in /proc/PID/status');
+  return Number(m[1]);
+}
+
 /** VmRSS and VmHWM (KiB) from the text of /proc/PID/status. */
 export function parseStatusMem(text: string): { rssKib: number; hwmKib: number } {
   const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? NaN);
@@ -40,6 +61,14 @@ export function parseStatusMem(text: string): { rssKib: number; hwmKib: number }
 
 export function cpuTicks(pid: number): number {
   return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+export function cpuUserSys(pid: number): { user: number; sys: number } {
+  return parseStatUserSys(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+export function wakeupsOf(pid: number): number {
+  return parseVoluntarySwitches(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
 
 export function memOf(pid: number): { rssKib: number; hwmKib: number } {

@@ -1,7 +1,7 @@
 /** report.md and the console table, from results.json (pure). */
 import { microLines } from '../micro.ts';
 import { CHART_FILES } from './charts.ts';
-import { EXTRA_METRICS, METRICS, PATHS, type ExtraMetric, type Metric, type PathName, type Results } from './results.ts';
+import { EXTRA_METRICS, METRICS, PATHS, USERSPACE_PATHS, type ExtraMetric, type Metric, type PathName, type Results, type Target } from './results.ts';
 import { fmt, fmtSummary, type Summary } from './stats.ts';
 
 export const METRIC_LABELS: Record<Metric | ExtraMetric, { label: string; digits: number }> = {
@@ -23,7 +23,26 @@ export const METRIC_LABELS: Record<Metric | ExtraMetric, { label: string; digits
   cpu_us_per_pkt_paced: { label: 'director worker CPU during the paced probes, µs/packet', digits: 2 },
   worker_rss_kib: { label: 'director worker resident memory, KiB', digits: 0 },
   control_rss_kib: { label: 'director control process resident memory, KiB', digits: 0 },
+  frame_residence_p50_us: { label: 'frame residence p50 (kernel RX to send, sequential connections), µs', digits: 1 },
+  frame_residence_p99_us: { label: 'frame residence p99 (sequential connections), µs', digits: 1 },
+  kernel_drops: { label: 'flood: frames dropped by the kernel at the ring (counted)', digits: 0 },
+  loss_accounted: { label: 'flood: (delivered + counted drops) / sent', digits: 4 },
+  flood_residence_p50_us: { label: 'frame residence p50 during the flood, µs', digits: 1 },
+  flood_residence_p99_us: { label: 'frame residence p99 during the flood, µs', digits: 1 },
+  cpu_user_us_per_pkt: { label: 'worker user CPU, µs/packet (flood)', digits: 2 },
+  cpu_sys_us_per_pkt: { label: 'worker system CPU, µs/packet (flood)', digits: 2 },
+  wakeups_per_kpkt: { label: 'worker wake-ups per 1000 packets (flood)', digits: 1 },
+  frames_per_wakeup: { label: 'packets per wake-up (flood)', digits: 1 },
+  frames_per_send: { label: 'packets per send() (flood; cref counts its calls)', digits: 1 },
+  cpu_share_latency: { label: 'worker CPU during the sequential connections, share of a core', digits: 3 },
 };
+
+/** Figures that only a userspace forwarder has: "n/a" for the kernel paths, and for cref where it has none. */
+const FORWARDER_ONLY = new Set<string>([
+  'cpu_us_per_pkt', 'frame_residence_p50_us', 'frame_residence_p99_us', 'kernel_drops', 'control_cpu_us_per_pkt', 'cpu_us_per_pkt_tcp',
+  'cpu_us_per_pkt_paced', 'worker_rss_kib', 'control_rss_kib', 'flood_residence_p50_us', 'flood_residence_p99_us', 'cpu_user_us_per_pkt',
+  'cpu_sys_us_per_pkt', 'wakeups_per_kpkt', 'frames_per_wakeup', 'frames_per_send', 'cpu_share_latency',
+]);
 
 function summaryOf(r: Results, p: PathName, m: Metric | ExtraMetric): Summary | null {
   const pr = r.paths[p];
@@ -34,7 +53,7 @@ function cell(r: Results, p: PathName, m: Metric | ExtraMetric): string {
   const pr = r.paths[p];
   if (pr.status === 'skipped') return 'skipped';
   const s = summaryOf(r, p, m);
-  if (!s) return pr.status === 'failed' ? 'failed' : '–';
+  if (!s) return pr.status === 'failed' ? 'failed' : FORWARDER_ONLY.has(m) ? 'n/a' : '–';
   return fmtSummary(s, METRIC_LABELS[m].digits);
 }
 
@@ -47,11 +66,23 @@ function mdTable(head: string[], rows: string[][]): string[] {
 /** Integers as integers, fractions with two decimals. */
 function num(x: number | null): string {
   if (x === null) return '–';
-  return Number.isInteger(x) ? fmt(x) : fmt(x, Math.abs(x) < 10 ? 2 : 0);
+  if (Number.isInteger(x)) return fmt(x);
+  if (Math.abs(x) >= 10) return fmt(x, 0);
+  // Two decimals, or three or four when the figure has exactly that many (a limit of 0.999 is not 1.00).
+  for (let d = 2; d <= 4; d++) if (Math.abs(Number(x.toFixed(d)) - x) < 1e-9) return fmt(x, d);
+  return fmt(x, 2);
 }
 
 function verdict(pass: boolean | null): string {
   return pass === null ? 'n/a' : pass ? '**PASS**' : '**FAIL**';
+}
+
+/** "missed by X (Y % of the limit)" for a failed target, the reason a value is missing, or ''. */
+export function missText(t: Target): string {
+  if (t.pass === null) return t.note ? `not measured: ${t.note}` : 'not measured';
+  if (t.pass || t.missed_by === null) return '';
+  const pct = t.limit !== 0 ? ` (${((t.missed_by / Math.abs(t.limit)) * 100).toFixed(1)} % of the limit)` : '';
+  return `missed by ${num(Math.round(t.missed_by * 1000) / 1000)}${pct}`;
 }
 
 export function renderReport(r: Results, o: { imagePrefix?: string; title?: string } = {}): string {
@@ -78,8 +109,11 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
     ...paths.map((p) => cell(r, p, m)),
     ratioCell(r.ratios.dsrlb_over_nft[m]),
     ratioCell(r.ratios.dsrlb_over_direct[m]),
+    ratioCell(r.ratios.dsrlb_over_cref?.[m]),
   ]);
-  L.push(...mdTable(['metric', ...paths, 'dsrlb / nft', 'dsrlb / direct'], rows), '');
+  L.push(...mdTable(['metric', ...paths, 'dsrlb / nft', 'dsrlb / direct', 'dsrlb / cref'], rows), '');
+  const backends = USERSPACE_PATHS.filter((p) => r.paths[p].backends?.length).map((p) => `${p}: ${r.paths[p].backends!.join(', ')}`);
+  if (backends.length) L.push(`Frame I/O backend each userspace path reported: ${backends.join('; ')}.`, '');
   const pa = r.ratios.paired.dsrlb_over_nft;
   L.push(
     `Paired per round (dsrlb ÷ nft in the same round): connections/s ${fmtSummary(pa.conn_per_s, 2)}, ` +
@@ -87,13 +121,35 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
       `added connect p50 (dsrlb − nft) ${fmtSummary(r.added_latency_us.connect_p50, 0)} µs, added connect+request p50 ${fmtSummary(r.added_latency_us.request_p50, 0)} µs.`,
     '',
   );
+  const pc = r.ratios.paired.dsrlb_over_cref;
+  if (pc) {
+    L.push(
+      `Paired per round (dsrlb ÷ cref in the same round): worker CPU per packet ${fmtSummary(pc.cpu_us_per_pkt, 2)}, ` +
+        `loss-free rate ${fmtSummary(pc.loss_free_pps, 2)}, connect p50 ${fmtSummary(pc.connect_p50_us, 2)}.`,
+      '',
+    );
+  }
 
   L.push('## Targets for the userspace path', '');
   L.push(
     ...mdTable(
-      ['target', 'measured', 'wanted', 'verdict'],
-      r.targets.map((t) => [t.description, num(t.value), `${t.op} ${num(t.limit)}`, verdict(t.pass)]),
+      ['target', 'measured', 'wanted', 'verdict', 'by how much'],
+      r.targets.map((t) => [t.description, num(t.value), `${t.op} ${num(t.limit)}`, verdict(t.pass), missText(t) || '–']),
     ),
+    '',
+  );
+
+  L.push('## Where the time per frame goes (userspace forwarders, flood)', '');
+  const up = USERSPACE_PATHS.filter((p) => r.paths[p].status !== 'skipped' || r.params.paths.includes(p));
+  const costRows: Array<Metric | ExtraMetric> = [
+    'cpu_us_per_pkt', 'cpu_user_us_per_pkt', 'cpu_sys_us_per_pkt', 'wakeups_per_kpkt', 'frames_per_wakeup', 'frames_per_send',
+    'flood_residence_p50_us', 'flood_residence_p99_us', 'frame_residence_p50_us', 'frame_residence_p99_us', 'cpu_share_latency',
+  ];
+  L.push(...mdTable(['figure', ...up], costRows.map((m) => [METRIC_LABELS[m].label, ...up.map((p) => cell(r, p, m))])), '');
+  L.push(
+    'User time is the forwarder\'s own code (for dsrlb: JavaScript, the verdict, the ring walk); system time is the kernel work done in its ' +
+      'system calls and in the softirqs that run on its CPU (poll, the send path through veth and the bridge to the real\'s interface). ' +
+      'Wake-ups are voluntary context switches of the worker\'s main thread (/proc/PID/status): each is a sleep in poll/epoll ended by a frame.',
     '',
   );
 
@@ -155,6 +211,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
     `- connection rate: \`ab -r -s 10 -n ${P.ab_requests} -c ${P.ab_concurrency}\` (HTTP/1.0, one request per connection) after an untimed warm-up of 200`,
     `- latency: ${P.latency_connections} sequential connections (plus 20 untimed), connect and connect + \`GET /\` to the server's close`,
     `- UDP: ${P.frame_bytes}-byte frames, ${P.udp_flows} flows, trafgen on one CPU; flood of ${fmt(P.flood_packets)} frames at the generator's pace, then up to ${P.probes} probes of ${P.probe_seconds} s; loss-free = loss ≤ ${P.loss_tolerance * 100} %`,
+    `- dsrlb_poll: \`dsrlb run --busy-poll-us ${P.busy_poll_us ?? '?'}\``,
     `- testbed prefix \`${P.prefix}\``,
     '',
   );
@@ -165,18 +222,20 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
 /** The table printed at the end of a run. */
 export function consoleTable(r: Results): string {
   const paths = PATHS;
-  const head = ['metric', ...paths, 'dsrlb/nft', 'dsrlb/direct'];
+  const head = ['metric', ...paths, 'dsrlb/nft', 'dsrlb/direct', 'dsrlb/cref'];
   const rows = METRICS.map((m) => [
     METRIC_LABELS[m].label,
     ...paths.map((p) => cell(r, p, m)),
     ratioCell(r.ratios.dsrlb_over_nft[m]),
     ratioCell(r.ratios.dsrlb_over_direct[m]),
+    ratioCell(r.ratios.dsrlb_over_cref?.[m]),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const out = [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line), ''];
   for (const t of r.targets) {
-    out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${num(t.value)} (wanted ${t.op} ${num(t.limit)})`);
+    const miss = missText(t);
+    out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${num(t.value)} (wanted ${t.op} ${num(t.limit)})${miss ? `: ${miss}` : ''}`);
   }
   for (const p of paths) if (r.paths[p].status !== 'ok') out.push(`${p}: ${r.paths[p].status}: ${r.paths[p].reason ?? ''}`);
   return out.join('\n');

@@ -5,9 +5,16 @@
 import type { ProbeRecord } from './search.ts';
 import { ratio, summarize, type Summary } from './stats.ts';
 
-export const SCHEMA = 'dsrlb-bench/1';
-export const PATHS = ['direct', 'nft', 'ipvs', 'dsrlb'] as const;
+export const SCHEMA = 'dsrlb-bench/2';
+/**
+ * direct, nft, ipvs: no balancer / the kernel's; cref: the C reference forwarder (bench/cref);
+ * dsrlb: `dsrlb run` with its default backend and one worker; dsrlb_pcap: `--io pcap`;
+ * dsrlb_poll: the default backend with `--busy-poll-us`; dsrlb_w2: `--workers 2`.
+ */
+export const PATHS = ['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'] as const;
 export type PathName = (typeof PATHS)[number];
+/** The paths with a userspace forwarder process (CPU, counters, residence). */
+export const USERSPACE_PATHS: readonly PathName[] = ['cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'];
 
 /** The metrics the issue names (keys of results.json). */
 export const METRICS = [
@@ -21,6 +28,10 @@ export const METRICS = [
   'cpu_us_per_pkt',
   'failed_requests',
   'replies_via_director',
+  'frame_residence_p50_us',
+  'frame_residence_p99_us',
+  'kernel_drops',
+  'loss_accounted',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -34,6 +45,14 @@ export const EXTRA_METRICS = [
   'cpu_us_per_pkt_paced',
   'worker_rss_kib',
   'control_rss_kib',
+  'flood_residence_p50_us',
+  'flood_residence_p99_us',
+  'cpu_user_us_per_pkt',
+  'cpu_sys_us_per_pkt',
+  'wakeups_per_kpkt',
+  'frames_per_wakeup',
+  'frames_per_send',
+  'cpu_share_latency',
 ] as const;
 export type ExtraMetric = (typeof EXTRA_METRICS)[number];
 
@@ -56,6 +75,8 @@ export interface PathSample {
    * sender could not send as fast as asked and no faster probe lost anything.
    */
   lossFreeAtGeneratorCeiling?: boolean;
+  /** The frame I/O backend the director reported (its snapshot's io.backend), when it says. */
+  backend?: string;
   seconds: number;
 }
 
@@ -66,6 +87,8 @@ export interface PathResult {
   rounds_failed: number;
   metrics: Record<Metric, Summary | null>;
   extra: Record<ExtraMetric, Summary | null>;
+  /** The backends the director reported over the rounds (userspace paths whose snapshot says). */
+  backends?: string[];
 }
 
 export interface Target {
@@ -75,6 +98,10 @@ export interface Target {
   limit: number;
   op: '>=' | '<=';
   pass: boolean | null;
+  /** How far a failed target is from its limit, in the value's unit (null unless it failed). */
+  missed_by: number | null;
+  /** Why the value is null (a path skipped or failed), for the report. */
+  note?: string;
 }
 
 export interface MachineInfo {
@@ -104,6 +131,8 @@ export interface RunParams {
   udp_flows: number;
   frame_bytes: number;
   loss_tolerance: number;
+  /** dsrlb_poll's `--busy-poll-us` (µs). */
+  busy_poll_us: number;
   prefix: string;
   paths: PathName[];
 }
@@ -155,8 +184,10 @@ export interface Results {
   ratios: {
     dsrlb_over_nft: Record<Metric, number | null>;
     dsrlb_over_direct: Record<Metric, number | null>;
+    /** dsrlb against the C reference forwarder (the userspace limit of the machine). */
+    dsrlb_over_cref: Record<Metric, number | null>;
     /** Per-round ratios (rounds where both paths were ok), summarized. */
-    paired: { dsrlb_over_nft: Record<Metric, Summary | null>; dsrlb_over_direct: Record<Metric, Summary | null> };
+    paired: { dsrlb_over_nft: Record<Metric, Summary | null>; dsrlb_over_direct: Record<Metric, Summary | null>; dsrlb_over_cref: Record<Metric, Summary | null> };
   };
   /** dsrlb minus nft, µs, per round (paired). */
   added_latency_us: { connect_p50: Summary | null; request_p50: Summary | null };
@@ -179,6 +210,8 @@ export function summarizePath(samples: readonly PathSample[], skipped?: string):
   for (const m of EXTRA_METRICS) extra[m] = summarize(good.map((s) => s.values[m]));
   const failed = samples.length - good.length;
   const res: PathResult = { status: good.length > 0 ? 'ok' : 'failed', rounds_ok: good.length, rounds_failed: failed, metrics, extra };
+  const backends = [...new Set(samples.map((s) => s.backend).filter((b): b is string => typeof b === 'string'))];
+  if (backends.length) res.backends = backends;
   if (good.length === 0) {
     const why = [...new Set(samples.flatMap((s) => s.problems))].slice(0, 5);
     res.reason = samples.length === 0 ? 'no round ran' : `every round failed: ${why.join('; ')}`;
@@ -203,9 +236,38 @@ function paired(samples: readonly PathSample[], a: PathName, b: PathName, f: (x:
   return summarize(vals);
 }
 
-function target(id: string, description: string, value: number | null | undefined, op: '>=' | '<=', limit: number): Target {
+export function target(id: string, description: string, value: number | null | undefined, op: '>=' | '<=', limit: number, note?: string): Target {
   const v = typeof value === 'number' && Number.isFinite(value) ? value : null;
-  return { id, description, value: v, limit, op, pass: v === null ? null : op === '>=' ? v >= limit : v <= limit };
+  const pass = v === null ? null : op === '>=' ? v >= limit : v <= limit;
+  const t: Target = { id, description, value: v, limit, op, pass, missed_by: pass === false ? Math.abs((v as number) - limit) : null };
+  if (v === null && note) t.note = note;
+  return t;
+}
+
+/** Why a figure of these paths is missing (skipped or failed), for a target's note. */
+function missingNote(paths: Record<PathName, PathResult>, names: readonly PathName[]): string | undefined {
+  const why = names.filter((p) => paths[p].status !== 'ok').map((p) => `${p} ${paths[p].status}${paths[p].reason ? ` (${paths[p].reason})` : ''}`);
+  return why.length ? why.join('; ') : undefined;
+}
+
+/**
+ * The targets of issue 10, as ratios or differences of medians of one run: the default backend
+ * (path dsrlb) against cref and nft, busy polling against nft, the flood's accounted loss, and two
+ * workers against one.
+ */
+export function ringTargets(paths: Record<PathName, PathResult>): Target[] {
+  const m = (p: PathName, k: Metric) => paths[p].metrics[k]?.median;
+  const diff = (a: number | undefined, b: number | undefined) => (typeof a === 'number' && typeof b === 'number' ? a - b : null);
+  const backend = paths.dsrlb.backends?.join('/') ?? 'default backend';
+  return [
+    target('cpu_vs_cref', `dsrlb (${backend}) worker CPU per forwarded frame / cref's (flood)`, ratio(m('dsrlb', 'cpu_us_per_pkt'), m('cref', 'cpu_us_per_pkt')), '<=', 1.1, missingNote(paths, ['dsrlb', 'cref'])),
+    target('loss_free_vs_cref', `dsrlb (${backend}) highest loss-free rate / cref's`, ratio(m('dsrlb', 'loss_free_pps'), m('cref', 'loss_free_pps')), '>=', 0.9, missingNote(paths, ['dsrlb', 'cref'])),
+    target('connect_p50_vs_cref_us', `dsrlb (${backend}) connect p50 minus cref's, µs`, diff(m('dsrlb', 'connect_p50_us'), m('cref', 'connect_p50_us')), '<=', 15, missingNote(paths, ['dsrlb', 'cref'])),
+    target('poll_connect_p50_vs_nft_us', 'dsrlb_poll (busy polling) connect p50 minus nft\'s, µs', diff(m('dsrlb_poll', 'connect_p50_us'), m('nft', 'connect_p50_us')), '<=', 20, missingNote(paths, ['dsrlb_poll', 'nft'])),
+    target('poll_connect_p99_vs_nft', 'dsrlb_poll (busy polling) connect p99 / nft\'s', ratio(m('dsrlb_poll', 'connect_p99_us'), m('nft', 'connect_p99_us')), '<=', 1.5, missingNote(paths, ['dsrlb_poll', 'nft'])),
+    target('flood_loss_accounted', `dsrlb (${backend}) flood: (delivered + counted drops) / sent`, m('dsrlb', 'loss_accounted'), '>=', 0.999, missingNote(paths, ['dsrlb'])),
+    target('w2_flood_vs_w1', 'dsrlb_w2 (two workers) flood delivered / dsrlb (one worker) flood delivered', ratio(m('dsrlb_w2', 'pps_delivered'), m('dsrlb', 'pps_delivered')), '>=', 1, missingNote(paths, ['dsrlb_w2', 'dsrlb'])),
+  ];
 }
 
 /** Everything but the run's identity: per-path summaries, ratios, added latency and targets. */
@@ -239,13 +301,15 @@ export function aggregate(
     target('loss_free_pps', 'dsrlb highest loss-free forwarding rate, pps (one packet worker: one core)', d.loss_free_pps?.median, '>=', 100_000),
     target('failed_requests', 'dsrlb failed requests, all rounds (max)', d.failed_requests?.max, '<=', 0),
     target('replies_via_director', 'frames from the VIP at the dsrlb director, all rounds (max)', d.replies_via_director?.max, '<=', 0),
+    ...ringTargets(paths),
   ];
   return {
     paths,
     ratios: {
       dsrlb_over_nft: ratiosOf(paths.dsrlb, paths.nft),
       dsrlb_over_direct: ratiosOf(paths.dsrlb, paths.direct),
-      paired: { dsrlb_over_nft: pr('dsrlb', 'nft'), dsrlb_over_direct: pr('dsrlb', 'direct') },
+      dsrlb_over_cref: ratiosOf(paths.dsrlb, paths.cref),
+      paired: { dsrlb_over_nft: pr('dsrlb', 'nft'), dsrlb_over_direct: pr('dsrlb', 'direct'), dsrlb_over_cref: pr('dsrlb', 'cref') },
     },
     added_latency_us: added,
     targets,
@@ -282,7 +346,7 @@ export function validateResults(doc: unknown): string[] {
       else if (!isSummary(pr.metrics[m])) errs.push(`paths.${p}.metrics.${m} is not {median,min,max,n} or null`);
     }
   }
-  for (const k of ['dsrlb_over_nft', 'dsrlb_over_direct']) {
+  for (const k of ['dsrlb_over_nft', 'dsrlb_over_direct', 'dsrlb_over_cref']) {
     for (const m of METRICS) {
       const v = r.ratios?.[k]?.[m];
       if (v === undefined || (v !== null && typeof v !== 'number')) errs.push(`ratios.${k}.${m} missing`);

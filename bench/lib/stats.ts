@@ -72,3 +72,47 @@ export function fmtSummary(s: Summary | null | undefined, digits = 0): string {
   if (s.n === 1 || s.min === s.max) return fmt(s.median, digits);
   return `${fmt(s.median, digits)} [${fmt(s.min, digits)}..${fmt(s.max, digits)}]`;
 }
+
+/** A cumulative histogram as the director reports it: [upper bound, observations <= it][], plus count and sum. */
+export interface CumulativeHistogram {
+  count: number;
+  sum: number;
+  buckets: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * b − a, bucket by bucket (the observations between two readings of one growing histogram); null
+ * when the bucket bounds differ or a count went down (the process restarted).
+ */
+export function histogramDelta(a: CumulativeHistogram | null | undefined, b: CumulativeHistogram): CumulativeHistogram | null {
+  if (!a) return { count: b.count, sum: b.sum, buckets: b.buckets.map(([le, n]) => [le, n] as const) };
+  if (a.buckets.length !== b.buckets.length || b.count < a.count) return null;
+  const buckets: Array<readonly [number, number]> = [];
+  for (let i = 0; i < b.buckets.length; i++) {
+    const [le, n] = b.buckets[i]!;
+    const [le0, n0] = a.buckets[i]!;
+    if (le !== le0 || n < n0) return null;
+    buckets.push([le, n - n0]);
+  }
+  return { count: b.count - a.count, sum: b.sum - a.sum, buckets };
+}
+
+/**
+ * The q-quantile (0..1) of a cumulative histogram, interpolated linearly inside the bucket that
+ * holds it (as Prometheus' histogram_quantile: the first bucket starts at 0). Observations above
+ * the last bound give the last bound. null when the histogram is empty.
+ */
+export function histogramQuantile(h: CumulativeHistogram, q: number): number | null {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile ${q} is not in [0, 1]`);
+  if (h.count <= 0 || h.buckets.length === 0) return null;
+  const rank = q * h.count;
+  let prevLe = 0;
+  let prevN = 0;
+  for (const [le, n] of h.buckets) {
+    if (n >= rank && n > prevN) return prevLe + ((le - prevLe) * (rank - prevN)) / (n - prevN);
+    if (n >= rank) return le;
+    prevLe = le;
+    prevN = n;
+  }
+  return h.buckets[h.buckets.length - 1]![0];
+}

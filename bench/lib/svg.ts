@@ -9,6 +9,10 @@ export const PATH_COLORS: Record<string, string> = {
   nft: '#1f77b4',
   ipvs: '#2ca02c',
   dsrlb: '#d62728',
+  cref: '#9467bd',
+  dsrlb_pcap: '#ff7f0e',
+  dsrlb_poll: '#8c564b',
+  dsrlb_w2: '#e377c2',
 };
 
 export function esc(s: string): string {

@@ -66,3 +66,11 @@ if [ ! -f $RING/build/Release/dsrlb_ring.node ] || [ $RING/ring.cc -nt $RING/bui
   echo "[setup] building the packet-ring addon ($RING)"
   npm run --silent build:native >/dev/null
 fi
+
+# bench/cref/cref: the C reference forwarder of `npm run bench` (bench/cref/cref.c: AF_PACKET rings,
+# the DR rewrite, no JavaScript), built from source with gcc (installed with g++ above); rebuilt
+# only when the source is newer than the binary.
+if [ ! -x bench/cref/cref ] || [ bench/cref/cref.c -nt bench/cref/cref ]; then
+  echo "[setup] building bench/cref/cref (the benchmark's C reference forwarder): gcc -O2 -Wall -o bench/cref/cref bench/cref/cref.c"
+  gcc -O2 -Wall -o bench/cref/cref bench/cref/cref.c
+fi

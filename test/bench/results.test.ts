@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderCharts } from '../../bench/lib/charts.ts';
-import { consoleTable, renderReport } from '../../bench/lib/report.ts';
-import { aggregate, METRICS, PATHS, SCHEMA, summarizePath, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { consoleTable, missText, renderReport } from '../../bench/lib/report.ts';
+import { aggregate, EXTRA_METRICS, METRICS, PATHS, SCHEMA, summarizePath, target, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
 import { axisLabel, barChart, esc, groupedBarChart, niceStep, scatterChart, ticks } from '../../bench/lib/svg.ts';
 
 function sample(path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample {
@@ -35,10 +35,10 @@ function results(samples: PathSample[]): Results {
     machine: { hostname: 'h', os: 'Debian', kernel: 'Linux 6.1', cpus: 2, cpu_model: 'x', mem_total_mib: 1024, node: 'v20', versions: { nft: '1' }, ipvs: { available: false, reason: 'no ip_vs' } },
     params: {
       mode: 'default', rounds: 3, ab_requests: 1000, ab_concurrency: 50, latency_connections: 1000, flood_packets: 1000,
-      probe_seconds: 1, probes: 3, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001, prefix: 'dsrb', paths: ['direct', 'nft', 'ipvs', 'dsrlb'],
+      probe_seconds: 1, probes: 3, udp_flows: 64, frame_bytes: 60, loss_tolerance: 0.0001, busy_poll_us: 200, prefix: 'dsrb', paths: ['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'],
     },
     rounds,
-    ...aggregate(samples, { ipvs: 'kernel has no ip_vs' }),
+    ...aggregate(samples, { ipvs: 'kernel has no ip_vs', ...Object.fromEntries(PATHS.filter((p) => !samples.some((x) => x.path === p) && p !== 'ipvs').map((p) => [p, 'not selected (--paths)'])) }),
     micro: null,
   };
 }
@@ -101,7 +101,10 @@ describe('aggregation', () => {
 
   it('report and console table show medians, ranges, ratios, verdicts and the skip reason', () => {
     const md = renderReport(r, { imagePrefix: 'benchmarks/' });
-    expect(md).toContain('| connections/s (ab) | 6,500 [6,000..7,000] | 5,200 [5,000..5,500] | skipped | 3,750 [3,500..4,000] | 0.72× | 0.58× |');
+    expect(md).toContain('| connections/s (ab) | 6,500 [6,000..7,000] | 5,200 [5,000..5,500] | skipped | skipped | 3,750 [3,500..4,000] | skipped | skipped | skipped | 0.72× | 0.58× | – |');
+    expect(md).toContain('| dsrlb connection rate / nft connection rate (medians) | 0.72 | >= 0.90 | **FAIL** | missed by 0.179 (19.9 % of the limit) |');
+    // Targets against paths that did not run say so instead of a verdict.
+    expect(md).toMatch(/dsrlb \(default backend\) worker CPU per forwarded frame \/ cref's \(flood\) \| – \| <= 1\.10 \| n\/a \| not measured: cref skipped \(not selected \(--paths\)\)/);
     expect(md).toContain('![connection rate](benchmarks/conn-rate.svg)');
     expect(md).toContain('**ipvs skipped**: kernel has no ip_vs');
     expect(md).toContain('**FAIL**');
@@ -171,5 +174,74 @@ describe('log axis', () => {
     const { logTicks } = await import('../../bench/lib/svg.ts');
     expect(logTicks(120, 4000)).toEqual([100, 200, 500, 1000, 2000, 5000, 10000]);
     expect(logTicks(3, 3)).toEqual([1, 2, 5, 10, 20, 50, 100]);
+  });
+});
+
+describe('issue 10: cref, the dsrlb variants, the targets as ratios and the per-frame figures', () => {
+  const up = (path: PathName, round: number, v: Partial<PathSample['values']>): PathSample => ({ ...sample(path, round, 4000, 150), values: { ...sample(path, round, 4000, 150).values, ...v } });
+  const runs: PathSample[] = [];
+  for (const round of [1, 2, 3]) {
+    runs.push(up('nft', round, { connect_p50_us: 100, connect_p99_us: 400 }));
+    runs.push(up('cref', round, { cpu_us_per_pkt: 4 + round * 0.1, loss_free_pps: 200_000, connect_p50_us: 120, frame_residence_p50_us: null }));
+    runs.push({ ...up('dsrlb', round, { cpu_us_per_pkt: 4.6, loss_free_pps: 170_000, connect_p50_us: 130, loss_accounted: 0.9995, pps_delivered: 150_000, kernel_drops: 12, frame_residence_p50_us: 9.5 }), backend: 'ring' });
+    runs.push(up('dsrlb_poll', round, { connect_p50_us: 118, connect_p99_us: 700, cpu_share_latency: 0.97 }));
+    runs.push(up('dsrlb_w2', round, { pps_delivered: 165_000 }));
+  }
+  const r = results(runs);
+  const t = Object.fromEntries(r.targets.map((x) => [x.id, x]));
+
+  it('every path of the issue is in results.json; the dsrlb/cref ratios are there', () => {
+    expect(PATHS).toEqual(['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2']);
+    for (const m of ['frame_residence_p50_us', 'frame_residence_p99_us', 'kernel_drops', 'loss_accounted']) expect(METRICS).toContain(m);
+    expect(validateResults(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    expect(r.ratios.dsrlb_over_cref.loss_free_pps).toBeCloseTo(170 / 200, 10);
+    expect(r.ratios.paired.dsrlb_over_cref.cpu_us_per_pkt!.n).toBe(3);
+    expect(r.paths.dsrlb.backends).toEqual(['ring']);
+    expect(r.paths.dsrlb_pcap.status).toBe('skipped');
+  });
+
+  it('CPU ≤ 1.10 × cref, loss-free ≥ 0.9 × cref, connect p50 ≤ cref + 15 µs', () => {
+    expect(t.cpu_vs_cref!.value).toBeCloseTo(4.6 / 4.2, 10);
+    expect(t.cpu_vs_cref!.pass).toBe(true);
+    expect(t.cpu_vs_cref!.description).toContain('dsrlb (ring)');
+    expect(t.loss_free_vs_cref).toMatchObject({ pass: false, op: '>=', limit: 0.9 });
+    expect(t.loss_free_vs_cref!.missed_by).toBeCloseTo(0.9 - 0.85, 10);
+    expect(t.connect_p50_vs_cref_us).toMatchObject({ value: 10, pass: true, missed_by: null });
+  });
+
+  it('busy polling against nft (+20 µs, 1.5 × p99), flood accounting, two workers against one', () => {
+    expect(t.poll_connect_p50_vs_nft_us).toMatchObject({ value: 18, pass: true });
+    expect(t.poll_connect_p99_vs_nft).toMatchObject({ value: 1.75, pass: false, missed_by: 0.25 });
+    expect(t.flood_loss_accounted).toMatchObject({ value: 0.9995, pass: true });
+    expect(t.w2_flood_vs_w1!.value).toBeCloseTo(1.1, 10);
+    const md = renderReport(r);
+    expect(md).toContain('| dsrlb_poll (busy polling) connect p99 / nft\'s | 1.75 | <= 1.50 | **FAIL** | missed by 0.25 (16.7 % of the limit) |');
+    expect(md).toContain('## Where the time per frame goes');
+    expect(md).toContain('| 0.9995 | >= 0.999 | **PASS** |'); // neither rounded to 1.00
+    // cref has no residence in this fixture: n/a, not a dash; the kernel paths have none either.
+    expect(md).toMatch(/\| frame residence p50 \(kernel RX to send, sequential connections\), µs \| n\/a \| 9\.5 \|/);
+    expect(md).toContain('Frame I/O backend each userspace path reported: dsrlb: ring.');
+    expect(consoleTable(r)).toContain('FAIL  dsrlb_poll (busy polling) connect p99 / nft\'s: 1.75 (wanted <= 1.50): missed by 0.25');
+  });
+
+  it('a target whose paths did not run is n/a with the reason, never a pass', () => {
+    const none = results([sample('nft', 1, 1, 1)]);
+    const w2 = none.targets.find((x) => x.id === 'w2_flood_vs_w1')!;
+    expect(w2.pass).toBeNull();
+    expect(w2.note).toContain('dsrlb_w2 skipped');
+    expect(missText(w2)).toContain('not measured');
+    expect(target('x', 'x', 5, '<=', 4)).toMatchObject({ pass: false, missed_by: 1 });
+    expect(target('x', 'x', 3, '>=', 4)).toMatchObject({ pass: false, missed_by: 1 });
+    expect(target('x', 'x', 4, '>=', 4)).toMatchObject({ pass: true, missed_by: null });
+  });
+});
+
+describe('docs/benchmarks.md lists what results.json holds', () => {
+  it('every path and every metric key, by name', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
+    for (const p of PATHS) expect(doc, p).toContain(`\`${p}\``);
+    for (const m of [...METRICS, ...EXTRA_METRICS]) expect(doc, m).toContain(m);
+    expect(doc).toContain(SCHEMA);
   });
 });

@@ -12,7 +12,8 @@ import { runPacedSender } from '../../bench/lib/load.ts';
 import { liveChildren } from '../../bench/lib/exec.ts';
 import { NFT_FWD_TABLE, nftCounters, nftTables, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
 import { PRESETS, runBench } from '../../bench/run.ts';
-import { validateResults } from '../../bench/lib/results.ts';
+import { PATHS, validateResults } from '../../bench/lib/results.ts';
+import { dsrlbPathUnsupported, dsrlbRunHelp } from '../../bench/lib/paths.ts';
 import { describeAsRoot, isRoot } from '../helpers/root.ts';
 import {
   allNamespaces, CLIENT_ADDR, hostMac, hostNamespace, listNamespaces, pidsInNs, REALS, stateDirFor, testbedDown,
@@ -21,7 +22,8 @@ import { isOurHttpd } from '../../src/testbed/daemon.ts';
 import { DSRLB_TABLE } from '../../bench/lib/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const prefix = `dsrbt${process.pid % 10000}`;
+const root = isRoot();
+const prefix = `dsrcs${process.pid % 10000}`;
 const cmdline = (pid: number): string => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
@@ -50,12 +52,12 @@ afterAll(async () => {
 }, 60_000);
 
 describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
-  it('one round of direct, nft, ipvs (skipped here) and dsrlb: results.json, report, charts; nothing left running', async () => {
+  it('one round of every path (ipvs skipped here; a dsrlb variant this dsrlb cannot run skipped with the reason): results.json, report, charts; nothing left running', async () => {
     const lines: string[] = [];
     const { results, dir } = await runBench({
       params: {
         ...PRESETS.quick, mode: 'custom', rounds: 1, ab_requests: 200, ab_concurrency: 10, latency_connections: 20,
-        flood_packets: 5000, probes: 1, probe_seconds: 0.2, prefix, paths: ['direct', 'nft', 'ipvs', 'dsrlb'],
+        flood_packets: 5000, probes: 1, probe_seconds: 0.2, prefix, paths: [...PATHS],
       },
       micro: false,
       keep: true,
@@ -69,7 +71,8 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(validateResults(doc)).toEqual([]);
     expect(JSON.parse(readFileSync(join(out, 'copy.json'), 'utf8'))).toEqual(doc); // --json FILE
-    for (const p of ['direct', 'nft', 'dsrlb'] as const) {
+    const variants = (['dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'] as const).filter((p) => dsrlbPathUnsupported(p, dsrlbRunHelp()) === null);
+    for (const p of ['direct', 'nft', 'cref', 'dsrlb', ...variants] as const) {
       const pr = results.paths[p];
       expect(pr.status, `${p}: ${pr.reason ?? ''}\n${lines.join('\n')}`).toBe('ok');
       expect(pr.metrics.conn_per_s!.median).toBeGreaterThan(0);
@@ -80,12 +83,40 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
     }
     if (existsSync('/proc/net/ip_vs')) expect(results.paths.ipvs.status).not.toBe('skipped');
     else expect(results.paths.ipvs).toMatchObject({ status: 'skipped', reason: expect.stringContaining('IPVS') });
-    // The director's cost is measured from its packet worker process.
-    expect(results.paths.dsrlb.metrics.cpu_us_per_pkt!.median).toBeGreaterThan(0);
+    // A variant this dsrlb cannot run is skipped, with the option it lacks as the reason.
+    for (const p of ['dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'] as const) {
+      if (variants.includes(p)) continue;
+      expect(results.paths[p]).toMatchObject({ status: 'skipped', reason: expect.stringContaining('dsrlb run --') });
+      expect(lines.some((l) => l.includes(`${p} skipped:`))).toBe(true);
+    }
+    // The director's cost is measured from its packet worker process(es), cref's from its process.
+    for (const p of ['cref', 'dsrlb', ...variants] as const) {
+      const x = results.paths[p];
+      expect(x.metrics.cpu_us_per_pkt!.median, p).toBeGreaterThan(0);
+      expect(x.extra.cpu_user_us_per_pkt!.median + x.extra.cpu_sys_us_per_pkt!.median, p).toBeGreaterThan(0);
+      expect(x.extra.frames_per_wakeup!.median, p).toBeGreaterThan(0);
+      expect(x.metrics.loss_accounted!.median, p).toBeGreaterThan(0);
+      expect(x.metrics.loss_accounted!.median, p).toBeLessThanOrEqual(1.01);
+    }
     expect(results.paths.dsrlb.extra.worker_rss_kib!.median).toBeGreaterThan(1000);
+    // cref counts its ring drops and its residence; so does dsrlb when its backend reports them.
+    expect(results.paths.cref.metrics.kernel_drops!.median).toBeGreaterThanOrEqual(0);
+    expect(results.paths.cref.metrics.frame_residence_p50_us!.median).toBeGreaterThan(0);
+    expect(results.paths.cref.extra.frames_per_send!.median).toBeGreaterThan(0);
+    for (const p of ['dsrlb', ...variants] as const) {
+      if (!results.paths[p].backends?.includes('ring')) continue;
+      expect(results.paths[p].metrics.kernel_drops!.median, p).toBeGreaterThanOrEqual(0);
+      expect(results.paths[p].metrics.frame_residence_p50_us!.median, p).toBeGreaterThan(0);
+    }
+    const ids = results.targets.map((t) => t.id);
+    for (const id of ['cpu_vs_cref', 'loss_free_vs_cref', 'connect_p50_vs_cref_us', 'poll_connect_p50_vs_nft_us', 'poll_connect_p99_vs_nft', 'flood_loss_accounted', 'w2_flood_vs_w1']) {
+      expect(ids).toContain(id);
+    }
+    expect(results.targets.find((t) => t.id === 'cpu_vs_cref')!.value).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Where the time per frame goes');
     // Both reals got flows on the balanced paths; the direct path went to www2 only.
     const s = results.rounds[0]!.samples;
-    for (const p of ['nft', 'dsrlb']) {
+    for (const p of ['nft', 'cref', 'dsrlb']) {
       const per = s.find((x) => x.path === p)!.perReal!;
       expect(per.tcpSyn.www2! > 0 && per.tcpSyn.www3! > 0, `${p} ${JSON.stringify(per)}`).toBe(true);
     }
@@ -102,7 +133,7 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
     const tables = await nftTables(hostNamespace(prefix, 'www1'));
     expect(tables.filter((t) => t.includes(NFT_FWD_TABLE) || t.includes(DSRLB_TABLE))).toEqual([]);
     expect(ipvsServices(hostNamespace(prefix, 'www1'))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('the paced sender sends what it says, never faster than asked (paced, not a burst), and the reals count it', async () => {
     const ns = hostNamespace(prefix, 'www2');
