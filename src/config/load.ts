@@ -10,10 +10,10 @@ import { ConfigError, ConfigErrors } from '../errors/index.ts';
 import { parseLdirectordConfig, type LdirectordConfig } from './ldirectord/index.ts';
 import { parseKeepalivedConfig, type FileSource, type KeepalivedConfig, type KeepalivedParseOptions } from './keepalived/index.ts';
 
-export function loadLdirectordConfig(path: string): LdirectordConfig {
-  let text: string;
+/** A configuration file's text; a missing or unreadable file is a ConfigErrors at line 0. */
+function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const err = code === 'ENOENT'
@@ -21,7 +21,10 @@ export function loadLdirectordConfig(path: string): LdirectordConfig {
       : new ConfigError('E_CONFIG_READ', path, 0, `cannot read: ${code ?? String(e)}`);
     throw new ConfigErrors([err]);
   }
-  return parseLdirectordConfig(text, path);
+}
+
+export function loadLdirectordConfig(path: string): LdirectordConfig {
+  return parseLdirectordConfig(readConfigFile(path), path);
 }
 
 
@@ -91,15 +94,5 @@ export const diskFileSource: FileSource = {
 };
 
 export function loadKeepalivedConfig(path: string, opts: KeepalivedParseOptions = {}): KeepalivedConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const err = code === 'ENOENT'
-      ? new ConfigError('E_CONFIG_NOT_FOUND', path, 0, 'no such file')
-      : new ConfigError('E_CONFIG_READ', path, 0, `cannot read: ${code ?? String(e)}`);
-    throw new ConfigErrors([err]);
-  }
-  return parseKeepalivedConfig(text, path, diskFileSource, opts);
+  return parseKeepalivedConfig(readConfigFile(path), path, diskFileSource, opts);
 }
