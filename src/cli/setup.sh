@@ -58,6 +58,8 @@ fi
 if [ ! -f src/sdnotify/build/Release/sd_notify.node ]; then
   echo "[setup] building the sd_notify addon (node-gyp, src/sdnotify)"
   npm run --silent install >/dev/null
+fi
+
 # The packet-ring addon (src/native/ring: dsrlb's own C++, Node-API) is built from source with
 # node-gyp against this Node's headers, like `cap` above; rebuilt when its sources change.
 RING=src/native/ring
