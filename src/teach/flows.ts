@@ -54,6 +54,8 @@ export interface Flow {
   handshake: boolean;
   /** Lanes (MACs) in display order: the hosts this flow's arrows touch. */
   lanes: string[];
+  /** Frames of this flow not kept in detail (beyond FlowBounds.maxFlowFrames); absent when none. */
+  omitted?: number;
 }
 
 function short(mac: string): string {
@@ -66,86 +68,178 @@ function serviceOf(services: readonly Service[], ip: string, port: number, proto
 
 /** Groups the frames of each connection to a virtual service. Frames are ordered by time. */
 export function buildFlows(frames: readonly WireFrame[], roles: Roles): Flow[] {
-  const flows = new Map<string, Flow>();
-  const order: Flow[] = [];
-  for (const f of frames) {
+  const skeleton = new FlowBuilder(roles.services, roles.vips, UNBOUNDED, null);
+  for (const f of frames) skeleton.add(f, roles.forwardOf.has(f.n));
+  const b = new FlowBuilder(roles.services, roles.vips, UNBOUNDED, skeleton.spans());
+  for (const f of frames) b.add(f, roles.forwardOf.has(f.n));
+  return b.finish(roles);
+}
+
+/** How much of the flows is kept in detail: the rest is counted. */
+export interface FlowBounds {
+  /** Flows kept (and drawn) in detail, the first ones (default 100). */
+  maxFlows?: number;
+  /** Frames kept per flow (default 300; its ladder draws --max-arrows of them). */
+  maxFlowFrames?: number;
+  /** Connections tracked at once to tell a new one from a running one (default 100000; least recently seen forgotten). */
+  maxOpenFlows?: number;
+}
+
+export const DEFAULT_MAX_FLOWS = 100;
+export const DEFAULT_MAX_FLOW_FRAMES = 300;
+export const DEFAULT_MAX_OPEN_FLOWS = 100000;
+export const UNBOUNDED: Required<FlowBounds> = { maxFlows: Infinity, maxFlowFrames: Infinity, maxOpenFlows: Infinity };
+
+/** What a first pass tells of the flows kept in detail: where and when they are (for their ARP). */
+export interface FlowSpans {
+  flows: ReadonlyArray<Pick<Flow, 'id' | 'vip' | 'clientIp' | 'startMs' | 'endMs'>>;
+  /** Start of the first flow not kept in detail, when there is one. */
+  undrawnFromMs: number | null;
+}
+
+interface Track {
+  id: number;
+  /** A FIN or RST seen: a new SYN starts a new flow. */
+  closed: boolean;
+  /** The flow in detail, or null for one only counted. */
+  flow: Flow | null;
+}
+
+/**
+ * Flows from a stream of frames. The first `maxFlows` flows are kept with up to `maxFlowFrames`
+ * frames each; later ones are only counted. With the spans of a previous pass, ARP frames join the
+ * flow they belong to (the question for the VIP before the flow, the real resolving the client
+ * during it).
+ */
+export class FlowBuilder {
+  /** The flows kept in detail, in order. */
+  readonly flows: Flow[] = [];
+  /** All flows seen. */
+  count = 0;
+  private undrawnFromMs: number | null = null;
+  private readonly current = new Map<string, Track>();
+  private readonly bounds: Required<FlowBounds>;
+  private readonly vips: Set<string>;
+  private readonly arpFor = new Map<number, WireFrame[]>();
+  private readonly flowOfRequest = new Map<string, number>();
+
+  constructor(private readonly services: readonly Service[], vips: readonly string[], b: FlowBounds = {}, private readonly given: FlowSpans | null = null, private readonly keepFrames = true) {
+    this.bounds = { maxFlows: b.maxFlows ?? DEFAULT_MAX_FLOWS, maxFlowFrames: b.maxFlowFrames ?? DEFAULT_MAX_FLOW_FRAMES, maxOpenFlows: b.maxOpenFlows ?? DEFAULT_MAX_OPEN_FLOWS };
+    this.vips = new Set(vips);
+  }
+
+  private touch(key: string, t: Track): void {
+    this.current.delete(key);
+    this.current.set(key, t);
+    if (this.current.size > this.bounds.maxOpenFlows) this.current.delete(this.current.keys().next().value!);
+  }
+
+  private keep(flow: Flow, f: WireFrame): void {
+    if (this.keepFrames && flow.frames.length < this.bounds.maxFlowFrames) flow.frames.push(f);
+    else flow.omitted = (flow.omitted ?? 0) + 1;
+  }
+
+  /** 'kept' when the frame is kept in a flow in detail, 'counted' when it belongs to another flow, else null. */
+  add(f: WireFrame, forwarded: boolean): 'kept' | 'counted' | null {
+    if (f.arp) return this.addArp(f);
     // An ICMP error about a flow (a router telling the VIP, i.e. the director, that a reply of the
     // flow did not get through) joins that flow's ladder.
     const q = f.ip && f.icmp?.quoted;
     if (q) {
-      const svc = serviceOf(roles.services, q.src, q.srcPort, q.proto);
-      const flow = svc && flows.get(`${svc.proto}|${q.dst}:${q.dstPort}|${svc.vip}:${svc.port}`);
-      if (flow) {
-        flow.frames.push(f);
-        flow.endMs = f.timeMs;
-      }
-      continue;
+      const svc = serviceOf(this.services, q.src, q.srcPort, q.proto);
+      const key = svc && `${svc.proto}|${q.dst}:${q.dstPort}|${svc.vip}:${svc.port}`;
+      const t = key ? this.current.get(key) : undefined;
+      if (!t) return null;
+      this.touch(key!, t);
+      if (!t.flow) return 'counted';
+      this.keep(t.flow, f);
+      t.flow.endMs = f.timeMs;
+      return 'kept';
     }
-    if (!f.ip || !f.l4) continue;
-    let key: string | null = null;
+    if (!f.ip || !f.l4) return null;
     let svc: Service | undefined;
     let client = '';
     let cport = 0;
-    if ((svc = serviceOf(roles.services, f.ip.dst, f.l4.dstPort, f.l4.proto))) {
+    if ((svc = serviceOf(this.services, f.ip.dst, f.l4.dstPort, f.l4.proto))) {
       client = f.ip.src;
       cport = f.l4.srcPort;
-    } else if ((svc = serviceOf(roles.services, f.ip.src, f.l4.srcPort, f.l4.proto))) {
+    } else if ((svc = serviceOf(this.services, f.ip.src, f.l4.srcPort, f.l4.proto))) {
       client = f.ip.dst;
       cport = f.l4.dstPort;
     }
-    if (!svc) continue;
-    key = `${svc.proto}|${client}:${cport}|${svc.vip}:${svc.port}`;
-    let flow = flows.get(key);
+    if (!svc) return null;
+    const key = `${svc.proto}|${client}:${cport}|${svc.vip}:${svc.port}`;
+    let t = this.current.get(key);
     // A new SYN on a finished connection with the same ports starts a new flow.
     const syn = f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK') && f.ip.dst === svc.vip;
-    if (flow && syn && flow.frames.some((g) => g.l4 !== null && (g.l4.flags.includes('FIN') || g.l4.flags.includes('RST'))) && !roles.forwardOf.has(f.n)) {
-      flow = undefined;
+    if (t && syn && t.closed && !forwarded) t = undefined;
+    if (!t) {
+      const id = ++this.count;
+      let flow: Flow | null = null;
+      if (this.flows.length < this.bounds.maxFlows) {
+        flow = {
+          id, proto: svc.proto, clientIp: client, clientPort: cport, vip: svc.vip, port: svc.port,
+          startMs: f.timeMs, endMs: f.timeMs, frames: [], arrows: [], realMacs: [], local: false, handshake: false, lanes: [],
+        };
+        this.flows.push(flow);
+      } else this.undrawnFromMs ??= f.timeMs;
+      t = { id, closed: false, flow };
     }
-    if (!flow) {
-      flow = {
-        id: order.length + 1, proto: svc.proto, clientIp: client, clientPort: cport, vip: svc.vip, port: svc.port,
-        startMs: f.timeMs, endMs: f.timeMs, frames: [], arrows: [], realMacs: [], local: false, handshake: false, lanes: [],
-      };
-      flows.set(key, flow);
-      order.push(flow);
-    }
-    flow.frames.push(f);
-    flow.endMs = f.timeMs;
+    this.touch(key, t);
+    if (f.l4.flags.includes('FIN') || f.l4.flags.includes('RST')) t.closed = true;
+    if (!t.flow) return 'counted';
+    this.keep(t.flow, f);
+    t.flow.endMs = f.timeMs;
+    return 'kept';
   }
-  attachArp(frames, order, roles);
-  for (const flow of order) finishFlow(flow, roles);
-  return order;
-}
 
-/** Adds the ARP frames that belong to each flow: the question for the VIP and its answers, and
- *  the real server or director resolving the client during the flow. */
-function attachArp(frames: readonly WireFrame[], flows: Flow[], roles: Roles): void {
-  if (flows.length === 0) return;
-  const vips = new Set(roles.vips);
-  const flowOfRequest = new Map<string, Flow>();
-  for (const f of frames) {
-    if (!f.arp) continue;
-    const a = f.arp;
-    const related = (fl: Flow): boolean => {
-      const ips = new Set([fl.vip, fl.clientIp]);
-      return ips.has(a.tpa) || ips.has(a.spa);
-    };
-    let target: Flow | undefined;
-    if (a.op === 'reply' && !a.gratuitous) target = flowOfRequest.get(`${a.spa}|${a.tha}`);
-    if (!target) {
-      const rel = flows.filter(related);
-      if (rel.length === 0) continue;
-      // The flow in progress (the real resolving the client), else the next flow, else the last.
-      target =
-        rel.find((fl) => fl.startMs <= f.timeMs && f.timeMs <= fl.endMs && !vips.has(a.tpa)) ??
+  /** The ARP frames that belong to a flow: the question for the VIP and its answers, and the real
+   *  server or director resolving the client during the flow. */
+  private addArp(f: WireFrame): 'kept' | null {
+    const spans = this.given;
+    if (!spans || spans.flows.length === 0) return null;
+    const a = f.arp!;
+    let target: number | undefined;
+    if (a.op === 'reply' && !a.gratuitous) target = this.flowOfRequest.get(`${a.spa}|${a.tha}`);
+    if (target === undefined) {
+      const rel = spans.flows.filter((fl) => fl.vip === a.tpa || fl.clientIp === a.tpa || fl.vip === a.spa || fl.clientIp === a.spa);
+      if (rel.length === 0) return null;
+      // The flow in progress (the real resolving the client), else the next flow, else the last
+      // (unless flows not kept in detail come after it).
+      const t =
+        rel.find((fl) => fl.startMs <= f.timeMs && f.timeMs <= fl.endMs && !this.vips.has(a.tpa)) ??
         rel.find((fl) => fl.startMs >= f.timeMs) ??
-        rel[rel.length - 1];
+        (spans.undrawnFromMs !== null && f.timeMs >= spans.undrawnFromMs ? undefined : rel[rel.length - 1]);
+      target = t?.id;
     }
-    if (!target) continue;
-    if (a.op === 'request') flowOfRequest.set(`${a.tpa}|${a.sha}`, target);
-    target.frames.push(f);
+    if (target === undefined) return null;
+    if (a.op === 'request') this.flowOfRequest.set(`${a.tpa}|${a.sha}`, target);
+    const list = this.arpFor.get(target) ?? this.arpFor.set(target, []).get(target)!;
+    if (list.length < this.bounds.maxFlowFrames) list.push(f);
+    else {
+      const fl = this.flows.find((x) => x.id === target);
+      if (fl) fl.omitted = (fl.omitted ?? 0) + 1;
+    }
+    return 'kept';
   }
-  for (const fl of flows) fl.frames.sort((x, y) => x.timeMs - y.timeMs || x.n - y.n);
+
+  /** Start and end of the flows kept in detail, for a later pass's ARP. */
+  spans(): FlowSpans {
+    return { flows: this.flows.map((fl) => ({ id: fl.id, vip: fl.vip, clientIp: fl.clientIp, startMs: fl.startMs, endMs: fl.endMs })), undrawnFromMs: this.undrawnFromMs };
+  }
+
+  /** The flows kept in detail with their ladders (the roles final). */
+  finish(roles: Roles): Flow[] {
+    for (const fl of this.flows) {
+      const arp = this.arpFor.get(fl.id);
+      if (arp) {
+        fl.frames.push(...arp);
+        fl.frames.sort((x, y) => x.timeMs - y.timeMs || x.n - y.n);
+      }
+      finishFlow(fl, roles);
+    }
+    return this.flows;
+  }
 }
 
 function tcpLabel(f: WireFrame): string {

@@ -100,7 +100,8 @@ export function renderFlowText(fl: Flow, ex: Explanation, o: TextOptions = {}): 
     out.push(`${mark} ${String(a.frame.n).padStart(5)} ${ms(a.frame.timeMs, t0)}  ${drawArrow(a, lanes)}  ${a.label}  ${a.detail}  [${a.macs}]`);
     for (const n of a.notes) out.push(`  ${' '.repeat(5)} ${' '.repeat(9)}  ${lanes.map(() => center('|', LANE)).join('')}    ${a.problem ? '!! ' : '· '}${n}`);
   });
-  if (fl.arrows.length > max) out.push(`  … ${fl.arrows.length - max} more frames`);
+  const all = fl.arrows.length + (fl.omitted ?? 0);
+  if (all > max) out.push(`  … ${all - max} more frames`);
   return out;
 }
 
