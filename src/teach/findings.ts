@@ -37,6 +37,19 @@ export interface Finding {
 export interface FindingOptions {
   /** Link MTU (default 1500): larger IPv4 packets cannot have crossed the wire as one frame. */
   mtu?: number;
+  /**
+   * Counts over the whole capture when `frames` is only a bounded sample of it (streaming explain):
+   * the titles say these, the finding's frame list holds the sample.
+   */
+  totals?: FindingTotals;
+}
+
+export interface FindingTotals {
+  fromRip: number;
+  badFwd: number;
+  big: number;
+  bigMax: number;
+  unfinished: number;
 }
 
 function uniq<T>(xs: Iterable<T>): T[] {
@@ -50,6 +63,8 @@ function seenWhere(f: WireFrame): string {
 export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: readonly Flow[], o: FindingOptions = {}): Finding[] {
   const out: Finding[] = [];
   const mtu = o.mtu ?? 1500;
+  const tot = o.totals;
+  const byN = new Map(frames.map((f) => [f.n, f]));
   const name = (mac: string): string => {
     const h = roles.byMac.get(mac);
     return h ? `${hostLabel(h)} (${mac}${h.roles.length ? `, ${roleText(h)}` : ''})` : mac;
@@ -136,7 +151,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'reply-not-from-vip',
       severity: 'problem',
-      title: `${fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
+      title: `${tot?.fromRip ?? fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
       detail: 'The client talks to the VIP and resets anything else: the real must hold the VIP (on lo) so that its reply carries the VIP as source.',
       fix: `on the real server: ip addr add ${roles.vips[0] ?? 'VIP'}/32 dev lo (and suppress ARP for it)`,
       frames: fromRip.map((f) => f.n),
@@ -181,11 +196,11 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   // --- checksums, sizes -----------------------------------------------------------------------
   const badFwd = frames.filter((f) => roles.forwardOf.has(f.n) && f.l4?.checksumOk === false);
   if (badFwd.length > 0) {
-    const senders = uniq(badFwd.map((f) => frames[roles.forwardOf.get(f.n)! - 1]!.srcMac));
+    const senders = uniq(badFwd.map((f) => byN.get(roles.forwardOf.get(f.n)!)?.srcMac).filter((m): m is string => m !== undefined));
     out.push({
       code: 'checksum-after-forward',
       severity: 'problem',
-      title: `${badFwd.length} forwarded frame(s) carry a bad ${badFwd[0]!.l4!.proto.toUpperCase()} checksum: the real server drops them`,
+      title: `${tot?.badFwd ?? badFwd.length} forwarded frame(s) carry a bad ${badFwd[0]!.l4!.proto.toUpperCase()} checksum: the real server drops them`,
       detail:
         'The sender left the checksum for its NIC to finish (tx checksum offload). On a veth pair nothing finishes it: the kernel keeps a note that the checksum is pending, ' +
         'but a director that captures the frame and sends its bytes again loses that note, and the real server sees a wrong checksum (TcpInCsumErrors rises, the SYN is retried and never answered).',
@@ -212,7 +227,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'frame-over-mtu',
       severity: 'problem',
-      title: `${big.length} frame(s) larger than the MTU (${mtu}): up to ${Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
+      title: `${tot?.big ?? big.length} frame(s) larger than the MTU (${mtu}): up to ${tot?.bigMax ?? Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
       detail:
         'No such frame crossed the wire: segmentation offload (TSO/GSO) at the sender hands the capture one big packet before the NIC cuts it, ' +
         'and receive offload (GRO/LRO) glues frames together before the capture. A director that captures such a super-frame cannot send it on. Seen at: ' +
@@ -228,7 +243,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'sender-offload',
       severity: 'note',
-      title: `${unfinished.length} frame(s) left their sender with an unfinished checksum: ${macs.map(name).join('; ')}`,
+      title: `${tot?.unfinished ?? unfinished.length} frame(s) left their sender with an unfinished checksum: ${macs.map(name).join('; ')}`,
       detail:
         'Checksum offload: the sending kernel leaves the checksum to the NIC. Harmless when the frame goes straight to the receiving kernel (on veth it trusts the pending checksum; ' +
         'on a physical NIC the hardware fills it in after the capture point); harmful only when a director re-sends such a frame. Examples: ' +

@@ -92,7 +92,7 @@ export const UNBOUNDED: Required<FlowBounds> = { maxFlows: Infinity, maxFlowFram
 
 /** What a first pass tells of the flows kept in detail: where and when they are (for their ARP). */
 export interface FlowSpans {
-  flows: ReadonlyArray<Pick<Flow, 'id' | 'vip' | 'clientIp' | 'startMs' | 'endMs'>>;
+  flows: ReadonlyArray<Pick<Flow, 'id' | 'vip' | 'port' | 'clientIp' | 'clientPort' | 'startMs' | 'endMs'>>;
   /** Start of the first flow not kept in detail, when there is one. */
   undrawnFromMs: number | null;
 }
@@ -225,7 +225,7 @@ export class FlowBuilder {
 
   /** Start and end of the flows kept in detail, for a later pass's ARP. */
   spans(): FlowSpans {
-    return { flows: this.flows.map((fl) => ({ id: fl.id, vip: fl.vip, clientIp: fl.clientIp, startMs: fl.startMs, endMs: fl.endMs })), undrawnFromMs: this.undrawnFromMs };
+    return { flows: this.flows.map((fl) => ({ id: fl.id, vip: fl.vip, port: fl.port, clientIp: fl.clientIp, clientPort: fl.clientPort, startMs: fl.startMs, endMs: fl.endMs })), undrawnFromMs: this.undrawnFromMs };
   }
 
   /** The flows kept in detail with their ladders (the roles final). */

@@ -118,7 +118,7 @@ export function renderRolesText(roles: Roles): string[] {
 
 export function renderText(ex: Explanation, o: TextOptions = {}): string {
   const out: string[] = [];
-  out.push(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')}; ${ex.frames.length} distinct frames on the wire, ${ex.flows.length} connection(s) to a virtual service`);
+  out.push(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')}; ${ex.distinctFrames ?? ex.frames.length} distinct frames on the wire, ${ex.totalFlows ?? ex.flows.length} connection(s) to a virtual service${(ex.totalFlows ?? 0) > ex.flows.length ? ` (the first ${ex.flows.length} in detail)` : ''}`);
   out.push('');
   out.push(...renderRolesText(ex.roles));
   out.push('');
