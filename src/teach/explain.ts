@@ -94,6 +94,10 @@ export function explainSources(sources: readonly CaptureSource[], o: StreamExpla
   const m1 = new FrameMerger(o);
   for (const { frame, fwdOf } of wireFrames(sources, o, m1)) facts.add(frame, fwdOf);
   const marks = facts.base({ config: o.config, names: o.names });
+  const points = sources.flatMap((s) => s.points?.() ?? []);
+  for (const p of m1.perPoint.keys()) if (!points.includes(p)) points.push(p);
+  const dup = points.find((p, i) => points.indexOf(p) !== i);
+  if (dup !== undefined) throw new DsrlbError('E_TEACH_DUPLICATE', `two captures named ${dup}: give each capture point its own file name`);
   const vips = [...marks.b.vips];
   // Pass 2: clients and reals; the flows' spans.
   const skeleton = new FlowBuilder(marks.b.services, vips, o, null, false);
@@ -123,7 +127,7 @@ export function explainSources(sources: readonly CaptureSource[], o: StreamExpla
   const flows = builder.finish(roles);
   const findings = findProblems(o.keepFrames ? all : evidence.frames(), roles, flows, { mtu: o.mtu, totals: o.keepFrames ? undefined : evidence.totals });
   return {
-    captures: [...m1.perPoint].map(([name, frames]) => ({ name, frames })),
+    captures: points.map((name) => ({ name, frames: m1.perPoint.get(name) ?? 0 })),
     frames: all,
     distinctFrames: m3.count,
     totalFlows: builder.count,

@@ -35,6 +35,8 @@ export interface CaptureStream {
 /** Something that can be read from the start several times (explain reads its input in passes). */
 export interface CaptureSource {
   open(): CaptureStream;
+  /** Its capture points in its own order, once read through (for the summary; empty ones included). */
+  points?(): string[];
 }
 
 export interface StreamBounds {
@@ -52,6 +54,7 @@ export function memorySources(captures: readonly CaptureInput[]): CaptureSource[
   return captures.map((c) => {
     const order = c.records.map((r, i) => ({ r, i })).sort((a, b) => a.r.timeMs - b.r.timeMs);
     return {
+      points: () => [c.name],
       open(): CaptureStream {
         let k = 0;
         return {
