@@ -102,9 +102,7 @@ export interface WireFrame {
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 
 function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 function l3Key(data: Uint8Array, l3Off: number, end: number): string {

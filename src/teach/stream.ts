@@ -42,12 +42,12 @@ export interface CaptureSource {
 export interface StreamBounds {
   /** Time window for joining sightings of one frame and finding forwards (ms, default 1000). */
   windowMs?: number;
-  /** At most this many frames in that window (default 20000). */
+  /** At most this many frames in that window (default 4096). */
   windowFrames?: number;
 }
 
 export const DEFAULT_WINDOW_MS = 1000;
-export const DEFAULT_WINDOW_FRAMES = 20000;
+export const DEFAULT_WINDOW_FRAMES = 4096;
 
 /** In-memory captures as sources: each capture sorted by time (stable), as mergeCaptures does. */
 export function memorySources(captures: readonly CaptureInput[]): CaptureSource[] {
