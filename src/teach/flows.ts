@@ -212,7 +212,11 @@ export class FlowBuilder {
         (spans.undrawnFromMs !== null && f.timeMs >= spans.undrawnFromMs ? undefined : rel[rel.length - 1]);
       target = t?.id;
     }
-    if (target === undefined) return null;
+    if (target === undefined) {
+      // It belongs to a flow not kept in detail: so do the answers to it.
+      if (a.op === 'request') this.flowOfRequest.delete(`${a.tpa}|${a.sha}`);
+      return null;
+    }
     if (a.op === 'request') this.flowOfRequest.set(`${a.tpa}|${a.sha}`, target);
     const list = this.arpFor.get(target) ?? this.arpFor.set(target, []).get(target)!;
     if (list.length < this.bounds.maxFlowFrames) list.push(f);
