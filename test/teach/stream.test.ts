@@ -6,7 +6,7 @@
  * and its peak memory stays flat when the set grows fourfold.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const DSRLB = fileURLToPath(new URL('../../src/cli/dsrlb.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('../../bench/lib/explain-child.ts', import.meta.url));
 
+/** The capture set `name` (made on first use). */
 function set(name: string, flows: number, bigEvery = 1000): string {
   const d = join(dir, name);
+  if (existsSync(d)) return d;
   mkdirSync(d);
   writeSyntheticDsr({ dir: d, flows, bigEvery });
   return d;
@@ -41,7 +43,7 @@ describe('streamed explain', () => {
   });
 
   it('beyond --max-flows: the first flows drawn the same, the others counted, the findings counted over every frame', () => {
-    const d = join(dir, 'small');
+    const d = set('small', 60, 10);
     const whole = explainCaptures(loadCaptures([d]));
     const ex = explainSources(captureFiles([d]).map(fileSource), { maxFlows: 10, maxSamples: 2 });
     expect(ex.flows.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -55,7 +57,7 @@ describe('streamed explain', () => {
   });
 
   it('joins the sightings of a frame and finds forwards with a window far smaller than the captures', () => {
-    const d = join(dir, 'small');
+    const d = set('small', 60, 10);
     const m = new FrameMerger({ windowFrames: 8 });
     let forwards = 0;
     let frames = 0;
@@ -69,7 +71,7 @@ describe('streamed explain', () => {
   });
 
   it('reads in-memory captures through the same merge (memorySources)', () => {
-    const caps = loadCaptures([join(dir, 'small')]);
+    const caps = loadCaptures([set('small', 60, 10)]);
     const n = [...wireFrames(memorySources(caps))].length;
     expect(n).toBe(665);
   });
@@ -107,10 +109,26 @@ describe('peak memory of dsrlb explain', () => {
 
 describe('explain as a Unix filter', () => {
   it('ends quietly, status 0, when the reader of its output goes away (| head -3)', () => {
-    const d = join(dir, 's2000');
+    const d = set('s2000', 2000);
     const r = spawnSync('bash', ['-c', `node ${DSRLB} explain ${d} --max-flows 2000 | head -3; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').slice(0, 3).join('\n')).toMatch(/^5 capture\(s\): .*\n\nRoles \(inferred from ARP and MACs\):$/);
     expect(r.stdout).toMatch(/status 0\n$/);
   }, 120_000);
+});
+
+describe('--max-flows', () => {
+  const sh = (args: string) => spawnSync('bash', ['-c', `node ${DSRLB} explain ${args}`], { encoding: 'utf8' });
+  it('draws the first N flows, counts the others, and says so when asked for one it did not keep', () => {
+    const d = set('opts', 30);
+    const r = sh(`${d} --max-flows 5`);
+    expect(r.stdout.split('\n')[0]).toMatch(/30 connection\(s\) to a virtual service \(the first 5 in detail\)$/);
+    expect(r.stdout.match(/^Flow \d+:/gm)).toEqual(['Flow 1:', 'Flow 2:', 'Flow 3:', 'Flow 4:', 'Flow 5:']);
+    expect(sh(`${d} --max-flows 5 --flow 7`).stderr).toMatch(/E_USAGE: flow 7 is not kept in detail: only the first 5 are \(--max-flows\)/);
+    expect(sh(`${d} --max-flows 5 --flow 70`).stderr).toMatch(/E_USAGE: no flow 70 \(the captures have 30\)/);
+    expect(sh(`${d} --max-flows 0`).stderr).toMatch(/E_USAGE: --max-flows must be a positive integer/);
+    const json = JSON.parse(sh(`${d} --max-flows 5 --json`).stdout) as { totalFlows: number; flows: unknown[] };
+    expect(json.totalFlows).toBe(30);
+    expect(json.flows).toHaveLength(5);
+  }, 60_000);
 });
