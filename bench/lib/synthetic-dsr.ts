@@ -5,7 +5,8 @@
  * HTTP connections one after the other, each: SYN to the director, forwarded to a real (round
  * robin), SYN-ACK from the VIP straight to the client, the request forwarded, the reply, FIN both
  * ways — 11 frames on the wire, 22 sightings. Planted problems: every `bigEvery`-th reply is larger
- * than the MTU (frame-over-mtu); at the very end real3 answers ARP for the VIP too
+ * than the MTU (frame-over-mtu); flow 500 of every 1000 gets no answer (handshake-incomplete: its
+ * SYN, forwarded, and nothing else); at the very end real3 answers ARP for the VIP too
  * (arp-multiple-macs). Used by the streaming explain test and benchmark.
  */
 import { join } from 'node:path';
@@ -72,6 +73,7 @@ export function writeSyntheticDsr(o: SyntheticDsr): number {
         put(t + 0.01 * k++, tcpFrame({ ...down, flags, seq, ack, payload }), [real.point, 'client']);
       };
       req('SYN', 1000, 0);
+      if (i % 1000 === 500) continue;
       rep('SYN,ACK', 5000, 1001);
       req('PSH,ACK', 1001, 5001, 'GET / HTTP/1.0\r\n\r\n');
       rep('PSH,ACK', 5001, 1019, i % bigEvery === bigEvery - 1 ? 'x'.repeat(1960) : 'HTTP/1.0 200 OK\r\n\r\nhello');

@@ -109,7 +109,7 @@ export function explainSources(sources: readonly CaptureSource[], o: StreamExpla
   const roles = marks.finish(forwardOf);
   // Pass 3: the flows in detail, the evidence for the findings, the other traffic.
   const spans = skeleton.spans();
-  const builder = new FlowBuilder(roles.services, roles.vips, o, spans);
+  const builder = new FlowBuilder(roles.services, roles.vips, o, spans, true, roles.directorMacs);
   const evidence = new Evidence(roles, spans, o);
   const kinds = new Map<string, number>();
   const all: WireFrame[] = [];
@@ -125,7 +125,8 @@ export function explainSources(sources: readonly CaptureSource[], o: StreamExpla
     }
   }
   const flows = builder.finish(roles);
-  const findings = findProblems(o.keepFrames ? all : evidence.frames(), roles, flows, { mtu: o.mtu, totals: o.keepFrames ? undefined : evidence.totals });
+  const totals = o.keepFrames ? undefined : { ...evidence.totals, undrawn: builder.undrawn };
+  const findings = findProblems(o.keepFrames ? all : evidence.frames(), roles, flows, { mtu: o.mtu, totals });
   return {
     captures: points.map((name) => ({ name, frames: m1.perPoint.get(name) ?? 0 })),
     frames: all,

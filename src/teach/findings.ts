@@ -50,6 +50,8 @@ export interface FindingTotals {
   big: number;
   bigMax: number;
   unfinished: number;
+  /** Problems of the flows not kept in detail (added to those of the flows in detail). */
+  undrawn?: { stuckFlows: number; stuckSyns: number; splitFlows: number; bypassFlows: number };
 }
 
 function uniq<T>(xs: Iterable<T>): T[] {
@@ -64,6 +66,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   const out: Finding[] = [];
   const mtu = o.mtu ?? 1500;
   const tot = o.totals;
+  const und = tot?.undrawn ?? { stuckFlows: 0, stuckSyns: 0, splitFlows: 0, bypassFlows: 0 };
   const byN = new Map(frames.map((f) => [f.n, f]));
   const name = (mac: string): string => {
     const h = roles.byMac.get(mac);
@@ -115,13 +118,13 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
 
   // --- per flow ---------------------------------------------------------------------------------
   const bypass = flows.filter((fl) => fl.arrows.some((a) => a.kind === 'bypass' && a.problem));
-  if (bypass.length > 0) {
+  if (bypass.length + und.bypassFlows > 0) {
     const fr = bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.frame.n));
     const macs = uniq(bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.to)));
     out.push({
       code: 'bypass-director',
       severity: 'problem',
-      title: `${bypass.length} connection(s) went straight to ${macs.map(name).join(', ')}, never through the director`,
+      title: `${bypass.length + und.bypassFlows} connection(s) went straight to ${macs.length ? macs.map(name).join(', ') : 'a real server'}, never through the director`,
       detail: 'The client sent frames for the VIP to a real server\'s MAC: it learned that MAC from an ARP answer for the VIP. No scheduling, no failover for these connections.',
       fix: 'suppress ARP for the VIP on the real servers (see arp-multiple-macs), then flush the clients\' neighbour entries (ip neigh flush all) or wait for them to expire',
       frames: fr,
@@ -160,11 +163,11 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   }
 
   const split = flows.filter((fl) => uniq(fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.to)).length > 1);
-  if (split.length > 0) {
+  if (split.length + und.splitFlows > 0) {
     out.push({
       code: 'flow-split',
       severity: 'problem',
-      title: `${split.length} connection(s) forwarded to more than one real server`,
+      title: `${split.length + und.splitFlows} connection(s) forwarded to more than one real server`,
       detail: 'Packets of one connection went to different reals: the balancer schedules packets, not connections. The second real knows nothing of the connection and resets it.',
       fix: 'schedule per connection: a connection table (dsrlb, IPVS) or a hash of the connection\'s addresses and ports; never a per-packet counter (nft numgen inc)',
       frames: split.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.frame.n)),
@@ -210,12 +213,12 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     });
   }
   const stuck = flows.filter((fl) => fl.proto === 'tcp' && !fl.handshake && fl.frames.some((f) => f.l4?.flags.includes('SYN')));
-  if (stuck.length > 0) {
+  if (stuck.length + und.stuckFlows > 0) {
     const syns = stuck.flatMap((fl) => fl.frames.filter((f) => f.l4?.flags.includes('SYN') && !roles.forwardOf.has(f.n)).map((f) => f.n));
     out.push({
       code: 'handshake-incomplete',
       severity: 'problem',
-      title: `${stuck.length} connection(s) never got a SYN-ACK (${syns.length} SYN(s) sent)`,
+      title: `${stuck.length + und.stuckFlows} connection(s) never got a SYN-ACK (${syns.length + und.stuckSyns} SYN(s) sent)`,
       detail: 'The client retried its SYN and nobody answered.' + (badFwd.length ? ' The forwarded SYNs carry bad checksums (see checksum-after-forward).' : ' Is the real server listening, does it hold the VIP on lo, did the director forward the SYN?'),
       fix: badFwd.length ? 'see checksum-after-forward' : 'check the real server (ss -ltn, ip addr show dev lo) and the director (dsrlb doctor)',
       frames: syns,

@@ -103,6 +103,16 @@ interface Track {
   closed: boolean;
   /** The flow in detail, or null for one only counted. */
   flow: Flow | null;
+  /** For a flow only counted: what its findings need. */
+  light: { tcp: boolean; syns: number; anySyn: boolean; synNoAck: boolean; synAck: boolean; reals: Set<string>; bypass: boolean; tallied: boolean } | null;
+}
+
+/** Problems of the flows not kept in detail, counted (the findings add them to theirs). */
+export interface UndrawnCounts {
+  stuckFlows: number;
+  stuckSyns: number;
+  splitFlows: number;
+  bypassFlows: number;
 }
 
 /**
@@ -122,16 +132,55 @@ export class FlowBuilder {
   private readonly vips: Set<string>;
   private readonly arpFor = new Map<number, WireFrame[]>();
   private readonly flowOfRequest = new Map<string, number>();
+  /** Problems of the flows only counted (needs the directors: give them to the constructor). */
+  readonly undrawn: UndrawnCounts = { stuckFlows: 0, stuckSyns: 0, splitFlows: 0, bypassFlows: 0 };
 
-  constructor(private readonly services: readonly Service[], vips: readonly string[], b: FlowBounds = {}, private readonly given: FlowSpans | null = null, private readonly keepFrames = true) {
+  constructor(private readonly services: readonly Service[], vips: readonly string[], b: FlowBounds = {}, private readonly given: FlowSpans | null = null, private readonly keepFrames = true, private readonly directors: ReadonlySet<string> = new Set()) {
     this.bounds = { maxFlows: b.maxFlows ?? DEFAULT_MAX_FLOWS, maxFlowFrames: b.maxFlowFrames ?? DEFAULT_MAX_FLOW_FRAMES, maxOpenFlows: b.maxOpenFlows ?? DEFAULT_MAX_OPEN_FLOWS };
     this.vips = new Set(vips);
   }
 
   private touch(key: string, t: Track): void {
+    const was = this.current.get(key);
+    if (was && was !== t) this.tally(was);
     this.current.delete(key);
     this.current.set(key, t);
-    if (this.current.size > this.bounds.maxOpenFlows) this.current.delete(this.current.keys().next().value!);
+    if (this.current.size > this.bounds.maxOpenFlows) {
+      const old = this.current.keys().next().value!;
+      this.tally(this.current.get(old)!);
+      this.current.delete(old);
+    }
+  }
+
+  /** A flow only counted is over (forgotten, replaced, or the end): count its handshake. */
+  private tally(t: Track): void {
+    const l = t.light;
+    if (!l || l.tallied) return;
+    l.tallied = true;
+    // As for a flow in detail: TCP, a SYN seen, no handshake (SYN and SYN-ACK) seen.
+    if (l.tcp && l.anySyn && !(l.synNoAck && l.synAck)) {
+      this.undrawn.stuckFlows++;
+      this.undrawn.stuckSyns += l.syns;
+    }
+  }
+
+  private lightFrame(t: Track, f: WireFrame, vip: string, forwarded: boolean): void {
+    const l = t.light!;
+    const flags = f.l4!.flags;
+    if (f.l4!.proto === 'tcp' && flags.includes('SYN')) {
+      l.anySyn = true;
+      if (flags.includes('ACK')) l.synAck = true;
+      else l.synNoAck = true;
+      if (!forwarded) l.syns++;
+    }
+    if (f.ip!.dst !== vip) return;
+    if (forwarded) {
+      l.reals.add(f.dstMac);
+      if (l.reals.size === 2) this.undrawn.splitFlows++;
+    } else if (!this.directors.has(f.dstMac) && this.directors.size > 0 && !l.bypass) {
+      l.bypass = true;
+      this.undrawn.bypassFlows++;
+    }
   }
 
   private keep(flow: Flow, f: WireFrame): void {
@@ -183,11 +232,14 @@ export class FlowBuilder {
         };
         this.flows.push(flow);
       } else this.undrawnFromMs ??= f.timeMs;
-      t = { id, closed: false, flow };
+      t = { id, closed: false, flow, light: flow ? null : { tcp: svc.proto === 'tcp', syns: 0, anySyn: false, synNoAck: false, synAck: false, reals: new Set(), bypass: false, tallied: false } };
     }
     this.touch(key, t);
     if (f.l4.flags.includes('FIN') || f.l4.flags.includes('RST')) t.closed = true;
-    if (!t.flow) return 'counted';
+    if (!t.flow) {
+      this.lightFrame(t, f, svc.vip, forwarded);
+      return 'counted';
+    }
     this.keep(t.flow, f);
     t.flow.endMs = f.timeMs;
     return 'kept';
@@ -234,6 +286,7 @@ export class FlowBuilder {
 
   /** The flows kept in detail with their ladders (the roles final). */
   finish(roles: Roles): Flow[] {
+    for (const t of this.current.values()) this.tally(t);
     for (const fl of this.flows) {
       const arp = this.arpFor.get(fl.id);
       if (arp) {
