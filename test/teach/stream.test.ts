@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureFiles, fileSource } from '../../src/cli/capture-sources.ts';
 import { loadCaptures } from '../../src/cli/commands/explain.ts';
-import { explainCaptures, explainSources, FrameMerger, memorySources, renderFlowText, renderText, wireFrames } from '../../src/teach/index.ts';
+import { parseLdirectordConfig } from '../../src/config/index.ts';
+import { tcpFrame } from '../../src/packet/index.ts';
+import { explainCaptures, explainSources, FrameMerger, memorySources, renderFlowText, renderText, wireFrames, type Explanation } from '../../src/teach/index.ts';
 import { DSR, writeSyntheticDsr } from '../../bench/lib/synthetic-dsr.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsrlb-explainstream-'));
@@ -74,6 +76,41 @@ describe('streamed explain', () => {
     const caps = loadCaptures([set('small', 60, 10)]);
     const n = [...wireFrames(memorySources(caps))].length;
     expect(n).toBe(665);
+  });
+});
+
+describe('flows not kept in detail', () => {
+  const C = { mac: '02:aa:00:00:00:64', ip: '10.1.0.100' };
+  const D = '02:aa:00:00:00:01';
+  const R1 = '02:aa:00:00:00:11';
+  const R2 = '02:aa:00:00:00:12';
+  const VIP = '10.1.0.10';
+  const config = parseLdirectordConfig(`virtual=${VIP}:80\n\treal=10.1.0.11:80 gate\n\treal=10.1.0.12:80 gate\n\tchecktype=on\n`, 'test.cf');
+  const up = (sport: number, flags: string, from: string, to: string, ttl = 64) =>
+    tcpFrame({ srcMac: from, dstMac: to, src: C.ip, dst: VIP, sport, dport: 80, flags, ttl, seq: sport, ipId: sport });
+  const down = (sport: number, real: string) => tcpFrame({ srcMac: real, dstMac: C.mac, src: VIP, dst: C.ip, sport: 80, dport: sport, flags: 'SYN,ACK', seq: 9, ipId: sport });
+  const frames = [
+    up(40001, 'SYN', C.mac, D), up(40001, 'SYN', D, R1, 63), down(40001, R1), // fine
+    up(40002, 'SYN', C.mac, D), up(40002, 'SYN', D, R1, 63), down(40002, R1), up(40002, 'ACK', C.mac, D), up(40002, 'ACK', D, R2, 63), // split
+    up(40003, 'SYN', C.mac, R1), down(40003, R1), // straight to a real
+    up(40004, 'SYN', C.mac, D), up(40004, 'SYN', D, R2, 63), // never answered
+  ];
+  const caps = [{ name: 'wire', linkType: 1, records: frames.map((data, i) => ({ timeMs: 1000 + i, data, origLen: data.length })) }];
+
+  it('still count in flow-split, bypass-director and handshake-incomplete', () => {
+    const title = (ex: Explanation, code: string) => ex.findings.find((f) => f.code === code)?.title;
+    const whole = explainCaptures(caps, { config });
+    const one = explainSources(memorySources(caps), { config, maxFlows: 1 });
+    expect(whole.flows).toHaveLength(4);
+    expect(one.flows).toHaveLength(1);
+    expect(one.totalFlows).toBe(4);
+    expect(title(whole, 'flow-split')).toMatch(/^1 connection\(s\) forwarded to more than one real server/);
+    expect(title(one, 'flow-split')).toBe(title(whole, 'flow-split'));
+    expect(title(whole, 'bypass-director')).toMatch(new RegExp(`^1 connection\\(s\\) went straight to ${R1}`));
+    expect(title(one, 'bypass-director')).toMatch(/^1 connection\(s\) went straight to a real server, never through the director/);
+    expect(title(whole, 'handshake-incomplete')).toMatch(/^1 connection\(s\) never got a SYN-ACK \(1 SYN\(s\) sent\)/);
+    expect(title(one, 'handshake-incomplete')).toBe(title(whole, 'handshake-incomplete'));
+    expect(one.findings.map((f) => f.code).sort()).toEqual(whole.findings.map((f) => f.code).sort());
   });
 });
 
