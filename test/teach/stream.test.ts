@@ -6,13 +6,13 @@
  * and its peak memory stays flat when the set grows fourfold.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureFiles, fileSource } from '../../src/cli/capture-sources.ts';
-import { loadCaptures } from '../../src/cli/commands/explain.ts';
+import { loadCaptures, testbedNames } from '../../src/cli/commands/explain.ts';
 import { parseLdirectordConfig } from '../../src/config/index.ts';
 import { tcpFrame } from '../../src/packet/index.ts';
 import { explainCaptures, explainSources, FrameMerger, memorySources, renderFlowText, renderText, wireFrames, type Explanation } from '../../src/teach/index.ts';
@@ -112,6 +112,61 @@ describe('flows not kept in detail', () => {
     expect(title(one, 'handshake-incomplete')).toBe(title(whole, 'handshake-incomplete'));
     expect(one.findings.map((f) => f.code).sort()).toEqual(whole.findings.map((f) => f.code).sort());
   });
+});
+
+describe('a pcapng with several interfaces', () => {
+  /** pcapng, little-endian: one section, an interface per capture (if_name), its records in time order. */
+  function pcapng(ifaces: Array<{ name: string; records: ReadonlyArray<{ timeMs: number; data: Uint8Array }> }>): Buffer {
+    const block = (type: number, body: Buffer) => {
+      const padded = Buffer.alloc((body.length + 3) & ~3);
+      body.copy(padded);
+      const b = Buffer.alloc(12 + padded.length);
+      b.writeUInt32LE(type, 0);
+      b.writeUInt32LE(b.length, 4);
+      padded.copy(b, 8);
+      b.writeUInt32LE(b.length, 8 + padded.length);
+      return b;
+    };
+    const shb = Buffer.alloc(16);
+    shb.writeUInt32LE(0x1a2b3c4d, 0);
+    shb.writeUInt16LE(1, 4);
+    shb.writeInt32LE(-1, 8);
+    shb.writeInt32LE(-1, 12);
+    const parts = [block(0x0a0d0d0a, shb)];
+    for (const i of ifaces) {
+      const name = Buffer.from(i.name);
+      const opt = Buffer.alloc(4 + ((name.length + 3) & ~3) + 4);
+      opt.writeUInt16LE(2, 0);
+      opt.writeUInt16LE(name.length, 2);
+      name.copy(opt, 4);
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(1, 0);
+      head.writeUInt32LE(65535, 4);
+      parts.push(block(1, Buffer.concat([head, opt])));
+    }
+    const all = ifaces.flatMap((i, n) => i.records.map((r) => ({ n, ...r }))).sort((a, b) => a.timeMs - b.timeMs);
+    for (const r of all) {
+      const head = Buffer.alloc(20);
+      const ticks = BigInt(Math.round(r.timeMs * 1000));
+      head.writeUInt32LE(r.n, 0);
+      head.writeUInt32LE(Number(ticks >> 32n), 4);
+      head.writeUInt32LE(Number(ticks & 0xffffffffn), 8);
+      head.writeUInt32LE(r.data.length, 12);
+      head.writeUInt32LE(r.data.length, 16);
+      parts.push(block(6, Buffer.concat([head, Buffer.from(r.data)])));
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('gives one capture point per interface, named after it, and the same explanation as in memory', () => {
+    const fx = fileURLToPath(new URL('../fixtures/captures/healthy/', import.meta.url));
+    const [client, www1] = loadCaptures([`${fx}client.pcap`, `${fx}www1.pcap`]);
+    const file = join(dir, 'both.pcapng');
+    writeFileSync(file, pcapng([{ name: 'eth0', records: client!.records }, { name: 'eth1', records: www1!.records }]));
+    const r = spawnSync('bash', ['-c', `node ${DSRLB} explain ${file}`], { encoding: 'utf8' });
+    expect(r.stdout.split('\n')[0]).toMatch(/^2 capture\(s\): both\.eth0 \(\d+ frames\), both\.eth1 \(\d+ frames\);/);
+    expect(r.stdout.trimEnd()).toBe(renderText(explainCaptures(loadCaptures([file]), { names: testbedNames() })));
+  }, 60_000);
 });
 
 describe('peak memory of dsrlb explain', () => {
