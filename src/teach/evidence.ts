@@ -6,7 +6,7 @@
  * frame (FindingTotals).
  */
 import type { FindingTotals } from './findings.ts';
-import type { FlowSpans } from './flows.ts';
+import type { FlowSpans } from './flow-builder.ts';
 import type { WireFrame } from './frames.ts';
 import type { Roles } from './roles.ts';
 

@@ -123,7 +123,7 @@ export class RoleFacts {
   /** Gratuitous ARP: address -> MACs announcing it. */
   readonly garp = new Map<string, Set<string>>();
   /** IPv4 + L4 frames: source address -> source MACs, destination address -> destination MACs. */
-  readonly l4From = new Map<string, Set<string>>();
+  readonly l4From = new Map<string, string | Set<string>>();
   /** "address|MAC" of IPv4 + L4 frames' destinations, in first-seen order. */
   readonly l4To = new Set<string>();
   /** "address|MAC" of gratuitous ARP, in first-seen order. */
@@ -138,6 +138,12 @@ export class RoleFacts {
   readonly arpAsks = new Map<string, Set<string>>();
 
   constructor(readonly maxServiceKeys = 4096) {}
+
+  /** The MACs that sent IPv4 + L4 frames from `ip`. */
+  sendersOf(ip: string): string[] {
+    const m = this.l4From.get(ip);
+    return m === undefined ? [] : typeof m === 'string' ? [m] : [...m];
+  }
 
   add(f: WireFrame, fwdOf: WireFrame | null): void {
     if (f.srcMac && !isMulticastMac(f.srcMac)) this.macs.add(f.srcMac);
@@ -159,7 +165,12 @@ export class RoleFacts {
         const key = `${f.l4.proto}/${f.ip.dst}:${f.l4.dstPort}`;
         if (!this.synKeys.has(key) && this.synKeys.size < this.maxServiceKeys) this.synKeys.set(key, { vip: f.ip.dst, port: f.l4.dstPort, proto: f.l4.proto });
       }
-      addTo(this.l4From, f.ip.src, f.srcMac);
+      const had = this.l4From.get(f.ip.src);
+      // One MAC per address, as a rule: a string until there is a second.
+      if (had === undefined) this.l4From.set(f.ip.src, f.srcMac);
+      else if (typeof had === 'string') {
+        if (had !== f.srcMac) this.l4From.set(f.ip.src, new Set([had, f.srcMac]));
+      } else had.add(f.srcMac);
       this.l4To.add(`${f.ip.dst}|${f.dstMac}`);
     }
     if (fwdOf && f.ip) {
@@ -204,7 +215,7 @@ export class RoleFacts {
         // send replies from is a VIP; so is one it announces gratuitously.
         for (const ip of m.keys()) {
           const garp = this.garp.has(ip);
-          const repliedFromElsewhere = [...(this.l4From.get(ip) ?? [])].some((mac) => !claimers.get(ip)?.has(mac));
+          const repliedFromElsewhere = this.sendersOf(ip).some((mac) => !claimers.get(ip)?.has(mac));
           if (connTargets.has(ip) && (garp || repliedFromElsewhere)) vips.add(ip);
         }
       }
@@ -227,7 +238,7 @@ export class RoleFacts {
         const [ip, mac] = p.split('|') as [string, string];
         if (vips.has(ip)) toVip.add(mac);
       }
-      for (const v of vips) for (const m of this.l4From.get(v) ?? []) fromVip.add(m);
+      for (const v of vips) for (const m of this.sendersOf(v)) fromVip.add(m);
       for (const m of toVip) if (!fromVip.has(m) && !isMulticastMac(m)) directorMacs.add(m);
     }
 
