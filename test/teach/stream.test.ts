@@ -112,6 +112,16 @@ describe('flows not kept in detail', () => {
     expect(title(one, 'handshake-incomplete')).toBe(title(whole, 'handshake-incomplete'));
     expect(one.findings.map((f) => f.code).sort()).toEqual(whole.findings.map((f) => f.code).sort());
   });
+
+  it('a flow in detail stays one flow however many others pass while it runs (the open-flow table forgets only counted ones)', () => {
+    const long = [up(40001, 'SYN', C.mac, D), up(40001, 'SYN', D, R1, 63), down(40001, R1)];
+    const others = [40002, 40003, 40004, 40005].flatMap((p) => [up(p, 'SYN', C.mac, D), up(p, 'SYN', D, R1, 63), down(p, R1)]);
+    const later = [up(40001, 'ACK', C.mac, D), up(40001, 'ACK', D, R1, 63)];
+    const recs = [...long, ...others, ...later].map((data, i) => ({ timeMs: 1000 + i, data, origLen: data.length }));
+    const ex = explainSources(memorySources([{ name: 'wire', linkType: 1, records: recs }]), { config, maxFlows: 1, maxOpenFlows: 2 });
+    expect(ex.totalFlows).toBe(5);
+    expect(ex.flows[0]!.frames.map((f) => f.n)).toEqual([1, 2, 3, 16, 17]);
+  });
 });
 
 describe('a pcapng with several interfaces', () => {
