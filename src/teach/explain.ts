@@ -4,10 +4,13 @@
  */
 import { DsrlbError } from '../errors/index.ts';
 import type { LdirectordConfig } from '../config/index.ts';
+import { Evidence } from './evidence.ts';
 import { findProblems, type Finding } from './findings.ts';
-import { buildFlows, type Flow } from './flows.ts';
-import { mergeCaptures, type CaptureInput, type WireFrame } from './frames.ts';
-import { inferRoles, type Roles } from './roles.ts';
+import { FlowBuilder, UNBOUNDED, type FlowBounds } from './flow-builder.ts';
+import type { Flow } from './flows.ts';
+import { LINKTYPE_ETHERNET, type CaptureInput, type WireFrame } from './frames.ts';
+import { RoleFacts, type Roles } from './roles.ts';
+import { FrameMerger, memorySources, wireFrames, type CaptureSource, type StreamBounds } from './stream.ts';
 
 export interface ExplainOptions {
   config?: LdirectordConfig;
@@ -29,7 +32,12 @@ export interface OtherTraffic {
 
 export interface Explanation {
   captures: CaptureSummary[];
+  /** Every frame when explained in memory; empty when streamed (see distinctFrames). */
   frames: WireFrame[];
+  /** Distinct frames on the wire (sightings at several points joined). */
+  distinctFrames?: number;
+  /** Connections to a virtual service, including those not kept in detail (flows has the first ones). */
+  totalFlows?: number;
   roles: Roles;
   flows: Flow[];
   findings: Finding[];
@@ -57,20 +65,74 @@ export function explainCaptures(captures: readonly CaptureInput[], o: ExplainOpt
     if (names.has(c.name)) throw new DsrlbError('E_TEACH_DUPLICATE', `two captures named ${c.name}: give each capture point its own file name`);
     names.add(c.name);
   }
-  const frames = mergeCaptures(captures);
-  const roles = inferRoles(frames, { config: o.config, names: o.names });
-  const flows = buildFlows(frames, roles);
-  const inFlow = new Set(flows.flatMap((fl) => fl.frames.map((f) => f.n)));
-  const kinds = new Map<string, number>();
-  for (const f of frames) {
-    if (inFlow.has(f.n)) continue;
-    const k = otherKind(f, roles);
-    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  for (const c of captures) {
+    if (c.linkType !== LINKTYPE_ETHERNET) {
+      throw new DsrlbError('E_TEACH_LINKTYPE', `${c.name}: link type ${c.linkType} is not Ethernet (capture on the Ethernet interface, not "any")`);
+    }
   }
-  const findings = findProblems(frames, roles, flows, { mtu: o.mtu });
+  // In memory already: keep every frame and every flow (the bounds are for streamed files).
+  const ex = explainSources(memorySources(captures), { ...o, keepFrames: true, ...UNBOUNDED, windowFrames: Infinity });
+  return { ...ex, captures: captures.map((c) => ({ name: c.name, frames: c.records.length })) };
+}
+
+export interface StreamExplainOptions extends ExplainOptions, StreamBounds, FlowBounds {
+  /** Keep every frame (Explanation.frames, every forward, findings over all frames): in-memory input only. */
+  keepFrames?: boolean;
+  /** Frames kept per finding as evidence (default 1000); the counts cover all. */
+  maxSamples?: number;
+}
+
+/**
+ * Explains captures read as streams, in three passes over them: the roles' facts (per MAC and
+ * address), then who is client and real (and where the flows kept in detail start and end), then
+ * the flows, the findings and the other traffic. Memory is bounded by the options, not by the
+ * captures: see StreamBounds, FlowBounds and maxSamples.
+ */
+export function explainSources(sources: readonly CaptureSource[], o: StreamExplainOptions = {}): Explanation {
+  if (sources.length === 0) throw new DsrlbError('E_TEACH_NO_CAPTURE', 'no capture to explain');
+  // Pass 1: the roles' facts, the capture points.
+  const facts = new RoleFacts();
+  const m1 = new FrameMerger(o);
+  for (const { frame, fwdOf } of wireFrames(sources, o, m1)) facts.add(frame, fwdOf);
+  const marks = facts.base({ config: o.config, names: o.names });
+  const points = sources.flatMap((s) => s.points?.() ?? []);
+  for (const p of m1.perPoint.keys()) if (!points.includes(p)) points.push(p);
+  const dup = points.find((p, i) => points.indexOf(p) !== i);
+  if (dup !== undefined) throw new DsrlbError('E_TEACH_DUPLICATE', `two captures named ${dup}: give each capture point its own file name`);
+  const vips = [...marks.b.vips];
+  // Pass 2: clients and reals; the flows' spans.
+  const skeleton = new FlowBuilder(marks.b.services, vips, o, null, false);
+  for (const { frame, fwdOf } of wireFrames(sources, o)) {
+    marks.add(frame, fwdOf !== null);
+    skeleton.add(frame, fwdOf !== null);
+  }
+  const forwardOf = new Map<number, number>();
+  const roles = marks.finish(forwardOf);
+  // Pass 3: the flows in detail, the evidence for the findings, the other traffic.
+  const spans = skeleton.spans();
+  const builder = new FlowBuilder(roles.services, roles.vips, o, spans, true, roles.directorMacs);
+  const evidence = new Evidence(roles, spans, o);
+  const kinds = new Map<string, number>();
+  const all: WireFrame[] = [];
+  const m3 = new FrameMerger(o);
+  for (const { frame: f, fwdOf } of wireFrames(sources, o, m3)) {
+    const inFlow = builder.add(f, fwdOf !== null);
+    const kept = evidence.add(f, fwdOf);
+    if (o.keepFrames) all.push(f);
+    if (fwdOf && (o.keepFrames || inFlow === 'kept' || kept)) forwardOf.set(f.n, fwdOf.n);
+    if (inFlow === null) {
+      const k = otherKind(f, roles);
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+  }
+  const flows = builder.finish(roles);
+  const totals = o.keepFrames ? undefined : { ...evidence.totals, undrawn: builder.undrawn };
+  const findings = findProblems(o.keepFrames ? all : evidence.frames(), roles, flows, { mtu: o.mtu, totals });
   return {
-    captures: captures.map((c) => ({ name: c.name, frames: c.records.length })),
-    frames,
+    captures: points.map((name) => ({ name, frames: m1.perPoint.get(name) ?? 0 })),
+    frames: all,
+    distinctFrames: m3.count,
+    totalFlows: builder.count,
     roles,
     flows,
     findings,

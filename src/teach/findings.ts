@@ -37,6 +37,21 @@ export interface Finding {
 export interface FindingOptions {
   /** Link MTU (default 1500): larger IPv4 packets cannot have crossed the wire as one frame. */
   mtu?: number;
+  /**
+   * Counts over the whole capture when `frames` is only a bounded sample of it (streaming explain):
+   * the titles say these, the finding's frame list holds the sample.
+   */
+  totals?: FindingTotals;
+}
+
+export interface FindingTotals {
+  fromRip: number;
+  badFwd: number;
+  big: number;
+  bigMax: number;
+  unfinished: number;
+  /** Problems of the flows not kept in detail (added to those of the flows in detail). */
+  undrawn?: { stuckFlows: number; stuckSyns: number; splitFlows: number; bypassFlows: number };
 }
 
 function uniq<T>(xs: Iterable<T>): T[] {
@@ -50,6 +65,9 @@ function seenWhere(f: WireFrame): string {
 export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: readonly Flow[], o: FindingOptions = {}): Finding[] {
   const out: Finding[] = [];
   const mtu = o.mtu ?? 1500;
+  const tot = o.totals;
+  const und = tot?.undrawn ?? { stuckFlows: 0, stuckSyns: 0, splitFlows: 0, bypassFlows: 0 };
+  const byN = new Map(frames.map((f) => [f.n, f]));
   const name = (mac: string): string => {
     const h = roles.byMac.get(mac);
     return h ? `${hostLabel(h)} (${mac}${h.roles.length ? `, ${roleText(h)}` : ''})` : mac;
@@ -100,13 +118,13 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
 
   // --- per flow ---------------------------------------------------------------------------------
   const bypass = flows.filter((fl) => fl.arrows.some((a) => a.kind === 'bypass' && a.problem));
-  if (bypass.length > 0) {
+  if (bypass.length + und.bypassFlows > 0) {
     const fr = bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.frame.n));
     const macs = uniq(bypass.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'bypass').map((a) => a.to)));
     out.push({
       code: 'bypass-director',
       severity: 'problem',
-      title: `${bypass.length} connection(s) went straight to ${macs.map(name).join(', ')}, never through the director`,
+      title: `${bypass.length + und.bypassFlows} connection(s) went straight to ${macs.length ? macs.map(name).join(', ') : 'a real server'}, never through the director`,
       detail: 'The client sent frames for the VIP to a real server\'s MAC: it learned that MAC from an ARP answer for the VIP. No scheduling, no failover for these connections.',
       fix: 'suppress ARP for the VIP on the real servers (see arp-multiple-macs), then flush the clients\' neighbour entries (ip neigh flush all) or wait for them to expire',
       frames: fr,
@@ -136,7 +154,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'reply-not-from-vip',
       severity: 'problem',
-      title: `${fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
+      title: `${tot?.fromRip ?? fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
       detail: 'The client talks to the VIP and resets anything else: the real must hold the VIP (on lo) so that its reply carries the VIP as source.',
       fix: `on the real server: ip addr add ${roles.vips[0] ?? 'VIP'}/32 dev lo (and suppress ARP for it)`,
       frames: fromRip.map((f) => f.n),
@@ -145,11 +163,11 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   }
 
   const split = flows.filter((fl) => uniq(fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.to)).length > 1);
-  if (split.length > 0) {
+  if (split.length + und.splitFlows > 0) {
     out.push({
       code: 'flow-split',
       severity: 'problem',
-      title: `${split.length} connection(s) forwarded to more than one real server`,
+      title: `${split.length + und.splitFlows} connection(s) forwarded to more than one real server`,
       detail: 'Packets of one connection went to different reals: the balancer schedules packets, not connections. The second real knows nothing of the connection and resets it.',
       fix: 'schedule per connection: a connection table (dsrlb, IPVS) or a hash of the connection\'s addresses and ports; never a per-packet counter (nft numgen inc)',
       frames: split.flatMap((fl) => fl.arrows.filter((a) => a.kind === 'forwarded').map((a) => a.frame.n)),
@@ -181,11 +199,11 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   // --- checksums, sizes -----------------------------------------------------------------------
   const badFwd = frames.filter((f) => roles.forwardOf.has(f.n) && f.l4?.checksumOk === false);
   if (badFwd.length > 0) {
-    const senders = uniq(badFwd.map((f) => frames[roles.forwardOf.get(f.n)! - 1]!.srcMac));
+    const senders = uniq(badFwd.map((f) => byN.get(roles.forwardOf.get(f.n)!)?.srcMac).filter((m): m is string => m !== undefined));
     out.push({
       code: 'checksum-after-forward',
       severity: 'problem',
-      title: `${badFwd.length} forwarded frame(s) carry a bad ${badFwd[0]!.l4!.proto.toUpperCase()} checksum: the real server drops them`,
+      title: `${tot?.badFwd ?? badFwd.length} forwarded frame(s) carry a bad ${badFwd[0]!.l4!.proto.toUpperCase()} checksum: the real server drops them`,
       detail:
         'The sender left the checksum for its NIC to finish (tx checksum offload). On a veth pair nothing finishes it: the kernel keeps a note that the checksum is pending, ' +
         'but a director that captures the frame and sends its bytes again loses that note, and the real server sees a wrong checksum (TcpInCsumErrors rises, the SYN is retried and never answered).',
@@ -195,12 +213,12 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     });
   }
   const stuck = flows.filter((fl) => fl.proto === 'tcp' && !fl.handshake && fl.frames.some((f) => f.l4?.flags.includes('SYN')));
-  if (stuck.length > 0) {
+  if (stuck.length + und.stuckFlows > 0) {
     const syns = stuck.flatMap((fl) => fl.frames.filter((f) => f.l4?.flags.includes('SYN') && !roles.forwardOf.has(f.n)).map((f) => f.n));
     out.push({
       code: 'handshake-incomplete',
       severity: 'problem',
-      title: `${stuck.length} connection(s) never got a SYN-ACK (${syns.length} SYN(s) sent)`,
+      title: `${stuck.length + und.stuckFlows} connection(s) never got a SYN-ACK (${syns.length + und.stuckSyns} SYN(s) sent)`,
       detail: 'The client retried its SYN and nobody answered.' + (badFwd.length ? ' The forwarded SYNs carry bad checksums (see checksum-after-forward).' : ' Is the real server listening, does it hold the VIP on lo, did the director forward the SYN?'),
       fix: badFwd.length ? 'see checksum-after-forward' : 'check the real server (ss -ltn, ip addr show dev lo) and the director (dsrlb doctor)',
       frames: syns,
@@ -212,7 +230,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'frame-over-mtu',
       severity: 'problem',
-      title: `${big.length} frame(s) larger than the MTU (${mtu}): up to ${Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
+      title: `${tot?.big ?? big.length} frame(s) larger than the MTU (${mtu}): up to ${tot?.bigMax ?? Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
       detail:
         'No such frame crossed the wire: segmentation offload (TSO/GSO) at the sender hands the capture one big packet before the NIC cuts it, ' +
         'and receive offload (GRO/LRO) glues frames together before the capture. A director that captures such a super-frame cannot send it on. Seen at: ' +
@@ -228,7 +246,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'sender-offload',
       severity: 'note',
-      title: `${unfinished.length} frame(s) left their sender with an unfinished checksum: ${macs.map(name).join('; ')}`,
+      title: `${tot?.unfinished ?? unfinished.length} frame(s) left their sender with an unfinished checksum: ${macs.map(name).join('; ')}`,
       detail:
         'Checksum offload: the sending kernel leaves the checksum to the NIC. Harmless when the frame goes straight to the receiving kernel (on veth it trusts the pending checksum; ' +
         'on a physical NIC the hardware fills it in after the capture point); harmful only when a director re-sends such a frame. Examples: ' +

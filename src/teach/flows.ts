@@ -54,98 +54,16 @@ export interface Flow {
   handshake: boolean;
   /** Lanes (MACs) in display order: the hosts this flow's arrows touch. */
   lanes: string[];
+  /** Frames of this flow not kept in detail (beyond FlowBounds.maxFlowFrames); absent when none. */
+  omitted?: number;
 }
 
 function short(mac: string): string {
   return mac;
 }
 
-function serviceOf(services: readonly Service[], ip: string, port: number, proto: string): Service | undefined {
+export function serviceOf(services: readonly Service[], ip: string, port: number, proto: string): Service | undefined {
   return services.find((s) => s.vip === ip && s.port === port && s.proto === proto);
-}
-
-/** Groups the frames of each connection to a virtual service. Frames are ordered by time. */
-export function buildFlows(frames: readonly WireFrame[], roles: Roles): Flow[] {
-  const flows = new Map<string, Flow>();
-  const order: Flow[] = [];
-  for (const f of frames) {
-    // An ICMP error about a flow (a router telling the VIP, i.e. the director, that a reply of the
-    // flow did not get through) joins that flow's ladder.
-    const q = f.ip && f.icmp?.quoted;
-    if (q) {
-      const svc = serviceOf(roles.services, q.src, q.srcPort, q.proto);
-      const flow = svc && flows.get(`${svc.proto}|${q.dst}:${q.dstPort}|${svc.vip}:${svc.port}`);
-      if (flow) {
-        flow.frames.push(f);
-        flow.endMs = f.timeMs;
-      }
-      continue;
-    }
-    if (!f.ip || !f.l4) continue;
-    let key: string | null = null;
-    let svc: Service | undefined;
-    let client = '';
-    let cport = 0;
-    if ((svc = serviceOf(roles.services, f.ip.dst, f.l4.dstPort, f.l4.proto))) {
-      client = f.ip.src;
-      cport = f.l4.srcPort;
-    } else if ((svc = serviceOf(roles.services, f.ip.src, f.l4.srcPort, f.l4.proto))) {
-      client = f.ip.dst;
-      cport = f.l4.dstPort;
-    }
-    if (!svc) continue;
-    key = `${svc.proto}|${client}:${cport}|${svc.vip}:${svc.port}`;
-    let flow = flows.get(key);
-    // A new SYN on a finished connection with the same ports starts a new flow.
-    const syn = f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK') && f.ip.dst === svc.vip;
-    if (flow && syn && flow.frames.some((g) => g.l4 !== null && (g.l4.flags.includes('FIN') || g.l4.flags.includes('RST'))) && !roles.forwardOf.has(f.n)) {
-      flow = undefined;
-    }
-    if (!flow) {
-      flow = {
-        id: order.length + 1, proto: svc.proto, clientIp: client, clientPort: cport, vip: svc.vip, port: svc.port,
-        startMs: f.timeMs, endMs: f.timeMs, frames: [], arrows: [], realMacs: [], local: false, handshake: false, lanes: [],
-      };
-      flows.set(key, flow);
-      order.push(flow);
-    }
-    flow.frames.push(f);
-    flow.endMs = f.timeMs;
-  }
-  attachArp(frames, order, roles);
-  for (const flow of order) finishFlow(flow, roles);
-  return order;
-}
-
-/** Adds the ARP frames that belong to each flow: the question for the VIP and its answers, and
- *  the real server or director resolving the client during the flow. */
-function attachArp(frames: readonly WireFrame[], flows: Flow[], roles: Roles): void {
-  if (flows.length === 0) return;
-  const vips = new Set(roles.vips);
-  const flowOfRequest = new Map<string, Flow>();
-  for (const f of frames) {
-    if (!f.arp) continue;
-    const a = f.arp;
-    const related = (fl: Flow): boolean => {
-      const ips = new Set([fl.vip, fl.clientIp]);
-      return ips.has(a.tpa) || ips.has(a.spa);
-    };
-    let target: Flow | undefined;
-    if (a.op === 'reply' && !a.gratuitous) target = flowOfRequest.get(`${a.spa}|${a.tha}`);
-    if (!target) {
-      const rel = flows.filter(related);
-      if (rel.length === 0) continue;
-      // The flow in progress (the real resolving the client), else the next flow, else the last.
-      target =
-        rel.find((fl) => fl.startMs <= f.timeMs && f.timeMs <= fl.endMs && !vips.has(a.tpa)) ??
-        rel.find((fl) => fl.startMs >= f.timeMs) ??
-        rel[rel.length - 1];
-    }
-    if (!target) continue;
-    if (a.op === 'request') flowOfRequest.set(`${a.tpa}|${a.sha}`, target);
-    target.frames.push(f);
-  }
-  for (const fl of flows) fl.frames.sort((x, y) => x.timeMs - y.timeMs || x.n - y.n);
 }
 
 function tcpLabel(f: WireFrame): string {
@@ -154,7 +72,8 @@ function tcpLabel(f: WireFrame): string {
   return `${flagText(l4.flags)}${l4.payloadLength ? ` len ${l4.payloadLength}` : ''}`;
 }
 
-function finishFlow(flow: Flow, roles: Roles): void {
+/** Fills a flow's real servers, handshake, arrows and lanes from its frames (the roles final). */
+export function finishFlow(flow: Flow, roles: Roles): void {
   const dirs = roles.directorMacs;
   const forwardOf = roles.forwardOf;
   const byN = new Map(flow.frames.map((f) => [f.n, f]));

@@ -102,9 +102,7 @@ export interface WireFrame {
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 
 function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 function l3Key(data: Uint8Array, l3Off: number, end: number): string {
@@ -117,7 +115,7 @@ function l3Key(data: Uint8Array, l3Off: number, end: number): string {
   return hex(ip);
 }
 
-function describe(data: Uint8Array, origLen: number): Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'> {
+export function describeFrame(data: Uint8Array, origLen: number): Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'> {
   const base = {
     len: data.length, origLen, srcMac: '', dstMac: '', etherType: 0, arp: null, ip: null, l4: null, icmp: null, error: null, l3Key: '', probe: false,
   };
@@ -225,7 +223,7 @@ export function mergeCaptures(captures: readonly CaptureInput[]): WireFrame[] {
       twin.seenAt.push({ point, index });
       continue;
     }
-    const f: WireFrame = { n: 0, timeMs: rec.timeMs, seenAt: [{ point, index }], ...describe(rec.data, rec.origLen) };
+    const f: WireFrame = { n: 0, timeMs: rec.timeMs, seenAt: [{ point, index }], ...describeFrame(rec.data, rec.origLen) };
     merged.push(f);
     if (same) same.push(f);
     else byBytes.set(key, [f]);

@@ -51,7 +51,7 @@ export function renderHtml(ex: Explanation, o: HtmlOptions = {}): string {
   h.push('</head>');
   h.push('<body>');
   h.push(`<h1>${esc(title)}</h1>`);
-  h.push(`<p class="sub">${esc(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')} — ${ex.frames.length} distinct frames on the wire, ${ex.flows.length} connection(s) to a virtual service.`)}</p>`);
+  h.push(`<p class="sub">${esc(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')} — ${ex.distinctFrames ?? ex.frames.length} distinct frames on the wire, ${ex.totalFlows ?? ex.flows.length} connection(s) to a virtual service${(ex.totalFlows ?? 0) > ex.flows.length ? ` (the first ${ex.flows.length} in detail)` : ''}.`)}</p>`);
   h.push(`<p id="verdict" class="${problems.length ? 'bad' : 'ok'}">${esc(problems.length ? `${problems.length} problem(s) found` : 'No problem found: direct server return as it should be.')}</p>`);
 
   h.push('<h2>Roles</h2>');

@@ -90,164 +90,270 @@ export function findForwards(frames: readonly WireFrame[]): Map<number, number> 
 
 export function inferRoles(frames: readonly WireFrame[], o: RoleOptions = {}): Roles {
   const forwardOf = findForwards(frames);
-  const forwarded = new Set(forwardOf.keys());
-
-  // ARP claims: MAC -> addresses it said it has (sender fields), with counts.
-  const claims = new Map<string, Map<string, number>>();
-  const claimers = new Map<string, Set<string>>();
+  const facts = new RoleFacts();
   for (const f of frames) {
-    if (!f.arp || f.arp.spa === '0.0.0.0') continue;
-    const m = claims.get(f.arp.sha) ?? claims.set(f.arp.sha, new Map()).get(f.arp.sha)!;
-    bump(m, f.arp.spa);
-    (claimers.get(f.arp.spa) ?? claimers.set(f.arp.spa, new Set()).get(f.arp.spa)!).add(f.arp.sha);
+    const inN = forwardOf.get(f.n);
+    facts.add(f, inN === undefined ? null : frames[inN - 1]!);
   }
-  const connTargets = new Set<string>();
-  for (const f of frames) {
-    if (!f.ip || !f.l4) continue;
-    if ((f.l4.proto === 'tcp' && f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK')) || f.l4.proto === 'udp') connTargets.add(f.ip.dst);
+  const marks = facts.base(o);
+  for (const f of frames) marks.add(f, forwardOf.has(f.n));
+  return marks.finish(forwardOf);
+}
+
+const addTo = <K, V>(m: Map<K, Set<V>>, k: K, v: V): void => {
+  const s = m.get(k);
+  if (s) s.add(v);
+  else m.set(k, new Set([v]));
+};
+
+/**
+ * What role inference needs from the frames, gathered in one streaming pass: counts and sets per
+ * MAC and address (bounded by the hosts on the LAN, not by the frames), and the first SYN to each
+ * server endpoint (at most `maxServiceKeys`).
+ */
+export class RoleFacts {
+  /** ARP claims: MAC -> addresses it said it has (sender fields), with counts. */
+  readonly claims = new Map<string, Map<string, number>>();
+  readonly claimers = new Map<string, Set<string>>();
+  readonly connTargets = new Set<string>();
+  /** Forwarded frames with L4 whose sender did not send them back where they came from: dst -> srcs. */
+  readonly fwdPairs = new Map<string, Set<string>>();
+  /** Forwarded IPv4 frames: sender MAC -> addresses (src and dst). */
+  readonly fwdSenders = new Map<string, Set<string>>();
+  /** Gratuitous ARP: address -> MACs announcing it. */
+  readonly garp = new Map<string, Set<string>>();
+  /** IPv4 + L4 frames: source address -> source MACs, destination address -> destination MACs. */
+  readonly l4From = new Map<string, string | Set<string>>();
+  /** "address|MAC" of IPv4 + L4 frames' destinations, in first-seen order. */
+  readonly l4To = new Set<string>();
+  /** "address|MAC" of gratuitous ARP, in first-seen order. */
+  readonly garpPairs = new Set<string>();
+  /** First SYN (or UDP datagram) to each endpoint, in order. */
+  readonly synKeys = new Map<string, Service>();
+  /** Unicast MACs in first-seen order. */
+  readonly macs = new Set<string>();
+  /** Non-forwarded IPv4 frames: source MAC -> source address -> count. */
+  readonly ipFrames = new Map<string, Map<string, number>>();
+  /** ARP requests (not gratuitous): sender MAC -> target addresses. */
+  readonly arpAsks = new Map<string, Set<string>>();
+
+  constructor(readonly maxServiceKeys = 4096) {}
+
+  /** The MACs that sent IPv4 + L4 frames from `ip`. */
+  sendersOf(ip: string): string[] {
+    const m = this.l4From.get(ip);
+    return m === undefined ? [] : typeof m === 'string' ? [m] : [...m];
   }
 
-  // VIPs and services.
-  const vips = new Set<string>();
-  const services: Service[] = [];
-  const realIps = new Set<string>();
-  let source: Roles['source'] = 'inferred';
-  if (o.config) {
-    source = 'config';
-    for (const v of o.config.virtuals) {
-      if (v.address === null || v.protocol === 'fwm') continue;
-      const vip = ipToString(v.address);
-      vips.add(vip);
-      services.push({ vip, port: v.port, proto: v.protocol });
-      for (const r of v.reals) realIps.add(ipToString(r.address));
+  add(f: WireFrame, fwdOf: WireFrame | null): void {
+    if (f.srcMac && !isMulticastMac(f.srcMac)) this.macs.add(f.srcMac);
+    if (f.dstMac && !isMulticastMac(f.dstMac)) this.macs.add(f.dstMac);
+    if (f.arp && f.arp.spa !== '0.0.0.0') {
+      const m = this.claims.get(f.arp.sha) ?? this.claims.set(f.arp.sha, new Map()).get(f.arp.sha)!;
+      bump(m, f.arp.spa);
+      addTo(this.claimers, f.arp.spa, f.arp.sha);
     }
-  } else {
-    for (const n of forwarded) {
-      const f = frames[n - 1]!;
-      const inF = frames[forwardOf.get(n)! - 1]!;
-      // A forwarded request goes to the VIP; a forwarded reply (not DSR) comes from it.
-      if (f.l4 && inF.srcMac !== f.dstMac) vips.add(connTargets.has(f.ip!.dst) ? f.ip!.dst : f.ip!.src);
+    if (f.arp?.gratuitous) {
+      addTo(this.garp, f.arp.spa, f.arp.sha);
+      this.garpPairs.add(`${f.arp.spa}|${f.arp.sha}`);
     }
-    for (const [ip, macs] of claimers) {
-      if (macs.size >= 2 && connTargets.has(ip)) vips.add(ip);
-    }
-    for (const [, m] of claims) {
-      if (m.size < 2) continue;
-      // A MAC that claims two addresses: the one that receives connections and that other MACs
-      // send replies from is a VIP; so is one it announces gratuitously.
-      for (const ip of m.keys()) {
-        const garp = frames.some((f) => f.arp?.gratuitous && f.arp.spa === ip);
-        const repliedFromElsewhere = frames.some((f) => f.ip?.src === ip && f.l4 && !claimers.get(ip)?.has(f.srcMac));
-        if (connTargets.has(ip) && (garp || repliedFromElsewhere)) vips.add(ip);
-      }
-    }
-    const seen = new Set<string>();
-    for (const f of frames) {
-      if (!f.ip || !f.l4 || !vips.has(f.ip.dst)) continue;
+    if (f.arp?.op === 'request' && !f.arp.gratuitous) addTo(this.arpAsks, f.arp.sha, f.arp.tpa);
+    if (f.ip && f.l4) {
       const syn = f.l4.proto === 'udp' || (f.l4.flags.includes('SYN') && !f.l4.flags.includes('ACK'));
-      const key = `${f.l4.proto}/${f.ip.dst}:${f.l4.dstPort}`;
-      if (syn && !seen.has(key)) {
-        seen.add(key);
-        services.push({ vip: f.ip.dst, port: f.l4.dstPort, proto: f.l4.proto });
+      if (syn) {
+        this.connTargets.add(f.ip.dst);
+        const key = `${f.l4.proto}/${f.ip.dst}:${f.l4.dstPort}`;
+        if (!this.synKeys.has(key) && this.synKeys.size < this.maxServiceKeys) this.synKeys.set(key, { vip: f.ip.dst, port: f.l4.dstPort, proto: f.l4.proto });
+      }
+      const had = this.l4From.get(f.ip.src);
+      // One MAC per address, as a rule: a string until there is a second.
+      if (had === undefined) this.l4From.set(f.ip.src, f.srcMac);
+      else if (typeof had === 'string') {
+        if (had !== f.srcMac) this.l4From.set(f.ip.src, new Set([had, f.srcMac]));
+      } else had.add(f.srcMac);
+      this.l4To.add(`${f.ip.dst}|${f.dstMac}`);
+    }
+    if (fwdOf && f.ip) {
+      if (f.l4 && fwdOf.srcMac !== f.dstMac) addTo(this.fwdPairs, f.ip.dst, f.ip.src);
+      const s = this.fwdSenders.get(f.srcMac) ?? this.fwdSenders.set(f.srcMac, new Set()).get(f.srcMac)!;
+      s.add(f.ip.dst);
+      s.add(f.ip.src);
+    }
+    if (f.ip && !fwdOf && f.ip.src !== '0.0.0.0' && !isMulticastMac(f.srcMac)) {
+      bump(this.ipFrames.get(f.srcMac) ?? this.ipFrames.set(f.srcMac, new Map()).get(f.srcMac)!, f.ip.src);
+    }
+  }
+
+  /** VIPs, services, directors and the hosts' addresses; the clients and reals need a second pass. */
+  base(o: RoleOptions = {}): RoleMarks {
+    const { claims, claimers, connTargets } = this;
+    const vips = new Set<string>();
+    const services: Service[] = [];
+    const realIps = new Set<string>();
+    let source: Roles['source'] = 'inferred';
+    if (o.config) {
+      source = 'config';
+      for (const v of o.config.virtuals) {
+        if (v.address === null || v.protocol === 'fwm') continue;
+        const vip = ipToString(v.address);
+        vips.add(vip);
+        services.push({ vip, port: v.port, proto: v.protocol });
+        for (const r of v.reals) realIps.add(ipToString(r.address));
+      }
+    } else {
+      // A forwarded request goes to the VIP; a forwarded reply (not DSR) comes from it.
+      for (const [dst, srcs] of this.fwdPairs) {
+        if (connTargets.has(dst)) vips.add(dst);
+        else for (const s of srcs) vips.add(s);
+      }
+      for (const [ip, macs] of claimers) {
+        if (macs.size >= 2 && connTargets.has(ip)) vips.add(ip);
+      }
+      for (const [, m] of claims) {
+        if (m.size < 2) continue;
+        // A MAC that claims two addresses: the one that receives connections and that other MACs
+        // send replies from is a VIP; so is one it announces gratuitously.
+        for (const ip of m.keys()) {
+          const garp = this.garp.has(ip);
+          const repliedFromElsewhere = this.sendersOf(ip).some((mac) => !claimers.get(ip)?.has(mac));
+          if (connTargets.has(ip) && (garp || repliedFromElsewhere)) vips.add(ip);
+        }
+      }
+      for (const s of this.synKeys.values()) if (vips.has(s.vip)) services.push(s);
+    }
+
+    // Directors.
+    const directorMacs = new Set<string>();
+    for (const [mac, ips] of this.fwdSenders) if ([...ips].some((ip) => vips.has(ip))) directorMacs.add(mac);
+    if (directorMacs.size === 0) {
+      for (const p of this.garpPairs) {
+        const [ip, mac] = p.split('|') as [string, string];
+        if (vips.has(ip)) directorMacs.add(mac);
       }
     }
-  }
-  const isService = (ip: string, port: number, proto: string): boolean =>
-    services.some((s) => s.vip === ip && s.port === port && s.proto === proto);
-
-  // Directors.
-  const directorMacs = new Set<string>();
-  for (const n of forwarded) {
-    const f = frames[n - 1]!;
-    if (f.ip && (vips.has(f.ip.dst) || vips.has(f.ip.src))) directorMacs.add(f.srcMac);
-  }
-  if (directorMacs.size === 0) {
-    for (const f of frames) if (f.arp?.gratuitous && vips.has(f.arp.spa)) directorMacs.add(f.arp.sha);
-  }
-  if (directorMacs.size === 0) {
-    const toVip = new Set<string>();
-    const fromVip = new Set<string>();
-    for (const f of frames) {
-      if (!f.ip || !f.l4) continue;
-      if (vips.has(f.ip.dst)) toVip.add(f.dstMac);
-      if (vips.has(f.ip.src)) fromVip.add(f.srcMac);
+    if (directorMacs.size === 0) {
+      const toVip = new Set<string>();
+      const fromVip = new Set<string>();
+      for (const p of this.l4To) {
+        const [ip, mac] = p.split('|') as [string, string];
+        if (vips.has(ip)) toVip.add(mac);
+      }
+      for (const v of vips) for (const m of this.sendersOf(v)) fromVip.add(m);
+      for (const m of toVip) if (!fromVip.has(m) && !isMulticastMac(m)) directorMacs.add(m);
     }
-    for (const m of toVip) if (!fromVip.has(m) && !isMulticastMac(m)) directorMacs.add(m);
+
+    // Hosts and their own addresses.
+    const byMac = new Map<string, Host>();
+    for (const mac of this.macs) byMac.set(mac, { mac, ip: null, roles: [], name: o.names?.[mac] ?? null });
+    const ipVotes = new Map<string, Map<string, number>>();
+    for (const [mac, m] of claims) {
+      for (const [ip, c] of m) if (!vips.has(ip)) ipVotes.set(mac, ipVotes.get(mac) ?? new Map()).get(mac)!.set(ip, c * 100);
+    }
+    for (const [mac, m] of this.ipFrames) {
+      for (const [ip, c] of m) {
+        if (vips.has(ip)) continue;
+        const v = ipVotes.get(mac) ?? ipVotes.set(mac, new Map()).get(mac)!;
+        v.set(ip, (v.get(ip) ?? 0) + c);
+      }
+    }
+    for (const [mac, m] of ipVotes) {
+      const best = [...m].sort((a, b) => b[1] - a[1])[0];
+      if (best && byMac.has(mac)) byMac.get(mac)!.ip = best[0];
+    }
+    return new RoleMarks({ source, vips, services, realIps, directorMacs, byMac, arpAsks: this.arpAsks, config: !!o.config, names: o.names });
+  }
+}
+
+interface BaseRoles {
+  source: Roles['source'];
+  vips: Set<string>;
+  services: Service[];
+  realIps: Set<string>;
+  directorMacs: Set<string>;
+  byMac: Map<string, Host>;
+  arpAsks: Map<string, Set<string>>;
+  config: boolean;
+  names?: Readonly<Record<string, string>>;
+}
+
+/** The second pass: who sends connections to a service (clients) and who answers them (reals). */
+export class RoleMarks {
+  private readonly marks: Array<[string, Role]> = [];
+  private readonly seen = new Set<string>();
+  constructor(readonly b: BaseRoles) {}
+
+  isService(ip: string, port: number, proto: string): boolean {
+    return this.b.services.some((s) => s.vip === ip && s.port === port && s.proto === proto);
   }
 
-  // Hosts and their own addresses.
-  const byMac = new Map<string, Host>();
-  const host = (mac: string): Host => {
-    let h = byMac.get(mac);
-    if (!h) {
-      h = { mac, ip: null, roles: [], name: o.names?.[mac] ?? null };
-      byMac.set(mac, h);
-    }
-    return h;
-  };
-  const addRole = (mac: string, r: Role): void => {
-    const h = host(mac);
-    if (!h.roles.includes(r)) h.roles.push(r);
-  };
-  for (const f of frames) {
-    if (f.srcMac && !isMulticastMac(f.srcMac)) host(f.srcMac);
-    if (f.dstMac && !isMulticastMac(f.dstMac)) host(f.dstMac);
+  private mark(mac: string, r: Role): void {
+    const k = `${r}|${mac}`;
+    if (this.seen.has(k)) return;
+    this.seen.add(k);
+    this.marks.push([mac, r]);
   }
-  const ipVotes = new Map<string, Map<string, number>>();
-  for (const [mac, m] of claims) {
-    for (const [ip, c] of m) if (!vips.has(ip)) ipVotes.set(mac, ipVotes.get(mac) ?? new Map()).get(mac)!.set(ip, c * 100);
-  }
-  for (const f of frames) {
-    if (!f.ip || forwarded.has(f.n) || vips.has(f.ip.src) || f.ip.src === '0.0.0.0' || isMulticastMac(f.srcMac)) continue;
-    const m = ipVotes.get(f.srcMac) ?? ipVotes.set(f.srcMac, new Map()).get(f.srcMac)!;
-    bump(m, f.ip.src);
-  }
-  for (const [mac, m] of ipVotes) {
-    const best = [...m].sort((a, b) => b[1] - a[1])[0];
-    if (best && byMac.has(mac)) byMac.get(mac)!.ip = best[0];
-  }
-  for (const mac of directorMacs) addRole(mac, 'director');
-  for (const f of frames) {
-    if (!f.ip || !f.l4) continue;
-    if (vips.has(f.ip.src) && isService(f.ip.src, f.l4.srcPort, f.l4.proto) && !forwarded.has(f.n)) {
+
+  add(f: WireFrame, forwarded: boolean): void {
+    if (!f.ip || !f.l4) return;
+    const { vips } = this.b;
+    if (vips.has(f.ip.src) && !forwarded && this.isService(f.ip.src, f.l4.srcPort, f.l4.proto)) {
       // Replies from the VIP (not re-sent by a director): the sender is a real server.
-      addRole(f.srcMac, 'real');
+      this.mark(f.srcMac, 'real');
     }
-    if (vips.has(f.ip.dst) && isService(f.ip.dst, f.l4.dstPort, f.l4.proto)) {
-      if (forwarded.has(f.n)) addRole(f.dstMac, 'real');
-      else if (!isMulticastMac(f.srcMac)) addRole(f.srcMac, 'client');
-    }
-  }
-  // Without a configuration, the addresses the director resolves (other than clients) are its reals.
-  if (!o.config) {
-    const clientIps = new Set([...byMac.values()].filter((h) => h.roles.includes('client')).map((h) => h.ip));
-    for (const f of frames) {
-      if (f.arp?.op !== 'request' || !directorMacs.has(f.arp.sha) || f.arp.gratuitous) continue;
-      if (vips.has(f.arp.tpa) || clientIps.has(f.arp.tpa)) continue;
-      const h = [...byMac.values()].find((x) => x.ip === f.arp!.tpa && !x.roles.includes('client'));
-      if (h) realIps.add(f.arp.tpa);
+    if (vips.has(f.ip.dst) && this.isService(f.ip.dst, f.l4.dstPort, f.l4.proto)) {
+      if (forwarded) this.mark(f.dstMac, 'real');
+      else if (!isMulticastMac(f.srcMac)) this.mark(f.srcMac, 'client');
     }
   }
-  for (const h of byMac.values()) {
-    if (h.ip && realIps.has(h.ip)) {
-      if (!h.roles.includes('real')) h.roles.push('real');
+
+  finish(forwardOf: Map<number, number>): Roles {
+    const { vips, services, realIps, directorMacs, byMac, source } = this.b;
+    const host = (mac: string): Host => {
+      let h = byMac.get(mac);
+      if (!h) {
+        h = { mac, ip: null, roles: [], name: this.b.names?.[mac] ?? null };
+        byMac.set(mac, h);
+      }
+      return h;
+    };
+    const addRole = (mac: string, r: Role): void => {
+      const h = host(mac);
+      if (!h.roles.includes(r)) h.roles.push(r);
+    };
+    for (const mac of directorMacs) addRole(mac, 'director');
+    for (const [mac, r] of this.marks) addRole(mac, r);
+    // Without a configuration, the addresses the director resolves (other than clients) are its reals.
+    if (!this.b.config) {
+      const clientIps = new Set([...byMac.values()].filter((h) => h.roles.includes('client')).map((h) => h.ip));
+      for (const [sha, tpas] of this.b.arpAsks) {
+        if (!directorMacs.has(sha)) continue;
+        for (const tpa of tpas) {
+          if (vips.has(tpa) || clientIps.has(tpa)) continue;
+          if ([...byMac.values()].some((x) => x.ip === tpa && !x.roles.includes('client'))) realIps.add(tpa);
+        }
+      }
     }
-    if (h.roles.includes('real') && h.ip) realIps.add(h.ip);
+    for (const h of byMac.values()) {
+      if (h.ip && realIps.has(h.ip)) {
+        if (!h.roles.includes('real')) h.roles.push('real');
+      }
+      if (h.roles.includes('real') && h.ip) realIps.add(h.ip);
+    }
+    const rank = (h: Host): number =>
+      h.roles.includes('client') ? 0 : h.roles.includes('director') ? 1 : h.roles.includes('real') ? 2 : 3;
+    const hosts = [...byMac.values()].sort((a, b) => rank(a) - rank(b) || ipNum(a.ip) - ipNum(b.ip) || a.mac.localeCompare(b.mac));
+    for (const h of hosts) h.roles.sort((a, b) => ['client', 'director', 'real'].indexOf(a) - ['client', 'director', 'real'].indexOf(b));
+    return {
+      source,
+      vips: [...vips].sort((a, b) => ipNum(a) - ipNum(b)),
+      services,
+      hosts,
+      byMac,
+      directorMacs,
+      realIps: [...realIps].sort((a, b) => ipNum(a) - ipNum(b)),
+      forwardOf,
+    };
   }
-  const rank = (h: Host): number =>
-    h.roles.includes('client') ? 0 : h.roles.includes('director') ? 1 : h.roles.includes('real') ? 2 : 3;
-  const hosts = [...byMac.values()].sort((a, b) => rank(a) - rank(b) || ipNum(a.ip) - ipNum(b.ip) || a.mac.localeCompare(b.mac));
-  for (const h of hosts) h.roles.sort((a, b) => ['client', 'director', 'real'].indexOf(a) - ['client', 'director', 'real'].indexOf(b));
-  return {
-    source,
-    vips: [...vips].sort((a, b) => ipNum(a) - ipNum(b)),
-    services,
-    hosts,
-    byMac,
-    directorMacs,
-    realIps: [...realIps].sort((a, b) => ipNum(a) - ipNum(b)),
-    forwardOf,
-  };
 }
 
 /** "director + real", "client", "real", or "host". */

@@ -113,7 +113,8 @@ export function renderFlowSvg(fl: Flow, ex: Explanation, o: SvgOptions = {}): st
   const findings = ex.findings.filter((f) => f.severity !== 'note' && f.flows.includes(fl.id));
   const width = LEFT + lanes.length * LANE_W + NOTES_W;
   const rowsH = arrows.reduce((s, a) => s + rowHeight(a), 0);
-  const footH = 24 + findings.length * 18 + (fl.arrows.length > arrows.length ? 18 : 0);
+  const allArrows = fl.arrows.length + (fl.omitted ?? 0);
+  const footH = 24 + findings.length * 18 + (allArrows > arrows.length ? 18 : 0);
   const height = HEAD + rowsH + footH + 10;
   const hl = new Set(o.highlight ?? []);
   const v = flowVerdict(fl, ex.findings);
@@ -185,8 +186,8 @@ export function renderFlowSvg(fl: Flow, ex: Explanation, o: SvgOptions = {}): st
 
   // Footer: the flow's problems.
   let fy = bottom + 22;
-  if (fl.arrows.length > arrows.length) {
-    out.push(text(12, fy, `… ${fl.arrows.length - arrows.length} more frames not drawn`, 'font-size="11" fill="#6b7280"'));
+  if (allArrows > arrows.length) {
+    out.push(text(12, fy, `… ${allArrows - arrows.length} more frames not drawn`, 'font-size="11" fill="#6b7280"'));
     fy += 18;
   }
   for (const f of findings) {

@@ -100,7 +100,8 @@ export function renderFlowText(fl: Flow, ex: Explanation, o: TextOptions = {}): 
     out.push(`${mark} ${String(a.frame.n).padStart(5)} ${ms(a.frame.timeMs, t0)}  ${drawArrow(a, lanes)}  ${a.label}  ${a.detail}  [${a.macs}]`);
     for (const n of a.notes) out.push(`  ${' '.repeat(5)} ${' '.repeat(9)}  ${lanes.map(() => center('|', LANE)).join('')}    ${a.problem ? '!! ' : '· '}${n}`);
   });
-  if (fl.arrows.length > max) out.push(`  … ${fl.arrows.length - max} more frames`);
+  const all = fl.arrows.length + (fl.omitted ?? 0);
+  if (all > max) out.push(`  … ${all - max} more frames`);
   return out;
 }
 
@@ -117,7 +118,7 @@ export function renderRolesText(roles: Roles): string[] {
 
 export function renderText(ex: Explanation, o: TextOptions = {}): string {
   const out: string[] = [];
-  out.push(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')}; ${ex.frames.length} distinct frames on the wire, ${ex.flows.length} connection(s) to a virtual service`);
+  out.push(`${ex.captures.length} capture(s): ${ex.captures.map((c) => `${c.name} (${c.frames} frames)`).join(', ')}; ${ex.distinctFrames ?? ex.frames.length} distinct frames on the wire, ${ex.totalFlows ?? ex.flows.length} connection(s) to a virtual service${(ex.totalFlows ?? 0) > ex.flows.length ? ` (the first ${ex.flows.length} in detail)` : ''}`);
   out.push('');
   out.push(...renderRolesText(ex.roles));
   out.push('');

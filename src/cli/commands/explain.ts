@@ -9,17 +9,18 @@
  *
  * runTestbedCapture (dsrlb testbed capture): records at every host of a running testbed.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { DsrlbError } from '../../errors/index.ts';
 import { loadLdirectordConfig } from '../../config/index.ts';
 import { readPcapFile } from '../../io/index.ts';
 import {
-  explainCaptures, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
+  explainSources, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
 } from '../../teach/index.ts';
 import { HOST_NAMES, hostMac, DEFAULT_PREFIX, type HostName } from '../../testbed/index.ts';
 import { recordScenario, SCENARIOS, startTestbedCapture, type Scenario } from '../../doctor/index.ts';
 import { parseCommandArgs } from '../args.ts';
+import { captureFiles, fileSource } from '../capture-sources.ts';
 import type { CliIO } from '../io.ts';
 
 export const EXPLAIN_HELP = `Usage: dsrlb explain CAPTURE.pcap|DIR … [options]
@@ -40,6 +41,9 @@ Options:
   --flow N             only flow N (repeatable)
   --highlight N,M      highlight these frame numbers in the SVG/HTML ladders
   --max-arrows N       draw at most N frames per flow (default 60)
+  --max-flows N        keep at most N flows in detail, the first ones (default 100); later flows
+                       are counted. The captures are read as streams: memory stays bounded
+                       whatever their size
   --mtu N              link MTU for the frame-size check (default 1500)
   --no-names           do not name the testbed's hosts (www1 … by their fixed MACs)
   -q, --quiet          no text on the terminal (only files and the exit code)
@@ -62,22 +66,10 @@ export function testbedNames(): Record<string, string> {
   return Object.fromEntries(HOST_NAMES.map((h) => [hostMac(h), h]));
 }
 
-/** Files and folders (their *.pcap) -> captures named after the files. */
+/** Files and folders (their *.pcap) -> captures named after the files, read whole into memory
+ *  (explain itself streams them: capture-sources.ts). */
 export function loadCaptures(paths: readonly string[]): CaptureInput[] {
-  const files: string[] = [];
-  for (const p of paths) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new DsrlbError('E_PCAP_READ', `${p}: no such file or folder`);
-    }
-    if (st.isDirectory()) {
-      const inDir = readdirSync(p).filter((n) => /\.(pcapng|pcap|cap)$/i.test(n)).sort().map((n) => join(p, n));
-      if (inDir.length === 0) throw new DsrlbError('E_PCAP_READ', `${p}: no .pcap or .pcapng file in this folder`);
-      files.push(...inDir);
-    } else files.push(p);
-  }
+  const files = captureFiles(paths);
   return files.flatMap((f) => {
     const pc = readPcapFile(f);
     const name = basename(f).replace(/\.(pcapng|pcap|cap)$/i, '');
@@ -101,6 +93,7 @@ function numberList(s: string | undefined, what: string): number[] | undefined {
 function toJson(ex: Explanation): unknown {
   return {
     captures: ex.captures,
+    ...(ex.totalFlows !== undefined && ex.totalFlows > ex.flows.length ? { totalFlows: ex.totalFlows } : {}),
     roles: {
       source: ex.roles.source,
       vips: ex.roles.vips,
@@ -111,7 +104,7 @@ function toJson(ex: Explanation): unknown {
     },
     flows: ex.flows.map((fl) => ({
       id: fl.id, proto: fl.proto, client: `${fl.clientIp}:${fl.clientPort}`, vip: `${fl.vip}:${fl.port}`, realMacs: fl.realMacs, local: fl.local,
-      handshake: fl.handshake,
+      handshake: fl.handshake, ...(fl.omitted ? { framesNotKept: fl.omitted } : {}),
       arrows: fl.arrows.map((a) => ({ frame: a.frame.n, from: a.from, to: a.to, kind: a.kind, label: a.label, detail: a.detail, notes: a.notes, problem: a.problem, seenAt: a.frame.seenAt })),
     })),
     findings: ex.findings,
@@ -128,6 +121,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     flow: { type: 'string', multiple: true },
     highlight: { type: 'string' },
     'max-arrows': { type: 'string' },
+    'max-flows': { type: 'string' },
     mtu: { type: 'string' },
     'no-names': { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
@@ -164,13 +158,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) throw new DsrlbError('E_USAGE', '--mtu must be an integer from 68 to 65535');
   const maxArrows = values['max-arrows'] === undefined ? undefined : Number(values['max-arrows']);
   if (maxArrows !== undefined && (!Number.isInteger(maxArrows) || maxArrows < 1)) throw new DsrlbError('E_USAGE', '--max-arrows must be a positive integer');
+  const maxFlows = values['max-flows'] === undefined ? undefined : Number(values['max-flows']);
+  if (maxFlows !== undefined && (!Number.isInteger(maxFlows) || maxFlows < 1)) throw new DsrlbError('E_USAGE', '--max-flows must be a positive integer');
   const flows = values.flow?.flatMap((f) => numberList(f, '--flow')!);
   const highlight = numberList(values.highlight, '--highlight');
 
-  const ex = explainCaptures(loadCaptures(paths), { config, names: values['no-names'] ? undefined : testbedNames(), mtu });
+  const ex = explainSources(captureFiles(paths).map(fileSource), { config, names: values['no-names'] ? undefined : testbedNames(), mtu, maxFlows });
   if (flows) {
+    const total = ex.totalFlows ?? ex.flows.length;
     const missing = flows.filter((id) => !ex.flows.some((fl) => fl.id === id));
-    if (missing.length) throw new DsrlbError('E_USAGE', `no flow ${missing.join(', ')} (the captures have ${ex.flows.length})`);
+    const undrawn = missing.filter((id) => id <= total);
+    if (undrawn.length) throw new DsrlbError('E_USAGE', `flow ${undrawn.join(', ')} is not kept in detail: only the first ${ex.flows.length} are (--max-flows)`);
+    if (missing.length) throw new DsrlbError('E_USAGE', `no flow ${missing.join(', ')} (the captures have ${total})`);
   }
   if (values.svg) {
     writeOut(values.svg, renderSvg(ex, { flows, highlight, maxArrows }));
