@@ -16,8 +16,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 # `setup.sh test` also installs what only the test suite needs:
 #   chromium                              renders `dsrlb explain --html` pages headless (test/teach)
 #   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
+#   bird2                                 dsrlb run --bgp and the ECMP testbed: BIRD announces the VIP (test/bgp)
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium ldirectord)
+  PKGS+=(chromium ldirectord bird2)
 fi
 
 missing=()

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha', 'teach'];
+const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha', 'teach', 'bgp'];
 /** Which folders each folder may import from (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   errors: [],
@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   arp: ['errors', 'model', 'packet'],
   dataplane: ['errors', 'model', 'packet', 'sched', 'conn', 'arp'],
   ha: ['errors', 'model', 'packet', 'config'],
+  bgp: ['errors', 'model'],
   ports: ['errors', 'model'],
   obs: ['errors', 'model', 'dataplane', 'conn', 'sched'],
   teach: ['errors', 'model', 'packet', 'config', 'arp'],
