@@ -16,6 +16,8 @@ export interface DirectorBirdParams {
   bgp: BgpOptions;
   /** The VIPs announced now (the /32 routes). */
   announced: readonly string[];
+  /** BIRD's log file (default: syslog). */
+  log?: string;
 }
 
 function bfdBlock(bfd: BgpOptions['bfd']): string[] {
@@ -25,6 +27,10 @@ function bfdBlock(bfd: BgpOptions['bfd']): string[] {
     `  interface "*" { min rx interval ${bfd.intervalMs} ms; min tx interval ${bfd.intervalMs} ms; idle tx interval 1000 ms; multiplier ${bfd.multiplier}; };`,
     '}',
   ];
+}
+
+function logLine(file: string | undefined): string[] {
+  return file === undefined ? [] : [`log "${file}" { info, warning, error, fatal, remote, auth };`];
 }
 
 function timers(holdTime: number): string[] {
@@ -39,6 +45,7 @@ export function renderDirectorBird(p: DirectorBirdParams): string {
   const lines = [
     '# Written by dsrlb run --bgp: do not edit (rewritten on every announcement change).',
     `router id ${p.routerId};`,
+    ...logLine(p.log),
     'protocol device { scan time 10; }',
     '',
     `# The VIPs this director can serve now: /32 blackhole routes, exported to the router(s) only.`,
@@ -74,6 +81,7 @@ export interface RouterBirdParams {
   directors: ReadonlyArray<{ name: string; address: string; as: number }>;
   holdTime: number;
   bfd: BgpOptions['bfd'];
+  log?: string;
 }
 
 /**
@@ -85,6 +93,7 @@ export function renderRouterBird(p: RouterBirdParams): string {
   const lines = [
     '# Router side of the dsrlb ECMP testbed (docs/scale-out.md).',
     `router id ${p.routerId};`,
+    ...logLine(p.log),
     'protocol device { scan time 10; }',
     '',
     '# Install the best routes in the kernel; equal BGP routes from several directors merge into one',
