@@ -2,13 +2,15 @@
  * When a director announces a VIP over BGP (pure: no I/O, no clock).
  *
  * A VIP is servable when the packet path is up, the director is not stopping, and at least one
- * real with weight > 0 serves one of the VIP's services. The director announces exactly the
+ * real with weight > 0 (and a resolved MAC) serves one of the VIP's services. The director announces exactly the
  * servable VIPs; everything else is withdrawn. planAnnouncements() turns "what is announced now"
  * and "what should be" into the changes to make, so a caller only ever acts on a difference.
  */
 
 export interface RealView {
   weight: number;
+  /** The real's MAC is known (false: no new flow can reach it yet). Default true. */
+  resolved?: boolean;
 }
 
 export interface ServiceView {
@@ -30,7 +32,7 @@ export function servableVips(i: PolicyInput): string[] {
   if (!i.packetPathUp || i.stopping) return [];
   const out = new Set<string>();
   for (const s of i.services) {
-    if (s.vip !== null && s.reals.some((r) => r.weight > 0)) out.add(s.vip);
+    if (s.vip !== null && s.reals.some((r) => r.weight > 0 && r.resolved !== false)) out.add(s.vip);
   }
   return [...out].sort(compareIp);
 }

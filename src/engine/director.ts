@@ -25,6 +25,8 @@ export interface DirectorOptions {
   /** Gratuitous ARP for the VIPs at start (default: heartbeat IPaddr's 10 pairs, 500 ms apart). */
   garp?: { count: number; intervalMs: number } | false;
   active?: boolean;
+  /** Answer ARP for the VIPs (default true; false in ECMP mode: the router routes the VIP to us). */
+  answerArp?: boolean;
 }
 
 export interface DirectorDeps {
@@ -104,6 +106,7 @@ export class Director {
         arpSenderIp: net.addressOn(o.iface) ?? 0,
         garp: o.garp ?? { count: 10, intervalMs: 500 },
         active,
+        answerArp: o.answerArp,
       };
       const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init });
       this.path = path;

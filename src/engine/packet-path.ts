@@ -56,6 +56,7 @@ export class DirectorPacketPath implements PacketHandler {
       connCapacity: init.connCapacity,
       timeouts: init.timeouts,
       icmpForward: init.icmpForward,
+      answerArp: init.answerArp,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });

@@ -15,3 +15,4 @@ export { createLogger, type LogDestination, type LoggerHandle, type LoggerOption
 export * from './metrics-server.ts';
 export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
 export * from './console-server.ts';
+export { BirdSpeaker, birdFiles, type BirdFiles } from './bird.ts';

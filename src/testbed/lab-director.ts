@@ -47,6 +47,8 @@ export interface LabDirector {
 export interface LabDirectorOptions {
   prefix: string;
   host?: RealName;
+  /** Run in this namespace instead of the host's (the ECMP testbed's directors: `<prefix>-d1`…). */
+  ns?: string;
   config: string;
   iface?: string;
   /** Extra `dsrlb run` arguments. */
@@ -58,9 +60,9 @@ export interface LabDirectorOptions {
 }
 
 export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirector> {
-  const ns = hostNamespace(o.prefix, o.host ?? 'www1');
+  const ns = o.ns ?? hostNamespace(o.prefix, o.host ?? 'www1');
   if (!nsExists(ns)) throw new DsrlbError('E_TESTBED_NO_NS', `namespace ${ns} does not exist: run "dsrlb testbed up --prefix ${o.prefix}" first`);
-  const control = `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
+  const control = o.ns ? `/run/dsrlb/lab-${o.ns}.sock` : `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
   rmSync(control, { force: true });
   const child: ChildProcess = spawnInNs(ns, [
     process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground', ...(o.args ?? []),

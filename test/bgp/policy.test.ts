@@ -24,6 +24,12 @@ describe('announce/withdraw policy', () => {
     expect(allVips([svc('192.168.0.12'), svc(null, 1), svc('192.168.0.10', 1), svc('192.168.0.12', 1)])).toEqual(['192.168.0.10', '192.168.0.12']);
   });
 
+  it('a real whose MAC is not resolved yet does not make the VIP servable (no black hole at start)', () => {
+    const services: ServiceView[] = [{ vip: '192.168.0.10', reals: [{ weight: 1, resolved: false }] }];
+    expect(servableVips({ packetPathUp: true, stopping: false, services })).toEqual([]);
+    expect(servableVips({ packetPathUp: true, stopping: false, services: [{ vip: '192.168.0.10', reals: [{ weight: 1, resolved: false }, { weight: 1, resolved: true }] }] })).toEqual(['192.168.0.10']);
+  });
+
   it('sorts VIPs numerically (.9 before .10)', () => {
     expect(servableVips({ packetPathUp: true, stopping: false, services: [svc('10.0.0.10', 1), svc('10.0.0.9', 1)] })).toEqual(['10.0.0.9', '10.0.0.10']);
   });

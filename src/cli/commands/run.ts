@@ -22,6 +22,7 @@ import { ControlPlane, loadCheckedConfig } from '../control-plane.ts';
 import { workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { startConsole, type ConsoleHandle } from '../console.ts';
+import { bgpOptionsFrom, startBgp, type BgpHandle } from '../bgp.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -49,7 +50,12 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --foreground         log to stdout (JSON lines; human lines on a terminal), whatever logfile= says
   --logfile TARGET     log to a file (/path) or a syslog facility (local0 …), overriding logfile=
                        (default: the config's logfile=, as ldirectord does; stdout without --config)
-  --log-level LEVEL    pino level (default info)`;
+  --log-level LEVEL    pino level (default info)
+  --bgp K=V,…          ECMP mode: announce the VIPs over BGP through BIRD while they can be served
+                       (local-as=, peer=, peer-as=, local=, hold=S, bfd=on|off, bfd-interval=MS,
+                       bfd-multiplier=N, community=A:B); no ARP answered or sent for the VIPs
+                       (docs/scale-out.md)
+  --bgp-config FILE    the same settings from a file, one key=value a line`;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -69,6 +75,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     foreground: { type: 'boolean' },
     logfile: { type: 'string' },
     'log-level': { type: 'string' },
+    bgp: { type: 'string' },
+    'bgp-config': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -91,6 +99,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     garp = Number(m[1]) === 0 ? false : { count: Number(m[1]), intervalMs: Number(m[2] ?? 500) };
   }
   const sysctls = parseSysctls(values.sysctl ?? []);
+  const bgpOptions = bgpOptionsFrom(values);
+  if (bgpOptions) garp = false; // ECMP: the router routes the VIP to us; no gratuitous ARP, no ARP answers
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : null;
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
@@ -128,10 +138,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath(), log });
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'] });
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], answerArp: bgpOptions === null });
 
   const control = cfg && values.config ? new ControlPlane(director, log, values.config, cfg) : null;
   control?.start();
+  let bgp: BgpHandle | null = null;
+  if (bgpOptions) {
+    try {
+      bgp = await startBgp({ bgp: bgpOptions, iface, director, log });
+    } catch (e) {
+      control?.stop();
+      await director.stop();
+      await logging.close();
+      throw e;
+    }
+  }
 
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
   const rates = new RateEstimator();
@@ -185,6 +206,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (e) {
     clearInterval(rateTimer);
+    await bgp?.stop('start-up failed');
     control?.stop();
     server?.close();
     await metrics?.close();
@@ -213,6 +235,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       done = true;
       log.info({ why }, 'stopping');
       process.off('SIGHUP', onHup);
+      await bgp?.stop(why); // withdraw first: the router stops sending here while we still forward
       clearInterval(rateTimer);
       control?.stop();
       server?.close();
