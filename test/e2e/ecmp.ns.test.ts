@@ -162,4 +162,22 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     expect(s.forwarded).toBeGreaterThan(0);
     expect(r.alive).toBe(LONG);
   }, 60_000);
+
+  it('a director host gone (its link cut, BIRD cannot say goodbye): BFD drops it within 1 s, 0 broken', async () => {
+    const port = topo.directors[2]!.bridgePort;
+    const t0 = Date.now();
+    await nsExec(topo.lanNs, ['ip', 'link', 'set', port, 'down'], { timeoutMs: 3000 });
+    const gone = await routeTime(t0, (h) => !h.includes(topo.directors[2]!.addr), 5000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const r = await report();
+    const t1 = Date.now();
+    await nsExec(topo.lanNs, ['ip', 'link', 'set', port, 'up'], { timeoutMs: 3000 });
+    const back = await routeTime(t1, (h) => h.includes(topo.directors[2]!.addr), 15_000);
+    figures.push(`d3 link cut: next hop gone after ${gone} ms (BFD 100 ms x 3); long-lived broken ${r.broken.length} (slowest answer ${r.slowest} ms); new connections failed ${r.freshFailed.length}/${r.fresh}; link back: next hop back after ${back} ms`);
+    expect(gone).toBeLessThan(1000);
+    expect(r.broken).toEqual([]);
+    for (const f of r.freshFailed) expect(f.t - t0).toBeLessThan(gone + 250);
+    const after = await report();
+    expect(after.broken).toEqual([]);
+  }, 30_000);
 });
