@@ -23,6 +23,9 @@ export interface BgpOptions {
   communities: Array<[number, number]>;
 }
 
+/** Every key `--bgp` takes (docs/scale-out.md lists them; a test keeps the two in step). */
+export const BGP_KEYS: readonly string[] = ['local-as', 'peer', 'peer-as', 'local', 'hold', 'bfd', 'bfd-interval', 'bfd-multiplier', 'community'];
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export function isIpv4(s: string): boolean {
@@ -88,7 +91,7 @@ export function parseBgpPairs(pairs: readonly string[]): BgpOptions {
         communities.push([Number(c[1]), Number(c[2])]);
         break;
       }
-      default: bad(`unknown key "${key}" (local-as, peer, peer-as, local, hold, bfd, bfd-interval, bfd-multiplier, community)`);
+      default: bad(`unknown key "${key}" (${BGP_KEYS.join(', ')})`);
     }
   }
   if (localAs === null) bad('local-as= is required');

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBgpFile, parseBgpOption, renderDirectorBird, renderRouterBird } from '../../src/bgp/index.ts';
+import { BGP_KEYS, parseBgpFile, parseBgpOption, renderDirectorBird, renderRouterBird } from '../../src/bgp/index.ts';
 import { thrown } from '../helpers/thrown.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsrg-bird-'));
@@ -42,6 +42,20 @@ describe('--bgp options', () => {
     const e = thrown(() => parseBgpOption(s));
     expect(e).toMatchObject({ code: 'E_BGP_OPTION' });
     expect(String((e as Error).message)).toContain(msg);
+  });
+});
+
+describe('docs/scale-out.md', () => {
+  it('lists exactly the keys --bgp takes, and each one parses', () => {
+    const doc = readFileSync(new URL('../../docs/scale-out.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('<!-- bgp-keys:begin -->'), doc.indexOf('<!-- bgp-keys:end -->'));
+    const listed = [...table.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(listed).toEqual([...BGP_KEYS]);
+    const sample: Record<string, string> = { 'local-as': '65001', peer: '10.0.0.1', 'peer-as': '65000', local: '10.0.0.2', hold: '9', bfd: 'off', 'bfd-interval': '50', 'bfd-multiplier': '5', community: '1:2' };
+    expect(Object.keys(sample)).toEqual([...BGP_KEYS]);
+    expect(parseBgpOption(BGP_KEYS.map((k) => `${k}=${sample[k]}`).join(','))).toEqual({
+      localAs: 65001, peers: ['10.0.0.1'], peerAs: 65000, local: '10.0.0.2', holdTime: 9, bfd: null, communities: [[1, 2]],
+    });
   });
 });
 
