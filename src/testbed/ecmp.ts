@@ -2,7 +2,7 @@
  * Pure: the ECMP scale-out topology (issue #12, docs/scale-out.md) -> ordered steps, as topology.ts
  * does for the reference one (which stays untouched and the default).
  *
- *   client (10.77.0.100-103) --- eth1 [router] eth0 --- br0 (in <prefix>-lan) --- d1..dN (directors)
+ *   client (10.77.0.100-107) --- eth1 [router] eth0 --- br0 (in <prefix>-lan) --- d1..dN (directors)
  *                                                                             \-- www1..3 (reals, VIP on lo)
  *
  * The router forwards between the client subnet and the server segment, runs BIRD peering with every
@@ -17,7 +17,8 @@ import { DsrlbError } from '../errors/index.ts';
 
 export const ECMP_ROUTER_ADDR = '192.168.0.1';
 export const ECMP_ROUTER_CLIENT_ADDR = '10.77.0.1';
-export const ECMP_CLIENT_ADDRS: readonly string[] = ['10.77.0.100', '10.77.0.101', '10.77.0.102', '10.77.0.103'];
+/** Several clients on one host: mh hashes the source address (no mh-port), so eight addresses reach every real. */
+export const ECMP_CLIENT_ADDRS: readonly string[] = Array.from({ length: 8 }, (_, i) => `10.77.0.${100 + i}`);
 export const ECMP_CLIENT_NET = '10.77.0.0/24';
 export const ECMP_ROUTER_AS = 65000;
 export const ECMP_DIRECTOR_AS = 65001;
