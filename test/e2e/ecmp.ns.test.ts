@@ -9,14 +9,16 @@
  * The figures are printed (the report in docs/scale-out.md comes from them).
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  ECMP_CLIENT_ADDRS, ecmpDown, ecmpTopologyFor, ecmpUp, nsExec, parseNextHops, spawnInNs, startLabDirector, type LabDirector,
+  ECMP_CLIENT_ADDRS, ecmpDown, pidsInNs, ecmpTopologyFor, ecmpUp, nsExec, parseNextHops, spawnInNs, startLabDirector, type LabDirector,
 } from '../../src/testbed/index.ts';
 import { describeAsRoot } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { vipNum } from './lab.ts';
 
 const PREFIX = `dsrg${process.pid % 10000}`;
 const N = 3;
@@ -36,6 +38,15 @@ interface Report {
   freshFailed: Array<{ t: number; why: string }>;
   slowest: number;
   alive: number;
+}
+
+/** argv[0] of a live process ('' when gone). */
+function progName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 const directors: (LabDirector | null)[] = [null, null, null];
@@ -127,6 +138,8 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     await new Promise((r) => setTimeout(r, 3000));
     const r = await report();
     const lastFail = r.freshFailed.length ? Math.max(...r.freshFailed.map((f) => f.t)) - t0 : null;
+    // The supervisor stopped d1's BIRD: no bird left in its namespace.
+    await waitFor(() => pidsInNs(topo.directors[0]!.ns).filter((p) => /(^|\/)bird$/.test(progName(p))).length, (n) => n === 0, { timeoutMs: 3000 }, 'bird processes in d1');
     figures.push(`SIGKILL d1: next hop gone after ${gone} ms; long-lived broken ${r.broken.length}/${LONG} (slowest answer ${r.slowest} ms); new connections failed ${r.freshFailed.length}/${r.fresh}, the last one started ${lastFail ?? '-'} ms after the kill`);
     expect(r.broken).toEqual([]);
     expect(gone).toBeLessThan(1000);
@@ -162,6 +175,27 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     expect(s.forwarded).toBeGreaterThan(0);
     expect(r.alive).toBe(LONG);
   }, 60_000);
+
+  it('weights drive the announcement: every real of d3 at weight 0 -> d3 withdraws; weights back -> announced again; 0 broken', async () => {
+    const d3 = directors[2]!;
+    const svc = { proto: 'tcp', vip: vipNum(topo.vip), port: 80 };
+    const setAll = async (weight: number) => {
+      for (const r of topo.reals) await d3.request({ op: 'editReal', id: 0, svc, addr: vipNum(r.addr), port: 80, changes: { weight } });
+    };
+    const t0 = Date.now();
+    await setAll(0);
+    const gone = await routeTime(t0, (h) => !h.includes(topo.directors[2]!.addr), 5000);
+    const t1 = Date.now();
+    await setAll(1);
+    const back = await routeTime(t1, (h) => h.includes(topo.directors[2]!.addr), 5000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await report();
+    figures.push(`d3 with every real at weight 0: withdrawn after ${gone} ms; weights back: announced after ${back} ms; long-lived broken ${r.broken.length}; new connections failed ${r.freshFailed.length}/${r.fresh}`);
+    expect(gone).toBeLessThan(2000);
+    expect(back).toBeLessThan(2000);
+    expect(r.broken).toEqual([]);
+    expect(d3.output()).toMatch(/"withdraw":\["192\.168\.0\.10"\],"why":"no usable real for 192\.168\.0\.10"/);
+  });
 
   it('a director host gone (its link cut, BIRD cannot say goodbye): BFD drops it within 1 s, 0 broken', async () => {
     const port = topo.directors[2]!.bridgePort;
