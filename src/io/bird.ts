@@ -2,7 +2,8 @@
  * One BIRD 2 per director, started and driven by dsrlb (docs/design/bgp.md): its own configuration
  * file, control socket, PID file and log in /run/dsrlb/bgp-net<netns>-<iface>/.
  *
- * BIRD runs in the foreground under a supervisor shell whose standard input is a pipe from this
+ * BIRD runs in the foreground under a supervisor shell (its own process group, so a terminal's ^C
+ * reaches dsrlb, which withdraws first) whose standard input is a pipe from this
  * process: when dsrlb dies (even by SIGKILL) the pipe closes, the shell's `read` returns and it
  * sends BIRD SIGTERM; BIRD then closes its BGP sessions with a Cease and the router drops this
  * director's next hop at once. Changes go through `birdc -s SOCK configure` (the sessions stay up).
@@ -74,7 +75,7 @@ export class BirdSpeaker {
     // $1..$4: bird's paths. `read` returns when our end of the pipe closes (we exited or died).
     const script = 'bird -f -c "$1" -s "$2" -P "$3" & b=$!; trap \'kill -TERM $b 2>/dev/null; wait $b; exit 0\' TERM INT; read _ ; kill -TERM $b 2>/dev/null; wait $b';
     try {
-      this.child = spawn('sh', ['-c', script, 'dsrlb-bird', f.conf, f.socket, f.pidFile], { stdio: ['pipe', fd, fd], detached: false });
+      this.child = spawn('sh', ['-c', script, 'dsrlb-bird', f.conf, f.socket, f.pidFile], { stdio: ['pipe', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
