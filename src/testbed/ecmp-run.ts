@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderRouterBird } from '../bgp/index.ts';
 import { DsrlbError } from '../errors/index.ts';
-import { httpdCommand, isAlive, killPid, processArgv, startDaemon, stopDaemon } from './daemon.ts';
+import { findOurHttpds, httpdCommand, isAlive, killPid, processArgv, startDaemon, stopDaemon } from './daemon.ts';
 import {
   ECMP_DIRECTOR_AS, ECMP_ROUTER_ADDR, ECMP_ROUTER_AS, ecmpNamespaces, ecmpTopology, planEcmpSteps, type EcmpTopology,
 } from './ecmp.ts';
@@ -114,6 +114,10 @@ export async function ecmpDown(o: EcmpOptions): Promise<{ removedNamespaces: str
   for (const r of t.reals) {
     const pid = await stopDaemon({ stateDir: sd, prefix: t.prefix, host: r.name });
     if (pid !== null) stopped.push(pid);
+  }
+  for (const s of findOurHttpds(t.prefix)) {
+    // PID files lost (a crash, a removed state directory): found by their tag in /proc.
+    if (await killPid(s.pid)) stopped.push(s.pid);
   }
   const birdPid = readPidFile(t.bird.pidFile);
   const candidates = new Set<number>(birdPid !== null ? [birdPid] : []);

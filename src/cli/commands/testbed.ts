@@ -18,6 +18,7 @@ import {
   testbedUp,
   testbedKind,
   ecmpUp,
+  ecmpDown,
   ecmpStatus,
   formatEcmpStatus,
   planEcmpSteps,
@@ -112,6 +113,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
         const r = await ecmpUp({ prefix, directors, onProgress });
         io.out(`testbed ${prefix}: created (ecmp, ${directors} directors) in ${r.elapsedMs} ms`);
         for (const l of formatEcmpStatus(r.status)) io.out(l);
+        return 0;
+      }
+      if (sub === 'down') {
+        // Every director namespace an ECMP testbed can have (1..4), also when its state is lost.
+        const r = await ecmpDown({ prefix, directors: 4, onProgress });
+        io.out(`testbed ${prefix}: removed ${r.removedNamespaces.length} namespace(s), stopped ${r.stoppedPids.length} process(es)`);
         return 0;
       }
       if (sub === 'status') {
