@@ -214,4 +214,18 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     const after = await report();
     expect(after.broken).toEqual([]);
   }, 30_000);
+  it('no director answers ARP for the VIP (the router reaches it only through BGP next hops)', async () => {
+    // Make the router ask the segment for the VIP itself: a more specific on-link route, briefly.
+    await nsExec(topo.routerNs, ['ip', 'route', 'add', `${topo.vip}/32`, 'dev', 'eth0', 'metric', '1'], { timeoutMs: 3000 });
+    try {
+      await nsExec(topo.routerNs, ['ping', '-c', '2', '-W', '1', topo.vip], { timeoutMs: 5000, check: false });
+    } finally {
+      await nsExec(topo.routerNs, ['ip', 'route', 'del', `${topo.vip}/32`, 'dev', 'eth0', 'metric', '1'], { timeoutMs: 3000 });
+    }
+    const neigh = (await nsExec(topo.routerNs, ['ip', 'neigh', 'show', topo.vip], { timeoutMs: 3000 })).stdout;
+    const snaps = await Promise.all(directors.filter((d) => d !== null).map((d) => d!.snapshot()));
+    figures.push(`ARP for the VIP asked by the router: neighbour entry "${neigh.trim()}"; ARP replies by the directors: ${snaps.map((x) => x.arpReplies).join(', ')}`);
+    expect(neigh).not.toMatch(/lladdr/);
+    for (const x of snaps) expect(x.arpReplies).toBe(0);
+  });
 });
