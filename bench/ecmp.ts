@@ -1,7 +1,8 @@
 /**
  * Connection rate through 1, 2 and 3 ECMP directors in one run (issue #12, docs/scale-out.md):
  *
- *   sudo npx tsx bench/ecmp.ts [requests=3000] [concurrency=16]
+ *   npm run bench -- --topology ecmp [requests=3000] [concurrency=16]   (as root)
+ *   npx tsx bench/ecmp.ts [requests=3000] [concurrency=16]
  *
  * Builds the ECMP testbed (prefix dsrgb<pid>), starts dsrlb --bgp on 3 directors, and for k = 1..3
  * leaves exactly k of them announcing the VIP (the others get every real at weight 0, so the policy
@@ -9,13 +10,13 @@
  * per k and each director's forwarded frames. Removes everything at the end, also on failure.
  */
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ecmpDown, ecmpTopologyFor, ecmpUp, nsExec, parseNextHops, startLabDirector, type LabDirector,
 } from '../src/testbed/index.ts';
 
-const REQUESTS = Number(process.argv[2] ?? 3000);
-const CONC = Number(process.argv[3] ?? 16);
+let REQUESTS = 3000;
+let CONC = 16;
 const prefix = `dsrgb${process.pid % 10000}`;
 const N = 3;
 const CONFIG = fileURLToPath(new URL('../docs/ecmp/ldirectord.cf', import.meta.url));
@@ -25,6 +26,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function hops(): Promise<string[]> {
   return parseNextHops((await nsExec(t.routerNs, ['ip', 'route', 'show', t.vip], { check: false })).stdout);
+}
+
+export async function runEcmpBench(args: readonly string[]): Promise<void> {
+  REQUESTS = Number(args[0] ?? 3000);
+  CONC = Number(args[1] ?? 16);
+  if (!Number.isInteger(REQUESTS) || REQUESTS < 1 || REQUESTS > 1_000_000 || !Number.isInteger(CONC) || CONC < 1 || CONC > 1000) {
+    throw new Error('usage: bench/ecmp.ts [requests 1..1000000] [concurrency 1..1000]');
+  }
+  await main();
 }
 
 async function main(): Promise<void> {
@@ -63,4 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runEcmpBench(process.argv.slice(2));
