@@ -69,7 +69,9 @@ export class BirdSpeaker {
     rmSync(f.socket, { force: true });
     this.writeConf(config);
     const parse = await new Promise<string | null>((res) =>
-      execFile('bird', ['-p', '-c', f.conf], { timeout: 5000 }, (e, _o, err) => res(e ? `${err}`.trim() || e.message : null)));
+      execFile('bird', ['-p', '-c', f.conf], { timeout: 5000 }, (e, _o, err) =>
+        res(e ? ((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'ENOENT' : `${err}`.trim() || e.message) : null)));
+    if (parse === 'ENOENT') throw new DsrlbError('E_BGP_DAEMON', 'bird is not installed: apt-get install bird2 (or npm run setup)');
     if (parse !== null) throw new DsrlbError('E_BGP_DAEMON', `bird -p refused the configuration: ${parse}`);
     const fd = openSync(f.log, 'a');
     // $1..$4: bird's paths. `read` returns when our end of the pipe closes (we exited or died).

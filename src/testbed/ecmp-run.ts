@@ -5,7 +5,7 @@
  * program is bird and that live in one of this testbed's namespaces).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsc, readFileSync, writeFileSync } from 'node:fs';
 import { renderRouterBird } from '../bgp/index.ts';
 import { DsrlbError } from '../errors/index.ts';
 import { findOurHttpds, httpdCommand, isAlive, killPid, processArgv, startDaemon, stopDaemon } from './daemon.ts';
@@ -63,6 +63,12 @@ export async function ecmpUp(o: EcmpOptions): Promise<{ steps: number; elapsedMs
   const say = o.onProgress ?? (() => {});
   const t = ecmpTopologyFor(o);
   const sd = t.httpd.stateDir;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new DsrlbError('E_TESTBED_ROOT', 'the testbed needs root (network namespaces, veth, BIRD)');
+  }
+  const need: Array<[string, string]> = [['ip', 'iproute2'], ['ethtool', 'ethtool'], ['sysctl', 'procps'], ['openssl', 'openssl'], ['bird', 'bird2'], ['birdc', 'bird2']];
+  const missing = need.filter(([b]) => !onPath(b)).map(([b, p]) => `${b} (Debian package ${p})`);
+  if (missing.length) throw new DsrlbError('E_TESTBED_PREREQ', `missing programs: ${missing.join(', ')}`);
   if (readState(sd) !== null || ecmpNamespaces(t).some(nsExists)) {
     say(`testbed ${t.prefix} exists: tearing down to rebuild`);
     await ecmpDown(o);
@@ -89,6 +95,17 @@ export async function ecmpUp(o: EcmpOptions): Promise<{ steps: number; elapsedMs
     await ecmpDown(o).catch((e2) => say(`clean-up failed too: ${(e2 as Error).message}`));
     throw e;
   }
+}
+
+function onPath(bin: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => {
+    try {
+      accessSync(`${d}/${bin}`, fsc.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function readPidFile(file: string): number | null {
