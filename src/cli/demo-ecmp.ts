@@ -4,6 +4,8 @@
  * addresses, who answered through which director, and the proof that every reply bypassed every
  * director (the SYN-ACKs reach the router from the reals' MACs; no director saw a frame from the VIP).
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipToString } from '../model/index.ts';
 import {
@@ -14,12 +16,13 @@ import type { CliIO } from './io.ts';
 
 export const ECMP_CONFIG = fileURLToPath(new URL('../../docs/ecmp/ldirectord.cf', import.meta.url));
 
-export async function runEcmpDemo(o: { prefix: string; directors: number; requests: number; keep: boolean }, io: CliIO): Promise<number> {
+export async function runEcmpDemo(o: { prefix: string; directors: number; requests: number; keep: boolean; capture?: string }, io: CliIO): Promise<number> {
   const t0 = Date.now();
   const step = (s: string) => io.out(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}`);
   const t = ecmpTopologyFor({ prefix: o.prefix, directors: o.directors });
   const directors: LabDirector[] = [];
   let capture: TextCapture | null = null;
+  const pcaps: TextCapture[] = [];
   try {
     step(`testbed up (prefix ${o.prefix}, topology ecmp): client ${ECMP_CLIENT_ADDRS.join(', ')} -> router (BIRD, L4 ECMP) -> ${t.directors.map((d) => d.name).join(', ')} + www1..3 on one segment`);
     await ecmpUp({ prefix: o.prefix, directors: o.directors });
@@ -36,6 +39,15 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
     }
     for (const l of formatEcmpStatus(st)) step(l.trim());
 
+    if (o.capture) {
+      // One pcap per capture point on the server segment: `dsrlb explain DIR` then shows which
+      // director forwarded each flow (the router is the flows' client there).
+      mkdirSync(o.capture, { recursive: true });
+      for (const [host, ns] of [['router', t.routerNs], ...t.directors.map((d) => [d.name, d.ns]), ...t.reals.map((r) => [r.name, r.ns])] as const) {
+        pcaps.push(await startTextCapture(ns, ['-i', 'eth0', '-s', '0', '-U', '-w', join(o.capture, `${host}.pcap`)]));
+      }
+      step(`recording pcaps in ${o.capture} (router, directors, reals)`);
+    }
     capture = await startTextCapture(t.routerNs, ['-i', 'eth0', '-e', '-Q', 'in', `src host ${t.vip} and tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)`]);
     step(`${o.requests} HTTP requests to http://${t.vip}/ from the client's ${ECMP_CLIENT_ADDRS.length} addresses (one connection each)`);
     const byReal: Record<string, number> = {};
@@ -49,6 +61,8 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
     }
     const synacks = await capture.stop();
     capture = null;
+    for (const c of pcaps.splice(0)) await c.stop();
+    if (o.capture) step(`pcaps written to ${o.capture}: "dsrlb explain ${o.capture}" draws each flow through the director that forwarded it`);
     const snaps = await Promise.all(directors.map((d) => d.snapshot()));
 
     io.out('');
@@ -78,6 +92,7 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
     return ok ? 0 : 1;
   } finally {
     await capture?.stop();
+    for (const c of pcaps) await c.stop();
     if (!o.keep) {
       step('stopping the directors (each withdraws the VIP first)');
       for (const d of directors) await d.stop();

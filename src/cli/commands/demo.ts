@@ -27,7 +27,9 @@ records pcaps at the client, the director and each real server for \`dsrlb expla
 
 --topology ecmp [--directors N]: the ECMP scale-out instead (docs/scale-out.md): a router running
 BIRD, N directors (2..4, default 3) each announcing the VIP over BGP, N HTTP requests from several
-client addresses, who served them through which director, and the proof of DSR.`;
+client addresses, who served them through which director, and the proof of DSR; --capture DIR
+records pcaps at the router, each director and each real (dsrlb explain DIR names the director of
+each flow).`;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -50,7 +52,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (values.topology !== 'ecmp') throw new DsrlbError('E_USAGE', '--topology must be reference or ecmp');
     const nd = Number(values.directors ?? 3);
     if (!Number.isInteger(nd) || nd < 2 || nd > 4) throw new DsrlbError('E_USAGE', '--directors must be 2, 3 or 4');
-    return (await import('../demo-ecmp.ts')).runEcmpDemo({ prefix, directors: nd, requests: n, keep: values.keep === true }, io);
+    return (await import('../demo-ecmp.ts')).runEcmpDemo({ prefix, directors: nd, requests: n, keep: values.keep === true, capture: values.capture }, io);
   }
   const t0 = Date.now();
   const step = (s: string) => io.out(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}`);
