@@ -29,6 +29,8 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
     step(`dsrlb run --bgp on every director (mh + sloppy_tcp, ${ECMP_CONFIG})`);
     directors.push(...(await Promise.all(t.directors.map((d) => startLabDirector({
       prefix: o.prefix, ns: d.ns, config: ECMP_CONFIG, readyTimeoutMs: 60_000,
+      // --keep: detached, logging to the state directory, so the directors outlive the demo.
+      logFile: o.keep ? join(t.httpd.stateDir, `dsrlb-${d.name}.log`) : undefined,
       args: ['--sysctl', 'sloppy_tcp=1', '--bgp', 'local-as=65001,peer=192.168.0.1,peer-as=65000'],
     })))));
     const end = Date.now() + 20_000;
@@ -88,7 +90,7 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
     const ok = failed === 0 && fromVip === 0 && viaDirector === 0 && arp === 0;
     io.out(`  replies through a director: ${viaDirector + fromVip}; ARP answers for the VIP by directors: ${arp}; directors that forwarded: ${used}/${o.directors}`);
     io.out('');
-    io.out(ok ? `OK: ${o.requests} requests answered, spread over ${used} directors, no reply through any director` : `FAILED: ${failed} failed requests, ${viaDirector + fromVip} replies through a director, ${arp} ARP answers`);
+    io.out(ok ? `OK: ${o.requests} requests answered, spread over ${used} director(s), no reply through any director` : `FAILED: ${failed} failed requests, ${viaDirector + fromVip} replies through a director, ${arp} ARP answers`);
     return ok ? 0 : 1;
   } finally {
     await capture?.stop();

@@ -13,6 +13,7 @@ import {
   ECMP_DIRECTOR_AS, ECMP_ROUTER_ADDR, ECMP_ROUTER_AS, ecmpNamespaces, ecmpTopology, planEcmpSteps, type EcmpTopology,
 } from './ecmp.ts';
 import { nsExec, nsExists, pidsInNs, rootExec } from './ns.ts';
+import { DSRLB_BIN } from './lab-director.ts';
 import { commandExecutor, runSteps } from './runner.ts';
 import { ensureStateDir, readState, removeStateDir, stateDirFor, writeState, DEFAULT_STATE_ROOT } from './state.ts';
 
@@ -135,6 +136,18 @@ export async function ecmpDown(o: EcmpOptions): Promise<{ removedNamespaces: str
   for (const s of findOurHttpds(t.prefix)) {
     // PID files lost (a crash, a removed state directory): found by their tag in /proc.
     if (await killPid(s.pid)) stopped.push(s.pid);
+  }
+  // Directors a `demo --keep` left running in the director namespaces (dsrlb run, ours by its path):
+  // SIGTERM, so each withdraws and stops its BIRD.
+  for (const d of t.directors) {
+    if (!nsExists(d.ns)) continue;
+    for (const pid of pidsInNs(d.ns)) {
+      const a = processArgv(pid);
+      if (a && a.includes(DSRLB_BIN) && a.includes('run') && (await killPid(pid, 5000))) {
+        stopped.push(pid);
+        say(`stopped dsrlb run in ${d.ns} (pid ${pid})`);
+      }
+    }
   }
   const birdPid = readPidFile(t.bird.pidFile);
   const candidates = new Set<number>(birdPid !== null ? [birdPid] : []);

@@ -4,7 +4,7 @@
  * real's MAC is resolved, and stops it by PID (SIGTERM, then SIGKILL if it hangs).
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DsrlbError } from '../errors/index.ts';
 import { controlRequest } from '../io/index.ts';
@@ -57,6 +57,31 @@ export interface LabDirectorOptions {
   readyTimeoutMs?: number;
   /** Wait until every remote real's MAC is resolved (default true). */
   waitForMacs?: boolean;
+  /** Write the director's output to this file and detach it, so it outlives this process (demo --keep). */
+  logFile?: string;
+}
+
+const fds = new Map<string, number>();
+/** One append descriptor per log file (stdout and stderr share it). */
+function logFd(file: string): number {
+  let fd = fds.get(file);
+  if (fd === undefined) {
+    fd = openSync(file, 'a');
+    fds.set(file, fd);
+    setTimeout(() => {
+      closeSync(fd!);
+      fds.delete(file);
+    }, 0);
+  }
+  return fd;
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirector> {
@@ -66,10 +91,13 @@ export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirect
   rmSync(control, { force: true });
   const child: ChildProcess = spawnInNs(ns, [
     process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground', ...(o.args ?? []),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], o.logFile ? { stdio: ['ignore', logFd(o.logFile), logFd(o.logFile)], detached: true } : { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  if (o.logFile) child.unref();
+  else {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  }
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     exitCode = code;
@@ -79,7 +107,7 @@ export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirect
   const lab: LabDirector = {
     pid: child.pid!,
     control,
-    output: () => out,
+    output: () => (o.logFile ? readLog(o.logFile) : out),
     snapshot: (conns = false) => controlRequest(control, { op: 'snapshot', conns }) as Promise<LabSnapshot>,
     request: (op) => controlRequest(control, op),
     async stop(timeoutMs = 10_000) {

@@ -23,7 +23,7 @@ describeAsRoot('dsrlb demo --topology ecmp', () => {
     const out: string[] = [];
     const code = await main(['demo', '--topology', 'ecmp', '--directors', '2', '--prefix', PREFIX, '--requests', '16', '--capture', CAPTURES], { out: (s) => out.push(s), err: (s) => out.push(s) });
     const text = out.join('\n');
-    expect(text).toContain('OK: 16 requests answered, spread over 2 directors, no reply through any director');
+    expect(text).toContain('OK: 16 requests answered, spread over 2 director(s), no reply through any director');
     expect(text).toMatch(/VIP next hops: 192\.168\.0\.21, 192\.168\.0\.22/);
     expect(text).toMatch(/SYN-ACKs from the VIP arriving at the router, by sender MAC: (www\d \d+(, )?)+$/m);
     expect(code).toBe(0);
