@@ -119,7 +119,10 @@ export class BirdSpeaker {
     return (await birdc(this.files.socket, ['show', 'protocols'])).out;
   }
 
-  /** Stops BIRD (its sessions close with a Cease) and its supervisor; bounded. */
+  /**
+   * Stops BIRD (its sessions close with a Cease) and its supervisor; bounded. A clean stop removes
+   * the state directory (after a crash it stays, with BIRD's log, and the next start reuses it).
+   */
   async stop(timeoutMs = 5000): Promise<void> {
     const c = this.child;
     if (c === null) return;
@@ -138,6 +141,6 @@ export class BirdSpeaker {
         }
       }
     }
-    rmSync(this.files.pidFile, { force: true });
+    rmSync(this.exited === null ? this.files.pidFile : this.files.dir, { recursive: true, force: true });
   }
 }
