@@ -307,7 +307,15 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// `npm run bench -- --topology ecmp [requests] [concurrency]`: connection rate through 1..3 ECMP directors (bench/ecmp.ts).
+const ecmp = process.argv[2] === '--topology' && process.argv[3] === 'ecmp';
+if (ecmp) {
+  import('./ecmp.ts').then((m) => m.runEcmpBench(process.argv.slice(4))).catch((e: Error) => {
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 1;
+  });
+}
+if (!ecmp && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().then(
     (code) => (process.exitCode = code),
     (e: Error) => {

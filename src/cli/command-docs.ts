@@ -7,7 +7,7 @@
 export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: string }>> = {
   run: {
     synopsis: 'dsrlb run [--config ldirectord.cf | --keepalived-conf keepalived.conf] --iface IF',
-    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md). With `--keepalived-conf`: a keepalived.conf as it is, its virtual_servers and its vrrp_instance as keepalived\'s VRRP peer (docs/keepalived.md). Without either: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
+    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md); `--bgp …`: one of N active directors behind an ECMP router, the VIP announced by BIRD while it can be served (docs/scale-out.md). With `--keepalived-conf`: a keepalived.conf as it is, its virtual_servers and its vrrp_instance as keepalived\'s VRRP peer (docs/keepalived.md). Without either: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
   },
   ipvsadm: {
     synopsis: 'dsrlb ipvsadm …',
@@ -23,11 +23,11 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   demo: {
     synopsis: 'dsrlb demo',
-    details: 'the demo above (`--prefix`, `--requests N`, `--keep`, `--capture DIR`)',
+    details: 'the demo above (`--prefix`, `--requests N`, `--keep`, `--capture DIR`); `--topology ecmp --directors N`: the same through N active directors behind a BGP/ECMP router',
   },
   testbed: {
     synopsis: 'dsrlb testbed up|down|status|capture',
-    details: 'the reference topology in namespaces named `<prefix>-…` (default `dsr`); `--arp-style arptables|sysctl|nft`; `capture` records pcaps at every host',
+    details: 'the reference topology in namespaces named `<prefix>-…` (default `dsr`); `--arp-style arptables|sysctl|nft`; `capture` records pcaps at every host; `--topology ecmp --directors N`: a BIRD router doing ECMP over N directors (docs/scale-out.md)',
   },
   explain: {
     synopsis: 'dsrlb explain CAPTURE|DIR [--config F] [--svg OUT] [--html OUT]',

@@ -18,8 +18,9 @@ PKGS=(libpcap-dev g++ make python3 iproute2 nftables arptables ethtool curl apac
 #   ldirectord                            test/ipvsadm: Debian's ldirectord drives dsrlb through `dsrlb ipvsadm`
 #   systemd                               test/service: systemd-analyze verify/security on the shipped units
 #   keepalived                            test/vrrp: VRRP interop with a real keepalived 2.2 peer
+#   bird2                                 dsrlb run --bgp and the ECMP testbed: BIRD announces the VIP (test/bgp)
 if [ "${1:-}" = test ]; then
-  PKGS+=(chromium ldirectord systemd keepalived)
+  PKGS+=(chromium ldirectord systemd keepalived bird2)
 fi
 
 missing=()

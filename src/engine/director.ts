@@ -27,6 +27,8 @@ export interface DirectorOptions {
   active?: boolean;
   /** Frame I/O backend and options for the packet path (default: the StartPacketPath's own). */
   io?: PacketIoOptions;
+  /** Answer ARP for the VIPs (default true; false in ECMP mode: the router routes the VIP to us). */
+  answerArp?: boolean;
 }
 
 export interface DirectorDeps {
@@ -106,6 +108,7 @@ export class Director {
         arpSenderIp: net.addressOn(o.iface) ?? 0,
         garp: o.garp ?? { count: 10, intervalMs: 500 },
         active,
+        answerArp: o.answerArp,
       };
       const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init, ...(o.io ? { io: o.io } : {}) });
       this.path = path;

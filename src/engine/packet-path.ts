@@ -61,6 +61,7 @@ export class DirectorPacketPath implements PacketHandler {
       connCapacity: init.connCapacity,
       timeouts: init.timeouts,
       icmpForward: init.icmpForward,
+      answerArp: init.answerArp,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.lead = (init.worker?.index ?? 0) === 0;

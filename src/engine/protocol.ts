@@ -29,6 +29,8 @@ export interface PacketPathInit {
   /** Gratuitous ARP for the VIPs when the path starts active (false = none). */
   garp: { count: number; intervalMs: number } | false;
   active: boolean;
+  /** Answer ARP for the VIPs (default true; false behind an ECMP router, which routes the VIP to us). */
+  answerArp?: boolean;
   /** Housekeeping period (ARP, expiry). Default 100 ms. */
   tickMs?: number;
   /**

@@ -18,3 +18,4 @@ export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
 export * from './console-server.ts';
 export { monotonicUsec, notifyMessage, sdNotifier, type SdNotifier } from './sd-notify.ts';
 export { openVrrpSocket, type VrrpSocketOptions } from './vrrp-socket.ts';
+export { BirdSpeaker, birdFiles, type BirdFiles } from './bird.ts';

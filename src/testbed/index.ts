@@ -23,6 +23,7 @@ import { findOurHttpds, httpdCommand, killPid, startDaemon, stopDaemon } from '.
 import { nsExists, pidsInNs, rootExec } from './ns.ts';
 import { commandExecutor, runSteps, type RunReport } from './runner.ts';
 import { inspectTestbed, type TestbedStatus } from './status.ts';
+import { ecmpDown } from './ecmp-run.ts';
 import { DEFAULT_STATE_ROOT, ensureStateDir, readState, removeStateDir, stateDirFor, writeState } from './state.ts';
 import { certPaths, httpdArgv, planSteps, referenceTopology, type ArpStyle, type Step, type Topology } from './topology.ts';
 
@@ -243,6 +244,11 @@ export async function testbedDown(o: TestbedOptions = {}): Promise<DownResult> {
   const t0 = Date.now();
   const { prefix, stateDir, say } = resolve(o);
   requireRoot();
+  const ecmp = readState(stateDir);
+  if (ecmp?.topology === 'ecmp') {
+    const r = await ecmpDown({ prefix, directors: ecmp.directors ?? 4, stateRoot: o.stateRoot, onProgress: say });
+    return { existed: true, removedNamespaces: r.removedNamespaces, stoppedPids: r.stoppedPids, foreignPids: [], elapsedMs: Date.now() - t0 };
+  }
   const existed = readState(stateDir) !== null || allNamespaces(prefix).some(nsExists);
   const stoppedPids: number[] = [];
   for (const host of REAL_NAMES) {
@@ -284,6 +290,13 @@ export async function testbedDown(o: TestbedOptions = {}): Promise<DownResult> {
   return { existed, removedNamespaces: removed, stoppedPids, foreignPids, elapsedMs: Date.now() - t0 };
 }
 
+/** The topology of the testbed under this prefix, from its state file ('reference' when none). */
+export function testbedKind(o: TestbedOptions = {}): { topology: 'reference' | 'ecmp'; directors: number } {
+  const { stateDir } = resolve(o);
+  const st = readState(stateDir);
+  return st?.topology === 'ecmp' ? { topology: 'ecmp', directors: st.directors ?? 4 } : { topology: 'reference', directors: 0 };
+}
+
 /** What of the testbed exists (`state`: complete | partial | absent). Needs root for the in-namespace checks. */
 export async function testbedStatus(o: TestbedOptions = {}): Promise<TestbedStatus> {
   const { prefix, stateDir } = resolve(o);
@@ -306,4 +319,6 @@ export async function stopServer(host: RealName, o: TestbedOptions = {}): Promis
   return stopDaemon({ stateDir, prefix, host });
 }
 export { startLabDirector, labIoFromEnv, DSRLB_BIN, type LabDirector, type LabSnapshot, type LabDirectorOptions } from './lab-director.ts';
+export { ecmpUp, ecmpDown, ecmpStatus, formatEcmpStatus, parseBirdProtocols, parseNextHops, routerBirdConfig, ecmpTopologyFor, type EcmpStatus, type EcmpOptions } from './ecmp-run.ts';
+export { ecmpTopology, planEcmpSteps, ecmpNamespaces, directorAddress, ECMP_ROUTER_ADDR, ECMP_CLIENT_ADDRS, ECMP_ROUTER_AS, ECMP_DIRECTOR_AS, type EcmpTopology, type EcmpHost } from './ecmp.ts';
 export { startTextCapture, type TextCapture } from './tcpdump.ts';

@@ -4,7 +4,7 @@
  * real's MAC is resolved, and stops it by PID (SIGTERM, then SIGKILL if it hangs).
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DsrlbError } from '../errors/index.ts';
 import { controlRequest } from '../io/index.ts';
@@ -51,6 +51,8 @@ export interface LabDirector {
 export interface LabDirectorOptions {
   prefix: string;
   host?: RealName;
+  /** Run in this namespace instead of the host's (the ECMP testbed's directors: `<prefix>-d1`…). */
+  ns?: string;
   config: string;
   iface?: string;
   /**
@@ -64,6 +66,31 @@ export interface LabDirectorOptions {
   readyTimeoutMs?: number;
   /** Wait until every remote real's MAC is resolved (default true). */
   waitForMacs?: boolean;
+  /** Write the director's output to this file and detach it, so it outlives this process (demo --keep). */
+  logFile?: string;
+}
+
+const fds = new Map<string, number>();
+/** One append descriptor per log file (stdout and stderr share it). */
+function logFd(file: string): number {
+  let fd = fds.get(file);
+  if (fd === undefined) {
+    fd = openSync(file, 'a');
+    fds.set(file, fd);
+    setTimeout(() => {
+      closeSync(fd!);
+      fds.delete(file);
+    }, 0);
+  }
+  return fd;
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** DSRLB_IO=ring|pcap picks the lab director's backend (anything else: dsrlb's default). */
@@ -73,18 +100,21 @@ export function labIoFromEnv(env: NodeJS.ProcessEnv = process.env): 'ring' | 'pc
 }
 
 export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirector> {
-  const ns = hostNamespace(o.prefix, o.host ?? 'www1');
+  const ns = o.ns ?? hostNamespace(o.prefix, o.host ?? 'www1');
   if (!nsExists(ns)) throw new DsrlbError('E_TESTBED_NO_NS', `namespace ${ns} does not exist: run "dsrlb testbed up --prefix ${o.prefix}" first`);
-  const control = `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
+  const control = o.ns ? `/run/dsrlb/lab-${o.ns}.sock` : `/run/dsrlb/lab-${o.prefix}-${o.host ?? 'www1'}.sock`;
   rmSync(control, { force: true });
   const io = o.io ?? labIoFromEnv();
   const child: ChildProcess = spawnInNs(ns, [
     process.execPath, DSRLB_BIN, 'run', '--config', o.config, '--iface', o.iface ?? 'eth0', '--control', control, '--foreground',
     ...(io ? ['--io', io] : []), ...(o.args ?? []),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], o.logFile ? { stdio: ['ignore', logFd(o.logFile), logFd(o.logFile)], detached: true } : { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  if (o.logFile) child.unref();
+  else {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  }
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     exitCode = code;
@@ -94,7 +124,7 @@ export async function startLabDirector(o: LabDirectorOptions): Promise<LabDirect
   const lab: LabDirector = {
     pid: child.pid!,
     control,
-    output: () => out,
+    output: () => (o.logFile ? readLog(o.logFile) : out),
     snapshot: (conns = false) => controlRequest(control, { op: 'snapshot', conns }) as Promise<LabSnapshot>,
     request: (op) => controlRequest(control, op),
     async stop(timeoutMs = 10_000) {

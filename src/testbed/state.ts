@@ -17,6 +17,9 @@ export interface TestbedState {
   phase: 'building' | 'up';
   createdAt: string;
   namespaces: string[];
+  /** Absent for the reference topology; 'ecmp' with its director count (ecmp.ts). */
+  topology?: 'ecmp';
+  directors?: number;
 }
 
 export function stateDirFor(prefix: string, root: string = DEFAULT_STATE_ROOT): string {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
-const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha', 'teach', 'vrrp'];
+const CORE = ['errors', 'model', 'packet', 'sched', 'conn', 'config', 'arp', 'dataplane', 'ha', 'teach', 'vrrp', 'bgp'];
 /** Which folders each folder may import from (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   errors: [],
@@ -24,6 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   dataplane: ['errors', 'model', 'packet', 'sched', 'conn', 'arp'],
   ha: ['errors', 'model', 'packet', 'config'],
   vrrp: ['errors', 'model', 'packet', 'config'],
+  bgp: ['errors', 'model'],
   ports: ['errors', 'model'],
   obs: ['errors', 'model', 'dataplane', 'conn', 'sched'],
   teach: ['errors', 'model', 'packet', 'config', 'arp'],

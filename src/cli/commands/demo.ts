@@ -23,7 +23,13 @@ Builds the reference topology in network namespaces, runs a dsrlb director on ww
 docs/reference-setup/ldirectord.cf, sends N HTTP and N HTTPS requests (default 30 each) to the VIP
 from the client, shows which real server answered each and proves the replies bypassed the
 director; then stops everything (--keep leaves the testbed and the director up). --capture DIR
-records pcaps at the client, the director and each real server for \`dsrlb explain DIR\`.`;
+records pcaps at the client, the director and each real server for \`dsrlb explain DIR\`.
+
+--topology ecmp [--directors N]: the ECMP scale-out instead (docs/scale-out.md): a router running
+BIRD, N directors (2..4, default 3) each announcing the VIP over BGP, N HTTP requests from several
+client addresses, who served them through which director, and the proof of DSR; --capture DIR
+records pcaps at the router, each director and each real (dsrlb explain DIR names the director of
+each flow).`;
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -31,6 +37,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     requests: { type: 'string' },
     keep: { type: 'boolean' },
     capture: { type: 'string' },
+    topology: { type: 'string' },
+    directors: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -40,6 +48,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const prefix = values.prefix ?? 'dsr';
   const n = Number(values.requests ?? 30);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new DsrlbError('E_USAGE', '--requests must be an integer from 1 to 1000');
+  if (values.topology !== undefined && values.topology !== 'reference') {
+    if (values.topology !== 'ecmp') throw new DsrlbError('E_USAGE', '--topology must be reference or ecmp');
+    const nd = Number(values.directors ?? 3);
+    if (!Number.isInteger(nd) || nd < 2 || nd > 4) throw new DsrlbError('E_USAGE', '--directors must be 2, 3 or 4');
+    return (await import('../demo-ecmp.ts')).runEcmpDemo({ prefix, directors: nd, requests: n, keep: values.keep === true, capture: values.capture }, io);
+  }
   const t0 = Date.now();
   const step = (s: string) => io.out(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${s}`);
 

@@ -27,6 +27,7 @@ import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path
 import { parseSysctls } from '../sysctl.ts';
 import { startConsole, type ConsoleHandle } from '../console.ts';
 import { ServiceNotify } from '../service-notify.ts';
+import { bgpOptionsFrom, startBgp, type BgpHandle } from '../bgp.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -71,7 +72,12 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
   --foreground         log to stdout (JSON lines; human lines on a terminal), whatever logfile= says
   --logfile TARGET     log to a file (/path) or a syslog facility (local0 …), overriding logfile=
                        (default: the config's logfile=, as ldirectord does; stdout without --config)
-  --log-level LEVEL    pino level (default info)`;
+  --log-level LEVEL    pino level (default info)
+  --bgp K=V,…          ECMP mode: announce the VIPs over BGP through BIRD while they can be served
+                       (local-as=, peer=, peer-as=, local=, hold=S, bfd=on|off, bfd-interval=MS,
+                       bfd-multiplier=N, community=A:B); no ARP answered or sent for the VIPs
+                       (docs/scale-out.md)
+  --bgp-config FILE    the same settings from a file, one key=value a line`;
 
 /** --io and the ring's options; the default backend is the ring when its addon loads. */
 export function parseIoOptions(v: { io?: string; 'busy-poll-us'?: string; 'ring-frames'?: string; 'ring-version'?: string; 'qdisc-bypass'?: boolean }, haveRing = ringAvailable): PacketIoOptions {
@@ -130,6 +136,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     foreground: { type: 'boolean' },
     logfile: { type: 'string' },
     'log-level': { type: 'string' },
+    bgp: { type: 'string' },
+    'bgp-config': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -163,6 +171,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : ka ? ka.lvs : null;
   const arpSuppression = values['arp-suppression'] ?? 'none';
   if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
+  const bgpOptions = bgpOptionsFrom(values);
+  if (bgpOptions) garp = false; // ECMP: the router routes the VIP to us; no gratuitous ARP, no ARP answers
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
     level: values['log-level'] ?? 'info',
@@ -208,7 +218,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (vrrpInst && values.garp === undefined) garp = { count: vrrpInst.garpMasterRepeat, intervalMs: 10 };
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts, active: vrrpInst ? false : undefined });
+  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts, active: vrrpInst ? false : undefined, answerArp: bgpOptions === null });
   let vrrp: VrrpNode | null = null;
   let stopTracking = (): void => undefined;
   if (vrrpInst) {
@@ -226,6 +236,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     ? new ControlPlane(director, log, cfgPath, cfg, kaPath ? (p) => loadCheckedKeepalived(p, kaOpts).lvs : undefined)
     : null;
   control?.start();
+  let bgp: BgpHandle | null = null;
+  if (bgpOptions) {
+    try {
+      bgp = await startBgp({ bgp: bgpOptions, iface, director, log });
+    } catch (e) {
+      control?.stop();
+      await director.stop();
+      await logging.close();
+      throw e;
+    }
+  }
 
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
   const rates = new RateEstimator();
@@ -280,6 +301,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (e) {
     clearInterval(rateTimer);
+    await bgp?.stop('start-up failed');
     control?.stop();
     server?.close();
     stopTracking();
@@ -325,6 +347,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       log.info({ why }, 'stopping');
       service.stopping(why);
       process.off('SIGHUP', onHup);
+      await bgp?.stop(why); // withdraw first: the router stops sending here while we still forward
       clearInterval(rateTimer);
       control?.stop();
       server?.close();

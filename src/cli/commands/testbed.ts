@@ -16,6 +16,13 @@ import {
   testbedStatus,
   testbedTopology,
   testbedUp,
+  testbedKind,
+  ecmpUp,
+  ecmpDown,
+  ecmpStatus,
+  formatEcmpStatus,
+  planEcmpSteps,
+  ecmpTopologyFor,
   type ArpStyle,
 } from '../../testbed/index.ts';
 
@@ -33,6 +40,10 @@ Options:
   --arp-style S               ARP suppression on the reals (up): arptables (the seed's rules;
                               default for a new testbed), sysctl (arp_ignore=1 arp_announce=2)
                               or nft (nft arp table). Without it, up keeps a complete testbed's style
+  --topology T                up: reference (default) or ecmp: a router running BIRD between a client
+                              subnet and the server segment, N directors announcing the VIP over
+                              BGP, Linux ECMP on the router (docs/scale-out.md)
+  --directors N               with --topology ecmp: 2..4 directors (default 3)
   --dry-run                   up: print the steps, run nothing
   --json                      status: print the status as JSON
   -q, --quiet                 up/down: no progress lines
@@ -55,6 +66,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         prefix: { type: 'string' },
         'arp-style': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        topology: { type: 'string' },
+        directors: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -81,6 +94,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const prefix = values.prefix ?? DEFAULT_PREFIX;
   const onProgress = values.quiet ? undefined : (l: string): void => io.out(l);
+  if (values.topology !== undefined && values.topology !== 'reference' && values.topology !== 'ecmp') {
+    io.err('dsrlb testbed: --topology must be reference or ecmp');
+    return 2;
+  }
+  const directors = Number(values.directors ?? 3);
+  if (!Number.isInteger(directors) || directors < 2 || directors > 4) {
+    io.err('dsrlb testbed: --directors must be 2, 3 or 4');
+    return 2;
+  }
+  if (values.topology === 'ecmp' || (values.topology === undefined && sub === 'status' && testbedKind({ prefix }).topology === 'ecmp')) {
+    try {
+      if (sub === 'up') {
+        if (values['dry-run']) {
+          for (const l of describeSteps(planEcmpSteps(ecmpTopologyFor({ prefix, directors })))) io.out(l);
+          return 0;
+        }
+        const r = await ecmpUp({ prefix, directors, onProgress });
+        io.out(`testbed ${prefix}: created (ecmp, ${directors} directors) in ${r.elapsedMs} ms`);
+        for (const l of formatEcmpStatus(r.status)) io.out(l);
+        return 0;
+      }
+      if (sub === 'down') {
+        // Every director namespace an ECMP testbed can have (1..4), also when its state is lost.
+        const r = await ecmpDown({ prefix, directors: 4, onProgress });
+        io.out(`testbed ${prefix}: removed ${r.removedNamespaces.length} namespace(s), stopped ${r.stoppedPids.length} process(es)`);
+        return 0;
+      }
+      if (sub === 'status') {
+        const s = await ecmpStatus({ prefix, directors: testbedKind({ prefix }).directors || directors });
+        if (values.json) io.out(JSON.stringify(s, null, 2));
+        else for (const l of formatEcmpStatus(s)) io.out(l);
+        return s.state === 'complete' ? 0 : s.state === 'partial' ? 1 : 3;
+      }
+    } catch (e) {
+      if (isDsrlbError(e)) {
+        io.err(`dsrlb testbed ${sub}: ${e.code}: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  }
 
   try {
     if (sub === 'up') {
