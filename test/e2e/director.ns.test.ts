@@ -138,6 +138,10 @@ describe('live director on the reference testbed', () => {
 
   it('cleans up on SIGTERM, recovers from a crash (SIGKILL) idempotently, and announces the VIP with gratuitous ARP at start', async () => {
     await lab.director.stop();
+    // Its last words: the frame I/O totals (with the ring, the kernel's own counters too).
+    const totals = lab.director.output().split('\n').find((l) => l.includes('frame I/O totals'));
+    expect(totals, lab.director.output().slice(-2000)).toBeDefined();
+    if (JSON.parse(totals!).io.backend === 'ring') expect(JSON.parse(totals!).io).toMatchObject({ kernelDrops: 0, kernelPackets: expect.any(Number) });
     expect((await nsExec(www1, ['nft', 'list', 'tables'])).stdout).not.toMatch(/dsrlb/);
     expect((await nsExec(www1, ['ip', 'link', 'show', 'dsrlb-l0'])).code).not.toBe(0);
 

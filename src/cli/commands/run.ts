@@ -26,6 +26,7 @@ import type { VrrpNode } from '../../engine/index.ts';
 import { defaultIoBackend, parseWorkers, workerPacketPath } from '../packet-path.ts';
 import { parseSysctls } from '../sysctl.ts';
 import { startConsole, type ConsoleHandle } from '../console.ts';
+import { DropWatch, ioSummary } from '../io-status.ts';
 import { ServiceNotify } from '../service-notify.ts';
 import { bgpOptionsFrom, startBgp, type BgpHandle } from '../bgp.ts';
 
@@ -250,10 +251,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
   const rates = new RateEstimator();
+  const drops = new DropWatch();
   const sampleRates = async () => {
     try {
       const s = await director.request({ op: 'snapshot' });
       if (s) rates.update(s, s.at);
+      const notice = s ? drops.update(s.io, Date.now()) : null;
+      if (notice) log.warn(notice, `the capture ring dropped ${notice.drops} frame(s): the packet path did not keep up (dsrlb_capture_drops_total; --ring-frames, --workers)`);
     } catch {
       // the packet path is busy or going away: the next tick catches up
     }
@@ -354,6 +358,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       await metrics?.close();
       await vrrpStopped;
       await web?.stop();
+      const last = await director.request({ op: 'snapshot' }, 2000).catch(() => undefined);
+      if (last) log.info({ io: ioSummary(last.io) }, 'frame I/O totals');
       await director.stop();
       log.info({}, 'stopped');
       await logging.close();
