@@ -303,12 +303,13 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     await stopProc(ds.proc, 'SIGTERM');
   }, 120_000);
 
-  it('VRRPv3 at 100 ms, 3 crashes each: dsrlb vs keepalived as the surviving backup (medians, same run)', async () => {
+  it('VRRPv3 at 100 ms, 6 crashes each: dsrlb vs keepalived as the surviving backup (medians, same run)', async () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ds = startDs(kaConf('dsr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }), 'dsr');
     expect(await until(async () => ['backup', 'master'].includes((await dsStatus(ds)).state), 60_000)).toBe(true);
     const dsTimes: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const RUNS = 6; // the issue's medians of 6
+    for (let i = 0; i < RUNS; i++) {
       const ka = startKa(NS.k, `kr${i}`, kaConf(`kr${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
       expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
       await new Promise((r) => setTimeout(r, 700));
@@ -318,7 +319,7 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d2.log'));
     const kd = startKa(NS.d, 'kdr', kaConf('kdr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }));
     const kaTimes: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < RUNS; i++) {
       const backups = (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length;
       const ka = startKa(NS.k, `kq${i}`, kaConf(`kq${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
       expect(await until(() => kaLog(ka).includes('Entering MASTER STATE') && (i === 0 ? backups >= 1 || kaLog(kd).includes('Entering BACKUP STATE') : (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length > backups), 30_000)).toBe(true);
@@ -326,9 +327,9 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
       kaTimes.push(firstAfter(await probe(2500, 800, () => crashKa(ka, NS.k)), 'kd'));
     }
     await stopProc(kd.proc, 'SIGTERM');
-    figures.push(`v3 adv 0.1s, SIGKILL master -> first answer via the backup, 3 runs each: dsrlb ${dsTimes.join(', ')} ms (median ${median(dsTimes)}); keepalived ${kaTimes.join(', ')} ms (median ${median(kaTimes)})`);
+    figures.push(`v3 adv 0.1s, SIGKILL master -> first answer via the backup, ${RUNS} runs each: dsrlb ${dsTimes.join(', ')} ms (median ${median(dsTimes)}); keepalived ${kaTimes.join(', ')} ms (median ${median(kaTimes)})`);
     for (const t of [...dsTimes, ...kaTimes]) expect(t).toBeGreaterThan(0);
-  }, 240_000);
+  }, 360_000);
 
   it('keepalived with keepalived, same settings, same run (for comparison)', async () => {
     start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d.log'));
