@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Dataplane } from '../src/dataplane/index.ts';
 import { parseIPv4, parseMac } from '../src/model/index.ts';
-import { tcpFrame, TCP_ACK, TCP_SYN } from '../src/packet/index.ts';
+import { internetChecksum, tcpFrame, TCP_ACK, TCP_SYN } from '../src/packet/index.ts';
 
 const VIP = parseIPv4('10.0.0.100')!;
 const SELF = parseMac('02:00:00:00:00:01')!;
@@ -107,6 +107,10 @@ export function benchDataplane(opts: { flows?: number; seconds?: number; schedul
       f[26] = src >>> 24; f[27] = (src >>> 16) & 255; f[28] = (src >>> 8) & 255; f[29] = src & 255;
       f[34] = (m & 1023) >>> 8 | 0x10; f[35] = m & 255;
       f[22] = 64;
+      // A correct IPv4 header checksum for the new source (the data path drops a wrong one, as ip_rcv does).
+      f[24] = 0; f[25] = 0;
+      const c = internetChecksum(f, 14, 20);
+      f[24] = c >>> 8; f[25] = c & 255;
       f.set(macs0, 0);
       if (dp2.process(f, f.length, now).newConn) created++;
     }
