@@ -46,7 +46,7 @@ export async function runEcmpDemo(o: { prefix: string; directors: number; reques
       // director forwarded each flow (the router is the flows' client there).
       mkdirSync(o.capture, { recursive: true });
       for (const [host, ns] of [['router', t.routerNs], ...t.directors.map((d) => [d.name, d.ns]), ...t.reals.map((r) => [r.name, r.ns])] as const) {
-        pcaps.push(await startTextCapture(ns, ['-i', 'eth0', '-s', '0', '-U', '-w', join(o.capture, `${host}.pcap`)]));
+        pcaps.push(await startTextCapture(ns, ['-i', 'eth0', '-s', '0', '-U', '--immediate-mode', '-w', join(o.capture, `${host}.pcap`)]));
       }
       step(`recording pcaps in ${o.capture} (router, directors, reals)`);
     }

@@ -1,5 +1,6 @@
 /**
- * A text-mode tcpdump (-nn -e -l) inside a testbed namespace, for the demo and the tests: resolves
+ * A text-mode tcpdump (-nn -e -l, --immediate-mode: each frame delivered at once, none held in a ring
+ * block at stop) inside a testbed namespace, for the demo and the tests: resolves
  * once tcpdump says it listens (so nothing sent afterwards is missed), and stop() returns what it
  * printed. Started through spawnInNs, which checks the namespace exists first.
  */
@@ -15,7 +16,7 @@ export interface TextCapture {
 }
 
 export async function startTextCapture(ns: string, args: readonly string[], timeoutMs = 5000): Promise<TextCapture> {
-  const p: ChildProcess = spawnInNs(ns, ['tcpdump', '-nn', '-e', '-l', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: ChildProcess = spawnInNs(ns, ['tcpdump', '-nn', '-e', '-l', '--immediate-mode', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
