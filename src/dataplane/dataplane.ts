@@ -18,11 +18,11 @@ import { respondArp } from '../arp/index.ts';
 import { ConnTable, ConnVerdict, type ConnTimeouts } from '../conn/index.ts';
 import type { Dest } from '../model/index.ts';
 import {
-  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo,
+  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, icmpChecksumOk,
 } from '../packet/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
 import {
-  buildEchoReply, buildTimeExceeded, icmpChecksumOk, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
+  buildEchoReply, buildTimeExceeded, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
   isIcmpErrorForIpvs, quotedFlow, type QuotedFlow,
 } from './icmp.ts';
 import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';

@@ -12,7 +12,7 @@
  *
  * Pure: time is an argument (ms). Fragments are copied (they are rare); the hot path never comes here.
  */
-import { internetChecksum, type FrameInfo } from '../packet/index.ts';
+import { setIpv4HeaderChecksum, type FrameInfo } from '../packet/index.ts';
 
 export interface DefragOptions {
   timeoutMs?: number;
@@ -147,11 +147,7 @@ export class Defragmenter {
     out[l3 + 3] = total & 0xff;
     out[l3 + 6] &= 0x40; // keep DF, clear MF and the offset
     out[l3 + 7] = 0;
-    out[l3 + 10] = 0;
-    out[l3 + 11] = 0;
-    const c = internetChecksum(out, l3, hl);
-    out[l3 + 10] = c >>> 8;
-    out[l3 + 11] = c & 0xff;
+    setIpv4HeaderChecksum(out, l3);
     this.outLen = l3 + total;
     this.outMaxSize = q.maxSize;
   }
@@ -203,11 +199,7 @@ export function fragmentPacket(frame: Uint8Array, l3Off: number, hl: number, mtu
     const off = baseOff + at / 8;
     buf[l3Off + 6] = (frame[l3Off + 6]! & 0x40) | (more ? 0x20 : 0) | ((off >> 8) & 0x1f);
     buf[l3Off + 7] = off & 0xff;
-    buf[l3Off + 10] = 0;
-    buf[l3Off + 11] = 0;
-    const c = internetChecksum(buf, l3Off, hl);
-    buf[l3Off + 10] = c >>> 8;
-    buf[l3Off + 11] = c & 0xff;
+    setIpv4HeaderChecksum(buf, l3Off);
     lens[n] = size;
     n++;
     if (payload === 0) break;

@@ -14,7 +14,7 @@
  *
  * No I/O, no clock, no allocation: replies are written into a caller's buffer.
  */
-import { internetChecksum, type FrameInfo } from '../packet/index.ts';
+import { internetChecksum, setIpv4HeaderChecksum, type FrameInfo } from '../packet/index.ts';
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
@@ -103,11 +103,6 @@ export function quotedFlow(buf: Uint8Array, info: FrameInfo, out: QuotedFlow): Q
   return out;
 }
 
-/** True when the ICMP message (header and data, to the end of the IPv4 packet) sums right. */
-export function icmpChecksumOk(buf: Uint8Array, info: FrameInfo): boolean {
-  return internetChecksum(buf, info.l4Off, info.l3End - info.l4Off) === 0;
-}
-
 function writeIpv4(out: Uint8Array, o: number, total: number, proto: number, src: number, dst: number): void {
   out[o] = 0x45;
   out[o + 1] = 0;
@@ -119,13 +114,9 @@ function writeIpv4(out: Uint8Array, o: number, total: number, proto: number, src
   out[o + 7] = 0;
   out[o + 8] = 64;
   out[o + 9] = proto;
-  out[o + 10] = 0;
-  out[o + 11] = 0;
   out[o + 12] = src >>> 24; out[o + 13] = (src >>> 16) & 0xff; out[o + 14] = (src >>> 8) & 0xff; out[o + 15] = src & 0xff;
   out[o + 16] = dst >>> 24; out[o + 17] = (dst >>> 16) & 0xff; out[o + 18] = (dst >>> 8) & 0xff; out[o + 19] = dst & 0xff;
-  const c = internetChecksum(out, o, 20);
-  out[o + 10] = c >>> 8;
-  out[o + 11] = c & 0xff;
+  setIpv4HeaderChecksum(out, o);
 }
 
 /** Ethernet header of a reply: back to the frame's sender, from `selfMac`, same VLAN tag. */
