@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthKey } from '../../src/config/index.ts';
 import { run as haCli } from '../../src/cli/commands/ha.ts';
 import { encodeMessage } from '../../src/ha/index.ts';
-import { hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
+import { controlRequest } from '../../src/io/index.ts';
+import { hostAddress, hostMac, hostNamespace, nsExec, testbedDown, testbedUp, VIP } from '../../src/testbed/index.ts';
 import { forEachIoBackend, startTcpdump } from '../e2e/lab.ts';
 import { childrenOf, guardsOf, killHelpers, makeConfigDirs, openLongConnection, startClientLoop, startHa, waitFor, type ClientResult, type HaProc } from './lab.ts';
 
@@ -36,6 +37,13 @@ function start(host: 'www1' | 'www2', d = dirs, args: string[] = []): HaProc {
 
 async function role(p: HaProc): Promise<string> {
   return (await p.status()).role;
+}
+
+/** The real (dotted quad) that node `p`'s connection table holds for the client's source port, if any. */
+async function realOf(p: HaProc, cport: number): Promise<string | undefined> {
+  const snap = (await controlRequest(p.control, { op: 'snapshot', conns: true }, 3000)) as { conns?: Array<{ cport: number; daddr: number; template: boolean }> };
+  const c = snap.conns?.find((x) => x.cport === cport && !x.template);
+  return c === undefined ? undefined : [c.daddr >>> 24, (c.daddr >>> 16) & 255, (c.daddr >>> 8) & 255, c.daddr & 255].join('.');
 }
 
 async function neighVip(): Promise<string | undefined> {
@@ -370,9 +378,20 @@ describe('dsrlb ha on the testbed', () => {
     www2 = start('www2', dirs, ['--no-conn-sync']);
     await waitFor('www1 active, www2 standby', async () => (await role(www1)) === 'active' && (await role(www2)) === 'standby', STARTUP_MS, 50);
     await waitFor('a request through the VIP', async () => (await nsExec(client, ['curl', '-s', '-m', '1', URL_], { timeoutMs: 3000 })).code === 0, 10_000, 100);
-    const long = await openLongConnection(prefix, VIP, 80);
-    // The control is only worth something if the connection did open (through www1) before the kill.
+    // The control is only worth something for a connection scheduled to a real other than www2: on
+    // www2 the frames of an unknown non-SYN segment also reach the host's own stack (IPVS likewise
+    // lets them through, NF_ACCEPT), so a connection www1 gave to the real www2 lives on by design.
+    // rr moves on with each new connection: at most three tries find one to www1 or www3.
+    let long = await openLongConnection(prefix, VIP, 80);
+    for (let i = 0; i < 3 && (await realOf(www1, long.port)) === hostAddress('www2'); i++) {
+      long.kill();
+      long = await openLongConnection(prefix, VIP, 80);
+    }
     expect(long.port, 'the long-lived connection opened').toBeGreaterThan(0);
+    const real = await realOf(www1, long.port);
+    figures.controlLongLivedConnectionReal = real ?? 'none';
+    expect(real, 'the long-lived connection scheduled by www1').toBeDefined();
+    expect(real).not.toBe(hostAddress('www2'));
     await www1.kill();
     await waitFor('www2 active', async () => (await role(www2)) === 'active', 5000, 10);
     const body = await long.finish(3000);
