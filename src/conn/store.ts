@@ -5,7 +5,7 @@
  *
  * Layout. Records of 32 bytes live in an ArrayBuffer seen as Int32Array `rec` and Float64Array `exp`:
  *   words 0-1 expiry (float64, ms)   2 caddr   3 vaddr   4 cport << 16 | vport
- *   5 meta: proto (bits 0-7) | state (8-15) | flags (16-20) | line bits (24-25)   6 destId
+ *   5 meta: proto (bits 0-7) | state (8-15) | flags (16-21) | line bits (24-25)   6 destId
  *   7 next in its home line's overflow chain
  * Slots come in lines of two: line b = slots 2b and 2b+1 = one 64-byte cache line. There are as
  * many lines as the capacity (two slots per entry of capacity). A flow hashes to a line; it sits in
@@ -39,6 +39,11 @@ export const F_INACTIVE = 4 << 16;
 export const F_INVALID = 8 << 16;
 /** The entry sits outside its home line, on that line's overflow chain. */
 const F_OVF = 16 << 16;
+/**
+ * The entry came from connection sync and no packet of its flow has passed here since: it is not
+ * sent on to other directors (only flows this director forwards are), and sync may re-arm it.
+ */
+export const F_SYNCED = 32 << 16;
 /** (On a line's first slot) the line has an overflow chain. */
 const L_OVF = 1 << 24;
 /** The slot is on the free stack (maybe stale: taken in place since). */

@@ -12,6 +12,7 @@
  *   create(proto, caddr, cport, vaddr, vport, destId, now, template = -1): handle | -1
  *   tcpInput(h, tcpFlags, now): ConnState                            INPUT_ONLY transition + timer
  *   udpInput(h, now): void                                           timer
+ *   markSynced(h) isSynced(h)      known from connection sync only, until a packet passes
  *   lookupTemplate(proto, caddrMasked, vaddr, vport, now): handle | -1   applies ip_vs_check_template
  *   createTemplate(proto, caddrMasked, vaddr, vport, destId, timeoutMs, now): handle | -1
  *   expire(now, budget): number (examines `budget` slots; a pass is slotCount = 2 × capacity)
@@ -56,7 +57,7 @@
  * - Memory: about 100 bytes of typed arrays per entry of capacity (store.ts has the layout).
  */
 import type { Dest } from '../model/index.ts';
-import { ConnStore, F_INACTIVE, F_INVALID, F_TEMPLATE, F_USED, STATE_MASK, S_TEMPLATE_ASSURED,
+import { ConnStore, F_INACTIVE, F_INVALID, F_SYNCED, F_TEMPLATE, F_USED, STATE_MASK, S_TEMPLATE_ASSURED,
   W_CADDR, W_DEST, W_META, W_PORTS, W_VADDR, type DestResolver } from './store.ts';
 import {
   INPUT_ONLY, NEW_CONN_TIMEOUT_MS, PROTO_TCP, TCP_ACTIVE, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN,
@@ -82,7 +83,7 @@ export class ConnTable extends ConnStore {
   private tmoTable: Float64Array;
   private readonly view: ConnEntry = {
     handle: -1, proto: 0, caddr: 0, cport: 0, vaddr: 0, vport: 0, destId: 0,
-    state: ConnState.None, expiresAt: 0, isTemplate: false, nControl: 0, template: -1,
+    state: ConnState.None, expiresAt: 0, isTemplate: false, synced: false, nControl: 0, template: -1,
   };
 
   constructor(opts: ConnTableOptions, resolveDest: DestResolver) {
@@ -209,6 +210,7 @@ export class ConnTable extends ConnStore {
     const rec = this.rec;
     const b = h << 3;
     let meta = rec[b + W_META]!;
+    if ((meta & F_SYNCED) !== 0) rec[b + W_META] = meta &= ~F_SYNCED;
     const st = (meta & STATE_MASK) >>> 8;
     const row = (tcpFlags & TCP_RST) !== 0 ? 3 : (tcpFlags & TCP_SYN) !== 0 ? 0
       : (tcpFlags & TCP_FIN) !== 0 ? 1 : (tcpFlags & TCP_ACK) !== 0 ? 2 : -1;
@@ -240,7 +242,23 @@ export class ConnTable extends ConnStore {
 
   /** Applies one client → server UDP packet: re-arms the timer to the UDP timeout. */
   udpInput(h: number, now: number): void {
+    const b = (h << 3) + W_META;
+    const meta = this.rec[b]!;
+    if ((meta & F_SYNCED) !== 0) this.rec[b] = meta & ~F_SYNCED;
     this.exp[h << 2] = now + this.tmoTable[S_UDP]!;
+  }
+
+  /**
+   * Marks connection h as known from connection sync only (after the import applied its state
+   * with tcpInput/udpInput): the next packet of the flow through here clears the mark.
+   */
+  markSynced(h: number): void {
+    this.rec[(h << 3) + W_META] = this.rec[(h << 3) + W_META]! | F_SYNCED;
+  }
+
+  /** True while connection h is known from connection sync only (markSynced, no packet since). */
+  isSynced(h: number): boolean {
+    return (this.rec[(h << 3) + W_META]! & F_SYNCED) !== 0;
   }
 
   /**
@@ -313,6 +331,7 @@ export class ConnTable extends ConnStore {
       e.state = ((meta & STATE_MASK) >>> 8) as ConnState;
       e.expiresAt = this.exp[h << 2]!;
       e.isTemplate = tpl;
+      e.synced = (meta & F_SYNCED) !== 0;
       e.nControl = tpl ? this.ctl[h]! : 0;
       e.template = tpl ? -1 : this.ctl[h]!;
       cb(e);

@@ -85,6 +85,8 @@ export interface ConnEntry {
   /** Absolute time (ms, same clock as `now`) at which the entry expires. */
   expiresAt: number;
   isTemplate: boolean;
+  /** Known from connection sync only: no packet of the flow has passed here since it was imported. */
+  synced: boolean;
   /** Templates: connections it controls (n_control); connections: 0. */
   nControl: number;
   /** Connections: handle of the controlling template or -1; templates: -1. */

@@ -2,8 +2,15 @@
  * Connection sync, table side: the connections a standby receives from the active director are
  * entered in its own table (packet process) as if their packets had been seen — a TCP connection
  * is created and fed an ACK (ESTABLISHED), a SYN (SYN_RECV) or ACK+FIN (FIN_WAIT); a UDP one
- * re-armed — so the real's counters and the timers are the table's own. A flow already in the
- * table, or whose service or real is unknown here, is left alone.
+ * re-armed — so the real's counters and the timers are the table's own — and marked as known from
+ * sync only (ConnTable.markSynced) until a packet of it passes here. A flow whose service or real is
+ * unknown here is left alone, and so is a flow this director has forwarded itself; one that is only
+ * known from sync is re-armed by each record that names the same real (the sender still forwards
+ * it), as IPVS's backup refreshes its synced connections.
+ *
+ * Export sends the flows this director forwards, never the ones it only heard of: between N active
+ * directors (docs/scale-out.md) each tells the others about its own flows, and a flow that ended
+ * is not kept alive by the others echoing it back.
  */
 import type { Dataplane } from '../dataplane/index.ts';
 import { encodeSyncBatch, type SyncConn, type SyncState } from '../ha/index.ts';
@@ -14,13 +21,15 @@ const FIN = 0x01;
 
 export interface ConnImportResult {
   imported: number;
+  /** Already known from sync, same real: timer re-armed. */
+  refreshed: number;
   present: number;
   unknown: number;
   full: number;
 }
 
 export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now: number): ConnImportResult {
-  const r: ConnImportResult = { imported: 0, present: 0, unknown: 0, full: 0 };
+  const r: ConnImportResult = { imported: 0, refreshed: 0, present: 0, unknown: 0, full: 0 };
   const t = dp.services;
   for (const c of conns) {
     const proto = c.proto === 'tcp' ? 6 : 17;
@@ -30,8 +39,12 @@ export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now
       r.unknown++;
       continue;
     }
-    if (dp.conns.lookup(proto, c.caddr, c.cport, c.vaddr, c.vport, now) >= 0) {
-      r.present++;
+    const known = dp.conns.lookup(proto, c.caddr, c.cport, c.vaddr, c.vport, now);
+    if (known >= 0) {
+      if (dp.conns.isSynced(known) && dp.conns.destId(known) === d.id) {
+        apply(dp, known, proto, c.state, now);
+        r.refreshed++;
+      } else r.present++;
       continue;
     }
     const h = dp.conns.create(proto, c.caddr, c.cport, c.vaddr, c.vport, d.id, now);
@@ -39,29 +52,36 @@ export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now
       r.full++;
       continue;
     }
-    if (proto === 17) dp.conns.udpInput(h, now);
-    else if (c.state === 'SYN_RECV') dp.conns.tcpInput(h, SYN, now);
-    else {
-      dp.conns.tcpInput(h, ACK, now);
-      if (c.state === 'FIN_WAIT') dp.conns.tcpInput(h, ACK | FIN, now);
-    }
+    apply(dp, h, proto, c.state, now);
     r.imported++;
   }
   return r;
+}
+
+/** Feeds connection h what its sync state implies (TCP: the segment that leads there), then marks it synced. */
+function apply(dp: Dataplane, h: number, proto: number, state: SyncState, now: number): void {
+  if (proto === 17) dp.conns.udpInput(h, now);
+  else if (state === 'SYN_RECV') dp.conns.tcpInput(h, SYN, now);
+  else {
+    dp.conns.tcpInput(h, ACK, now);
+    if (state === 'FIN_WAIT') dp.conns.tcpInput(h, ACK | FIN, now);
+  }
+  dp.conns.markSynced(h);
 }
 
 /** ConnState numbers (conn/types.ts) of the states worth synchronising. */
 const EXPORTED: ReadonlyMap<number, SyncState> = new Map([[3, 'SYN_RECV'], [1, 'ESTABLISHED'], [11, 'UDP']]);
 
 /**
- * The active side: every live SYN_RECV, ESTABLISHED and UDP connection of the table (not templates,
- * not the closing states), encoded as sync records. One walk of the table, in the packet process.
+ * The sending side: every live SYN_RECV, ESTABLISHED and UDP connection of the table that this
+ * director forwards (not templates, not the closing states, not those known from sync only), encoded
+ * as sync records. One walk of the table, in the packet process.
  */
 export function exportSyncBatch(dp: Dataplane, now: number): string {
   const out: SyncConn[] = [];
   const byId = dp.services.destsById;
   dp.conns.forEach((e) => {
-    if (e.isTemplate) return;
+    if (e.isTemplate || e.synced) return;
     const state = EXPORTED.get(e.state);
     const d = byId[e.destId];
     if (state === undefined || d === undefined) return;

@@ -9,3 +9,4 @@ export * from './conn-sync.ts';
 export * from './combine.ts';
 export * from './worker-group.ts';
 export * from './vrrp-node.ts';
+export * from './peer-sync.ts';

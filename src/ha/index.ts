@@ -7,6 +7,7 @@ export {
 } from './codec.ts';
 export { HaFsm, TRANSITIONS, wireState, type FsmAction, type FsmConfig, type FsmEvent, type PeerView, type Role } from './fsm.ts';
 export {
-  decodeSyncBatch, encodeSyncBatch, isSyncState, syncDelta, syncKey, SYNC_MAX_RECORDS, SYNC_RECORD_BYTES,
-  type SyncConn, type SyncState,
+  decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagrams, isSyncState, syncDelta, syncKey,
+  SYNC_DATAGRAM_HEADER, SYNC_DATAGRAM_MAGIC, SYNC_DATAGRAM_RECORDS, SYNC_MAX_RECORDS, SYNC_RECORD_BYTES,
+  type SyncConn, type SyncDatagramResult, type SyncState,
 } from './sync.ts';

@@ -34,10 +34,9 @@ export function syncKey(c: SyncConn): string {
   return `${c.proto}/${c.caddr}/${c.cport}/${c.vaddr}/${c.vport}`;
 }
 
-export function encodeSyncBatch(conns: readonly SyncConn[]): string {
-  const b = Buffer.alloc(conns.length * SYNC_RECORD_BYTES);
+function writeRecords(b: Buffer, at: number, conns: readonly SyncConn[]): void {
   conns.forEach((c, i) => {
-    const o = i * SYNC_RECORD_BYTES;
+    const o = at + i * SYNC_RECORD_BYTES;
     b.writeUInt8(c.proto === 'tcp' ? 6 : 17, o);
     b.writeUInt8(STATES.indexOf(c.state), o + 1);
     b.writeUInt32BE(c.caddr >>> 0, o + 2);
@@ -47,16 +46,12 @@ export function encodeSyncBatch(conns: readonly SyncConn[]): string {
     b.writeUInt32BE(c.daddr >>> 0, o + 14);
     b.writeUInt16BE(c.dport, o + 18);
   });
-  return b.toString('base64');
 }
 
-/** Decodes a batch; null when malformed (wrong length, unknown protocol or state). */
-export function decodeSyncBatch(s: string, maxRecords = SYNC_MAX_RECORDS): SyncConn[] | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
-  const b = Buffer.from(s, 'base64');
-  if (b.length % SYNC_RECORD_BYTES !== 0 || b.length / SYNC_RECORD_BYTES > maxRecords) return null;
+/** The records of b from `at` to its end; null when one is malformed (unknown protocol or state). */
+function readRecords(b: Buffer, at: number): SyncConn[] | null {
   const out: SyncConn[] = [];
-  for (let o = 0; o < b.length; o += SYNC_RECORD_BYTES) {
+  for (let o = at; o < b.length; o += SYNC_RECORD_BYTES) {
     const p = b.readUInt8(o);
     const st = STATES[b.readUInt8(o + 1)];
     if ((p !== 6 && p !== 17) || st === undefined || (p === 17) !== (st === 'UDP')) return null;
@@ -68,6 +63,56 @@ export function decodeSyncBatch(s: string, maxRecords = SYNC_MAX_RECORDS): SyncC
     });
   }
   return out;
+}
+
+export function encodeSyncBatch(conns: readonly SyncConn[]): string {
+  const b = Buffer.alloc(conns.length * SYNC_RECORD_BYTES);
+  writeRecords(b, 0, conns);
+  return b.toString('base64');
+}
+
+/** Decodes a batch; null when malformed (wrong length, unknown protocol or state). */
+export function decodeSyncBatch(s: string, maxRecords = SYNC_MAX_RECORDS): SyncConn[] | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  const b = Buffer.from(s, 'base64');
+  if (b.length % SYNC_RECORD_BYTES !== 0 || b.length / SYNC_RECORD_BYTES > maxRecords) return null;
+  return readRecords(b, 0);
+}
+
+/**
+ * Sync datagrams between active directors (`dsrlb run --sync-peer`, docs/scale-out.md): plain UDP
+ * like IPVS's sync daemon, not the heartbeat's authenticated messages. Layout: magic "DSY1", record
+ * count u16, then that many 20-byte records (as above). At most SYNC_DATAGRAM_RECORDS records keep
+ * a datagram within one 1500-byte frame (6 + 70 × 20 = 1406 bytes of payload).
+ */
+export const SYNC_DATAGRAM_MAGIC = 0x44535931;
+export const SYNC_DATAGRAM_HEADER = 6;
+export const SYNC_DATAGRAM_RECORDS = 70;
+
+/** The datagrams that carry `conns`, SYNC_DATAGRAM_RECORDS records each at most. */
+export function encodeSyncDatagrams(conns: readonly SyncConn[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < conns.length; i += SYNC_DATAGRAM_RECORDS) {
+    const part = conns.slice(i, i + SYNC_DATAGRAM_RECORDS);
+    const b = Buffer.alloc(SYNC_DATAGRAM_HEADER + part.length * SYNC_RECORD_BYTES);
+    b.writeUInt32BE(SYNC_DATAGRAM_MAGIC, 0);
+    b.writeUInt16BE(part.length, 4);
+    writeRecords(b, SYNC_DATAGRAM_HEADER, part);
+    out.push(b);
+  }
+  return out;
+}
+
+/** Why a datagram was refused, or its records. */
+export type SyncDatagramResult = { ok: true; conns: SyncConn[] } | { ok: false; why: 'bad-magic' | 'bad-length' | 'bad-record' };
+
+/** Decodes one datagram; never throws. */
+export function decodeSyncDatagram(b: Buffer): SyncDatagramResult {
+  if (b.length < SYNC_DATAGRAM_HEADER || b.readUInt32BE(0) !== SYNC_DATAGRAM_MAGIC) return { ok: false, why: 'bad-magic' };
+  const n = b.readUInt16BE(4);
+  if (n > SYNC_DATAGRAM_RECORDS || b.length !== SYNC_DATAGRAM_HEADER + n * SYNC_RECORD_BYTES) return { ok: false, why: 'bad-length' };
+  const conns = readRecords(b, SYNC_DATAGRAM_HEADER);
+  return conns === null ? { ok: false, why: 'bad-record' } : { ok: true, conns };
 }
 
 /**

@@ -15,6 +15,7 @@ export * from './control-socket.ts';
 export { createHeartbeatLogger, createLogger, type HeartbeatLogOptions, type LogDestination, type LoggerHandle, type LoggerOptions } from './log.ts';
 export * from './metrics-server.ts';
 export { openHaUdp, type HaUdpOptions } from './ha-udp.ts';
+export { openSyncUdp, parseSyncEndpoint, SYNC_DEFAULT_PORT, type SyncEndpoint, type SyncUdp, type SyncUdpOptions } from './sync-udp.ts';
 export * from './console-server.ts';
 export { monotonicUsec, notifyMessage, sdNotifier, type SdNotifier } from './sd-notify.ts';
 export { openVrrpSocket, type VrrpSocketOptions } from './vrrp-socket.ts';

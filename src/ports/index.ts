@@ -6,3 +6,4 @@ export { silentLogger, type Logger } from './logger.ts';
 export type { PacketIoOptions, PacketPathHandle, PacketPathStartOptions, StartPacketPath } from './packet-path.ts';
 export type { HaTransport, HaDatagramSource } from './ha-transport.ts';
 export type { VrrpTransport } from './vrrp-transport.ts';
+export type { SyncTransport } from './sync-transport.ts';

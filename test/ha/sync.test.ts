@@ -65,8 +65,8 @@ describe('connection sync', () => {
     expect(decodeSyncBatch(exportSyncBatch(active, 1102), Infinity)).toHaveLength(30);
     const wire = decodeSyncBatch(encodeSyncBatch(conns))!;
     expect(wire).toEqual(conns);
-    expect(importSyncedConns(standby, wire, 1200)).toEqual({ imported: 31, present: 0, unknown: 0, full: 0 });
-    expect(importSyncedConns(standby, wire, 1201)).toMatchObject({ imported: 0, present: 31 });
+    expect(importSyncedConns(standby, wire, 1200)).toEqual({ imported: 31, refreshed: 0, present: 0, unknown: 0, full: 0 });
+    expect(importSyncedConns(standby, wire, 1201)).toMatchObject({ imported: 0, refreshed: 31, present: 0 });
     for (let p = 40000; p < 40030; p++) {
       expect(send(standby, frame(p, 'ACK'), 2000)).toBe(where.get(p));
       expect(send(plain, frame(p, 'ACK'), 2000)).toBeNull();

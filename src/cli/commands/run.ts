@@ -29,6 +29,7 @@ import { startConsole, type ConsoleHandle } from '../console.ts';
 import { DropWatch, ioSummary } from '../io-status.ts';
 import { ServiceNotify } from '../service-notify.ts';
 import { bgpOptionsFrom, startBgp, type BgpHandle } from '../bgp.ts';
+import { parseSyncOptions, startSync, syncStatusOf, type SyncHandle } from '../peer-sync.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
 const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
@@ -78,7 +79,12 @@ const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
                        (local-as=, peer=, peer-as=, local=, hold=S, bfd=on|off, bfd-interval=MS,
                        bfd-multiplier=N, community=A:B); no ARP answered or sent for the VIPs
                        (docs/scale-out.md)
-  --bgp-config FILE    the same settings from a file, one key=value a line`;
+  --bgp-config FILE    the same settings from a file, one key=value a line
+  --sync-peer ADDR[:PORT]  connection sync with another active director (repeat for each; port
+                       8848 by default): each sends the flows it forwards, each enters the others'
+                       in its table, so a flow the router moves keeps its real (docs/scale-out.md)
+  --sync-listen ADDR[:PORT]  where the peers' sync datagrams arrive (default: IF's address, 8848)
+  --sync-interval MS   how often new and changed flows go out (default 200; all again every 5 s)`;
 
 /** --io and the ring's options; the default backend is the ring when its addon loads. */
 export function parseIoOptions(v: { io?: string; 'busy-poll-us'?: string; 'ring-frames'?: string; 'ring-version'?: string; 'qdisc-bypass'?: boolean }, haveRing = ringAvailable): PacketIoOptions {
@@ -139,6 +145,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     'log-level': { type: 'string' },
     bgp: { type: 'string' },
     'bgp-config': { type: 'string' },
+    'sync-peer': { type: 'string', multiple: true },
+    'sync-listen': { type: 'string' },
+    'sync-interval': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -173,6 +182,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const arpSuppression = values['arp-suppression'] ?? 'none';
   if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
   const bgpOptions = bgpOptionsFrom(values);
+  const syncOpts = parseSyncOptions(values, iface);
   if (bgpOptions) garp = false; // ECMP: the router routes the VIP to us; no gratuitous ARP, no ARP answers
   // As ldirectord: supervised=yes logs to stdout, otherwise to logfile= (a path or a syslog facility).
   const logging = createLogger({
@@ -249,6 +259,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
 
+  let sync: SyncHandle | null = null;
+  if (syncOpts) {
+    try {
+      sync = await startSync(syncOpts, director, log);
+    } catch (e) {
+      await bgp?.stop('start-up failed');
+      control?.stop();
+      await director.stop();
+      await logging.close();
+      throw e;
+    }
+  }
+  const syncStatus = () => syncStatusOf(sync);
+
   // ipvsadm --rate: the kernel's estimator, fed a snapshot every 2 s.
   const rates = new RateEstimator();
   const drops = new DropWatch();
@@ -288,6 +312,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       if (req.op === 'rate') return rates.report();
       if (req.op === 'vrrpStatus') return vrrp?.status() ?? null;
+      if (req.op === 'syncStatus') return syncStatus();
       if (!CONTROL_OPS.has(String(req.op))) throw new DsrlbError('E_CONTROL_REQUEST', `unknown request ${JSON.stringify(req.op)}`);
       if (req.op !== 'snapshot') log.info({ change: req }, `runtime change: ${describeControlChange(req)}`);
       return director.request(req as never);
@@ -305,6 +330,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (e) {
     clearInterval(rateTimer);
+    sync?.peer.stop();
+    await sync?.udp.close();
     await bgp?.stop('start-up failed');
     control?.stop();
     server?.close();
@@ -353,6 +380,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       process.off('SIGHUP', onHup);
       await bgp?.stop(why); // withdraw first: the router stops sending here while we still forward
       clearInterval(rateTimer);
+      if (sync) {
+        sync.peer.stop();
+        log.info({ sync: syncStatus() }, 'connection sync totals');
+        await sync.udp.close();
+      }
       control?.stop();
       server?.close();
       await metrics?.close();
