@@ -38,7 +38,7 @@ const bgpArg = (i: number) => ['--sysctl', 'sloppy_tcp=1', '--bgp', `local-as=65
 interface Report {
   requests: number;
   answered: number;
-  broken: Array<{ i: number; why: string; t: number }>;
+  broken: Array<{ i: number; why: string; real: string | null; t: number }>;
   fresh: number;
   freshFailed: Array<{ t: number; why: string }>;
   slowest: number;
@@ -324,4 +324,27 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     expect(r.broken).toBe(0);
     expect(r.alive).toBe(LONG);
   }, 120_000);
+
+  it('a real removed from every director: only its own long-lived connections break; added back: 0 broken', async () => {
+    // d2 and d3 run (with connection sync) since the test before; their 200 connections are alive.
+    const live = [directors[1]!, directors[2]!];
+    const svc = { proto: 'tcp', vip: vipNum(topo.vip), port: 80 };
+    load!.stdin!.write('reopen\n');
+    const ready = JSON.parse(await nextLine('ready ', 20_000)) as { reals: Record<string, number> };
+    await report();
+    for (const d of live) await d.request({ op: 'deleteReal', id: 0, svc, addr: vipNum('192.168.0.9'), port: 80 });
+    await new Promise((r) => setTimeout(r, 2500));
+    const gone = await report();
+    const onWww3 = ready.reals.www3 ?? 0;
+    figures.push(`www3 removed on every director: ${gone.broken.length}/${LONG} long-lived broken, all of them www3's (${onWww3} were on www3: the minimum); new connections failed ${gone.freshFailed.length}/${gone.fresh}`);
+    expect(onWww3).toBeGreaterThan(0);
+    expect(gone.broken.map((b) => b.real).filter((r) => r !== 'www3')).toEqual([]);
+    expect(gone.broken.length).toBe(onWww3);
+    for (const d of live) await d.request({ op: 'addReal', id: 0, svc, real: { addr: vipNum('192.168.0.9'), port: 80, weight: 1 } });
+    await new Promise((r) => setTimeout(r, 2500));
+    const back = await report();
+    figures.push(`www3 added back on every director: ${back.broken.length} long-lived broken; new connections failed ${back.freshFailed.length}/${back.fresh}`);
+    expect(back.broken).toEqual([]);
+    expect(back.alive).toBe(LONG - onWww3);
+  }, 60_000);
 });
