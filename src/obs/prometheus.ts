@@ -64,6 +64,8 @@ export interface MetricsExtra {
   health?: readonly RealHealth[];
   /** Start of the director, seconds since the epoch (dsrlb_start_time_seconds). */
   startTimeSeconds?: number;
+  /** Connection sync among active directors (dsrlb run --sync-peer); absent or null: not running. */
+  sync?: { recordsSent: number; recordsReceived: number; datagramsBad: number; notFromPeer: number } | null;
 }
 
 /** What one scrape reads: the snapshot and the rest, fetched once before the registry is read. */
@@ -125,6 +127,9 @@ export const DIRECTOR_FAMILIES = [
   ['dsrlb_worker_forwarded_frames_total', 'counter', ['worker'], 'Frames one packet worker forwarded to the reals, local ones included (--workers N > 1).'],
   ['dsrlb_worker_received_frames_total', 'counter', ['worker'], 'Frames the fan-out gave one packet worker (--workers N > 1).'],
   ['dsrlb_worker_connection_entries', 'gauge', ['worker'], 'Entries in one packet worker\'s connection table (--workers N > 1).'],
+  ['dsrlb_sync_records_sent_total', 'counter', [], 'Connection-sync records sent to the other active directors (--sync-peer).'],
+  ['dsrlb_sync_records_received_total', 'counter', [], 'Connection-sync records received from the other active directors (--sync-peer).'],
+  ['dsrlb_sync_datagrams_refused_total', 'counter', ['reason'], 'Connection-sync datagrams refused: not-from-peer (source not a --sync-peer) or malformed.'],
 ] as const satisfies readonly (readonly [string, 'counter' | 'gauge' | 'histogram', readonly string[], string])[];
 
 export type DirectorFamily = (typeof DIRECTOR_FAMILIES)[number][0];
@@ -217,6 +222,12 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
     add('dsrlb_worker_received_frames_total', l, w.received);
     add('dsrlb_worker_connection_entries', l, w.connEntries);
   });
+  if (extra.sync) {
+    add('dsrlb_sync_records_sent_total', {}, extra.sync.recordsSent);
+    add('dsrlb_sync_records_received_total', {}, extra.sync.recordsReceived);
+    add('dsrlb_sync_datagrams_refused_total', { reason: 'not-from-peer' }, extra.sync.notFromPeer);
+    add('dsrlb_sync_datagrams_refused_total', { reason: 'malformed' }, extra.sync.datagramsBad);
+  }
   return out;
 }
 

@@ -301,7 +301,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const startTimeSeconds = Math.floor(Date.now() / 1000);
   const metricsSource = {
     snapshot: async () => (await director.request({ op: 'snapshot' }))!,
-    extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds }),
+    extra: () => ({ rates: rates.report(), health: health(), startTimeSeconds, sync: syncStatus() }),
   };
   try {
     server = await serveControl(controlPath, async (req) => {
