@@ -5,7 +5,9 @@
  * talks to it with ToPacket messages and hears FromPacket ones.
  *
  * Per frame it does only: process → send (or hand ARP to the resolver). Everything periodic (ARP
- * requests, gratuitous ARP, connection expiry) runs from one timer on the Clock port.
+ * requests, connection expiry) runs from one timer on the Clock port; a gratuitous ARP plan also
+ * has a one-shot timer at its next instant when the clock has after() (its frames are often 5 or
+ * 10 ms apart, the housekeeping tick is 100 ms).
  */
 import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
@@ -22,6 +24,7 @@ export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
   private readonly resolver: ArpResolver;
   private garp: GarpAnnouncer | null = null;
+  private cancelGarpTimer: (() => void) | null = null;
   private stopTimer: (() => void) | null = null;
   private forwarded = 0;
   private local = 0;
@@ -143,6 +146,7 @@ export class DirectorPacketPath implements PacketHandler {
   close(): void {
     this.stopTimer?.();
     this.stopTimer = null;
+    this.stopGarp();
   }
 
   private apply(m: ToPacket): PacketSnapshot | undefined {
@@ -152,7 +156,7 @@ export class DirectorPacketPath implements PacketHandler {
         return this.snapshot(m.conns === true);
       case 'setActive': {
         const was = this.dp.active;
-        if (!m.active) this.garp = null;
+        if (!m.active) this.stopGarp();
         this.dp.setActive(m.active);
         if (m.active && !was) this.announceNow();
         return undefined;
@@ -258,10 +262,37 @@ export class DirectorPacketPath implements PacketHandler {
     this.garp.start(this.clock.now());
   }
 
-  /** Gratuitous ARP for the VIPs (failover takeover): the first pair now, the rest from housekeeping. */
+  /** Gratuitous ARP for the VIPs (failover takeover): the first frames now, the rest at their times. */
   private announceNow(): void {
     this.startGarp();
-    if (this.garp !== null) for (const f of this.garp.due(this.clock.now())) this.io.send(f);
+    this.garpStep();
+  }
+
+  /** Sends the plan's due frames; then waits for its next instant (a one-shot timer, else housekeeping). */
+  private garpStep(): void {
+    this.cancelGarpTimer?.();
+    this.cancelGarpTimer = null;
+    const plan = this.garp;
+    if (plan === null) return;
+    const now = this.clock.now();
+    for (const f of plan.due(now)) this.io.send(f);
+    const next = plan.nextAt();
+    if (next === null) {
+      this.garp = null;
+      return;
+    }
+    if (this.clock.after) {
+      this.cancelGarpTimer = this.clock.after(Math.max(0, Math.ceil(next - now)), () => {
+        this.cancelGarpTimer = null;
+        if (this.garp === plan) this.garpStep();
+      });
+    }
+  }
+
+  private stopGarp(): void {
+    this.cancelGarpTimer?.();
+    this.cancelGarpTimer = null;
+    this.garp = null;
   }
 
   private arpInput(frame: Uint8Array, now: number): void {
@@ -299,10 +330,7 @@ export class DirectorPacketPath implements PacketHandler {
     // probe whatever N is), the others' are dropped.
     for (const f of this.resolver.tick(now)) if (this.lead) this.io.send(f);
     for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
-    if (this.garp !== null) {
-      for (const f of this.garp.due(now)) this.io.send(f);
-      if (this.garp.nextAt() === null) this.garp = null;
-    }
+    if (this.garp !== null) this.garpStep();
     // One full sweep of the connection table per second, so ActiveConn/InActConn follow expiry
     // closely; a slot check costs a few ns, so even a 1M-entry table costs about 1 ms per tick.
     this.dp.tick(now, this.sweepBudget);

@@ -4,6 +4,11 @@
  * second per reason) before the state machine sees it; the state machine's sends become adverts
  * (with AH when configured) and its state changes become takeover / giveup of the VIP and the
  * notify scripts, run one after another in order. stop() says priority 0 when master.
+ *
+ * Timing: with a Clock that has after(), one timer is armed at the router's next deadline (Master_Down
+ * or Adver) and moved whenever an advert or a state change moves that deadline, so a backup takes
+ * over when Master_Down expires, as keepalived does, not at the next tick of a poll (a 5 ms poll at
+ * 100 ms adverts made the takeover up to 5 ms late). Without after() it polls at tickMs.
  */
 import type { VrrpInstanceConfig } from '../config/index.ts';
 import type { Clock, Logger, VrrpTransport } from '../ports/index.ts';
@@ -32,7 +37,7 @@ export interface VrrpNodeOptions {
   /** This host's address on the interface and its prefix length. */
   self: number;
   prefix: number;
-  /** Timer granularity (default advert / 20, 2..50 ms). */
+  /** Poll period when the clock has no after() (default advert / 20, 2..50 ms). */
   tickMs?: number;
 }
 
@@ -54,6 +59,10 @@ export class VrrpNode {
   readonly router: VrrpRouter;
   readonly checker: AdvertChecker;
   private stopTimer: (() => void) | null = null;
+  /** The one-shot timer at the router's next deadline (clocks with after()), and that deadline. */
+  private cancelDeadline: (() => void) | null = null;
+  private armedFor = Infinity;
+  private running = false;
   private queue: Promise<void> = Promise.resolve();
   private seq = 0;
   private id = 0;
@@ -83,12 +92,34 @@ export class VrrpNode {
   async start(): Promise<void> {
     await this.d.resources.cleanup();
     this.d.transport.onPacket((p) => this.onPacket(p));
+    this.running = true;
     this.apply(this.router.start(this.d.clock.now()));
+    if (this.d.clock.after) return; // apply() armed the deadline timer
     const adv = this.o.instance.advertIntCs * 10;
     const tick = this.o.tickMs ?? Math.max(2, Math.min(50, Math.floor(adv / 20)));
     this.stopTimer = this.d.clock.every(tick, () => {
       const now = this.d.clock.now();
       if (now >= this.router.nextDeadline()) this.apply(this.router.tick(now));
+    });
+  }
+
+  /** Keeps the one-shot timer on the router's next deadline (clocks with after() only). */
+  private arm(): void {
+    const after = this.d.clock.after;
+    if (!after || !this.running) return;
+    const at = this.router.nextDeadline();
+    if (at === this.armedFor && this.cancelDeadline !== null) return;
+    this.cancelDeadline?.();
+    this.cancelDeadline = null;
+    this.armedFor = at;
+    if (at === Infinity) return;
+    this.cancelDeadline = after.call(this.d.clock, Math.max(0, Math.ceil(at - this.d.clock.now())), () => {
+      this.cancelDeadline = null;
+      this.armedFor = Infinity;
+      const now = this.d.clock.now();
+      // A timer may fire a fraction of a millisecond before the deadline: then it is armed again.
+      if (now >= this.router.nextDeadline()) this.apply(this.router.tick(now));
+      else this.arm();
     });
   }
 
@@ -136,6 +167,7 @@ export class VrrpNode {
   }
 
   private apply(actions: VrrpAction[]): void {
+    this.arm();
     for (const a of actions) {
       if (a.type === 'send') {
         this.advert(a.priority);
@@ -179,6 +211,9 @@ export class VrrpNode {
   async stop(): Promise<void> {
     this.stopTimer?.();
     this.stopTimer = null;
+    this.running = false;
+    this.cancelDeadline?.();
+    this.cancelDeadline = null;
     const wasMaster = this.router.state === 'master';
     for (const a of this.router.shutdown()) if (a.type === 'send') this.advert(a.priority);
     await this.queue;

@@ -1,4 +1,4 @@
-/** The system Clock: performance.now() (monotonic ms) and setInterval. */
+/** The system Clock: performance.now() (monotonic ms), setInterval and setTimeout. */
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../ports/index.ts';
 
@@ -7,5 +7,9 @@ export const systemClock: Clock = {
   every(ms, fn) {
     const t = setInterval(fn, ms);
     return () => clearInterval(t);
+  },
+  after(ms, fn) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(t);
   },
 };

@@ -19,16 +19,29 @@ class FakeClock implements Clock {
     this.timers.push(x);
     return () => { x.on = false; };
   }
+  protected once(ms: number, fn: () => void): () => void {
+    const x = { every: 0, next: this.t + ms, fn, on: true };
+    this.timers.push(x);
+    return () => { x.on = false; };
+  }
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
       const due = this.timers.filter((x) => x.on && x.next <= end).sort((a, b) => a.next - b.next)[0];
       if (!due) break;
       this.t = due.next;
-      due.next += due.every;
+      if (due.every === 0) due.on = false;
+      else due.next += due.every;
       due.fn();
     }
     this.t = end;
+  }
+}
+
+/** The same clock with one-shot timers: VrrpNode then keeps an exact deadline instead of polling. */
+class FakeClockWithAfter extends FakeClock {
+  after(ms: number, fn: () => void): () => void {
+    return this.once(ms, fn);
   }
 }
 
@@ -54,12 +67,12 @@ const conf = (prio: number) => parseKeepalivedConfig(
   'k.conf', { read: () => null, glob: () => [], dirname: () => '/' },
 ).vrrpInstances[0]!;
 
-function node(prio: number, self: number, transport: VrrpTransport, clock: Clock, log: string[]) {
+function node(prio: number, self: number, transport: VrrpTransport, clock: Clock, log: string[], takeoverAt: number[] = []) {
   return new VrrpNode({ instance: conf(prio), self, prefix: 24, tickMs: 5 }, {
     transport, clock, log: silentLogger,
     resources: {
       cleanup: async () => void log.push('cleanup'),
-      takeover: async () => void log.push('takeover'),
+      takeover: async () => { log.push('takeover'); takeoverAt.push(clock.now()); },
       giveup: async () => void log.push('giveup'),
       notify: async (s) => void log.push(`notify ${s}`),
     },
@@ -68,9 +81,12 @@ function node(prio: number, self: number, transport: VrrpTransport, clock: Clock
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
-describe('VrrpNode', () => {
+describe.each([
+  ['a polled clock (every() only)', () => new FakeClock()],
+  ['a clock with one-shot timers (after())', () => new FakeClockWithAfter()],
+])('VrrpNode with %s', (_name, newClock) => {
   it('elects the higher priority, hands over on a graceful stop after the skew time, counts bad packets', async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const [ta, tb] = wire();
     const la: string[] = [];
     const lb: string[] = [];
@@ -108,7 +124,7 @@ describe('VrrpNode', () => {
   });
 
   it('tracking: FAULT from master sends priority 0 and gives the VIP up; a lower priority lets the peer preempt', async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const [ta, tb] = wire();
     const la: string[] = [];
     const a = node(200, 0x0a000001, ta, clock, la);
@@ -137,5 +153,48 @@ describe('VrrpNode', () => {
     expect(b.status().state).toBe('master');
     await a.stop();
     await b.stop();
+  });
+});
+
+describe('VrrpNode takeover timing', () => {
+  /**
+   * A master (priority 200, adverts every 100 ms) crashes: nothing more of it reaches the backup
+   * (priority 100). Returns the ms from its last advert to the backup's first advert as master.
+   */
+  async function lastAdvertToTakeover(clock: FakeClock): Promise<number> {
+    const [ta, tb] = wire();
+    const sentAt = (t: typeof ta) => {
+      const times: number[] = [];
+      const send = t.send.bind(t);
+      t.send = (p, dst) => { times.push(clock.now()); send(p, dst); };
+      return times;
+    };
+    const fromA = sentAt(ta);
+    const fromB = sentAt(tb);
+    const a = node(200, 0x0a000001, ta, clock, []);
+    const b = node(100, 0x0a000002, tb, clock, []);
+    await a.start();
+    await b.start();
+    clock.advance(1003);
+    await flush();
+    expect(a.status().state).toBe('master');
+    expect(fromB).toEqual([]);
+    const crashedAt = clock.now();
+    ta.send = () => undefined; // the crash
+    clock.advance(1000);
+    await flush();
+    expect(b.status().state).toBe('master');
+    const last = fromA.filter((t) => t <= crashedAt).at(-1)!;
+    return fromB[0]! - last;
+  }
+
+  it('with after(), the backup takes over when Master_Down expires (3 x 100 ms + skew 60.9 ms), not at a poll tick', async () => {
+    const exact = await lastAdvertToTakeover(new FakeClockWithAfter());
+    expect(exact).toBeGreaterThanOrEqual(360.9);
+    expect(exact).toBeLessThanOrEqual(361);
+    // The same crash with a 5 ms poll (a clock without after()): later, by up to one tick.
+    const polled = await lastAdvertToTakeover(new FakeClock());
+    expect(polled).toBeGreaterThan(361);
+    expect(polled).toBeLessThan(366);
   });
 });
