@@ -71,9 +71,10 @@ function expectSameExposition(now: string, before: string): void {
   expect(n.order.filter((x) => b.map.has(x))).toEqual(b.order);
 }
 
-/** The families added after the hand-written exposition was retired (ring backend; ICMP at the edges), tested on their own below. */
+/** The families added after the hand-written exposition was retired (ring backend; ICMP at the edges; connection sync), tested on their own below. */
 const RING_FAMILIES = ['dsrlb_capture_frames_total', 'dsrlb_capture_drops_total', 'dsrlb_frame_residence_seconds', 'dsrlb_icmp_replies_total', 'dsrlb_icmp_forwarded_total',
-  'dsrlb_worker_forwarded_frames_total', 'dsrlb_worker_received_frames_total', 'dsrlb_worker_connection_entries'];
+  'dsrlb_worker_forwarded_frames_total', 'dsrlb_worker_received_frames_total', 'dsrlb_worker_connection_entries',
+  'dsrlb_sync_records_sent_total', 'dsrlb_sync_records_received_total', 'dsrlb_sync_datagrams_refused_total'];
 const withoutRing = (text: string): string =>
   text.split('\n').filter((l) => !RING_FAMILIES.some((f) => l.startsWith(`# HELP ${f} `) || l.startsWith(`# TYPE ${f} `) || l.startsWith(f))).join('\n');
 
@@ -82,6 +83,15 @@ describe('prom-client exposition = the hand-written one', () => {
     const text = await prometheusText({ ...full, icmpReplies: 4, icmpForwarded: 2 }, fullExtra);
     expect(text).toMatch(/^dsrlb_icmp_replies_total 4$/m);
     expect(text).toMatch(/^dsrlb_icmp_forwarded_total 2$/m);
+  });
+
+  it('the connection-sync counters, only while sync runs', async () => {
+    const text = await prometheusText(full, { ...fullExtra, sync: { recordsSent: 424, recordsReceived: 383, datagramsBad: 1, notFromPeer: 2 } });
+    expect(text).toMatch(/^dsrlb_sync_records_sent_total 424$/m);
+    expect(text).toMatch(/^dsrlb_sync_records_received_total 383$/m);
+    expect(text).toMatch(/^dsrlb_sync_datagrams_refused_total\{reason="not-from-peer"\} 2$/m);
+    expect(text).toMatch(/^dsrlb_sync_datagrams_refused_total\{reason="malformed"\} 1$/m);
+    expect(await prometheusText(full, fullExtra)).not.toMatch(/^dsrlb_sync_records_sent_total \d/m);
   });
 
   it('byte for byte when every family has series', async () => {
