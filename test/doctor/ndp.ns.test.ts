@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { run as doctor } from '../../src/cli/commands/doctor.ts';
+import { nsExec } from '../../src/testbed/index.ts';
 import { describeAsRoot, itAsRoot } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ADDR, MAC, VIP6, dsrlbArgv, labUp, type Lab } from './ndp-lab.ts';
@@ -53,13 +54,18 @@ describeAsRoot('NDP for a VIP6 on Linux real servers', () => {
   }, 60_000);
 
   itAsRoot('DAD: none on lo; on eth0 a second holder ends dadfailed; with nodad both answer (the NDP problem)', async () => {
-    // Added together: the eth0 address starts tentative (the control), the lo one does not.
+    // Added together and read in one listing: the eth0 address is still tentative (the control: DAD
+    // with 3 probes takes 3 s on both devices, were it to run), the lo one is not.
+    await lab.sh('r2', ['sysctl', '-q', '-w', 'net.ipv6.conf.eth0.dad_transmits=3', 'net.ipv6.conf.lo.dad_transmits=3']);
     await lab.sh('r2', ['ip', 'addr', 'add', '2001:db8::20/128', 'dev', 'eth0']);
     await lab.sh('r2', ['ip', 'addr', 'add', `${VIP6}/128`, 'dev', 'lo']);
+    const both = JSON.parse(await lab.sh('r2', ['ip', '-j', '-6', 'addr', 'show'])) as Array<{ ifname: string; addr_info: Array<{ local: string; tentative?: boolean }> }>;
+    const flag = (dev: string, a: string) => both.find((l) => l.ifname === dev)?.addr_info.find((x) => x.local === a)?.tentative === true;
+    expect({ eth0: flag('eth0', '2001:db8::20'), lo: flag('lo', VIP6) }).toEqual({ eth0: true, lo: false });
     expect((await lab.addrs('r2', 'lo')).find((a) => a.local === VIP6)).toEqual({ local: VIP6, tentative: false, dadfailed: false });
-    expect((await lab.addrs('r2', 'eth0')).find((a) => a.local === '2001:db8::20')?.tentative).toBe(true);
     await lab.sh('r2', ['ip', 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
     await lab.sh('r2', ['ip', 'addr', 'del', '2001:db8::20/128', 'dev', 'eth0']);
+    await lab.sh('r2', ['sysctl', '-q', '-w', 'net.ipv6.conf.eth0.dad_transmits=1', 'net.ipv6.conf.lo.dad_transmits=1']);
 
     await lab.sh('r1', ['ip', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0', 'nodad']);
     await lab.sh('r2', ['ip', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0']);
@@ -148,6 +154,5 @@ describeAsRoot('NDP for a VIP6 on Linux real servers', () => {
 
 /** Runs argv in the host's namespace with `input` on its standard input; throws unless it exits 0. */
 async function nsInput(l: Lab, h: 'r1', argv: string[], input: string): Promise<void> {
-  const { nsExec } = await import('../../src/testbed/index.ts');
   await nsExec(l.ns(h), argv, { input, check: true });
 }
