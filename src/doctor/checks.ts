@@ -128,7 +128,7 @@ export function runChecks(facts: HostFacts, o: DoctorOptions): DoctorFinding[] {
   else if (!st.up) add('interface', 'fail', `interface ${IF} is down`, [`ip link set ${IF} up`]);
   else if (st.mtu < 1500) {
     add('interface', 'warn', `${IF} is up but its MTU is ${st.mtu}: DSR forwards frames as they come (no fragmentation), so every host on the segment needs the same MTU, 1500 for ordinary clients`, [`ip link set ${IF} mtu 1500`]);
-  } else add('interface', 'ok', `${IF} is up (${st.mac}, ${ownAddr(facts) ?? 'no IPv4 address'}, MTU ${st.mtu}${st.mtu > 1500 ? ': jumbo frames, every host of the segment must match' : ''})`);
+  } else add('interface', 'ok', `${IF} is up (${st.mac}, ${ownAddr(facts) ?? facts.v6?.addrs6.find((a) => a.dev === IF && !a.addr.startsWith('fe80:'))?.addr ?? 'no IPv4 address'}, MTU ${st.mtu}${st.mtu > 1500 ? ': jumbo frames, every host of the segment must match' : ''})`);
 
   // --- VIP on lo -----------------------------------------------------------------------------------
   const vipAddrs = facts.addrs.filter((a) => a.addr === vip);

@@ -113,6 +113,7 @@ describe('doctor: IPv6 checks', () => {
     const only6 = runChecks(host, { vip6: VIP6, role: 'real' });
     expect(only6.map((f) => f.check)).toEqual(['interface', 'vip6-on-lo', 'ndp-suppression', 'ndp-probe']);
     expect(doctorOk(only6)).toBe(true);
+    expect(only6[0]!.message).toBe('eth0 is up (02:d6:00:00:00:02, 2001:db8::2, MTU 1500)');
     const both = runChecks(host, { vip: '192.168.0.10', vip6: VIP6, role: 'real' });
     expect(both.map((f) => f.check)).toEqual(['interface', 'vip-on-lo', 'arp-suppression', 'rp-filter', 'ip-forward', 'vip6-on-lo', 'ndp-suppression', 'ndp-probe']);
   });
