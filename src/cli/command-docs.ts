@@ -19,7 +19,7 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   'arp-rules': {
     synopsis: 'dsrlb arp-rules --vip V --rip R --iface IF',
-    details: 'prints (or `--apply`/`--remove`) the real-server ARP suppression rules of the reference setup',
+    details: 'prints (or `--apply`/`--remove`) the real-server ARP suppression rules of the reference setup; `--vip6 V6`: the IPv6 form, an nft `ip6` table dropping Neighbor Solicitations and Advertisements for the VIP6 (docs/arp-problem.md, "The NDP problem": when Linux needs them)',
   },
   demo: {
     synopsis: 'dsrlb demo',
@@ -35,7 +35,7 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   doctor: {
     synopsis: 'dsrlb doctor [--netns NS] --vip VIP [--role director|real]',
-    details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem',
+    details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem; `--vip6 V6`: the real servers\' side of IPv6 (VIP6 on lo, nothing answering Neighbor Solicitations for it, an NDP probe)',
   },
   config: {
     synopsis: 'dsrlb config check|convert FILE',

@@ -6,3 +6,4 @@ export * from './views.ts';
 export * from './build.ts';
 export * from './build-frame.ts';
 export * from './arp.ts';
+export * from './ndp.ts';
