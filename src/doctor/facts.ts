@@ -218,28 +218,45 @@ export async function probeArp(o: ProbeOptions): Promise<ArpProbeResult> {
   const vipN = parseIPv4(o.vip);
   const senderN = parseIPv4(o.senderIp);
   if (vipN === null || senderN === null) throw new DsrlbError('E_DOCTOR_ARGS', `bad address ${o.vip} / ${o.senderIp}`);
+  return probeAnswers({
+    iface: o.iface, filter: 'arp', count, waitMs, senderIp: o.senderIp,
+    request: (mac) => arpRequest({ senderMac: mac, senderIp: senderN, targetIp: vipN }),
+    answerOf: (frame, len) => {
+      const r = parseFrame(frame.subarray(0, len));
+      return r.ok && r.frame.arp && r.frame.arp.op === 2 && r.frame.arp.spa === o.vip ? r.frame.arp.sha : null;
+    },
+  });
+}
+
+/**
+ * What both probes do: open a capture on the interface, send `count` requests 200 ms apart from
+ * its MAC, listen `waitMs` from the first, and count the answers by the MAC `answerOf` names.
+ */
+async function probeAnswers(o: {
+  iface: string; filter: string; count: number; waitMs: number; senderIp: string;
+  request: (mac: Uint8Array) => Uint8Array;
+  answerOf: (frame: Buffer, len: number) => string | null;
+}): Promise<ArpProbeResult> {
   const answers = new Map<string, number>();
   let cap;
   try {
-    cap = await openCapture({ iface: o.iface, filter: 'arp', bufferSize: 1 << 20, prime: false });
+    cap = await openCapture({ iface: o.iface, filter: o.filter, bufferSize: 1 << 20, prime: false });
   } catch (e) {
     return { sent: 0, senderIp: o.senderIp, answers: [], error: (e as Error).message };
   }
   try {
     cap.onFrame((frame, len) => {
-      const r = parseFrame(frame.subarray(0, len));
-      if (!r.ok || !r.frame.arp) return;
-      const a = r.frame.arp;
-      if (a.op === 2 && a.spa === o.vip) answers.set(a.sha, (answers.get(a.sha) ?? 0) + 1);
+      const mac = o.answerOf(frame, len);
+      if (mac !== null) answers.set(mac, (answers.get(mac) ?? 0) + 1);
     });
-    const req = arpRequest({ senderMac: cap.mac, senderIp: senderN, targetIp: vipN });
+    const req = Buffer.from(o.request(cap.mac));
     let sent = 0;
     const started = Date.now();
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < o.count; i++) {
       if (cap.send(req)) sent++;
-      if (i < count - 1) await new Promise((r) => setTimeout(r, 200));
+      if (i < o.count - 1) await new Promise((r) => setTimeout(r, 200));
     }
-    const rest = waitMs - (Date.now() - started);
+    const rest = o.waitMs - (Date.now() - started);
     if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     return {
       sent,
@@ -282,36 +299,12 @@ export async function probeNdp(o: NdpProbeOptions): Promise<NdpProbeResult> {
     throw new DsrlbError('E_DOCTOR_ARGS', `bad address ${o.target} / ${o.senderIp}${o.unicastMac ? ` / ${o.unicastMac}` : ''}`);
   }
   const want = ipv6ToString(target);
-  const answers = new Map<string, number>();
-  let cap;
-  try {
-    cap = await openCapture({ iface: o.iface, filter: 'icmp6', bufferSize: 1 << 20, prime: false });
-  } catch (e) {
-    return { sent: 0, senderIp: o.senderIp, answers: [], error: (e as Error).message };
-  }
-  try {
-    cap.onFrame((frame, len) => {
+  return probeAnswers({
+    iface: o.iface, filter: 'icmp6', count, waitMs, senderIp: o.senderIp,
+    request: (mac) => buildNeighborSolicitation({ srcMac: mac, srcIp: sender, target, ...(umac ? { unicast: { dstMac: umac, dstIp: target } } : {}) }),
+    answerOf: (frame, len) => {
       const m = parseNdp(frame, len);
-      if (!m || m.type !== ICMPV6_NA || ipv6ToString(m.target) !== want) return;
-      const mac = macToString(m.lladdr ?? m.srcMac);
-      answers.set(mac, (answers.get(mac) ?? 0) + 1);
-    });
-    const ns = buildNeighborSolicitation({ srcMac: cap.mac, srcIp: sender, target, ...(umac ? { unicast: { dstMac: umac, dstIp: target } } : {}) });
-    let sent = 0;
-    const started = Date.now();
-    for (let i = 0; i < count; i++) {
-      if (cap.send(Buffer.from(ns))) sent++;
-      if (i < count - 1) await new Promise((r) => setTimeout(r, 200));
-    }
-    const rest = waitMs - (Date.now() - started);
-    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
-    return {
-      sent,
-      senderIp: o.senderIp,
-      answers: [...answers].map(([mac, c]) => ({ mac, count: c })).sort((a, b) => a.mac.localeCompare(b.mac)),
-      ...(sent === 0 ? { error: `could not send on ${o.iface}` } : {}),
-    };
-  } finally {
-    cap.close();
-  }
+      return m && m.type === ICMPV6_NA && ipv6ToString(m.target) === want ? macToString(m.lladdr ?? m.srcMac) : null;
+    },
+  });
 }
