@@ -353,13 +353,10 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     const ds = startDs(kaConf('dsr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }), 'dsr');
     expect(await until(async () => ['backup', 'master'].includes((await dsStatus(ds)).state), 60_000)).toBe(true);
     type Run = { first: number; lastAdvert: number; advert: number; garp: number };
-    const dsRuns: Run[] = [];
-    const RUNS = 6; // the issue's medians of 6
-    for (let i = 0; i < RUNS; i++) {
-      const ka = startKa(NS.k, `kr${i}`, kaConf(`kr${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
-      expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
+    /** One crash of keepalived master `ka`: the first answer `body` (the survivor's server) after it, and what the wire saw. */
+    const crashRun = async (tag: string, ka: Ka, body: string): Promise<Run> => {
       await new Promise((r) => setTimeout(r, 700));
-      const w = await wire(`ds${i}`, ADDR.k, ADDR.d);
+      const w = await wire(tag, ADDR.k, ADDR.d);
       await w.afterAdvert(0);
       const p = await probe(2500, 800, async () => {
         await w.afterAdvert(CRASH_AFTER_ADVERT_MS);
@@ -367,7 +364,14 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
         crashKa(ka, NS.k);
         return t;
       }, 'overlap');
-      dsRuns.push({ first: firstAfter(p, 'real'), ...(await w.done(p.at)) });
+      return { first: firstAfter(p, body), ...(await w.done(p.at)) };
+    };
+    const dsRuns: Run[] = [];
+    const RUNS = 6; // the issue's medians of 6
+    for (let i = 0; i < RUNS; i++) {
+      const ka = startKa(NS.k, `kr${i}`, kaConf(`kr${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
+      expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
+      dsRuns.push(await crashRun(`ds${i}`, ka, 'real'));
     }
     await stopProc(ds.proc, 'SIGTERM');
     start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d2.log'));
@@ -377,16 +381,7 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
       const backups = (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length;
       const ka = startKa(NS.k, `kq${i}`, kaConf(`kq${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
       expect(await until(() => kaLog(ka).includes('Entering MASTER STATE') && (i === 0 ? backups >= 1 || kaLog(kd).includes('Entering BACKUP STATE') : (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length > backups), 30_000)).toBe(true);
-      await new Promise((r) => setTimeout(r, 700));
-      const w = await wire(`kq${i}`, ADDR.k, ADDR.d);
-      await w.afterAdvert(0);
-      const p = await probe(2500, 800, async () => {
-        await w.afterAdvert(CRASH_AFTER_ADVERT_MS);
-        const t = Date.now();
-        crashKa(ka, NS.k);
-        return t;
-      }, 'overlap');
-      kaRuns.push({ first: firstAfter(p, 'kd'), ...(await w.done(p.at)) });
+      kaRuns.push(await crashRun(`kq${i}`, ka, 'kd'));
     }
     await stopProc(kd.proc, 'SIGTERM');
     const line = (name: string, rs: Run[]) => {
