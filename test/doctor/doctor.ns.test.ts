@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as doctor } from '../../src/cli/commands/doctor.ts';
+import { fixes, runDoctor } from './doctor-cli.ts';
 import { loadCaptures, testbedNames } from '../../src/cli/commands/explain.ts';
 import { startTestbedCapture, RECORD_CONFIG } from '../../src/doctor/index.ts';
 import { explainCaptures } from '../../src/teach/index.ts';
@@ -20,24 +20,6 @@ import { writeFileSync } from 'node:fs';
 const prefix = `dsrd${process.pid % 10000}`;
 const tmp = mkdtempSync(join(tmpdir(), 'dsrlb-doctor-'));
 let director: LabDirector | null = null;
-
-async function runDoctor(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await doctor(args, { out: (s) => (out += s + '\n'), err: (s) => (out += s + '\n') });
-  return { code, out };
-}
-
-/** The fix lines the doctor printed for a check (the commands, not the comments). */
-function fixes(out: string, check: string): string[] {
-  const lines = out.split('\n');
-  const i = lines.findIndex((l) => new RegExp(`^\\s+(FAIL|WARN)\\s+${check}\\s`).test(l));
-  const cmds: string[] = [];
-  for (let j = i + 1; j < lines.length && /^\s+(fix: |\s{5})/.test(lines[j]!) && !/^\s+(ok|FAIL|WARN|info)\s/.test(lines[j]!); j++) {
-    const c = lines[j]!.replace(/^\s+(fix: )?/, '');
-    if (!c.startsWith('#')) cmds.push(c);
-  }
-  return cmds;
-}
 
 beforeAll(async () => {
   await testbedUp({ prefix });

@@ -5,7 +5,7 @@
  * finds such a real and its fix commands work.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { run as doctor } from '../../src/cli/commands/doctor.ts';
+import { fixes, runDoctor } from './doctor-cli.ts';
 import { nsExec } from '../../src/testbed/index.ts';
 import { describeAsRoot, itAsRoot } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -14,24 +14,6 @@ import { ADDR, MAC, VIP6, dsrlbArgv, labUp, type Lab } from './ndp-lab.ts';
 const prefix = `dsn6${process.pid % 10000}`;
 let lab: Lab;
 const macs = (r: { answers: Array<{ mac: string }> }): string[] => r.answers.map((a) => a.mac);
-
-async function runDoctor(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await doctor(args, { out: (s) => (out += s + '\n'), err: (s) => (out += s + '\n') });
-  return { code, out };
-}
-
-/** The fix commands the doctor printed for a check (comments left out). */
-function fixes(out: string, check: string): string[] {
-  const lines = out.split('\n');
-  const i = lines.findIndex((l) => new RegExp(`^\\s+(FAIL|WARN)\\s+${check}\\s`).test(l));
-  const cmds: string[] = [];
-  for (let j = i + 1; i >= 0 && j < lines.length && /^\s+(fix: |\s{5})/.test(lines[j]!) && !/^\s+(ok|FAIL|WARN|info)\s/.test(lines[j]!); j++) {
-    const c = lines[j]!.replace(/^\s+(fix: )?/, '');
-    if (!c.startsWith('#')) cmds.push(c);
-  }
-  return cmds;
-}
 
 describeAsRoot('NDP for a VIP6 on Linux real servers', () => {
   beforeAll(async () => {

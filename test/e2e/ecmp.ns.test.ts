@@ -101,6 +101,16 @@ for (let i = 0; i < N; i++) copyFileSync(CONFIG, configOf(i));
 /** --sync-peer with the other directors' addresses. */
 const syncArgs = (i: number) => topo.directors.flatMap((d, j) => (j === i ? [] : ['--sync-peer', d.addr]));
 
+/** SIGKILL of director i: when the router dropped it (ms after the kill), and the clients' report 3 s later. */
+async function killAndReport(i: number): Promise<{ t0: number; gone: number; r: Report }> {
+  const t0 = Date.now();
+  await directors[i]!.kill();
+  directors[i] = null;
+  const gone = await routeTime(t0, (h) => !h.includes(topo.directors[i]!.addr), 5000);
+  await new Promise((r) => setTimeout(r, 3000));
+  return { t0, gone, r: await report() };
+}
+
 function startDirector(i: number, extra: string[] = []): Promise<LabDirector> {
   return startLabDirector({ prefix: PREFIX, ns: topo.directors[i]!.ns, config: configOf(i), args: [...bgpArg(i), ...extra], readyTimeoutMs: 40_000 });
 }
@@ -145,12 +155,7 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
   });
 
   it('SIGKILL of one director: 0 long-lived connections broken; new connections fail only until the router drops it', async () => {
-    const t0 = Date.now();
-    await directors[0]!.kill();
-    directors[0] = null;
-    const gone = await routeTime(t0, (h) => !h.includes(topo.directors[0]!.addr), 5000);
-    await new Promise((r) => setTimeout(r, 3000));
-    const r = await report();
+    const { t0, gone, r } = await killAndReport(0);
     const lastFail = r.freshFailed.length ? Math.max(...r.freshFailed.map((f) => f.t)) - t0 : null;
     // The supervisor stopped d1's BIRD: no bird left in its namespace.
     await waitFor(() => pidsInNs(topo.directors[0]!.ns).filter((p) => /(^|\/)bird$/.test(progName(p))).length, (n) => n === 0, { timeoutMs: 3000 }, 'bird processes in d1');
@@ -295,12 +300,7 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     const svc = { proto: 'tcp', vip: vipNum(topo.vip), port: 80 };
     for (const i of [1, 2]) await directors[i]!.request({ op: 'editReal', id: 0, svc, addr: vipNum('192.168.0.8'), port: 80, changes: { weight: 2 } });
     await report();
-    const t0 = Date.now();
-    await directors[0]!.kill();
-    directors[0] = null;
-    const gone = await routeTime(t0, (h) => !h.includes(topo.directors[0]!.addr), 5000);
-    await new Promise((r) => setTimeout(r, 3000));
-    const r = await report();
+    const { gone, r } = await killAndReport(0);
     const sync = await Promise.all([1, 2].map((i) => directors[i]!.request({ op: 'syncStatus' })));
     // What an ipvsadm user asks: the sync "daemons" of d2.
     let daemons = '';
