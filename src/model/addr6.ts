@@ -83,8 +83,9 @@ export function parseIPv6(s: string): Uint8Array | null {
 
 /**
  * The RFC 5952 text form (lower case, no leading zeros, the longest run of two or more zero groups
- * — the first one on a tie — written "::"), which is also what inet_ntop(), and so ipvsadm, prints
- * for addresses that are not IPv4-mapped. Allocates: control path and tools only.
+ * — the first one on a tie — written "::"), which is also what inet_ntop(), and so ipvsadm, prints,
+ * except that glibc writes IPv4-mapped and IPv4-compatible addresses with a dotted tail
+ * (::ffff:10.1.2.3), where this stays in hex (::ffff:a01:203). Allocates: control path and tools only.
  */
 export function ipv6ToString(b: Uint8Array, off = 0): string {
   const g: number[] = [];

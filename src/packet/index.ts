@@ -6,3 +6,5 @@ export * from './views.ts';
 export * from './build.ts';
 export * from './build-frame.ts';
 export * from './arp.ts';
+export * from './ipv6.ts';
+export * from './build6.ts';
