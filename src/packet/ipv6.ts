@@ -8,13 +8,23 @@
  * drop reasons) and `info.errOffset/errHave/errWant` giving where and the numbers. It never throws
  * and never reads past `len` or `buf.length`.
  *
- * The chain walk follows the kernel's ipv6_find_hdr() (net/ipv6/exthdrs_core.c), which is what IPVS
- * uses (ip_vs_fill_iph_skb) to find the transport header: hop-by-hop (0), routing (43), fragment (44),
- * authentication (51) and destination options (60) are skipped; any other Next Header value is the
- * upper layer. A non-first fragment ends the walk with no transport header (l4Off = -1), as in the
- * kernel. Where the kernel would go on to treat a value as an upper-layer protocol that can never be
- * TCP or UDP although it is an extension header (ESP, Mobility, HIP, Shim6, the experimental 253 and
- * 254: RFC 7045's list), the decoder says so by name, since an IPVS service cannot see its ports.
+ * It refuses what Linux refuses before IPVS sees a packet, and accepts what IPVS then takes, as
+ * recorded with the kernel oracle (test/fixtures/ipvs-oracle/ipv6/edges/, replayed by
+ * test/packet/ipv6-edges.test.ts):
+ * - ip6_rcv_core(): version 6, a Payload Length that fits the frame (0 in front of a hop-by-hop header
+ *   means "the whole frame", since the kernel only checks it against a Jumbo option), no multicast or
+ *   loopback source; then the hop-by-hop header, when it comes first, is checked option by option as
+ *   ip6_parse_tlv() does with the default sysctls (ipv6HopByHopOk below);
+ * - IPVS (ip_vs_fill_iph_skb) finds the transport header with ipv6_find_hdr() (exthdrs_core.c):
+ *   hop-by-hop (0), routing (43), fragment (44), authentication (51) and destination options (60) are
+ *   skipped, wherever they are and however many; any other Next Header value is the upper layer; a
+ *   non-first fragment ends the walk with no transport header (l4Off = -1). Routing headers with
+ *   segments left, destination options with unknown options, TCP data offsets and UDP lengths that
+ *   make no sense: IPVS schedules all of them (they are only looked at after it has taken the packet),
+ *   so they decode, with the odd values left in the fields.
+ * Where the walk ends on an extension header that can never lead to TCP or UDP (ESP, Mobility, HIP,
+ * Shim6, the experimental 253 and 254: RFC 7045's list), the decoder says so by name; the kernel just
+ * sees another protocol, which is not IPVS's business either.
  */
 
 import { ETH_HLEN, ETHERTYPE_VLAN, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
@@ -31,11 +41,8 @@ export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_NONE = 59;
 export const IPPROTO_DSTOPTS = 60;
 
-/**
- * At most this many extension headers are walked. RFC 8200 allows each type once (destination
- * options twice); a longer chain is either an attack or garbage, and bounding it bounds the work.
- */
-export const IPV6_MAX_EXT_HEADERS = 8;
+/** Linux's default net.ipv6.max_hbh_opts_number: options (not counting padding) in a hop-by-hop header. */
+export const IPV6_MAX_HBH_OPTIONS = 8;
 
 /**
  * Why an IPv6 frame was not decoded. Stable names, for counters and logs, in the style of the IPv4
@@ -47,14 +54,11 @@ export const IPV6_DROP_REASONS = [
   'ipv6-truncated-header',
   'ipv6-bad-version',
   'ipv6-truncated-packet',
-  'ipv6-jumbogram',
+  'ipv6-bad-source',
   'ipv6-truncated-ext-header',
-  'ipv6-hop-by-hop-not-first',
-  'ipv6-ext-chain-too-long',
+  'ipv6-hop-by-hop-option',
   'ipv6-unknown-ext-header',
   'ipv6-truncated-l4-header',
-  'ipv6-bad-tcp-offset',
-  'ipv6-bad-udp-length',
 ] as const;
 
 export type Ipv6DropReason = (typeof IPV6_DROP_REASONS)[number];
@@ -65,14 +69,11 @@ export const IPV6_DROP_REASON_HELP: Readonly<Record<Ipv6DropReason, string>> = {
   'ipv6-truncated-header': 'fewer than the 40 bytes of the fixed IPv6 header',
   'ipv6-bad-version': 'the version field is not 6',
   'ipv6-truncated-packet': 'the Payload Length runs past the end of the frame',
-  'ipv6-jumbogram': 'Payload Length 0 in front of a hop-by-hop header: a jumbogram (RFC 2675), which no Ethernet frame carries',
+  'ipv6-bad-source': 'a multicast or loopback source address, which Linux drops on receipt (RFC 4291 section 2.7)',
   'ipv6-truncated-ext-header': 'an extension header (or its length byte) runs past the end of the packet',
-  'ipv6-hop-by-hop-not-first': 'a hop-by-hop options header after another extension header (RFC 8200 section 4.1 allows it only first)',
-  'ipv6-ext-chain-too-long': 'more than IPV6_MAX_EXT_HEADERS extension headers',
+  'ipv6-hop-by-hop-option': 'a hop-by-hop option Linux refuses: unknown with a discard action, a malformed router alert, IOAM or jumbo option, padding over 7 bytes or not zero, more than 8 options, or an option past the header',
   'ipv6-unknown-ext-header': 'an extension header the decoder cannot look behind (ESP, Mobility, HIP, Shim6, experimental 253/254): no TCP/UDP port to schedule on',
   'ipv6-truncated-l4-header': 'the TCP, UDP or ICMPv6 header runs past the end of the packet',
-  'ipv6-bad-tcp-offset': 'the TCP data offset is below 20 or past the end of the packet',
-  'ipv6-bad-udp-length': 'the UDP length is below 8 or past the end of the packet',
 };
 
 /** Extension headers with the generic (next, length) layout that the decoder does not walk. */
@@ -101,7 +102,10 @@ export class Ipv6Info {
   /** Extension headers walked, and their total length in bytes. */
   extCount = 0;
   extLen = 0;
+  /** A hop-by-hop header right after the fixed header (checked option by option). */
   hasHopByHop = false;
+  /** A hop-by-hop header further down the chain: walked, not checked (as in Linux before IPVS). */
+  hopByHopNotFirst = false;
   hasDstOpts = false;
   hasAuth = false;
   /** Segments Left of the routing header, -1 without one. */
@@ -119,6 +123,10 @@ export class Ipv6Info {
   srcPort = 0;
   dstPort = 0;
   tcpFlags = 0;
+  /** TCP data offset in bytes as written; payloadOff uses it only when it is 20..(bytes left). */
+  tcpDataOffset = 0;
+  /** The UDP Length field as written (IPVS does not check it). */
+  udpLength = 0;
   payloadOff = 0;
   icmpType = 0;
   icmpCode = 0;
@@ -143,6 +151,7 @@ export class Ipv6Info {
     this.extCount = 0;
     this.extLen = 0;
     this.hasHopByHop = false;
+    this.hopByHopNotFirst = false;
     this.hasDstOpts = false;
     this.hasAuth = false;
     this.routingSegmentsLeft = -1;
@@ -156,6 +165,8 @@ export class Ipv6Info {
     this.srcPort = 0;
     this.dstPort = 0;
     this.tcpFlags = 0;
+    this.tcpDataOffset = 0;
+    this.udpLength = 0;
     this.payloadOff = 0;
     this.icmpType = 0;
     this.icmpCode = 0;
@@ -222,18 +233,19 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
   info.dstOff = off + 24;
   const start = off + IPV6_HLEN;
   if (plen > n - start) return fail(info, 'ipv6-truncated-packet', n, n - start, plen);
-  // Payload Length 0 is only legal with a jumbo payload option (RFC 2675); a real empty packet
-  // (No Next Header) still decodes.
-  if (plen === 0 && info.nextHeader === IPPROTO_HOPOPTS) return fail(info, 'ipv6-jumbogram', off + 4, 0, 1);
-  const end = start + plen;
+  // Payload Length 0 in front of a hop-by-hop header announces a jumbogram (RFC 2675). Linux checks
+  // that only against a Jumbo option, and without one takes the packet as the whole frame.
+  const end = plen === 0 && info.nextHeader === IPPROTO_HOPOPTS ? n : start + plen;
   info.l3End = end;
+  const s0 = buf[off + 8]!;
+  if (s0 === 0xff) return fail(info, 'ipv6-bad-source', off + 8, s0, 0);
+  if (isLoopback(buf, off + 8)) return fail(info, 'ipv6-bad-source', off + 8, 1, 0);
 
   let nh = info.nextHeader;
   let p = start;
   for (;;) {
     if (nh === IPPROTO_HOPOPTS || nh === IPPROTO_ROUTING || nh === IPPROTO_DSTOPTS || nh === IPPROTO_AH || nh === IPPROTO_FRAGMENT) {
-      if (info.extCount === IPV6_MAX_EXT_HEADERS) return fail(info, 'ipv6-ext-chain-too-long', p, info.extCount + 1, IPV6_MAX_EXT_HEADERS);
-      if (nh === IPPROTO_HOPOPTS && p !== start) return fail(info, 'ipv6-hop-by-hop-not-first', p, p - start, 0);
+      // Every header is at least 8 bytes, so the walk ends within (end - start) / 8 steps.
       if (end - p < 8) return fail(info, 'ipv6-truncated-ext-header', end, end - p, 8);
       // Length: fragment 8; AH (payload len + 2) 4-byte units; the others (hdr ext len + 1) 8-byte units.
       const hl = nh === IPPROTO_FRAGMENT ? 8 : nh === IPPROTO_AH ? (buf[p + 1]! + 2) * 4 : (buf[p + 1]! + 1) * 8;
@@ -241,8 +253,15 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
       const next = buf[p]!;
       info.extCount++;
       info.extLen += hl;
-      if (nh === IPPROTO_HOPOPTS) info.hasHopByHop = true;
-      else if (nh === IPPROTO_DSTOPTS) info.hasDstOpts = true;
+      if (nh === IPPROTO_HOPOPTS) {
+        if (p === start) {
+          info.hasHopByHop = true;
+          const bad = hopByHopBadOption(buf, off, p, hl);
+          if (bad >= 0) return fail(info, 'ipv6-hop-by-hop-option', bad, buf[bad]!, 0);
+        } else {
+          info.hopByHopNotFirst = true;
+        }
+      } else if (nh === IPPROTO_DSTOPTS) info.hasDstOpts = true;
       else if (nh === IPPROTO_AH) info.hasAuth = true;
       else if (nh === IPPROTO_ROUTING) {
         info.routingType = buf[p + 2]!;
@@ -280,18 +299,16 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
     case IPPROTO_TCP: {
       if (end - p < 20) return partial ? true : fail(info, 'ipv6-truncated-l4-header', end, end - p, 20);
       const doff = (buf[p + 12]! >> 4) * 4;
-      if (doff < 20) return fail(info, 'ipv6-bad-tcp-offset', p + 12, doff, 20);
-      if (doff > end - p && !partial) return fail(info, 'ipv6-bad-tcp-offset', p + 12, doff, end - p);
+      info.tcpDataOffset = doff;
       info.srcPort = u16(buf, p);
       info.dstPort = u16(buf, p + 2);
       info.tcpFlags = buf[p + 13]!;
-      info.payloadOff = p + doff;
+      info.payloadOff = doff >= 20 && doff <= end - p ? p + doff : p + 20;
       return true;
     }
     case IPPROTO_UDP: {
       if (end - p < 8) return partial ? true : fail(info, 'ipv6-truncated-l4-header', end, end - p, 8);
-      const ulen = u16(buf, p + 4);
-      if (ulen < 8 || (ulen > end - p && !partial)) return fail(info, 'ipv6-bad-udp-length', p + 4, ulen, end - p);
+      info.udpLength = u16(buf, p + 4);
       info.srcPort = u16(buf, p);
       info.dstPort = u16(buf, p + 2);
       info.payloadOff = p + 8;
@@ -308,6 +325,75 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
       info.payloadOff = p;
       return true;
   }
+}
+
+function isLoopback(b: Uint8Array, o: number): boolean {
+  for (let i = 0; i < 15; i++) if (b[o + i] !== 0) return false;
+  return b[o + 15] === 1;
+}
+
+const TLV_PAD1 = 0;
+const TLV_PADN = 1;
+const TLV_ROUTER_ALERT = 5;
+const TLV_CALIPSO = 7;
+const TLV_IOAM = 0x31;
+const TLV_JUMBO = 0xc2;
+
+/**
+ * The option checks of a leading hop-by-hop header, as Linux 6.1's ip6_parse_tlv(hopbyhop) with
+ * the default sysctls (at most IPV6_MAX_HBH_OPTIONS options, unknown options allowed): returns the
+ * offset of the first option it would drop the packet for, or -1. `l3` is the IPv6 header, `p` and
+ * `hl` the hop-by-hop header. Padding (Pad1/PadN) may not run over 7 bytes in a row and PadN must
+ * be zeros; an unknown option's two high bits say skip (00) or drop (01, 10, and 11 — the VIP is
+ * never multicast); router alert must be 2 bytes; an IOAM option must sit at a multiple of 4 (it is
+ * then ignored, IOAM being off by default); a Jumbo option is always refused here, since the length
+ * it must carry (over 65535) cannot fit an Ethernet frame; CALIPSO is checked for its own length
+ * fields only (the kernel also asks the CALIPSO labelling engine, which is not modelled).
+ */
+function hopByHopBadOption(buf: Uint8Array, l3: number, p: number, hl: number): number {
+  const end = p + hl;
+  let o = p + 2;
+  let padlen = 0;
+  let count = 0;
+  while (o < end) {
+    const t = buf[o]!;
+    if (t === TLV_PAD1) {
+      if (++padlen > 7) return o;
+      o++;
+      continue;
+    }
+    if (end - o < 2) return o;
+    const optlen = buf[o + 1]! + 2;
+    if (optlen > end - o) return o;
+    if (t === TLV_PADN) {
+      padlen += optlen;
+      if (padlen > 7) return o;
+      for (let i = 2; i < optlen; i++) if (buf[o + i] !== 0) return o;
+    } else {
+      if (++count > IPV6_MAX_HBH_OPTIONS) return o;
+      const optoff = o - l3;
+      switch (t) {
+        case TLV_ROUTER_ALERT:
+          if (optlen !== 4) return o;
+          break;
+        case TLV_IOAM:
+          if ((optoff & 3) !== 0) return o;
+          break;
+        case TLV_JUMBO:
+          // ipv6_hop_jumbo: 4 bytes at 4n+2, a value over 65535, Payload Length 0, and the value
+          // within the frame — which no Ethernet frame can satisfy.
+          return o;
+        case TLV_CALIPSO:
+          if (optlen - 2 < 8 || buf[o + 6]! * 4 + 8 > optlen - 2) return o;
+          break;
+        default:
+          if ((t & 0xc0) !== 0) return o;
+      }
+      padlen = 0;
+    }
+    o += optlen;
+  }
+  return -1;
 }
 
 /**
