@@ -5,6 +5,7 @@
  * offset outside the frame, and a chain built at random decodes to what was built.
  */
 import fc from 'fast-check';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { readPcapFile } from '../../src/io/index.ts';
 import { foldIPv6, ipv6ToString, parseIPv6 } from '../../src/model/index.ts';
@@ -307,5 +308,45 @@ describe('fuzz', () => {
         const again = new Ipv6Info();
         decodeIPv6Frame(f, f.length, again);
       }), { numRuns: 3000 });
+  });
+});
+
+describe('decodeIPv6Frame allocates nothing', () => {
+  async function minorGcs(fn: () => void): Promise<number> {
+    let count = 0;
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) count++;
+      }
+    });
+    obs.observe({ entryTypes: ['gc'] });
+    fn();
+    await new Promise((r) => setTimeout(r, 50));
+    obs.disconnect();
+    return count;
+  }
+
+  it('a million decodes of chained, fragmented and refused frames run without a minor GC (control: an allocating loop has some)', async () => {
+    const frames = [
+      frame(IPPROTO_HOPOPTS, cat(optionsHeader(IPPROTO_ROUTING), routingHeader(IPPROTO_DSTOPTS, 0, 0), optionsHeader(IPPROTO_TCP), syn())),
+      frame(IPPROTO_FRAGMENT, cat(fragmentHeader(IPPROTO_UDP, 3, true, 9), new Uint8Array(24))),
+      frame(IPPROTO_HOPOPTS, cat(optionsHeader(IPPROTO_TCP, hex('8002 0000')), syn())),
+      frame(IPPROTO_TCP, syn()).subarray(0, 60),
+    ];
+    const info = new Ipv6Info();
+    let sink = 0;
+    const loop = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const f = frames[i & 3]!;
+        if (decodeIPv6Frame(f, f.length, info)) sink += info.srcPort + info.l4Off;
+        else sink += info.errOffset;
+      }
+    };
+    loop(200_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await minorGcs(() => loop(1_000_000))).toBeLessThanOrEqual(1);
+    expect(sink).toBeGreaterThan(0);
+    const keep: number[][] = [];
+    expect(await minorGcs(() => { for (let i = 0; i < 1_000_000; i++) { const a = [i]; if ((i & 0xffff) === 0) keep.push(a); } })).toBeGreaterThan(0);
   });
 });
