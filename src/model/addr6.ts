@@ -23,11 +23,12 @@ export function foldIPv6(b: Uint8Array, off = 0): number {
  * inlined: what the per-packet callers pass to a scheduler (they accept int32 addresses).
  */
 export function foldIPv6Int(b: Uint8Array, off = 0): number {
-  let x = 0;
-  for (let i = 0; i < 16; i += 4) {
-    x ^= (b[off + i]! << 24) | (b[off + i + 1]! << 16) | (b[off + i + 2]! << 8) | b[off + i + 3]!;
-  }
-  return x;
+  // Column by column: byte k of the fold is the xor of byte k of each word.
+  const o = off;
+  return ((b[o]! ^ b[o + 4]! ^ b[o + 8]! ^ b[o + 12]!) << 24)
+    | ((b[o + 1]! ^ b[o + 5]! ^ b[o + 9]! ^ b[o + 13]!) << 16)
+    | ((b[o + 2]! ^ b[o + 6]! ^ b[o + 10]! ^ b[o + 14]!) << 8)
+    | (b[o + 3]! ^ b[o + 7]! ^ b[o + 11]! ^ b[o + 15]!);
 }
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;

@@ -39,8 +39,16 @@ export interface Dest {
 }
 
 export function newDest(id: number, addr: number, port: number, weight: number): Dest {
+  return makeDest(id, addr, undefined, port, weight);
+}
+
+/**
+ * Every Dest, IPv4 or IPv6, is built here with the same fields in the same order (addr6 undefined
+ * for IPv4), so that the schedulers' property reads see one object shape and stay monomorphic.
+ */
+function makeDest(id: number, addr: number, addr6: Uint8Array | undefined, port: number, weight: number): Dest {
   return {
-    id, addr, port, weight,
+    id, addr, addr6, port, weight,
     uThreshold: 0, lThreshold: 0, flags: 0,
     activeConns: 0, inactConns: 0, persistConns: 0,
     available: true,
@@ -50,7 +58,7 @@ export function newDest(id: number, addr: number, port: number, weight: number):
 /** A real of an IPv6 service: `addr` is the fold the schedulers hash, `addr6` the address itself. */
 export function newDest6(id: number, addr6: Uint8Array, port: number, weight: number): Dest {
   if (addr6.length !== 16) throw new RangeError(`an IPv6 address is 16 bytes, not ${addr6.length}`);
-  return { ...newDest(id, foldIPv6(addr6), port, weight), addr6: Uint8Array.from(addr6) };
+  return makeDest(id, foldIPv6(addr6), Uint8Array.from(addr6), port, weight);
 }
 
 /** The test every IPVS scheduler applies before giving a real a new flow. */
