@@ -11,10 +11,11 @@
  * It refuses what Linux refuses before IPVS sees a packet, and accepts what IPVS then takes, as
  * recorded with the kernel oracle (test/fixtures/ipvs-oracle/ipv6/edges/, replayed by
  * test/packet/ipv6-edges.test.ts):
- * - ip6_rcv_core(): version 6, a Payload Length that fits the frame (0 in front of a hop-by-hop header
- *   means "the whole frame", since the kernel only checks it against a Jumbo option), no multicast or
- *   loopback source; then the hop-by-hop header, when it comes first, is checked option by option as
- *   ip6_parse_tlv() does with the default sysctls (ipv6HopByHopOk below);
+ * - on receipt (ip6_rcv_core()): version 6, a Payload Length that fits the frame (0 in front of a
+ *   hop-by-hop header means "the whole frame", since the kernel only checks it against a Jumbo
+ *   option), no multicast source; a loopback source (::1) was dropped too in the oracle runs; then
+ *   the hop-by-hop header, when it comes first, is checked option by option as ip6_parse_tlv() does
+ *   with the default sysctls (hopByHopBadOption below);
  * - IPVS (ip_vs_fill_iph_skb) finds the transport header with ipv6_find_hdr() (exthdrs_core.c):
  *   hop-by-hop (0), routing (43), fragment (44), authentication (51) and destination options (60) are
  *   skipped, wherever they are and however many; any other Next Header value is the upper layer; a
