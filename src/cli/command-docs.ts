@@ -7,7 +7,7 @@
 export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: string }>> = {
   run: {
     synopsis: 'dsrlb run [--config ldirectord.cf | --keepalived-conf keepalived.conf] --iface IF',
-    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md); `--bgp …`: one of N active directors behind an ECMP router, the VIP announced by BIRD while it can be served (docs/scale-out.md). With `--keepalived-conf`: a keepalived.conf as it is, its virtual_servers and its vrrp_instance as keepalived\'s VRRP peer (docs/keepalived.md). Without either: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
+    details: 'a live director: the packet path in its own process (dsrlb\'s own packet ring — RX/TX rings read in batches, kernel drop counters, `--busy-poll-us`; `--io pcap` for libpcap — the kernel\'s schedulers and connection table, DR rewrite); `--workers N` (ring backend): N packet worker processes in one `PACKET_FANOUT` group, each with its own connection table, counters and `ipvsadm -L` summed (docs/design/workers.md); ARP for the VIPs answered in userspace with gratuitous ARP at start, the reals\' MACs resolved by ARP, flows for this host\'s own address delivered through a veth pair, an nftables ingress drop keeping the host\'s stack away from the service traffic; what the kernel does at the edges (ICMP errors sent to the connection\'s real, echo replies for the VIP, time exceeded, reassembly: docs/edge-cases.md); ldirectord\'s health checks (quiescent, fallback, maintenancedir), SIGHUP/autoreload, `logfile=` (file or syslog), `--metrics ADDR` (Prometheus), `--http ADDR` (the live web console; changes from it only with `--http-token FILE`: docs/console.md), a control socket (mode 0600, `--control-group`), systemd readiness (docs/service.md); `--bgp …`: one of N active directors behind an ECMP router, the VIP announced by BIRD while it can be served, `--sync-peer ADDR`: connection sync among the active directors (docs/scale-out.md). With `--keepalived-conf`: a keepalived.conf as it is, its virtual_servers and its vrrp_instance as keepalived\'s VRRP peer (docs/keepalived.md). Without either: an empty table, driven by `dsrlb ipvsadm` — Debian\'s ldirectord can drive it unchanged. Start-up checks say what is missing (capabilities, interface, offloads: `--fix-offloads`)',
   },
   ipvsadm: {
     synopsis: 'dsrlb ipvsadm …',
@@ -19,7 +19,7 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   'arp-rules': {
     synopsis: 'dsrlb arp-rules --vip V --rip R --iface IF',
-    details: 'prints (or `--apply`/`--remove`) the real-server ARP suppression rules of the reference setup',
+    details: 'prints (or `--apply`/`--remove`) the real-server ARP suppression rules of the reference setup; `--vip6 V6`: the IPv6 form, an nft `ip6` table dropping Neighbor Solicitations and Advertisements for the VIP6 (docs/arp-problem.md, "The NDP problem": when Linux needs them)',
   },
   demo: {
     synopsis: 'dsrlb demo',
@@ -35,7 +35,7 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   doctor: {
     synopsis: 'dsrlb doctor [--netns NS] --vip VIP [--role director|real]',
-    details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem',
+    details: 'checks a host as director or real server, probes ARP for the VIP, prints the command that fixes each problem; `--vip6 V6`: the real servers\' side of IPv6 (VIP6 on lo, nothing answering Neighbor Solicitations for it, an NDP probe)',
   },
   config: {
     synopsis: 'dsrlb config check|convert FILE',

@@ -11,6 +11,8 @@ import type { Logger } from '../ports/index.ts';
 export interface SyncHandle {
   peer: PeerSyncHandle;
   udp: SyncUdp;
+  options: SyncOptions;
+  iface: string;
 }
 
 export type SyncOptions = SyncUdpOptions & { intervalMs: number };
@@ -40,14 +42,32 @@ export function parseSyncOptions(
 }
 
 
-export async function startSync(o: SyncOptions, director: Director, log: Logger): Promise<SyncHandle> {
+export async function startSync(o: SyncOptions, director: Director, log: Logger, iface: string): Promise<SyncHandle> {
   const udp = await openSyncUdp(o);
   const peer = startPeerSync({ director, transport: udp, clock: systemClock, log, intervalMs: o.intervalMs });
   log.info({ listen: `${o.listen.addr}:${o.listen.port}`, peers: o.peers.map((p) => `${p.addr}:${p.port}`), intervalMs: o.intervalMs }, 'connection sync with the other directors');
-  return { peer, udp };
+  return { peer, udp, options: o, iface };
 }
 
-/** What `syncStatus` on the control socket answers: the loop's counters and the socket's. */
-export function syncStatusOf(s: SyncHandle | null): (PeerSyncStatus & ReturnType<SyncUdp['stats']>) | null {
-  return s ? { ...s.peer.status(), ...s.udp.stats() } : null;
+export type SyncStatus = PeerSyncStatus & ReturnType<SyncUdp['stats']> & { iface: string; listen: string; peers: string[]; intervalMs: number };
+
+/** What `syncStatus` on the control socket answers: where it runs, the loop's counters and the socket's. */
+export function syncStatusOf(s: SyncHandle | null): SyncStatus | null {
+  if (!s) return null;
+  const ep = (e: SyncEndpoint) => `${e.addr}:${e.port}`;
+  return {
+    iface: s.iface, listen: ep(s.options.listen), peers: s.options.peers.map(ep), intervalMs: s.options.intervalMs,
+    ...s.peer.status(), ...s.udp.stats(),
+  };
+}
+
+/**
+ * `ipvsadm -L --daemon` for dsrlb's sync: ipvsadm's two lines (the sending side is IPVS's "master",
+ * the receiving side its "backup"; both run on every director), saying unicast peers where IPVS
+ * would say its multicast group. Empty without sync, as ipvsadm prints nothing without a daemon.
+ */
+export function formatSyncDaemons(s: Pick<SyncStatus, 'iface' | 'listen' | 'peers' | 'intervalMs'> | null): string {
+  if (!s) return '';
+  return `master sync daemon (mcast=${s.iface}, syncid=0, unicast to ${s.peers.join(' ')}, every ${s.intervalMs} ms)\n` +
+    `backup sync daemon (mcast=${s.iface}, syncid=0, listening on ${s.listen})\n`;
 }

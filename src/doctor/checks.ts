@@ -3,9 +3,11 @@
  * check out, each with what is wrong and the exact commands that fix it. No I/O here.
  *
  * Checks: interface, vip-on-lo, arp-suppression, rp-filter, ip-forward, offloads (director),
- * arp-probe (who answers ARP for the VIP, seen from this host).
+ * arp-probe (who answers ARP for the VIP, seen from this host); with a VIP6, the IPv6 checks of
+ * checks6.ts after them (vip6-on-lo, ndp-suppression, ndp-probe).
  */
 import { parseEthtoolFeatures, type Feature } from '../io/index.ts';
+import { runChecks6, type Host6Facts } from './checks6.ts';
 
 export type DoctorRole = 'director' | 'real';
 export type Status = 'ok' | 'info' | 'warn' | 'fail';
@@ -41,10 +43,15 @@ export interface HostFacts {
   /** `ethtool -k IF` output; null when not available. */
   ethtool: string | null;
   arpProbe: ArpProbeResult | null;
+  /** The IPv6 facts, gathered when a VIP6 is given. */
+  v6?: Host6Facts;
 }
 
 export interface DoctorOptions {
-  vip: string;
+  /** The IPv4 VIP; without it the IPv4 checks (vip-on-lo to ip-forward, arp-probe) are left out. */
+  vip?: string;
+  /** The VIP6: the IPv6 checks (checks6.ts) run when it is given and facts.v6 is there. */
+  vip6?: string;
   role: DoctorRole;
   /** Prefix for every fix command, e.g. 'ip netns exec dsr-www3 ' when the doctor looked into a namespace. */
   fixPrefix?: string;
@@ -110,7 +117,7 @@ export function runChecks(facts: HostFacts, o: DoctorOptions): DoctorFinding[] {
   const out: DoctorFinding[] = [];
   const p = o.fixPrefix ?? '';
   const IF = facts.iface;
-  const vip = o.vip;
+  const vip = o.vip ?? '';
   const add = (check: string, status: Status, message: string, fix: string[] = []): void => {
     out.push({ check, status, message, fix: fix.map((f) => (f.startsWith('# or: ') ? `# or: ${p}${f.slice(6)}` : f.startsWith('#') ? f : p + f)) });
   };
@@ -121,7 +128,7 @@ export function runChecks(facts: HostFacts, o: DoctorOptions): DoctorFinding[] {
   else if (!st.up) add('interface', 'fail', `interface ${IF} is down`, [`ip link set ${IF} up`]);
   else if (st.mtu < 1500) {
     add('interface', 'warn', `${IF} is up but its MTU is ${st.mtu}: DSR forwards frames as they come (no fragmentation), so every host on the segment needs the same MTU, 1500 for ordinary clients`, [`ip link set ${IF} mtu 1500`]);
-  } else add('interface', 'ok', `${IF} is up (${st.mac}, ${ownAddr(facts) ?? 'no IPv4 address'}, MTU ${st.mtu}${st.mtu > 1500 ? ': jumbo frames, every host of the segment must match' : ''})`);
+  } else add('interface', 'ok', `${IF} is up (${st.mac}, ${ownAddr(facts) ?? facts.v6?.addrs6.find((a) => a.dev === IF && !a.addr.startsWith('fe80:'))?.addr ?? 'no IPv4 address'}, MTU ${st.mtu}${st.mtu > 1500 ? ': jumbo frames, every host of the segment must match' : ''})`);
 
   // --- VIP on lo -----------------------------------------------------------------------------------
   const vipAddrs = facts.addrs.filter((a) => a.addr === vip);
@@ -241,8 +248,12 @@ export function runChecks(facts: HostFacts, o: DoctorOptions): DoctorFinding[] {
       }
     }
   }
-  return out;
+  const v6 = o.vip6 !== undefined && facts.v6 ? runChecks6(facts.v6, { vip6: o.vip6, role: o.role, fixPrefix: p }) : [];
+  return [...(o.vip === undefined ? out.filter((f) => !IPV4_CHECKS.has(f.check)) : out), ...v6];
 }
+
+/** The checks about the IPv4 VIP, left out when only a VIP6 is given. */
+const IPV4_CHECKS = new Set(['vip-on-lo', 'arp-suppression', 'rp-filter', 'ip-forward', 'arp-probe']);
 
 export function doctorOk(findings: readonly DoctorFinding[]): boolean {
   return findings.every((f) => f.status === 'ok' || f.status === 'info');

@@ -1,8 +1,113 @@
 /**
- * IPv6 address helpers. An IPv6 address is 16 bytes in network order (a Uint8Array, or 16 bytes at
- * an offset inside a frame). The schedulers never see the 16 bytes: IPVS reduces an IPv6 address to
- * 32 bits first (foldIPv6) and hashes that exactly as it hashes an IPv4 address.
+ * IPv6 address text <-> 16 bytes (RFC 4291 section 2.2 input forms, RFC 5952 output form).
+ *
+ * Used by the real-server side of IPv6 (NDP suppression rules, the doctor's checks) and by the
+ * schedulers' IPv6 side (foldIPv6, below); the packet path does not handle IPv6. No exceptions: bad
+ * text gives null, and the caller says what was expected.
+ *
+ * ipv6ToString() writes what inet_ntop(), and so ipvsadm, writes, except that glibc gives IPv4-mapped
+ * and IPv4-compatible addresses a dotted tail (::ffff:10.1.2.3) where this stays in hex (::ffff:a01:203).
  */
+
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+const V4_TAIL = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** 16-bit groups of one side of '::' (or of the whole address); null when a group is malformed. */
+function groups(part: string, allowV4Tail: boolean): number[] | null {
+  if (part === '') return [];
+  const items = part.split(':');
+  const out: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const g = items[i]!;
+    if (allowV4Tail && i === items.length - 1 && g.includes('.')) {
+      const m = V4_TAIL.exec(g);
+      if (!m) return null;
+      const b = m.slice(1, 5).map(Number);
+      if (b.some((x) => x > 255 || Number.isNaN(x))) return null;
+      out.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+      continue;
+    }
+    if (!HEX_GROUP.test(g)) return null;
+    out.push(Number.parseInt(g, 16));
+  }
+  return out;
+}
+
+/**
+ * Parses an IPv6 address in text form (`2001:db8::10`, `::1`, `::ffff:192.0.2.1`, full form) into
+ * 16 bytes; null for anything else: no prefix length, no zone (`%eth0`), no brackets.
+ */
+export function parseIPv6(s: string): Uint8Array | null {
+  if (typeof s !== 'string' || s.length < 2 || s.length > 45) return null;
+  const dbl = s.indexOf('::');
+  if (dbl !== -1 && s.indexOf('::', dbl + 1) !== -1) return null;
+  let words: number[];
+  if (dbl === -1) {
+    const g = groups(s, true);
+    if (!g || g.length !== 8) return null;
+    words = g;
+  } else {
+    const head = groups(s.slice(0, dbl), false);
+    const tail = groups(s.slice(dbl + 2), true);
+    if (!head || !tail || head.length + tail.length > 7) return null;
+    words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
+  const out = new Uint8Array(16);
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest run (two groups or more, first on a tie) as '::'. */
+export function ipv6ToString(b: Uint8Array, off = 0): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  if (bestAt === -1) return hex(w);
+  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
+}
+
+/** The canonical text of an IPv6 address given as text, or null when it is not one. */
+export function canonicalIPv6(s: string): string | null {
+  const b = parseIPv6(s);
+  return b ? ipv6ToString(b) : null;
+}
+
+/** The address as 32 hex digits (how nft takes a 128-bit raw payload value: `0x…`). */
+export function ipv6ToHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += b[i]!.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** The solicited-node multicast group of an address (RFC 4291 2.7.1): ff02::1:ffXX:XXXX. */
+export function solicitedNode(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out.set([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13]!, b[14]!, b[15]!]);
+  return out;
+}
+
+/** The Ethernet multicast address of an IPv6 multicast group (RFC 2464 7): 33:33 and its last 4 bytes. */
+export function ipv6MulticastMac(group: Uint8Array): Uint8Array {
+  return new Uint8Array([0x33, 0x33, group[12]!, group[13]!, group[14]!, group[15]!]);
+}
 
 /**
  * The kernel's IPv6 address fold: the xor of the address's four 32-bit words, read big-endian.
@@ -29,79 +134,6 @@ export function foldIPv6Int(b: Uint8Array, off = 0): number {
     | ((b[o + 1]! ^ b[o + 5]! ^ b[o + 9]! ^ b[o + 13]!) << 16)
     | ((b[o + 2]! ^ b[o + 6]! ^ b[o + 10]! ^ b[o + 14]!) << 8)
     | (b[o + 3]! ^ b[o + 7]! ^ b[o + 11]! ^ b[o + 15]!);
-}
-
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses one side of "::" into 16-bit groups (an IPv4 tail counts as two); null when malformed. */
-function groupsOf(s: string, allowV4Tail: boolean): number[] | null {
-  if (s === '') return [];
-  const parts = s.split(':');
-  const out: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (i === parts.length - 1 && allowV4Tail && p.includes('.')) {
-      const m = DOTTED.exec(p);
-      if (!m) return null;
-      const o = [m[1], m[2], m[3], m[4]].map(Number);
-      if (o.some((v) => v > 255)) return null;
-      out.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!);
-      continue;
-    }
-    if (!HEX_GROUP.test(p)) return null;
-    out.push(parseInt(p, 16));
-  }
-  return out;
-}
-
-/**
- * Parses an IPv6 address in text form (RFC 4291 section 2.2: hex groups, one "::", an optional
- * dotted IPv4 tail; no zone index, no brackets) into 16 bytes; null for anything else.
- */
-export function parseIPv6(s: string): Uint8Array | null {
-  if (typeof s !== 'string' || s.length < 2 || s.length > 45) return null;
-  const dbl = s.indexOf('::');
-  let groups: number[];
-  if (dbl < 0) {
-    const g = groupsOf(s, true);
-    if (g === null || g.length !== 8) return null;
-    groups = g;
-  } else {
-    if (s.indexOf('::', dbl + 1) >= 0) return null;
-    const head = groupsOf(s.slice(0, dbl), false);
-    const tail = groupsOf(s.slice(dbl + 2), true);
-    if (head === null || tail === null || head.length + tail.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  }
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = groups[i]! >> 8;
-    out[2 * i + 1] = groups[i]! & 0xff;
-  }
-  return out;
-}
-
-/**
- * The RFC 5952 text form (lower case, no leading zeros, the longest run of two or more zero groups
- * — the first one on a tie — written "::"), which is also what inet_ntop(), and so ipvsadm, prints,
- * except that glibc writes IPv4-mapped and IPv4-compatible addresses with a dotted tail
- * (::ffff:10.1.2.3), where this stays in hex (::ffff:a01:203). Allocates: control path and tools only.
- */
-export function ipv6ToString(b: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  let bestAt = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((v) => v.toString(16)).join(':');
-  if (bestLen < 2) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
 }
 
 /** [addr]:port, as ipvsadm prints an IPv6 endpoint. */

@@ -12,7 +12,7 @@ import { bytesOf, tcpFlagsByte } from './build.ts';
 import type { BytesInput, TcpFlagsInput } from './build.ts';
 import { foldSum, onesSum } from './checksum.ts';
 import { IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
-import { IPPROTO_ICMPV6 } from './ipv6.ts';
+import { IPPROTO_ICMPV6 } from './ndp.ts';
 
 /** Text form or 16 bytes. */
 export type Ipv6Input = string | Uint8Array;

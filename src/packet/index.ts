@@ -6,5 +6,6 @@ export * from './views.ts';
 export * from './build.ts';
 export * from './build-frame.ts';
 export * from './arp.ts';
+export * from './ndp.ts';
 export * from './ipv6.ts';
 export * from './build6.ts';

@@ -29,8 +29,8 @@
  */
 
 import { ETH_HLEN, ETHERTYPE_VLAN, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
+import { ETHERTYPE_IPV6, IPPROTO_ICMPV6 } from './ndp.ts';
 
-export const ETHERTYPE_IPV6 = 0x86dd;
 export const IPV6_HLEN = 40;
 
 export const IPPROTO_HOPOPTS = 0;
@@ -38,7 +38,6 @@ export const IPPROTO_ROUTING = 43;
 export const IPPROTO_FRAGMENT = 44;
 export const IPPROTO_ESP = 50;
 export const IPPROTO_AH = 51;
-export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_NONE = 59;
 export const IPPROTO_DSTOPTS = 60;
 

@@ -53,6 +53,7 @@ export {
   type ArpRuleParams,
   type ArptablesDialect,
 } from './arp-rules.ts';
+export { NFT_NDP_TABLE, checkVip6, nftNdpCommands, nftNdpRules, renderNftNdpRuleset, targetMatch, type NdpRuleParams } from './ndp-rules.ts';
 export { nsExec, nsExists, spawnInNs, listNamespaces, pidsInNs, type ExecOptions, type ExecResult } from './ns.ts';
 export { runSteps, runUndos, StepFailure, type Executor, type RunOptions } from './runner.ts';
 export { formatStatus, type TestbedStatus, type HostStatus } from './status.ts';

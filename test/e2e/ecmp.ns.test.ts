@@ -21,6 +21,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ECMP_CLIENT_ADDRS, ecmpDown, pidsInNs, ecmpTopologyFor, ecmpUp, nsExec, parseNextHops, spawnInNs, startLabDirector, type LabDirector,
 } from '../../src/testbed/index.ts';
+import { run as ipvsadmCli } from '../../src/cli/commands/ipvsadm.ts';
 import { describeAsRoot } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { vipNum } from './lab.ts';
@@ -279,7 +280,7 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
    * the router moves d1's flows to d2/d3 (and, hash-threshold ECMP, some of d2's to d3 and back),
    * whose mh tables now pick another real for about a sixth of the flows they have not seen.
    */
-  async function disagreeThenKill(extra: (i: number) => string[]): Promise<{ broken: number; alive: number; gone: number; sync: unknown[] }> {
+  async function disagreeThenKill(extra: (i: number) => string[]): Promise<{ broken: number; alive: number; gone: number; sync: unknown[]; daemons: string }> {
     for (let i = 0; i < N; i++) {
       await directors[i]?.stop();
       directors[i] = null;
@@ -301,13 +302,18 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     await new Promise((r) => setTimeout(r, 3000));
     const r = await report();
     const sync = await Promise.all([1, 2].map((i) => directors[i]!.request({ op: 'syncStatus' })));
-    return { broken: r.broken.length, alive: r.alive, gone, sync };
+    // What an ipvsadm user asks: the sync "daemons" of d2.
+    let daemons = '';
+    const code = await ipvsadmCli(['--control', directors[1]!.control, '-L', '--daemon'], { out: (s) => void (daemons += s), err: (s) => void (daemons += s) });
+    expect(code).toBe(0);
+    return { broken: r.broken.length, alive: r.alive, gone, sync, daemons };
   }
 
   it('directors whose views disagree, one killed: without connection sync moved flows break', async () => {
     const r = await disagreeThenKill(() => []);
     figures.push(`views disagree (www2 weight 2 on d2, d3 only), d1 SIGKILLed, no sync: ${r.broken}/${LONG} long-lived broken (next hop gone after ${r.gone} ms)`);
     expect(r.sync).toEqual([null, null]);
+    expect(r.daemons).toBe('');
     // About a sixth of the ~2/3 of flows that change director: dozens; none would be a test that proves nothing.
     expect(r.broken).toBeGreaterThan(0);
   }, 120_000);
@@ -323,6 +329,8 @@ describeAsRoot('ECMP scale-out: 3 directors, BIRD, mh + sloppy_tcp', () => {
     }
     expect(r.broken).toBe(0);
     expect(r.alive).toBe(LONG);
+    expect(r.daemons).toBe(`master sync daemon (mcast=eth0, syncid=0, unicast to ${topo.directors[0]!.addr}:8848 ${topo.directors[2]!.addr}:8848, every 200 ms)\n` +
+      `backup sync daemon (mcast=eth0, syncid=0, listening on ${topo.directors[1]!.addr}:8848)\n`);
   }, 120_000);
 
   it('a real removed from every director: only its own long-lived connections break; added back: 0 broken', async () => {

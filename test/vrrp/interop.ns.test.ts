@@ -112,12 +112,14 @@ async function stopProc(c: ChildProcess, sig: NodeJS.Signals): Promise<void> {
  * mode: vip-probe.mjs's — sequential requests (a lost one costs the 150 ms timeout), or a new one
  * every 20 ms whatever the others do (overlap: the first answer after a takeover within ~20 ms of it).
  */
-async function probe(ms: number, actAt: number, act: () => Promise<void> | void, mode: 'sequential' | 'overlap' = 'overlap'): Promise<{ lines: { t: number; body: string | null }[]; at: number }> {
+async function probe(ms: number, actAt: number, act: () => Promise<number | void> | number | void, mode: 'sequential' | 'overlap' = 'overlap'): Promise<{ lines: { t: number; body: string | null }[]; at: number }> {
   const out = join(dir, `probe-${Date.now()}.jsonl`);
   const c = start(NS.c, ['node', PROBE, VIP, String(ms), '20', '150', mode], out);
   await new Promise((r) => setTimeout(r, actAt));
-  const at = Date.now();
-  await act();
+  // The act's time: now, or the time the act returns (one that waits before it acts).
+  let at = Date.now();
+  const t = await act();
+  if (typeof t === 'number') at = t;
   await new Promise((r) => c.once('exit', r));
   const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; body: string | null });
   return { lines, at };
@@ -147,7 +149,14 @@ async function wire(tag: string, master: string, survivor: string) {
   const f = join(dir, `wire-${tag}.txt`);
   const td = start(NS.c, ['tcpdump', '-i', 'eth0', '-n', '-tt', '-l', '--immediate-mode', 'ip proto 112 or arp'], f);
   expect(await until(() => readFileSync(f, 'utf8').includes('listening on'), 10_000)).toBe(true);
-  return async (at: number) => {
+  const adverts = () => readFileSync(f, 'utf8').split(`${master} > 224.0.0.18: VRRP`).length - 1;
+  /** Resolves `delayMs` after the next advert of the master is seen (bounded: 2 s), so every crash hits the same point of its interval. */
+  const afterAdvert = async (delayMs: number) => {
+    const n = adverts();
+    await until(() => adverts() > n, 2000);
+    await new Promise((r) => setTimeout(r, delayMs));
+  };
+  const done = async (at: number) => {
     await new Promise((r) => setTimeout(r, 200));
     await stopProc(td, 'SIGTERM');
     const lines = readFileSync(f, 'utf8').split('\n').map((l) => ({ t: Number(l.split(' ')[0]) * 1000 - at, l })).filter((x) => Number.isFinite(x.t));
@@ -156,6 +165,7 @@ async function wire(tag: string, master: string, survivor: string) {
     const garp = lines.find((x) => x.t > 0 && (x.l.includes(`tell ${VIP},`) || x.l.includes(`${VIP} is-at`)))?.t ?? NaN;
     return { lastAdvert, advert, garp };
   };
+  return { done, afterAdvert };
 }
 
 beforeAll(() => {
@@ -336,7 +346,10 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
     // the first answer on a 150 ms grid, and the takeover — 361 ms after the master's last advert,
     // 260..361 ms after the signal — falls near one of its steps: a few ms either way flipped a run
     // between ~330 and ~480 ms, for keepalived as for dsrlb.) The wire capture gives what does not
-    // depend on where in the master's advert interval the signal fell: last advert -> takeover.
+    // depend on where in the master's advert interval the signal fell: last advert -> takeover. And
+    // each crash comes CRASH_AFTER_ADVERT_MS after an advert of the master seen on the wire, the same
+    // point of its interval for both, so that signal -> first answer compares too.
+    const CRASH_AFTER_ADVERT_MS = 30;
     const ds = startDs(kaConf('dsr', { prio: 100, state: 'BACKUP', v: 3, adv: '0.1' }), 'dsr');
     expect(await until(async () => ['backup', 'master'].includes((await dsStatus(ds)).state), 60_000)).toBe(true);
     type Run = { first: number; lastAdvert: number; advert: number; garp: number };
@@ -346,9 +359,15 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
       const ka = startKa(NS.k, `kr${i}`, kaConf(`kr${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
       expect(await until(async () => kaLog(ka).includes('Entering MASTER STATE') && (await dsStatus(ds)).state === 'backup', 30_000)).toBe(true);
       await new Promise((r) => setTimeout(r, 700));
-      const done = await wire(`ds${i}`, ADDR.k, ADDR.d);
-      const p = await probe(2500, 800, () => crashKa(ka, NS.k), 'overlap');
-      dsRuns.push({ first: firstAfter(p, 'real'), ...(await done(p.at)) });
+      const w = await wire(`ds${i}`, ADDR.k, ADDR.d);
+      await w.afterAdvert(0);
+      const p = await probe(2500, 800, async () => {
+        await w.afterAdvert(CRASH_AFTER_ADVERT_MS);
+        const t = Date.now();
+        crashKa(ka, NS.k);
+        return t;
+      }, 'overlap');
+      dsRuns.push({ first: firstAfter(p, 'real'), ...(await w.done(p.at)) });
     }
     await stopProc(ds.proc, 'SIGTERM');
     start(NS.d, ['node', '-e', HTTPD('kd')], join(dir, 'httpd-d2.log'));
@@ -359,9 +378,15 @@ describe('dsrlb and keepalived 2.2.7 as VRRP peers', () => {
       const ka = startKa(NS.k, `kq${i}`, kaConf(`kq${i}`, { prio: 150, state: 'MASTER', v: 3, adv: '0.1' }));
       expect(await until(() => kaLog(ka).includes('Entering MASTER STATE') && (i === 0 ? backups >= 1 || kaLog(kd).includes('Entering BACKUP STATE') : (kaLog(kd).match(/Entering BACKUP STATE/g) ?? []).length > backups), 30_000)).toBe(true);
       await new Promise((r) => setTimeout(r, 700));
-      const done = await wire(`kq${i}`, ADDR.k, ADDR.d);
-      const p = await probe(2500, 800, () => crashKa(ka, NS.k), 'overlap');
-      kaRuns.push({ first: firstAfter(p, 'kd'), ...(await done(p.at)) });
+      const w = await wire(`kq${i}`, ADDR.k, ADDR.d);
+      await w.afterAdvert(0);
+      const p = await probe(2500, 800, async () => {
+        await w.afterAdvert(CRASH_AFTER_ADVERT_MS);
+        const t = Date.now();
+        crashKa(ka, NS.k);
+        return t;
+      }, 'overlap');
+      kaRuns.push({ first: firstAfter(p, 'kd'), ...(await w.done(p.at)) });
     }
     await stopProc(kd.proc, 'SIGTERM');
     const line = (name: string, rs: Run[]) => {

@@ -14,6 +14,7 @@ import {
   parseIpvsadmArgs, TRY_HELP, type IpvsadmCommand, type Lookup, type Names, type RateReport, type ServiceId, type TableSnapshot,
 } from '../../obs/index.ts';
 import type { CliIO } from '../io.ts';
+import { formatSyncDaemons } from '../peer-sync.ts';
 
 const HELP = `Usage: dsrlb ipvsadm [--control PATH] ARGUMENTS
 
@@ -107,7 +108,13 @@ async function execute(c: IpvsadmCommand, env: Env, io: CliIO, nested: boolean):
       io.out(IPVSADM_VERSION_TEXT);
       return 0;
     case 'list': {
-      if (c.daemon) return 0; // no sync daemon: ipvsadm prints nothing
+      if (c.daemon) {
+        // Connection sync among active directors (dsrlb run --sync-peer); none (or a director that
+        // does not know the request, as dsrlb ha): nothing, as ipvsadm prints without a daemon.
+        const s = await ask({ op: 'syncStatus' }).catch(() => null);
+        print(formatSyncDaemons((s ?? null) as Parameters<typeof formatSyncDaemons>[0]));
+        return 0;
+      }
       if (c.timeout) {
         const t = ((await snapshot()) as TableSnapshot & { timeouts?: { tcp: number; tcpfin: number; udp: number } }).timeouts;
         if (!t) {

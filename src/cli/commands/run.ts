@@ -262,7 +262,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let sync: SyncHandle | null = null;
   if (syncOpts) {
     try {
-      sync = await startSync(syncOpts, director, log);
+      sync = await startSync(syncOpts, director, log, iface);
     } catch (e) {
       await bgp?.stop('start-up failed');
       control?.stop();

@@ -1,0 +1,140 @@
+/**
+ * IPv6 Neighbor Discovery frames (RFC 4861): a Neighbor Solicitation builder and a reader for
+ * Neighbor Solicitations and Advertisements. For the real servers' side of IPv6 (dsrlb doctor's NDP
+ * probe, the tests of the NDP suppression rules); the packet path does not handle IPv6.
+ *
+ * Layout of a frame built here (untagged):
+ *   dst MAC (6) | src MAC (6) | 0x86dd | IPv6 header (40, hop limit 255, next header 58) |
+ *   ICMPv6 type 135, code 0, checksum, reserved (4) | target (16) | [option 1: source link-layer address (8)]
+ *
+ * The source link-layer option is left out when the source address is unspecified (::), as RFC 4861
+ * 7.2.2 asks of a Duplicate Address Detection probe.
+ */
+import { ipv6MulticastMac, solicitedNode } from '../model/index.ts';
+import { foldSum, onesSum } from './checksum.ts';
+import { ETHERTYPE_VLAN } from './decode.ts';
+
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const IPPROTO_ICMPV6 = 58;
+export const ICMPV6_NS = 135;
+export const ICMPV6_NA = 136;
+const IP6_HLEN = 40;
+
+export interface NeighborSolicitationSpec {
+  srcMac: Uint8Array;
+  /** 16 bytes; all zero makes a DAD probe (no source link-layer option). */
+  srcIp: Uint8Array;
+  /** The address asked for. */
+  target: Uint8Array;
+  /**
+   * Unicast solicitation (how a neighbour re-checks an entry it holds, NUD): to this MAC and
+   * IPv6 destination. Absent: to the target's solicited-node group and its multicast MAC.
+   */
+  unicast?: { dstMac: Uint8Array; dstIp: Uint8Array };
+}
+
+/** The ICMPv6 checksum of `icmp` (its checksum field zero) with the IPv6 pseudo-header (RFC 8200 8.1). */
+export function icmpv6Checksum(src: Uint8Array, dst: Uint8Array, icmp: Uint8Array, off = 0, len = icmp.length - off): number {
+  let sum = onesSum(src, 0, 16);
+  sum = onesSum(dst, 0, 16, sum);
+  sum = foldSum(sum + (len >>> 16) + (len & 0xffff) + IPPROTO_ICMPV6);
+  return ~onesSum(icmp, off, len, sum) & 0xffff;
+}
+
+/** A Neighbor Solicitation as an Ethernet frame (78 bytes for a DAD probe, 86 with the source link-layer option). */
+export function buildNeighborSolicitation(s: NeighborSolicitationSpec): Uint8Array {
+  const dad = s.srcIp.every((b) => b === 0);
+  const icmpLen = 24 + (dad ? 0 : 8);
+  const f = new Uint8Array(14 + IP6_HLEN + icmpLen);
+  const dstIp = s.unicast ? s.unicast.dstIp : solicitedNode(s.target);
+  const dstMac = s.unicast ? s.unicast.dstMac : ipv6MulticastMac(dstIp);
+  f.set(dstMac, 0);
+  f.set(s.srcMac, 6);
+  f[12] = ETHERTYPE_IPV6 >> 8;
+  f[13] = ETHERTYPE_IPV6 & 0xff;
+  const ip = 14;
+  f[ip] = 0x60;
+  f[ip + 4] = icmpLen >> 8;
+  f[ip + 5] = icmpLen & 0xff;
+  f[ip + 6] = IPPROTO_ICMPV6;
+  f[ip + 7] = 255;
+  f.set(s.srcIp, ip + 8);
+  f.set(dstIp, ip + 24);
+  const ic = ip + IP6_HLEN;
+  f[ic] = ICMPV6_NS;
+  f.set(s.target, ic + 8);
+  if (!dad) {
+    f[ic + 24] = 1;
+    f[ic + 25] = 1;
+    f.set(s.srcMac, ic + 26);
+  }
+  const c = icmpv6Checksum(s.srcIp, dstIp, f, ic, icmpLen);
+  f[ic + 2] = c >> 8;
+  f[ic + 3] = c & 0xff;
+  return f;
+}
+
+export interface NdpMessage {
+  type: typeof ICMPV6_NS | typeof ICMPV6_NA;
+  srcMac: Uint8Array;
+  dstMac: Uint8Array;
+  srcIp: Uint8Array;
+  dstIp: Uint8Array;
+  target: Uint8Array;
+  /** NA flags (RFC 4861 4.4); all false for an NS. */
+  router: boolean;
+  solicited: boolean;
+  override: boolean;
+  /** The link-layer address option: source (NS) or target (NA), when present. */
+  lladdr: Uint8Array | null;
+}
+
+/**
+ * Reads a Neighbor Solicitation or Advertisement from an Ethernet frame (untagged or one 802.1Q
+ * tag); null for anything else or for one a host must ignore (RFC 4861 7.1.1/7.1.2: hop limit not
+ * 255, code not 0, too short, bad checksum, an option of length 0).
+ */
+export function parseNdp(frame: Uint8Array, len = frame.length): NdpMessage | null {
+  const n = Math.min(len, frame.length);
+  let ip = 14;
+  if (n < 14) return null;
+  let type = (frame[12]! << 8) | frame[13]!;
+  if (type === ETHERTYPE_VLAN) {
+    if (n < 18) return null;
+    type = (frame[16]! << 8) | frame[17]!;
+    ip = 18;
+  }
+  if (type !== ETHERTYPE_IPV6 || n < ip + IP6_HLEN + 24) return null;
+  if (frame[ip]! >> 4 !== 6 || frame[ip + 6] !== IPPROTO_ICMPV6 || frame[ip + 7] !== 255) return null;
+  const plen = (frame[ip + 4]! << 8) | frame[ip + 5]!;
+  const ic = ip + IP6_HLEN;
+  if (plen < 24 || ic + plen > n) return null;
+  const t = frame[ic]!;
+  if ((t !== ICMPV6_NS && t !== ICMPV6_NA) || frame[ic + 1] !== 0) return null;
+  const srcIp = frame.slice(ip + 8, ip + 24);
+  const dstIp = frame.slice(ip + 24, ip + 40);
+  const sum = icmpv6Checksum(srcIp, dstIp, frame, ic, plen);
+  // The sum over a message that carries its checksum is 0 (complemented: 0xffff -> 0).
+  if (sum !== 0) return null;
+  let lladdr: Uint8Array | null = null;
+  const want = t === ICMPV6_NS ? 1 : 2;
+  for (let o = ic + 24; o + 2 <= ic + plen; ) {
+    const olen = frame[o + 1]! * 8;
+    if (olen === 0 || o + olen > ic + plen) return null;
+    if (frame[o] === want && olen >= 8) lladdr = frame.slice(o + 2, o + 8);
+    o += olen;
+  }
+  const flags = frame[ic + 4]!;
+  return {
+    type: t,
+    dstMac: frame.slice(0, 6),
+    srcMac: frame.slice(6, 12),
+    srcIp,
+    dstIp,
+    target: frame.slice(ic + 8, ic + 24),
+    router: t === ICMPV6_NA && (flags & 0x80) !== 0,
+    solicited: t === ICMPV6_NA && (flags & 0x40) !== 0,
+    override: t === ICMPV6_NA && (flags & 0x20) !== 0,
+    lladdr,
+  };
+}
