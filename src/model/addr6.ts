@@ -1,8 +1,12 @@
 /**
  * IPv6 address text <-> 16 bytes (RFC 4291 section 2.2 input forms, RFC 5952 output form).
  *
- * Used by the real-server side of IPv6 (NDP suppression rules, the doctor's checks); the packet path
- * does not handle IPv6. No exceptions: bad text gives null, and the caller says what was expected.
+ * Used by the real-server side of IPv6 (NDP suppression rules, the doctor's checks) and by the
+ * schedulers' IPv6 side (foldIPv6, below); the packet path does not handle IPv6. No exceptions: bad
+ * text gives null, and the caller says what was expected.
+ *
+ * ipv6ToString() writes what inet_ntop(), and so ipvsadm, writes, except that glibc gives IPv4-mapped
+ * and IPv4-compatible addresses a dotted tail (::ffff:10.1.2.3) where this stays in hex (::ffff:a01:203).
  */
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
@@ -103,4 +107,42 @@ export function solicitedNode(b: Uint8Array): Uint8Array {
 /** The Ethernet multicast address of an IPv6 multicast group (RFC 2464 7): 33:33 and its last 4 bytes. */
 export function ipv6MulticastMac(group: Uint8Array): Uint8Array {
   return new Uint8Array([0x33, 0x33, group[12]!, group[13]!, group[14]!, group[15]!]);
+}
+
+/**
+ * The kernel's IPv6 address fold: the xor of the address's four 32-bit words, read big-endian.
+ *
+ * Every IPVS scheduler that hashes an address (ip_vs_sh_hashkey, ip_vs_mh_hashkey, ip_vs_dh_hashkey,
+ * ip_vs_lblc_hashkey, ip_vs_lblcr_hashkey) does `addr_fold = ip6[0] ^ ip6[1] ^ ip6[2] ^ ip6[3]` on the
+ * __be32 words and then uses ntohl(addr_fold) where an IPv4 service uses ntohl(addr->ip). Xor works
+ * byte by byte, so folding the network-order words and then swapping equals folding the words read
+ * big-endian: the result is a u32 in the same "host order" as our IPv4 numbers.
+ * Reads bytes [off, off + 16) of `b` (the caller checks the length); no allocation.
+ */
+export function foldIPv6(b: Uint8Array, off = 0): number {
+  return foldIPv6Int(b, off) >>> 0;
+}
+
+/**
+ * foldIPv6() as a signed int32 (the same 32 bits), which is never boxed when the call is not
+ * inlined: what the per-packet callers pass to a scheduler (they accept int32 addresses).
+ */
+export function foldIPv6Int(b: Uint8Array, off = 0): number {
+  // Column by column: byte k of the fold is the xor of byte k of each word.
+  const o = off;
+  return ((b[o]! ^ b[o + 4]! ^ b[o + 8]! ^ b[o + 12]!) << 24)
+    | ((b[o + 1]! ^ b[o + 5]! ^ b[o + 9]! ^ b[o + 13]!) << 16)
+    | ((b[o + 2]! ^ b[o + 6]! ^ b[o + 10]! ^ b[o + 14]!) << 8)
+    | (b[o + 3]! ^ b[o + 7]! ^ b[o + 11]! ^ b[o + 15]!);
+}
+
+/** [addr]:port, as ipvsadm prints an IPv6 endpoint. */
+export function endpoint6ToString(b: Uint8Array, port: number, off = 0): string {
+  return `[${ipv6ToString(b, off)}]:${port}`;
+}
+
+/** True when the 16 bytes at a[ao] and b[bo] are the same address. No allocation. */
+export function ipv6Equals(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < 16; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
 }

@@ -3,6 +3,7 @@
  * One Dest belongs to one virtual service. Mutable on purpose: the data path updates the counters
  * in place, with no allocation per packet.
  */
+import { foldIPv6 } from './addr6.ts';
 
 /** Over its upper connection threshold (IP_VS_DEST_F_OVERLOAD). */
 export const DEST_F_OVERLOAD = 1;
@@ -12,8 +13,13 @@ export const DEST_F_UNRESOLVED = 2;
 export interface Dest {
   /** Unique in one data plane; an index into per-real arrays (counters, MACs). */
   readonly id: number;
-  /** IPv4, host order. */
+  /**
+   * IPv4, host order. For a real of an IPv6 service (addr6 set): the kernel's 32-bit fold of addr6
+   * (foldIPv6), which is what IPVS hashes in its place (mh's permutation), never an IPv4 address.
+   */
   readonly addr: number;
+  /** The real's IPv6 address (16 bytes, network order) when its service is IPv6; absent for IPv4. */
+  readonly addr6?: Uint8Array;
   readonly port: number;
   /** Current weight; 0 = quiescent (no new flows, existing ones go on). */
   weight: number;
@@ -33,12 +39,26 @@ export interface Dest {
 }
 
 export function newDest(id: number, addr: number, port: number, weight: number): Dest {
+  return makeDest(id, addr, undefined, port, weight);
+}
+
+/**
+ * Every Dest, IPv4 or IPv6, is built here with the same fields in the same order (addr6 undefined
+ * for IPv4), so that the schedulers' property reads see one object shape and stay monomorphic.
+ */
+function makeDest(id: number, addr: number, addr6: Uint8Array | undefined, port: number, weight: number): Dest {
   return {
-    id, addr, port, weight,
+    id, addr, addr6, port, weight,
     uThreshold: 0, lThreshold: 0, flags: 0,
     activeConns: 0, inactConns: 0, persistConns: 0,
     available: true,
   };
+}
+
+/** A real of an IPv6 service: `addr` is the fold the schedulers hash, `addr6` the address itself. */
+export function newDest6(id: number, addr6: Uint8Array, port: number, weight: number): Dest {
+  if (addr6.length !== 16) throw new RangeError(`an IPv6 address is 16 bytes, not ${addr6.length}`);
+  return makeDest(id, foldIPv6(addr6), Uint8Array.from(addr6), port, weight);
 }
 
 /** The test every IPVS scheduler applies before giving a real a new flow. */

@@ -7,3 +7,5 @@ export * from './build.ts';
 export * from './build-frame.ts';
 export * from './arp.ts';
 export * from './ndp.ts';
+export * from './ipv6.ts';
+export * from './build6.ts';

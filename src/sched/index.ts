@@ -28,6 +28,7 @@ export {
   hash32, hsiphash1u32, hsiphash2u32, hsiphash3u32, hsiphash4u32, hsiphashBytes, siphash24Bytes, sipKey,
 } from './hash.ts';
 export type { SipKey } from './hash.ts';
+export { scheduleIPv6 } from './ipv6.ts';
 
 /** Every scheduler name, in ipvsadm's documentation order. */
 export const SCHEDULERS: readonly SchedName[] = ['rr', 'wrr', 'lc', 'wlc', 'sed', 'nq', 'sh', 'dh', 'mh'];

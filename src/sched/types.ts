@@ -37,7 +37,9 @@ export interface Scheduler {
   /**
    * Picks a real for a new flow, or null when none is schedulable. Addresses are IPv4 in host order,
    * as uint32 or as int32 (`addr | 0`, the same 32 bits): every scheduler accepts both, and int32
-   * keeps a caller whose call site is not inlined from boxing addresses above 2^31 - 1.
+   * keeps a caller whose call site is not inlined from boxing addresses above 2^31 - 1. For an IPv6
+   * service they are the kernel's 32-bit folds of the IPv6 addresses (foldIPv6; scheduleIPv6 does
+   * it), and its reals are newDest6() reals, whose `addr` is their fold.
    * Weight-0, overloaded and unresolved reals never get a new flow.
    * `sport` is the client's source port (0 for protocols without ports); only sh-port/mh-port use it.
    */

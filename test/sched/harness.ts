@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEST_F_OVERLOAD, newDest, parseIPv4 } from '../../src/model/index.ts';
+import { DEST_F_OVERLOAD, newDest, newDest6, parseIPv4, parseIPv6 } from '../../src/model/index.ts';
 import type { Dest } from '../../src/model/index.ts';
 import { createScheduler } from '../../src/sched/index.ts';
 import type { SchedFlags, SchedName, SchedOptions, Scheduler } from '../../src/sched/index.ts';
@@ -27,6 +27,17 @@ export class Service {
 
   add(addr: string | number, weight = 1, port = this.vport, uThreshold = 0): Dest {
     const d = newDest(this.nextId++, typeof addr === 'string' ? ip(addr) : addr, port, weight);
+    d.uThreshold = uThreshold;
+    this.dests.unshift(d);
+    this.sched.destsChanged(this.dests, 'add', d);
+    return d;
+  }
+
+  /** A real of an IPv6 service (its `addr` is the address's 32-bit fold, as the kernel hashes it). */
+  add6(addr: string, weight = 1, port = this.vport, uThreshold = 0): Dest {
+    const a = parseIPv6(addr);
+    if (a === null) throw new Error(`bad IPv6 ${addr}`);
+    const d = newDest6(this.nextId++, a, port, weight);
     d.uThreshold = uThreshold;
     this.dests.unshift(d);
     this.sched.destsChanged(this.dests, 'add', d);
