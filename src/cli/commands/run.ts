@@ -378,6 +378,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       log.info({ why }, 'stopping');
       service.stopping(why);
       process.off('SIGHUP', onHup);
+      // The flows of the last sync interval go to the peers before the router moves them there.
+      await sync?.peer.round();
       await bgp?.stop(why); // withdraw first: the router stops sending here while we still forward
       clearInterval(rateTimer);
       if (sync) {
