@@ -146,6 +146,7 @@ export class ServiceTable {
 
   /** ipvsadm -E: scheduler, flags, persistence. The reals and their flows stay. */
   editService(svc: Service, changes: Partial<Pick<ServiceSpec, 'scheduler' | 'schedFlags' | 'persistent' | 'netmask' | 'mhTableSize'>>): void {
+    if (svc.vip6 !== null && (changes.persistent ?? 0) !== 0) throw new RangeError(`persistence is not offered for the IPv6 service ${svc.name}`);
     Object.assign(svc.spec, changes);
     if (changes.scheduler !== undefined || changes.schedFlags !== undefined || changes.mhTableSize !== undefined) {
       svc.scheduler = createScheduler(svc.spec.scheduler, svc.spec.schedFlags ?? {}, { mhTableSize: svc.spec.mhTableSize });

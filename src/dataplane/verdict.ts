@@ -115,7 +115,7 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6)',
   ...IPV6_DROP_REASON_HELP,
   'ipv6-fragment-not-reassembled': 'an IPv6 fragment that is not atomic: dsrlb does not reassemble IPv6 (the kernel does, and sends the datagram on in fragments); dropped',
-  'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the kernel also sends ICMPv6 time exceeded, dsrlb does not',
+  'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the kernel then solicits the client\'s address to send it ICMPv6 time exceeded, dsrlb sends nothing',
   'ipv6-icmp-not-handled': 'ICMPv6 to a VIP6 (neighbor solicitation, echo request, errors about a flow): dsrlb neither answers nor forwards it yet; dropped',
 };
 

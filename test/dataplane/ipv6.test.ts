@@ -175,6 +175,7 @@ describe('IPv6 data path', () => {
     expect(dp.conns6.size).toBe(1);
     expect(() => dp.services.addDest(dp.services.services6[0]!, { addr: 1, port: 80, weight: 1 })).toThrow(/IPv6 service/);
     expect(() => dp.services.addDest6(s4, { addr6: parseIPv6('2001:db8::5')!, port: 80, weight: 1 })).toThrow(/IPv4 service/);
+    expect(() => dp.services.editService(dp.services.services6[0]!, { persistent: 300 })).toThrow(/persistence is not offered/);
   });
 
   it('lists every decoder reason among the drop reasons, at Ipv6Decode + its index', () => {
