@@ -3,6 +3,7 @@
  * (test/replay/oracle-replay6.test.ts) do not show — two flows with the same fold and the same
  * ports, every named drop, and that IPv4 and IPv6 services sit side by side.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Verdict } from '../../src/dataplane/index.ts';
 import { foldIPv6, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
@@ -176,6 +177,27 @@ describe('IPv6 data path', () => {
     expect(() => dp.services.addDest(dp.services.services6[0]!, { addr: 1, port: 80, weight: 1 })).toThrow(/IPv6 service/);
     expect(() => dp.services.addDest6(s4, { addr6: parseIPv6('2001:db8::5')!, port: 80, weight: 1 })).toThrow(/IPv4 service/);
     expect(() => dp.services.editService(dp.services.services6[0]!, { persistent: 300 })).toThrow(/persistence is not offered/);
+  });
+
+  it('never throws on damaged frames to the VIP6, and a forward never grows the frame', () => {
+    const dp = plane();
+    const base = syn6('2001:db8:1::1', 1);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length + 40), fc.nat(255)), { maxLength: 12 }),
+        fc.integer({ min: 0, max: base.length + 40 }),
+        (edits, len) => {
+          const f = new Uint8Array(base.length + 40);
+          f.set(base);
+          // Keep the destination MAC, EtherType and VIP6 so that the frame reaches the IPv6 path.
+          for (const [at, b] of edits) if (at >= 14 && (at < 14 + 24 || at >= 14 + 40)) f[at] = b;
+          const v = dp.process(f, len, 0);
+          expect(DROP_REASON_NAMES[v.reason]).toBeDefined();
+          if (v.kind === VerdictKind.Forward) expect(v.len).toBeLessThanOrEqual(len);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   it('lists every decoder reason among the drop reasons, at Ipv6Decode + its index', () => {
