@@ -17,6 +17,13 @@
  * Cold arrays, per slot: `ctl` (a connection's controlling template or -1; a template's n_control)
  * and `tmo` (a template's own timeout, ms); `stack`, the free slots (entries taken in place may
  * stay in it, marked, and are skipped when popped). About 100 bytes per entry of capacity.
+ *
+ * IPv6 (a table built with ipv6 = true, one per data plane beside the IPv4 one): caddr and vaddr
+ * hold the kernel's 32-bit folds of the addresses (foldIPv6), so hashing, lines, chains, eviction
+ * and the whole state machine are the IPv4 code unchanged; the full addresses sit in a side array
+ * `a6` (8 words per slot: client, then virtual address, each as four big-endian words) and find6
+ * compares them too, so two clients whose addresses fold alike stay two flows. An IPv4 table's a6
+ * is empty and its find() never reads it. 32 more bytes per slot (64 per entry of capacity).
  */
 import type { Dest } from '../model/index.ts';
 import { DEST_F_OVERLOAD } from '../model/index.ts';
@@ -80,6 +87,8 @@ export class ConnStore {
   protected readonly tmo: Float64Array;
   protected readonly seed: number;
   protected readonly resolve: DestResolver;
+  /** IPv6 tables: the full client and virtual addresses of each slot (8 words); empty for IPv4. */
+  protected readonly a6: Int32Array;
   protected protect = -1;
   private readonly lines: number;
   private readonly slots: number;
@@ -91,7 +100,7 @@ export class ConnStore {
   private sweepCursor = 0;
   private evictCursor = 0;
 
-  constructor(capacity: number, seed: number, evictSample: number, resolveDest: DestResolver) {
+  constructor(capacity: number, seed: number, evictSample: number, resolveDest: DestResolver, ipv6 = false) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
       throw new DsrlbError('E_CONN_CAPACITY',
         `connection table capacity must be an integer in 1..${MAX_CAPACITY}, got ${capacity}`);
@@ -109,6 +118,7 @@ export class ConnStore {
     this.tmo = new Float64Array(this.slots);
     this.ovf = new Int32Array(this.lines);
     this.stack = new Int32Array(this.slots);
+    this.a6 = new Int32Array(ipv6 ? this.slots * 8 : 0);
     this.reset();
   }
 
@@ -118,7 +128,7 @@ export class ConnStore {
   /** Bytes of typed arrays per entry of capacity. */
   bytesPerEntry(): number {
     const b = this.rec.byteLength + this.ctl.byteLength + this.tmo.byteLength + this.ovf.byteLength
-      + this.stack.byteLength;
+      + this.stack.byteLength + this.a6.byteLength;
     return b / this.capacity;
   }
 
@@ -227,6 +237,58 @@ export class ConnStore {
       h = rec[b + W_NEXT]!;
     }
     return -1;
+  }
+
+  /**
+   * find() for an IPv6 table: `key` holds the client address in words 0-3 and the virtual address in
+   * words 4-7 (big-endian words, as loadKey6 writes them); the slot must match the folds, the ports
+   * and meta as find() does, and then the eight words too.
+   */
+  protected find6(proto: number, key: Int32Array, cport: number, vport: number, mask: number, want: number): number {
+    const rec = this.rec;
+    const a6 = this.a6;
+    const k0 = key[0]!; const k1 = key[1]!; const k2 = key[2]!; const k3 = key[3]!;
+    const k4 = key[4]!; const k5 = key[5]!; const k6 = key[6]!; const k7 = key[7]!;
+    const c = k0 ^ k1 ^ k2 ^ k3;
+    const v = k4 ^ k5 ^ k6 ^ k7;
+    const p = (cport << 16) | (vport & 0xffff);
+    const line = this.lineOf(proto, c, cport, v, vport);
+    let h = line << 1;
+    let b = h << 3;
+    let a = h << 3;
+    const m0 = rec[b + W_META]!;
+    if ((m0 & mask) === want && rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v
+      && a6[a] === k0 && a6[a + 1] === k1 && a6[a + 2] === k2 && a6[a + 3] === k3
+      && a6[a + 4] === k4 && a6[a + 5] === k5 && a6[a + 6] === k6 && a6[a + 7] === k7) return h;
+    h++;
+    b += 8;
+    a += 8;
+    if ((rec[b + W_META]! & mask) === want && rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v
+      && a6[a] === k0 && a6[a + 1] === k1 && a6[a + 2] === k2 && a6[a + 3] === k3
+      && a6[a + 4] === k4 && a6[a + 5] === k5 && a6[a + 6] === k6 && a6[a + 7] === k7) return h;
+    if ((m0 & L_OVF) === 0) return -1;
+    h = this.ovf[line]!;
+    while (h >= 0) {
+      b = h << 3;
+      if ((rec[b + W_META]! & mask) === want && rec[b + W_CADDR] === c && rec[b + W_PORTS] === p && rec[b + W_VADDR] === v
+        && a6[b] === k0 && a6[b + 1] === k1 && a6[b + 2] === k2 && a6[b + 3] === k3
+        && a6[b + 4] === k4 && a6[b + 5] === k5 && a6[b + 6] === k6 && a6[b + 7] === k7) return h;
+      h = rec[b + W_NEXT]!;
+    }
+    return -1;
+  }
+
+  /** Records the full addresses of IPv6 entry h (just inserted with their folds). */
+  protected setKey6(h: number, key: Int32Array): void {
+    const a = h << 3;
+    for (let i = 0; i < 8; i++) this.a6[a + i] = key[i]!;
+  }
+
+  /** IPv6 tables: copies entry h's client (words 0-3) and virtual address (4-7) into `out`. */
+  key6(h: number, out: Int32Array): Int32Array {
+    const a = h << 3;
+    for (let i = 0; i < 8; i++) out[i] = this.a6[a + i]!;
+    return out;
   }
 
   /**

@@ -6,6 +6,8 @@
  * move, but look a flow up again for each packet):
  *   new ConnTable(opts: ConnTableOptions, resolveDest: (id: number) => Dest | undefined)
  *   lookup(proto, caddr, cport, vaddr, vport, now): handle | -1      connections only, never templates
+ *   lookup6(proto, key6, cport, vport, now)  create6(proto, key6, cport, vport, destId, now)
+ *     the same for a table built with ipv6: true (key6: Int32Array(8), loadKey6); no templates
  *   inputCheck(h, tcpFlags): ConnVerdict                             ip_vs_in's checks on a found conn
  *   newConnExpected(h, connReuseMode?): boolean   remove(h): void    the pieces inputCheck is made of
  *   tcpCanCreate(tcpFlags): boolean                                  SYN, or anything but RST if sloppy_tcp
@@ -87,7 +89,7 @@ export class ConnTable extends ConnStore {
   };
 
   constructor(opts: ConnTableOptions, resolveDest: DestResolver) {
-    super(opts.capacity, opts.hashSeed ?? DEFAULT_SEED, opts.evictSample ?? 32, resolveDest);
+    super(opts.capacity, opts.hashSeed ?? DEFAULT_SEED, opts.evictSample ?? 32, resolveDest, opts.ipv6 ?? false);
     this.sloppyTcp = opts.sloppyTcp ?? false;
     this.expireNodestConn = opts.expireNodestConn ?? false;
     this.expireQuiescentTemplate = opts.expireQuiescentTemplate ?? false;
@@ -113,6 +115,33 @@ export class ConnTable extends ConnStore {
       this.removeEntry(h, false);
       return -1;
     }
+    return h;
+  }
+
+  /**
+   * lookup() for an IPv6 flow in a table built with ipv6: true. `key` holds the client address
+   * (words 0-3) and the virtual address (words 4-7) as loadKey6 writes them; flows whose addresses
+   * only fold alike are different flows.
+   */
+  lookup6(proto: number, key: Int32Array, cport: number, vport: number, now: number): number {
+    const h = this.find6(proto, key, cport, vport, 0xff | F_USED | F_TEMPLATE, proto | F_USED);
+    if (h >= 0 && this.exp[h << 2]! <= now) {
+      this.expirations++;
+      this.removeEntry(h, false);
+      return -1;
+    }
+    return h;
+  }
+
+  /**
+   * create() for an IPv6 flow (no template) in a table built with ipv6: true: stores the folds in
+   * the record and `key` beside it.
+   */
+  create6(proto: number, key: Int32Array, cport: number, vport: number, destId: number, now: number): number {
+    const c = key[0]! ^ key[1]! ^ key[2]! ^ key[3]!;
+    const v = key[4]! ^ key[5]! ^ key[6]! ^ key[7]!;
+    const h = this.create(proto, c, cport, v, vport, destId, now);
+    if (h >= 0) this.setKey6(h, key);
     return h;
   }
 
@@ -337,4 +366,18 @@ export class ConnTable extends ConnStore {
       cb(e);
     }
   }
+}
+
+/**
+ * Writes the lookup key of an IPv6 flow: the 16 bytes at `srcOff` (client) and `dstOff` (virtual
+ * address) of `buf` as eight big-endian int32 words. No allocation.
+ */
+export function loadKey6(buf: Uint8Array, srcOff: number, dstOff: number, key: Int32Array): Int32Array {
+  for (let i = 0; i < 4; i++) {
+    const s = srcOff + 4 * i;
+    const d = dstOff + 4 * i;
+    key[i] = (buf[s]! << 24) | (buf[s + 1]! << 16) | (buf[s + 2]! << 8) | buf[s + 3]!;
+    key[4 + i] = (buf[d]! << 24) | (buf[d + 1]! << 16) | (buf[d + 2]! << 8) | buf[d + 3]!;
+  }
+  return key;
 }

@@ -59,6 +59,11 @@ export interface ConnTableOptions {
   hashSeed?: number;
   /** How many entries an insert into a full table looks at to choose its victim (default 32). */
   evictSample?: number;
+  /**
+   * A table for IPv6 flows (lookup6/create6): the addresses are stored as their 32-bit folds plus
+   * the full 128 bits in a side array (store.ts). Default false.
+   */
+  ipv6?: boolean;
 }
 
 /** What the data path does with a packet that matched an existing connection (ConnTable.inputCheck). */

@@ -12,14 +12,20 @@
  * fragments (sent on re-fragmented), echo replies for the VIP, ICMP errors about a connection sent
  * to its real, and ICMP time exceeded when the TTL runs out — each checked against Linux 6.1.
  *
+ * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take process6(): the same
+ * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit; no IPv6
+ * reassembly, ICMPv6 or time exceeded yet (docs/ipv6.md).
+ *
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */
 import { respondArp } from '../arp/index.ts';
-import { ConnTable, ConnVerdict, type ConnTimeouts } from '../conn/index.ts';
+import { ConnTable, ConnVerdict, loadKey6, type ConnTimeouts } from '../conn/index.ts';
 import type { Dest } from '../model/index.ts';
 import {
-  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, FrameInfo, icmpChecksumOk,
+  decodeFrame, decodeIPv6Frame, decrementHopLimit, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
+  FrameInfo, icmpChecksumOk, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
 } from '../packet/index.ts';
+import { scheduleIPv6 } from '../sched/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
 import {
   buildEchoReply, buildTimeExceeded, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
@@ -59,6 +65,11 @@ export interface DataplaneOptions {
   active?: boolean;
   sysctls?: Partial<VsSysctls>;
   connCapacity?: number;
+  /**
+   * Capacity of the IPv6 connection table (default connCapacity). It is allocated when the first
+   * frame to a VIP6 arrives, so a director without IPv6 services never pays for it.
+   */
+  conn6Capacity?: number;
   timeouts?: Partial<ConnTimeouts>;
   /** The link MTU of the capture interface: reassembled datagrams go out in fragments no larger. Default 1500. */
   mtu?: number;
@@ -98,6 +109,12 @@ export class Dataplane {
   private readonly mtu: number;
   private readonly icmpForward: boolean;
   private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
+  private readonly info6 = new Ipv6Info();
+  private readonly key6 = new Int32Array(8);
+  private conns6_: ConnTable | null = null;
+  private readonly conn6Options: ConstructorParameters<typeof ConnTable>[0];
+  /** Whether the frame last given to process() was IPv6 (then read frameInfo6, not frameInfo). */
+  lastWasIPv6 = false;
 
   constructor(opts: DataplaneOptions) {
     this.selfMac = opts.selfMac;
@@ -117,6 +134,15 @@ export class Dataplane {
       },
       (id: number) => byId[id],
     );
+    this.conn6Options = {
+      capacity: opts.conn6Capacity ?? opts.connCapacity ?? 1 << 20,
+      timeouts: opts.timeouts,
+      sloppyTcp: this.sysctls.sloppyTcp,
+      expireNodestConn: this.sysctls.expireNodestConn,
+      expireQuiescentTemplate: this.sysctls.expireQuiescentTemplate,
+      connReuseMode: this.sysctls.connReuseMode,
+      ipv6: true,
+    };
     this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
     this.mtu = opts.mtu ?? 1500;
     this.icmpForward = opts.icmpForward ?? true;
@@ -140,6 +166,24 @@ export class Dataplane {
     return this.info;
   }
 
+  /** The decoded IPv6 headers of the frame last given to process(), when lastWasIPv6. */
+  get frameInfo6(): Ipv6Info {
+    return this.info6;
+  }
+
+  /**
+   * The IPv6 connection table (same IPVS state machine as `conns`; addresses stored as folds plus
+   * the full 128 bits). Built on first use.
+   */
+  get conns6(): ConnTable {
+    let t = this.conns6_;
+    if (t === null) {
+      const byId = this.services.destsById;
+      t = this.conns6_ = new ConnTable(this.conn6Options, (id: number) => byId[id]);
+    }
+    return t;
+  }
+
   isLocal(addr: number): boolean {
     return this.localAddrs.has(addr | 0);
   }
@@ -147,7 +191,8 @@ export class Dataplane {
   /** Periodic housekeeping: expire up to `budget` connection entries. */
   tick(now: number, budget = 4096): number {
     if (this.defrag.held > 0) this.defrag.expire(now);
-    return this.conns.expire(now, budget);
+    const n = this.conns.expire(now, budget);
+    return this.conns6_ === null ? n : n + this.conns6_.expire(now, budget);
   }
 
   /**
@@ -162,9 +207,13 @@ export class Dataplane {
     v.parts = 0;
     v.frame = frame;
     v.len = len;
+    this.lastWasIPv6 = false;
     if (!decodeFrame(frame, len, info)) return this.drop(DropReason.Malformed);
-    if (info.etherType === ETHERTYPE_ARP) return this.arp(frame, len);
-    if (info.etherType !== ETHERTYPE_IPV4) return this.pass(DropReason.NotIPv4);
+    if (info.etherType !== ETHERTYPE_IPV4) {
+      if (info.etherType === ETHERTYPE_ARP) return this.arp(frame, len);
+      if (info.etherType === ETHERTYPE_IPV6 && this.services.byVip6.size > 0) return this.process6(frame, len, now);
+      return this.pass(DropReason.NotIPv4);
+    }
     const ports = this.services.byVip.get(info.ipDst | 0);
     if (ports === undefined) {
       // A frame FROM a VIP arriving here is a reply that did not bypass the director.
@@ -370,6 +419,113 @@ export class Dataplane {
     return h < 0 ? TABLE_FULL : h;
   }
 
+  /**
+   * An IPv6 frame while IPv6 services exist: what ip6_rcv and IPVS do with it (ip_vs_in for
+   * AF_INET6, then ip_vs_dr_xmit_v6). Checked against the kernel's IPv6 vectors
+   * (test/replay/oracle-replay6.test.ts).
+   */
+  private process6(frame: Uint8Array, len: number, now: number): Verdict {
+    const i6 = this.info6;
+    this.lastWasIPv6 = true;
+    const ok = decodeIPv6Frame(frame, len, i6);
+    // No fixed header: nothing says whose it is (the IPv4 path drops a truncated header as Malformed).
+    if (!ok && (i6.reason === 'ipv6-truncated-ethernet' || i6.reason === 'ipv6-truncated-header')) return this.drop6(i6);
+    const l3 = i6.l3Off;
+    const ports = this.services.vip6Ports(frame, l3 + 24);
+    if (ports === undefined) {
+      if (this.services.vip6Ports(frame, l3 + 8) !== undefined) return this.drop(DropReason.FromVip);
+      return this.pass(DropReason.NotAVip);
+    }
+    const self = this.selfMac;
+    if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
+        frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
+      return this.drop(DropReason.NotOurMac);
+    }
+    if (!this.active) return this.drop(DropReason.Inactive);
+    if (!ok) return this.drop6(i6);
+    if (i6.isFragment) {
+      // nf_defrag_ipv6 takes every fragment before IPVS. An atomic fragment (offset 0, no more) is a
+      // whole datagram: the kernel sends it on without its fragment header. Others would need
+      // reassembly, which dsrlb does not do for IPv6.
+      if (i6.fragOffset !== 0 || i6.moreFragments || i6.payloadLen < 8) return this.drop(DropReason.Ipv6FragmentNotReassembled);
+      const end = stripFragmentHeader(frame, i6);
+      if (!decodeIPv6Frame(frame, end, i6)) return this.drop6(i6);
+      this.verdict.len = end;
+    }
+    const proto = i6.upperProto;
+    if (proto === IPPROTO_ICMPV6) return this.drop(DropReason.Ipv6IcmpNotHandled);
+    if ((proto !== TCP && proto !== UDP) || i6.l4Off < 0) return this.drop(DropReason.NotAService);
+    const svc = ports.get(proto * 65536 + i6.dstPort);
+    if (svc === undefined) return this.drop(DropReason.NotAService);
+    return this.service6(frame, svc, now);
+  }
+
+  /** ip_vs_in for an IPv6 packet of service `svc`: find or schedule its connection, then send it. */
+  private service6(frame: Uint8Array, svc: Service, now: number): Verdict {
+    const v = this.verdict;
+    const i6 = this.info6;
+    const conns = this.conns6;
+    const proto = svc.proto;
+    const flags = i6.tcpFlags;
+    const key = loadKey6(frame, i6.srcOff, i6.dstOff, this.key6);
+    let h = conns.lookup6(proto, key, i6.srcPort, i6.dstPort, now);
+    if (h >= 0) {
+      const c = conns.inputCheck(h, flags);
+      if (c === ConnVerdict.Drop) return this.drop(DropReason.RealRemoved);
+      if (c === ConnVerdict.NoConn) h = -1;
+    }
+    if (h < 0) {
+      if (proto === TCP && !conns.tcpCanCreate(flags)) return this.drop(DropReason.NoConnection);
+      const dest = scheduleIPv6(svc.scheduler, svc.dests, frame, i6.srcOff, i6.srcPort, i6.dstOff, i6.dstPort);
+      if (dest === null) return this.drop(DropReason.NoRealAvailable);
+      h = conns.create6(proto, key, i6.srcPort, i6.dstPort, dest.id, now);
+      if (h < 0) return this.drop(DropReason.TableFull);
+      v.newConn = true;
+      svc.stats.conns++;
+      this.services.destStats[dest.id]!.conns++;
+      this.totals.conns++;
+    }
+    if (proto === TCP) conns.tcpInput(h, flags, now);
+    else conns.udpInput(h, now);
+    // ip_vs_in_stats: skb->len, the IPv6 packet from its fixed header to the Payload Length's end.
+    const dest = this.services.destsById[conns.destId(h)]!;
+    const bytes = i6.l3End - i6.l3Off;
+    svc.stats.inPkts++;
+    svc.stats.inBytes += bytes;
+    const ds = this.services.destStats[dest.id]!;
+    ds.inPkts++;
+    ds.inBytes += bytes;
+    this.totals.inPkts++;
+    this.totals.inBytes += bytes;
+    v.dest = dest;
+    return this.send6(frame, dest);
+  }
+
+  /**
+   * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the frame
+   * trimmed to the Payload Length. At hop limit 1 or 0 nothing is sent (the kernel also answers
+   * ICMPv6 time exceeded; dsrlb does not yet). IPv6 reals are never local.
+   */
+  private send6(frame: Uint8Array, dest: Dest): Verdict {
+    const v = this.verdict;
+    const i6 = this.info6;
+    const mac = this.services.macById[dest.id];
+    if (mac === undefined) return this.drop(DropReason.RealUnresolved);
+    if (!decrementHopLimit(frame, i6.l3Off)) return this.drop(DropReason.Ipv6HopLimitExpired);
+    const self = this.selfMac;
+    frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
+    frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
+    v.len = i6.l3End;
+    v.kind = VerdictKind.Forward;
+    return v;
+  }
+
+  /** A frame the IPv6 decoder refused: its reason, as a drop reason. */
+  private drop6(i6: Ipv6Info): Verdict {
+    const k = IPV6_DROP_REASONS.indexOf(i6.reason as (typeof IPV6_DROP_REASONS)[number]);
+    return this.drop((DropReason.Ipv6Decode + (k < 0 ? 0 : k)) as DropReason);
+  }
+
   private arp(frame: Uint8Array, len: number): Verdict {
     const v = this.verdict;
     const r = respondArp(frame, len, this.info, this.arpSelf, v.out);
@@ -399,4 +555,19 @@ export class Dataplane {
     v.reason = reason;
     return v;
   }
+}
+
+/**
+ * Removes the fragment header of an atomic fragment in place, as reassembly leaves the datagram:
+ * the header that named it now names what followed it, the bytes behind it move up by 8 and the
+ * Payload Length shrinks by 8. Returns the new end of the packet (the frame's new length).
+ */
+function stripFragmentHeader(frame: Uint8Array, i6: Ipv6Info): number {
+  const f = i6.fragHeaderOff;
+  frame[i6.fragPrevNextOff] = frame[f]!;
+  frame.copyWithin(f, f + 8, i6.l3End);
+  const plen = i6.payloadLen - 8;
+  frame[i6.l3Off + 4] = plen >>> 8;
+  frame[i6.l3Off + 5] = plen & 255;
+  return i6.l3End - 8;
 }

@@ -1,4 +1,5 @@
 import type { Dest } from '../model/index.ts';
+import { IPV6_DROP_REASON_HELP, IPV6_DROP_REASONS } from '../packet/index.ts';
 
 /** What the director does with one frame. */
 export const enum VerdictKind {
@@ -44,6 +45,14 @@ export const enum DropReason {
   BadIcmpChecksum = 22,
   IcmpRateLimited = 23,
   IcmpForwardOff = 24,
+  /**
+   * 25..34: an IPv6 frame to a VIP6 the decoder refused, one per IPV6_DROP_REASONS entry in its
+   * order (src/packet/ipv6.ts): Ipv6Decode + that index.
+   */
+  Ipv6Decode = 25,
+  Ipv6FragmentNotReassembled = 35,
+  Ipv6HopLimitExpired = 36,
+  Ipv6IcmpNotHandled = 37,
 }
 
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -72,6 +81,10 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'bad-icmp-checksum',
   'icmp-rate-limited',
   'icmp-forward-off',
+  ...IPV6_DROP_REASONS,
+  'ipv6-fragment-not-reassembled',
+  'ipv6-hop-limit-expired',
+  'ipv6-icmp-not-handled',
 ];
 
 /** What each reason means, for `replay` summaries and docs/errors.md. */
@@ -85,8 +98,8 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'no-connection': 'TCP packet of an unknown flow that is not a SYN (IPVS schedules only SYNs unless sloppy_tcp)',
   'real-removed': 'the flow\'s real server was removed (expire_nodest_conn=0 keeps dropping until the entry times out)',
   'real-unresolved': 'the real server\'s MAC address is not known (ARP unresolved)',
-  'not-ipv4': 'neither IPv4 nor ARP: left to the host',
-  'not-a-vip': 'IPv4 to an address that is not a virtual IP: left to the host',
+  'not-ipv4': 'neither IPv4, IPv6 nor ARP: left to the host',
+  'not-a-vip': 'IPv4 or IPv6 to an address that is not a virtual IP: left to the host',
   'arp-ignored': 'ARP that the director does not answer (not a request for a VIP, or its own)',
   inactive: 'the director is standby: it does not answer ARP or forward',
   'table-full': 'the connection table is full and no entry could be evicted',
@@ -100,6 +113,10 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'bad-icmp-checksum': 'an ICMP error about a connection whose checksum is wrong: IPVS drops it',
   'icmp-forward-off': 'an ICMP error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
   'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6)',
+  ...IPV6_DROP_REASON_HELP,
+  'ipv6-fragment-not-reassembled': 'an IPv6 fragment that is not atomic: dsrlb does not reassemble IPv6 (the kernel does, and sends the datagram on in fragments); dropped',
+  'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the kernel then solicits the client\'s address to send it ICMPv6 time exceeded, dsrlb sends nothing',
+  'ipv6-icmp-not-handled': 'ICMPv6 to a VIP6 (neighbor solicitation, echo request, errors about a flow): dsrlb neither answers nor forwards it yet; dropped',
 };
 
 /** Reused verdict object: one per data plane, overwritten by each process() call. */

@@ -3,7 +3,7 @@
  * clock and collects what the director would transmit. No I/O here: the caller reads and writes files.
  */
 import { DROP_REASON_NAMES, VerdictKind, type Dataplane } from '../dataplane/index.ts';
-import { endpointToString } from '../model/index.ts';
+import { endpoint6ToString, endpointToString, type Dest } from '../model/index.ts';
 
 export interface ReplayFrame {
   timeMs: number;
@@ -30,7 +30,7 @@ export interface ReplaySummary {
   passed: number;
   /** Per drop/pass reason name → frames. */
   reasons: Record<string, number>;
-  /** Per real "ip:port" → flows (new connections), packets, bytes (IP length, as ipvsadm counts InBytes). */
+  /** Per real "ip:port" ("[ip6]:port" for IPv6) → flows (new connections), packets, bytes (IP length, as ipvsadm counts InBytes). */
   reals: Record<string, { flows: number; packets: number; bytes: number }>;
   /** Every scheduling decision, in order. */
   choices: ReplayChoice[];
@@ -76,13 +76,24 @@ export class Replayer {
     const v = dp.process(buf, data.length, timeMs);
     s.frames++;
     if (this.keepChoices && v.newConn && v.dest) {
-      const fi = dp.frameInfo;
-      s.choices.push({
-        frame: i,
-        client: endpointToString(fi.ipSrc, fi.srcPort),
-        virtual: endpointToString(fi.ipDst, fi.dstPort),
-        real: endpointToString(v.dest.addr, v.dest.port),
-      });
+      if (dp.lastWasIPv6) {
+        // The addresses are where the decoder found them in the (possibly rewritten) frame.
+        const fi = dp.frameInfo6;
+        s.choices.push({
+          frame: i,
+          client: endpoint6ToString(v.frame!, fi.srcPort, fi.srcOff),
+          virtual: endpoint6ToString(v.frame!, fi.dstPort, fi.dstOff),
+          real: destToString(v.dest),
+        });
+      } else {
+        const fi = dp.frameInfo;
+        s.choices.push({
+          frame: i,
+          client: endpointToString(fi.ipSrc, fi.srcPort),
+          virtual: endpointToString(fi.ipDst, fi.dstPort),
+          real: endpointToString(v.dest.addr, v.dest.port),
+        });
+      }
     }
     if (this.keepNotForwarded && v.kind !== VerdictKind.Forward) s.notForwarded.push(i);
     switch (v.kind) {
@@ -108,7 +119,7 @@ export class Replayer {
     const s = this.s;
     s.reals = {};
     for (const d of this.dp.services.destsById) {
-      const key = endpointToString(d.addr, d.port);
+      const key = destToString(d);
       const st = this.dp.services.destStats[d.id]!;
       const r = (s.reals[key] ??= { flows: 0, packets: 0, bytes: 0 });
       r.flows += st.conns;
@@ -132,6 +143,11 @@ export function replayFrames(
   const r = new Replayer(dp, emit, o);
   for (const f of frames) r.feed(f.timeMs, f.data);
   return r.summary();
+}
+
+/** ip:port, or [ip6]:port for a real of an IPv6 service. */
+function destToString(d: Dest): string {
+  return d.addr6 !== undefined ? endpoint6ToString(d.addr6, d.port) : endpointToString(d.addr, d.port);
 }
 
 function count(s: ReplaySummary, reason: string): void {

@@ -116,6 +116,9 @@ export class Ipv6Info {
   fragOffset = 0;
   moreFragments = false;
   fragId = 0;
+  /** Offset of the (last) fragment header, -1 without one, and of the Next Header byte that named it. */
+  fragHeaderOff = -1;
+  fragPrevNextOff = -1;
   /** The upper-layer protocol (6 TCP, 17 UDP, 58 ICMPv6, 59 none, …) where the walk ended. */
   upperProto = -1;
   /** Offset of the upper-layer header; -1 for a non-first fragment or No Next Header. */
@@ -160,6 +163,8 @@ export class Ipv6Info {
     this.fragOffset = 0;
     this.moreFragments = false;
     this.fragId = 0;
+    this.fragHeaderOff = -1;
+    this.fragPrevNextOff = -1;
     this.upperProto = -1;
     this.l4Off = -1;
     this.srcPort = 0;
@@ -243,6 +248,7 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
 
   let nh = info.nextHeader;
   let p = start;
+  let nhOff = off + 6;
   for (;;) {
     if (nh === IPPROTO_HOPOPTS || nh === IPPROTO_ROUTING || nh === IPPROTO_DSTOPTS || nh === IPPROTO_AH || nh === IPPROTO_FRAGMENT) {
       // Every header is at least 8 bytes, so the walk ends within (end - start) / 8 steps.
@@ -272,6 +278,8 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
         info.fragOffset = w >> 3;
         info.moreFragments = (w & 1) !== 0;
         info.fragId = ((buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!) >>> 0;
+        info.fragHeaderOff = p;
+        info.fragPrevNextOff = nhOff;
         if (info.fragOffset !== 0) {
           // A later fragment: what follows is the middle of the datagram, not a header.
           info.upperProto = next;
@@ -280,6 +288,7 @@ export function decodeIPv6Packet(buf: Uint8Array, n: number, off: number, info: 
         }
       }
       nh = next;
+      nhOff = p;
       p += hl;
       continue;
     }
