@@ -77,14 +77,19 @@ function service6(v: VirtualService): Service6WithReals {
   };
 }
 
-/** The IPv4 services for the live director; an IPv6 service is refused (E_RUN_IPV6). */
-export function servicesFromConfig(cfg: LdirectordConfig): ServiceWithReals[] {
+/** Throws E_RUN_IPV6 when the configuration has an IPv6 service: the live director cannot serve it yet. */
+export function refuseIPv6Services(cfg: LdirectordConfig): void {
   const v6 = ipv6ServicesOf(cfg);
   if (v6.length > 0) {
     throw new DsrlbError('E_RUN_IPV6',
       `the live director does not capture IPv6 yet (docs/ipv6.md), so it cannot serve ${v6.join(', ')}; ` +
       'remove the virtual6= sections to run (dsrlb replay and dsrlb config check take them)');
   }
+}
+
+/** The IPv4 services for the live director; an IPv6 service is refused (E_RUN_IPV6). */
+export function servicesFromConfig(cfg: LdirectordConfig): ServiceWithReals[] {
+  refuseIPv6Services(cfg);
   return cfg.virtuals.map((v) => {
     checkForwardable(cfg, v);
     return service4(v);
