@@ -107,15 +107,18 @@ export class ControlPlane {
   private async reloadNow(why: string): Promise<boolean> {
     this.mtime = mtimeOf(this.path);
     let next: LdirectordConfig;
+    let nextServices: ReturnType<typeof servicesFromConfig>;
     try {
       next = this.load(this.path);
+      // A file the live director cannot serve (an IPv6 or fwmark service) is refused like a broken one.
+      nextServices = servicesFromConfig(next);
     } catch (e) {
       const errs = e instanceof ConfigErrors ? e.errors : [e as Error];
       for (const err of errs) this.log.error({ file: this.path, code: isDsrlbError(err) ? err.code : undefined }, `reload refused, running configuration kept: ${err.message}`);
       this.onEvent?.('reload', `reload refused (${why}): the running configuration is kept`, errs.map((e) => e.message));
       return false;
     }
-    const ops = diffServices(servicesFromConfig(this.cfg), servicesFromConfig(next));
+    const ops = diffServices(servicesFromConfig(this.cfg), nextServices);
     const up = new Map((this.health?.status() ?? []).map((s) => [`${s.virtual.proto}/${s.virtual.vip}/${s.virtual.port}/${s.real.addr}/${s.real.port}`, s.up]));
     this.log.info({ why, changes: ops.length }, 'reloading the configuration');
     this.onEvent?.('reload', `configuration reloaded (${why}): ${ops.length} change${ops.length === 1 ? '' : 's'}`, ops.map((op) => describeOp(op)));

@@ -28,7 +28,7 @@ const code = (s: string) => `\`${s}\``;
 
 /** The registry and the docs disagree: names without docs, docs without a name. */
 export function registryDrift(): string[] {
-  const names = new Set(['virtual', ...Object.keys(DIRECTIVES), ...Object.keys(REFUSED)]);
+  const names = new Set(['virtual', 'virtual6', ...Object.keys(DIRECTIVES), ...Object.keys(REFUSED)]);
   const out: string[] = [];
   for (const n of names) if (!Object.hasOwn(DIRECTIVE_DOCS, n)) out.push(`ldirectord.cf directive ${n} has no entry in src/config/ldirectord/directive-docs.ts`);
   for (const n of Object.keys(DIRECTIVE_DOCS)) if (!names.has(n)) out.push(`directive-docs.ts documents ${n}, which the ldirectord.cf parser does not know`);

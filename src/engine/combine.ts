@@ -18,8 +18,9 @@
 import { decodeSyncBatch, encodeSyncBatch, type SyncConn } from '../ha/index.ts';
 import type { PacketSnapshot, RealSnapshot, ServiceSnapshot, WorkerCounters } from './protocol.ts';
 
-const svcKey = (s: ServiceSnapshot) => `${s.spec.proto}/${s.spec.vip >>> 0}/${s.spec.port}`;
-const realKey = (r: RealSnapshot) => `${r.addr >>> 0}:${r.port}`;
+// An IPv6 entry's vip/addr is a fold: its key is the address itself (vip6/addr6).
+const svcKey = (s: ServiceSnapshot) => `${s.spec.proto}/${s.vip6 !== undefined ? `[${s.vip6}]` : s.spec.vip >>> 0}/${s.spec.port}`;
+const realKey = (r: RealSnapshot) => `${r.addr6 !== undefined ? `[${r.addr6}]` : r.addr >>> 0}:${r.port}`;
 
 function addReal(into: RealSnapshot, r: RealSnapshot): void {
   into.activeConns += r.activeConns;

@@ -13,7 +13,7 @@ import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, macToString, parseMac } from '../model/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
@@ -363,7 +363,25 @@ export class DirectorPacketPath implements PacketHandler {
             mac: mac ? macToString(mac) : null, local: dp.isLocal(d.addr), flags: d.flags & ~(dp.isLocal(d.addr) ? DEST_F_UNRESOLVED : 0),
           };
         }),
-      })),
+      })).concat(t.services6.map((s) => ({
+        // IPv6: spec.vip is the VIP6's fold; vip6 and addr6 carry the addresses (docs/ipv6.md).
+        spec: { ...s.spec },
+        vip6: ipv6ToString(s.vip6!),
+        conns: s.stats.conns,
+        inPkts: s.stats.inPkts,
+        inBytes: s.stats.inBytes,
+        reals: s.dests.map((d) => {
+          const st = t.destStats[d.id]!;
+          const mac = t.neighbours6.get(ipv6ToHex(d.addr6!));
+          return {
+            addr: d.addr, addr6: ipv6ToString(d.addr6!), port: d.port, weight: d.weight,
+            activeConns: d.activeConns, inactConns: d.inactConns, persistConns: d.persistConns,
+            uThreshold: d.uThreshold, lThreshold: d.lThreshold,
+            conns: st.conns, inPkts: st.inPkts, inBytes: st.inBytes,
+            mac: mac ? macToString(mac) : null, local: false, flags: d.flags,
+          };
+        }),
+      }))),
       totals: { ...dp.totals },
       reasons,
       forwarded: this.forwarded,

@@ -63,7 +63,7 @@ function noPort(vs: VirtualService, r: RealServer, what: string): SpecProblem {
   return {
     code: 'E_CHECK_NO_PORT',
     line: r.line,
-    message: `no port to ${what} real ${ipToString(r.address)}: the real has no port, there is no checkport=, and service=${vs.service} has no well-known port`,
+    message: `no port to ${what} real ${r.address6 !== undefined ? `[${r.address6}]` : ipToString(r.address)}: the real has no port, there is no checkport=, and service=${vs.service} has no well-known port`,
   };
 }
 

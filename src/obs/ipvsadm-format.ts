@@ -13,7 +13,7 @@ import { ipToString } from '../model/index.ts';
 import type { SchedFlags } from '../sched/index.ts';
 import { addrPort, type Names } from './names.ts';
 import type { RateReport, Rates } from './rate.ts';
-import { compareReals, compareServices, glibcMergeSort, realKey, serviceKey, type TableConn, type TableReal, type TableService, type TableSnapshot } from './table.ts';
+import { compareReals, compareTableServices, glibcMergeSort, realKey, serviceKey, type TableConn, type TableReal, type TableService, type TableSnapshot } from './table.ts';
 
 /** What ipvsadm prints as its first line: IPVS 1.2.1 and the connection hash table size (2^12). */
 export const IPVS_VERSION_LINE = 'IP Virtual Server version 1.2.1 (size=4096)';
@@ -84,13 +84,32 @@ function namesFor(f: ListFormat): Names | null {
   return f.numeric || !f.names ? null : f.names;
 }
 
-/** "TCP  vip:port" cut at 33 characters, as ipvsadm does for IPv4 services. */
-function serviceName(spec: ServiceSpec, names: Names | null): string {
+/**
+ * "TCP  vip:port" cut at 33 characters, as ipvsadm does for IPv4 services. An IPv6 service is
+ * "TCP  [vip6]:port", never cut (print_service_entry cuts only when the family is not AF_INET6).
+ * IPv6 addresses are always printed as numbers (Names has no IPv6 host names); the port may be named.
+ */
+function serviceName(svc: TableService, names: Names | null): string {
+  const spec = svc.spec;
+  if (svc.vip6 !== undefined) return `${padEnd(protoName(spec.proto), 4)} ${addrPort6(svc.vip6, spec.port, spec.proto, names)}`;
   return `${padEnd(protoName(spec.proto), 4)} ${addrPort(spec.vip, spec.port, spec.proto, names)}`.slice(0, 33);
 }
 
+function addrPort6(addr6: string, port: number, proto: L4Proto, names: Names | null): string {
+  return `[${addr6}]:${names?.service(port, proto) ?? port}`;
+}
+
+/** "addr:port" cut at 28 characters for IPv4, as ipvsadm; "[addr6]:port" whole. */
 function realName(spec: ServiceSpec, r: TableReal, names: Names | null): string {
+  if (r.addr6 !== undefined) return addrPort6(r.addr6, r.port, spec.proto, names);
   return addrPort(r.addr, r.port, spec.proto, names).slice(0, 28);
+}
+
+/** A service's name in ipvsadm's rules (-S) and its -t/-u argument. */
+function svcArg(svc: TableService, names: Names | null): string {
+  const spec = svc.spec;
+  const ep = svc.vip6 !== undefined ? addrPort6(svc.vip6, spec.port, spec.proto, names) : addrPort(spec.vip, spec.port, spec.proto, names);
+  return `${spec.proto === 'tcp' ? '-t' : '-u'} ${ep}`;
 }
 
 function persistent(spec: ServiceSpec): number {
@@ -113,27 +132,27 @@ export function titleLines(f: ListFormat): string[] {
   return ['Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
 }
 
-function rateLookup(report: RateReport | null | undefined): { svc(s: ServiceSpec): Rates; real(s: ServiceSpec, r: TableReal): Rates } {
+function rateLookup(report: RateReport | null | undefined): { svc(s: TableService): Rates; real(s: TableService, r: TableReal): Rates } {
   const svcs = new Map<string, Rates>();
   const reals = new Map<string, Rates>();
   for (const s of report?.services ?? []) {
     svcs.set(serviceKey(s), s.rates);
-    for (const r of s.reals) reals.set(realKey(s, r.addr, r.port), r.rates);
+    for (const r of s.reals) reals.set(realKey(s, r.addr, r.port, r.addr6), r.rates);
   }
   return {
-    svc: (s) => svcs.get(serviceKey(s)) ?? ZERO_RATES,
-    real: (s, r) => reals.get(realKey(s, r.addr, r.port)) ?? ZERO_RATES,
+    svc: (s) => svcs.get(serviceKey({ ...s.spec, vip6: s.vip6 })) ?? ZERO_RATES,
+    real: (s, r) => reals.get(realKey({ ...s.spec, vip6: s.vip6 }, r.addr, r.port, r.addr6)) ?? ZERO_RATES,
   };
 }
 
 function serviceLine(svc: TableService, f: ListFormat, names: Names | null, rates: ReturnType<typeof rateLookup>): string {
   const spec = svc.spec;
-  const name = serviceName(spec, names);
+  const name = serviceName(svc, names);
   if (f.stats) {
     return padEnd(name, 33) + [svc.conns, svc.inPkts, 0, svc.inBytes, 0].map((n) => largeNum(n, f.exact)).join('');
   }
   if (f.rate) {
-    const r = rates.svc(spec);
+    const r = rates.svc(svc);
     return padEnd(name, 33) + [r.cps, r.inpps, r.outpps, r.inbps, r.outbps].map((n) => largeNum(n, f.exact)).join('');
   }
   let s = `${name} ${spec.scheduler}`;
@@ -150,7 +169,7 @@ function realLine(svc: TableService, r: TableReal, f: ListFormat, names: Names |
   const d = `  -> ${padEnd(realName(svc.spec, r, names), 28)}`;
   if (f.stats) return d + [r.conns, r.inPkts, 0, r.inBytes, 0].map((n) => largeNum(n, f.exact)).join('');
   if (f.rate) {
-    const x = rates.real(svc.spec, r);
+    const x = rates.real(svc, r);
     return `${d} ${padStart(String(x.cps), 8)} ${padStart(String(x.inpps), 8)} ${padStart(String(x.outpps), 8)}${largeNum(x.inbps, f.exact)}${largeNum(x.outbps, f.exact)}`;
   }
   const u = (n: number, w: number) => padEnd(String(n >>> 0), w);
@@ -164,7 +183,7 @@ function orderedReals(svc: TableService, f: ListFormat): TableReal[] {
 }
 
 function orderedServices(snap: TableSnapshot, f: ListFormat): TableService[] {
-  return f.nosort ? snap.services.slice() : glibcMergeSort(snap.services, (a, b) => compareServices(a.spec, b.spec));
+  return f.nosort ? snap.services.slice() : glibcMergeSort(snap.services, compareTableServices);
 }
 
 function serviceBlock(svc: TableService, f: ListFormat, names: Names | null, rates: ReturnType<typeof rateLookup>): string[] {
@@ -182,7 +201,7 @@ export function formatList(snap: TableSnapshot, f: ListFormat = {}): string {
 
 /** `ipvsadm -L -t|-u VIP:PORT [options]`: the title and that one service (no version line), or null. */
 export function formatOneService(snap: TableSnapshot, id: { proto: L4Proto; vip: number; port: number }, f: ListFormat = {}): string | null {
-  const svc = snap.services.find((s) => s.spec.proto === id.proto && s.spec.vip >>> 0 === id.vip >>> 0 && s.spec.port === id.port);
+  const svc = snap.services.find((s) => s.vip6 === undefined && s.spec.proto === id.proto && s.spec.vip >>> 0 === id.vip >>> 0 && s.spec.port === id.port);
   if (!svc) return null;
   const out = [...titleLines(f), ...serviceBlock(svc, f, namesFor(f), rateLookup(f.rates))];
   return `${out.join('\n')}\n`;
@@ -221,7 +240,7 @@ export function formatSave(snap: TableSnapshot, f: { numeric?: boolean; names?: 
   const out: string[] = [];
   for (const svc of orderedServices(snap, {})) {
     const spec = svc.spec;
-    const name = `${spec.proto === 'tcp' ? '-t' : '-u'} ${addrPort(spec.vip, spec.port, spec.proto, names)}`;
+    const name = svcArg(svc, names);
     let line = `-A ${name} -s ${spec.scheduler}`;
     if (persistent(spec) > 0) {
       line += ` -p ${persistent(spec)}`;
@@ -230,7 +249,7 @@ export function formatSave(snap: TableSnapshot, f: { numeric?: boolean; names?: 
     const flags = schedFlagsText(spec.scheduler, spec.schedFlags);
     if (flags !== '') line += ` -b ${flags}`;
     out.push(line);
-    for (const r of orderedReals(svc, {})) out.push(`-a ${name} -r ${addrPort(r.addr, r.port, spec.proto, names)} -g -w ${r.weight}`);
+    for (const r of orderedReals(svc, {})) out.push(`-a ${name} -r ${r.addr6 !== undefined ? addrPort6(r.addr6, r.port, spec.proto, names) : addrPort(r.addr, r.port, spec.proto, names)} -g -w ${r.weight}`);
   }
   return out.length ? `${out.join('\n')}\n` : '';
 }

@@ -9,7 +9,7 @@
  * 2 s timer); the ticks that fell since the last feed are run here, the counters' growth shared out
  * evenly among them when more than one tick was missed.
  */
-import type { ServiceId, TableSnapshot } from './table.ts';
+import type { ServiceId, TableService, TableSnapshot } from './table.ts';
 import { realKey, serviceKey } from './table.ts';
 
 export const ESTIMATOR_PERIOD_MS = 2000;
@@ -26,7 +26,7 @@ export interface Rates {
 export interface RateReport {
   /** Time of the last tick (the snapshot clock). */
   at: number;
-  services: Array<ServiceId & { rates: Rates; reals: Array<{ addr: number; port: number; rates: Rates }> }>;
+  services: Array<ServiceId & { rates: Rates; reals: Array<{ addr: number; port: number; addr6?: string; rates: Rates }> }>;
 }
 
 interface Counters {
@@ -131,8 +131,9 @@ export class RateEstimator {
       else e.advance(c, ticks);
     };
     for (const s of snap.services) {
-      feed(serviceKey(s.spec), counters(s));
-      for (const r of s.reals) feed(realKey(s.spec, r.addr, r.port), counters(r));
+      const id = idOf(s);
+      feed(serviceKey(id), counters(s));
+      for (const r of s.reals) feed(realKey(id, r.addr, r.port, r.addr6), counters(r));
     }
     for (const k of [...this.ests.keys()]) if (!seen.has(k)) this.ests.delete(k);
   }
@@ -143,13 +144,24 @@ export class RateEstimator {
     const rd = (k: string) => this.ests.get(k)?.read() ?? zero;
     return {
       at: this.lastTickAt,
-      services: (this.latest?.services ?? []).map((s) => ({
-        proto: s.spec.proto,
-        vip: s.spec.vip,
-        port: s.spec.port,
-        rates: rd(serviceKey(s.spec)),
-        reals: s.reals.map((r) => ({ addr: r.addr, port: r.port, rates: rd(realKey(s.spec, r.addr, r.port)) })),
-      })),
+      services: (this.latest?.services ?? []).map((s) => {
+        const id = idOf(s);
+        return {
+          ...id,
+          rates: rd(serviceKey(id)),
+          reals: s.reals.map((r) => ({
+            addr: r.addr, port: r.port, ...(r.addr6 !== undefined ? { addr6: r.addr6 } : {}),
+            rates: rd(realKey(id, r.addr, r.port, r.addr6)),
+          })),
+        };
+      }),
     };
   }
+}
+
+/** A service's identity for the rate keys: vip6 only for an IPv6 service (the IPv4 shape stays as it was). */
+function idOf(s: TableService): ServiceId {
+  const id: ServiceId = { proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port };
+  if (s.vip6 !== undefined) id.vip6 = s.vip6;
+  return id;
 }

@@ -4,9 +4,13 @@
  * Also the orderings ipvsadm lists in, and the keys rates and metrics are joined on.
  */
 import type { L4Proto, ServiceSpec } from '../dataplane/index.ts';
+import { parseIPv6 } from '../model/index.ts';
 
 export interface TableReal {
+  /** IPv4 (u32); for a real of an IPv6 service, the fold of addr6 (what the schedulers hash). */
   addr: number;
+  /** A real of an IPv6 service: its address, canonical text (RFC 5952, as ipvsadm prints it). */
+  addr6?: string;
   port: number;
   weight: number;
   activeConns: number;
@@ -23,7 +27,10 @@ export interface TableReal {
 }
 
 export interface TableService {
+  /** For an IPv6 service, spec.vip is the fold of vip6 and vip6 is the VIP itself. */
   spec: ServiceSpec;
+  /** An IPv6 service: its VIP, canonical text. Absent for IPv4 (whose shape is unchanged). */
+  vip6?: string;
   conns: number;
   inPkts: number;
   inBytes: number;
@@ -51,19 +58,20 @@ export interface TableSnapshot {
   conns?: TableConn[];
 }
 
-/** A service's identity: protocol, VIP (u32) and port. */
+/** A service's identity: protocol, VIP (u32) and port; vip6 for an IPv6 service. */
 export interface ServiceId {
   proto: L4Proto;
   vip: number;
   port: number;
+  vip6?: string;
 }
 
 export function serviceKey(s: ServiceId): string {
-  return `${s.proto}:${s.vip >>> 0}:${s.port}`;
+  return s.vip6 !== undefined ? `${s.proto}:[${s.vip6}]:${s.port}` : `${s.proto}:${s.vip >>> 0}:${s.port}`;
 }
 
-export function realKey(s: ServiceId, addr: number, port: number): string {
-  return `${serviceKey(s)}/${addr >>> 0}:${port}`;
+export function realKey(s: ServiceId, addr: number, port: number, addr6?: string): string {
+  return `${serviceKey(s)}/${addr6 !== undefined ? `[${addr6}]` : addr >>> 0}:${port}`;
 }
 
 export const PROTO_NUMBER: Readonly<Record<L4Proto, number>> = { tcp: 6, udp: 17 };
@@ -78,8 +86,39 @@ export function compareServices(a: ServiceSpec, b: ServiceSpec): number {
   return PROTO_NUMBER[a.proto] - PROTO_NUMBER[b.proto] || cInt32Diff(a.vip, b.vip) || a.port - b.port;
 }
 
-/** libipvs ipvs_cmp_dests for IPv4. */
-export function compareReals(a: { addr: number; port: number }, b: { addr: number; port: number }): number {
+/** The four 32-bit words of an IPv6 address (text), big-endian, as ntohl() reads s6_addr32. */
+function words6(text: string): number[] {
+  const b = parseIPv6(text) ?? new Uint8Array(16);
+  const out: number[] = [];
+  for (let i = 0; i < 16; i += 4) out.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+  return out;
+}
+
+/** ipvs_cmp_* on IPv6 addresses: word by word, each difference wrapped like C's int. */
+function compareAddr6(a: string, b: string): number {
+  const x = words6(a);
+  const y = words6(b);
+  for (let i = 0; i < 4; i++) {
+    const r = cInt32Diff(x[i]!, y[i]!);
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/** libipvs ipvs_cmp_services for address services: the family (AF_INET before AF_INET6), then as above. */
+export function compareTableServices(a: Pick<TableService, 'spec' | 'vip6'>, b: Pick<TableService, 'spec' | 'vip6'>): number {
+  const af = (a.vip6 !== undefined ? AF_INET6 : AF_INET) - (b.vip6 !== undefined ? AF_INET6 : AF_INET);
+  if (af !== 0) return af;
+  if (a.vip6 === undefined || b.vip6 === undefined) return compareServices(a.spec, b.spec);
+  return PROTO_NUMBER[a.spec.proto] - PROTO_NUMBER[b.spec.proto] || compareAddr6(a.vip6, b.vip6) || a.spec.port - b.spec.port;
+}
+
+/** libipvs ipvs_cmp_dests: IPv4 addresses, or IPv6 ones word by word; then the port. */
+export function compareReals(a: { addr: number; port: number; addr6?: string }, b: { addr: number; port: number; addr6?: string }): number {
+  if (a.addr6 !== undefined && b.addr6 !== undefined) return compareAddr6(a.addr6, b.addr6) || a.port - b.port;
   return cInt32Diff(a.addr, b.addr) || a.port - b.port;
 }
 

@@ -15,6 +15,7 @@ describe('global defaults (ldirectord set_defaults)', () => {
       checkcount: 1,
       failurecount: 1,
       fallback: null,
+      fallback6: null,
       fallbackcommand: null,
       autoreload: false,
       callback: null,

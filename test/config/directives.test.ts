@@ -16,7 +16,7 @@ describe('global directives', () => {
     )).globals;
     expect(g).toEqual({
       checktimeout: 3, negotiatetimeout: 4, checkinterval: 6, checkcount: 2, failurecount: 5,
-      fallback: { line: 6, address: ip('127.0.0.1'), port: 80, method: 'gate' },
+      fallback: { line: 6, address: ip('127.0.0.1'), port: 80, method: 'gate' }, fallback6: null,
       fallbackcommand: '/usr/local/bin/fb', autoreload: true, callback: '/usr/local/bin/cb',
       logfile: { raw: '/var/log/dsrlb.log', kind: 'file' }, execute: ['other.cf', 'third.cf'],
       fork: true, supervised: true, quiescent: true, readdquiescent: true,

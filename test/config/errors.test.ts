@@ -76,9 +76,13 @@ describe('each error kind, at its line', () => {
     ['lblcr scheduler', [V, R, '\tscheduler=lblcr'], '3 E_CONFIG_UNSUPPORTED'],
     ['fo scheduler', [V, R, '\tscheduler=fo'], '3 E_CONFIG_UNSUPPORTED'],
     ['ovf scheduler', [V, R, '\tscheduler=ovf'], '3 E_CONFIG_UNSUPPORTED'],
-    ['virtual6', ['virtual6=[2001:db8::1]:80', '\treal6=[2001:db8::2]:80 gate'], '1 E_CONFIG_UNSUPPORTED'],
-    ['real6', [V, '\treal6=[2001:db8::2]:80 gate'], '2 E_CONFIG_UNSUPPORTED'],
-    ['IPv6 address in virtual=', ['virtual=[2001:db8::1]:80'], '1 E_CONFIG_UNSUPPORTED'],
+    ['IPv6 persistence', ['virtual6=[2001:db8::1]:80', '\treal6=[2001:db8::2]:80 gate', '\tpersistent=300'], '3 E_CONFIG_UNSUPPORTED'],
+    ['IPv6 address range', ['virtual6=[2001:db8::1]:80', '\treal6=[2001:db8::2]->[2001:db8::5]:80 gate'], '2 E_CONFIG_UNSUPPORTED'],
+    ['IPv6 firewall mark', ['virtual6=7'], '1 E_CONFIG_UNSUPPORTED'],
+    // IPv6 in the wrong place
+    ['real6 in an IPv4 virtual', [V, '\treal6=[2001:db8::2]:80 gate'], '2 E_CONFIG_MISPLACED'],
+    ['real in an IPv6 virtual', ['virtual6=[2001:db8::1]:80', R], '2 E_CONFIG_MISPLACED'],
+    ['IPv6 address in virtual=', ['virtual=[2001:db8::1]:80'], '1 E_CONFIG_BAD_ADDRESS'],
     // E_CONFIG_DEPRECATED
     ['connecttimeout', ['connecttimeout=5'], '1 E_CONFIG_DEPRECATED'],
     ['connecttimeout in a virtual', [V, R, '\tconnecttimeout=5'], '3 E_CONFIG_DEPRECATED'],

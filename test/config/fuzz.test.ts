@@ -48,13 +48,13 @@ const NAMES = [
   'cleanstop', 'smtp', 'maintenancedir', 'request', 'receive', 'checktype', 'checkcommand', 'checkport',
   'service', 'virtualhost', 'httpmethod', 'login', 'passwd', 'database', 'secret', 'load', 'scheduler',
   'persistent', 'netmask', 'protocol', 'ops', 'monitorfile', 'schedflags', 'realthresholds', 'virtual6',
-  'real6', 'timeout', 'bogus', 'constructor', '__proto__', 'toString', 'hasOwnProperty',
+  'real6', 'fallback6', 'timeout', 'bogus', 'constructor', '__proto__', 'toString', 'hasOwnProperty',
 ];
 const VALUES = [
   '10.0.0.1:80', '10.0.0.2', '10.0.0.2:80 gate', '10.0.0.2->10.0.0.4:80 masq 3', '10.0.0.2 ipip 2 "a", "b"',
   '7', '0', '53', 'yes', 'no', 'rr', 'sh', 'lblc', 'sh-port,sh-fallback', '"quoted"', '"', '""', '255.255.255.0',
   'tcp', 'udp', 'fwm', 'negotiate', '3', 'http', 'GET', '/var/log/x', 'local0', '10.0.0.2 10 5', '[::1]:80',
-  'all', 'none,running', 'web1:80', '10.0.0.9->10.0.0.1', '999999999999999999999', '-1', '1e3', ' ', '# c',
+  'all', 'none,running', 'web1:80', '10.0.0.9->10.0.0.1', '[2001:db8::2]:80 gate 2', '[2001:db8::9]', '[2001:db8::2]->[2001:db8::3]', '64', '999999999999999999999', '-1', '1e3', ' ', '# c',
 ];
 
 const structured = fc.array(

@@ -43,6 +43,21 @@ const w1 = snap({
 });
 
 describe('combineSnapshots', () => {
+  it('keeps an IPv6 service apart from an IPv4 one whose VIP equals its fold, and keys IPv6 reals by address', () => {
+    // 2001:db8::10 folds to 0x20010db8 ^ 0x10 = 0x20010da8 (= 32.1.13.168).
+    const fold = 0x20010da8;
+    const six = (x: Partial<RealSnapshot>) => ({
+      spec: { proto: 'tcp' as const, vip: fold, port: 80, scheduler: 'rr' as const }, vip6: '2001:db8::10', conns: 1, inPkts: 1, inBytes: 60,
+      reals: [real('0.0.0.0', { addr: 0x20010d9b, addr6: '2001:db8::23', ...x }), real('0.0.0.0', { addr: 0x20010d9b, addr6: '2001:db9::22', ...x })],
+    });
+    const four = { spec: { proto: 'tcp' as const, vip: fold, port: 80, scheduler: 'rr' as const }, conns: 5, inPkts: 5, inBytes: 300, reals: [real('32.1.13.155', { conns: 5 })] };
+    const a = { ...w0, services: [four, six({ conns: 1 })] };
+    const b = { ...w1, services: [four, six({ conns: 2 })] };
+    const c = combineSnapshots([a, b]);
+    expect(c.services.map((s) => [s.vip6, s.conns])).toEqual([[undefined, 10], ['2001:db8::10', 2]]);
+    expect(c.services[1]!.reals.map((r) => [r.addr6, r.conns])).toEqual([['2001:db8::23', 3], ['2001:db9::22', 3]]);
+  });
+
   it('one worker: the snapshot itself, untouched (no perWorker, no io.workers change)', () => {
     expect(combineSnapshots([w0])).toBe(w0);
   });

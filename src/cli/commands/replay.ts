@@ -12,7 +12,7 @@ import { DROP_REASON_HELP } from '../../dataplane/index.ts';
 import { dataplaneFromConfig, Replayer } from '../../engine/index.ts';
 import { DsrlbError } from '../../errors/index.ts';
 import { CAPTURE_FORMATS, CaptureReader, CaptureWriter, LINKTYPE_ETHERNET, type CaptureFormat } from '../../io/index.ts';
-import { ipToString, parseIPv4, parseMac } from '../../model/index.ts';
+import { ipToString, ipv6ToHex, ipv6ToString, parseIPv4, parseIPv6, parseMac } from '../../model/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { parseSysctls } from '../sysctl.ts';
@@ -20,7 +20,8 @@ import { parseSysctls } from '../sysctl.ts';
 const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --self-mac MAC --neigh IP=MAC [--neigh …]
                     [--out-format pcap|pcapng] [--sysctl NAME=VALUE …] [--no-arp] [--choices] [--json]
 
-  --config FILE      ldirectord.cf with the virtual services (every real is taken as healthy)
+  --config FILE      ldirectord.cf with the virtual services, virtual= and virtual6= (every real is
+                     taken as healthy)
   --in FILE          pcap or pcapng of frames arriving at the director (- = standard input); frames
                      of interfaces that are not Ethernet are skipped and counted
   --out FILE         capture of the frames the director would send (forwards and ARP replies), in
@@ -28,7 +29,7 @@ const HELP = `Usage: dsrlb replay --config FILE --in IN.pcap --out OUT.pcap --se
                      goes to standard error)
   --out-format F     pcap (default) or pcapng
   --self-mac MAC     the director's MAC (frames to the VIP must be addressed to it)
-  --neigh IP=MAC     the MAC of a real server (repeat for every real)
+  --neigh IP=MAC     the MAC of a real server, IPv4 or IPv6 (repeat for every real)
   --conn-capacity N  connection table size, entries (default 1048576, as dsrlb run; a table sized to
                      the capture's flows replays faster: fewer cache misses)
   --sysctl N=V       net.ipv4.vs switches: sloppy_tcp, expire_nodest_conn, expire_quiescent_template, conn_reuse_mode
@@ -73,15 +74,29 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const cfg = loadLdirectordConfig(values.config!);
   const dp = dataplaneFromConfig(cfg, { selfMac, answerArp: !values['no-arp'], sysctls, connCapacity });
   for (const n of values.neigh ?? []) {
-    const [ip, mac] = n.split('=');
-    const addr = ip ? parseIPv4(ip) : null;
-    const m = mac ? parseMac(mac) : null;
-    if (addr === null || !m) throw new DsrlbError('E_USAGE', `--neigh "${n}": expected IP=MAC`);
-    dp.services.setNeighbour(addr, m);
+    // IP=MAC; an IPv6 address may be bracketed ([2001:db8::21]=MAC). Split at the last '='.
+    const eq = n.lastIndexOf('=');
+    const ip = eq < 0 ? '' : n.slice(0, eq).replace(/^\[(.*)\]$/, '$1');
+    const m = eq < 0 ? null : parseMac(n.slice(eq + 1));
+    const addr = parseIPv4(ip);
+    const addr6 = addr === null ? parseIPv6(ip) : null;
+    if ((addr === null && addr6 === null) || !m) throw new DsrlbError('E_USAGE', `--neigh "${n}": expected IP=MAC (IPv4 or IPv6)`);
+    if (addr6) dp.services.setNeighbour6(addr6, m);
+    else dp.services.setNeighbour(addr!, m);
   }
-  const missing = dp.services.realAddresses().filter((a) => !dp.services.neighbours.has(a | 0));
+  const missing = dp.services.realAddresses().filter((a) => !dp.services.neighbours.has(a | 0)).map(ipToString);
+  const seen6 = new Set<string>();
+  for (const svc of dp.services.services6) {
+    for (const d of svc.dests) {
+      const k = ipv6ToHex(d.addr6!);
+      if (!dp.services.neighbours6.has(k) && !seen6.has(k)) {
+        seen6.add(k);
+        missing.push(ipv6ToString(d.addr6!));
+      }
+    }
+  }
   if (missing.length) {
-    throw new DsrlbError('E_USAGE', `no MAC for real server(s) ${missing.map(ipToString).join(', ')}: give --neigh IP=MAC for each`);
+    throw new DsrlbError('E_USAGE', `no MAC for real server(s) ${missing.join(', ')}: give --neigh IP=MAC for each`);
   }
 
   const input = CaptureReader.open(values.in!);

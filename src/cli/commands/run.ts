@@ -10,7 +10,7 @@
  */
 import type { Server } from 'node:net';
 import type { LdirectordConfig } from '../../config/index.ts';
-import { Director, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
+import { Director, refuseIPv6Services, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
 import {
   createLogger, defaultControlPath, fixOffloads, hostNetControl, precheckControlPath, ringAvailable, runPreflight, serveControl, startMetricsServer, type MetricsServer,
@@ -179,6 +179,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const cfgPath = values.config ?? kaPath;
   const ka: KeepalivedConfig | null = kaPath ? loadCheckedKeepalived(kaPath, kaOpts) : null;
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : ka ? ka.lvs : null;
+  // Before anything starts: the live director has no IPv6 capture or NDP yet (docs/ipv6.md).
+  if (cfg) refuseIPv6Services(cfg);
   const arpSuppression = values['arp-suppression'] ?? 'none';
   if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
   const bgpOptions = bgpOptionsFrom(values);

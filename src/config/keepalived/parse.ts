@@ -121,7 +121,7 @@ export const TOP_KEYWORDS: KeywordTable<unknown> = TOP_TABLE as KeywordTable<unk
 
 function lvsGlobals(): LdirectordGlobals {
   return {
-    checktimeout: null, negotiatetimeout: null, checkinterval: 60, checkcount: 1, failurecount: 2, fallback: null,
+    checktimeout: null, negotiatetimeout: null, checkinterval: 60, checkcount: 1, failurecount: 2, fallback: null, fallback6: null,
     fallbackcommand: null, autoreload: false, callback: null, logfile: { raw: 'daemon', kind: 'syslog' }, execute: [],
     fork: false, supervised: false, quiescent: false, readdquiescent: false, emailalert: null, emailalertfreq: 0,
     emailalertstatus: [], emailalertfrom: null, cleanstop: true, smtp: null, maintenancedir: null, lines: {},

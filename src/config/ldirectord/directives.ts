@@ -1,13 +1,13 @@
 /**
  * Every directive ldirectord knows (plus dsrlb's extensions): where it may appear and how its value
- * is read. `virtual=` itself is handled by the parser, since it opens a section.
+ * is read. `virtual=` and `virtual6=` are handled by the parser, since they open a section.
  */
 import { parseIPv4 } from '../../model/index.ts';
 import {
   CHECK_SERVICES, EMAIL_ALERT_STATES, KERNEL_ONLY_SCHEDULERS, MAX_PERSISTENT, SCHED_FLAGS,
   SUPPORTED_SCHEDULERS, SYSLOG_FACILITIES,
 } from './constants.ts';
-import { parseFallback, parseReal, parseThresholds } from './real.ts';
+import { parseFallback, parseFallback6, parseReal, parseReal6, parseThresholds } from './real.ts';
 import type { CheckService, EmailAlertState, LogTarget, SchedFlag, Scheduler } from './types.ts';
 import { show, text, uint, unquote, yesNo, type At } from './values.ts';
 
@@ -133,6 +133,15 @@ function netmask(v: string, at: At): number | undefined {
   return n;
 }
 
+/** netmask= in a virtual6 section: a prefix length 1..128, as ldirectord wants it for IPv6. */
+export function netmask6(v: string, at: At): number | undefined {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 128) {
+    at.diag.error('E_CONFIG_BAD_VALUE', at.line, `netmask of an IPv6 virtual service must be a prefix length 1..128, got ${show(v)}`);
+    return undefined;
+  }
+  return Number(v);
+}
+
 function protocol(v: string, at: At): 'tcp' | 'udp' | 'fwm' | undefined {
   if (v === 'tcp' || v === 'udp' || v === 'fwm') return v;
   at.diag.error('E_CONFIG_BAD_VALUE', at.line, `protocol must be tcp, udp or fwm, got ${show(v)}`);
@@ -176,6 +185,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   checkcount: { scope: 'both', parse: positive },
   failurecount: { scope: 'both', parse: positive },
   fallback: { scope: 'both', parse: parseFallback },
+  fallback6: { scope: 'both', parse: parseFallback6 },
   fallbackcommand: { scope: 'both', parse: str },
   quiescent: { scope: 'both', parse: bool },
   readdquiescent: { scope: 'both', parse: bool },
@@ -186,6 +196,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
   smtp: { scope: 'both', parse: smtp },
   // Virtual section only.
   real: { scope: 'virtual', multi: true, parse: parseReal },
+  real6: { scope: 'virtual', multi: true, parse: parseReal6 },
   request: { scope: 'virtual', parse: request },
   receive: { scope: 'virtual', parse: str },
   checktype: { scope: 'virtual', parse: checktype },
@@ -214,12 +225,9 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = {
 export const REFUSED: Readonly<Record<string, { code: string; message: string }>> = {
   connecttimeout: { code: 'E_CONFIG_DEPRECATED', message: 'connecttimeout was removed from ldirectord; use negotiatetimeout' },
   timeout: { code: 'E_CONFIG_DEPRECATED', message: 'timeout was removed from ldirectord; use checktimeout and negotiatetimeout' },
-  virtual6: { code: 'E_CONFIG_UNSUPPORTED', message: 'virtual6 (IPv6 virtual service): dsrlb is IPv4 only' },
-  real6: { code: 'E_CONFIG_UNSUPPORTED', message: 'real6 (IPv6 real server): dsrlb is IPv4 only' },
-  fallback6: { code: 'E_CONFIG_UNSUPPORTED', message: 'fallback6 (IPv6 fallback): dsrlb is IPv4 only' },
 };
 
 export function isKnownName(name: string): boolean {
-  return name === 'virtual' || Object.hasOwn(DIRECTIVES, name) || Object.hasOwn(REFUSED, name);
+  return name === 'virtual' || name === 'virtual6' || Object.hasOwn(DIRECTIVES, name) || Object.hasOwn(REFUSED, name);
 }
 

@@ -1,8 +1,9 @@
 /**
  * formatServices(cfg): the parsed services as `ipvsadm -L -n` would list them once loaded (configured
  * weights, zero counters), then each virtual's check settings and the global settings in plain text.
+ * IPv6 services (`virtual6=`) are listed as ipvsadm lists them: after the IPv4 ones, `[addr]:port`.
  */
-import { ipToString } from '../../model/index.ts';
+import { ipToString, parseIPv6 } from '../../model/index.ts';
 import { checkPortFor } from './parse.ts';
 import { realForwardPort } from './resolve.ts';
 import type { Fallback, ForwardMethod, LdirectordConfig, RealServer, SchedFlag, SchedFlags, VirtualService } from './types.ts';
@@ -14,12 +15,41 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** ipvsadm's order: address services (by protocol, address, port), then firewall marks. */
+/** The four 32-bit words of an IPv6 address, big-endian. */
+function words6(text: string): number[] {
+  const b = parseIPv6(text) ?? new Uint8Array(16);
+  const out: number[] = [];
+  for (let i = 0; i < 16; i += 4) out.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+  return out;
+}
+
+/** libipvs compares IPv6 addresses word by word, each difference wrapped like C's int. */
+function compareAddr6(a: string, b: string): number {
+  const x = words6(a);
+  const y = words6(b);
+  for (let i = 0; i < 4; i++) {
+    const r = ((x[i]! - y[i]!) | 0);
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+/** ipvsadm's order: address services (IPv4, then IPv6; by protocol, address, port), then firewall marks. */
 function compareServices(a: VirtualService, b: VirtualService): number {
   const fa = a.fwmark ?? 0;
   const fb = b.fwmark ?? 0;
   if (fa !== fb) return fa - fb;
-  return PROTO_NUM[a.protocol] - PROTO_NUM[b.protocol] || (a.address ?? 0) - (b.address ?? 0) || a.port - b.port;
+  const six = Number(a.address6 !== undefined) - Number(b.address6 !== undefined);
+  if (six !== 0) return six;
+  const addr = a.address6 !== undefined && b.address6 !== undefined
+    ? compareAddr6(a.address6, b.address6)
+    : (a.address ?? 0) - (b.address ?? 0);
+  return PROTO_NUM[a.protocol] - PROTO_NUM[b.protocol] || addr || a.port - b.port;
+}
+
+function compareReals(vs: VirtualService, a: RealServer, b: RealServer): number {
+  const addr = a.address6 !== undefined && b.address6 !== undefined ? compareAddr6(a.address6, b.address6) : a.address - b.address;
+  return addr || realForwardPort(vs, a) - realForwardPort(vs, b);
 }
 
 /** Flag names in ipvsadm's order: SCHED1 (…-fallback) before SCHED2 (…-port). */
@@ -33,9 +63,14 @@ export function schedFlagNames(f: SchedFlags): SchedFlag[] {
 }
 
 function serviceName(vs: VirtualService): string {
-  return vs.protocol === 'fwm'
-    ? `FWM  ${vs.fwmark}`
-    : `${vs.protocol.toUpperCase()}  ${ipToString(vs.address!)}:${vs.port}`;
+  if (vs.protocol === 'fwm') return `FWM  ${vs.fwmark}`;
+  const host = vs.address6 !== undefined ? `[${vs.address6}]` : ipToString(vs.address!);
+  return `${vs.protocol.toUpperCase()}  ${host}:${vs.port}`;
+}
+
+/** A real's address as ipvsadm and this listing show it. */
+function realHost(r: RealServer): string {
+  return r.address6 !== undefined ? `[${r.address6}]` : ipToString(r.address);
 }
 
 function serviceLine(vs: VirtualService): string {
@@ -51,7 +86,9 @@ function serviceLine(vs: VirtualService): string {
 }
 
 function realRow(vs: VirtualService, r: RealServer): string {
-  const name = `${ipToString(r.address)}:${realForwardPort(vs, r)}`.slice(0, 28);
+  // ipvsadm cuts an IPv4 real's name at 28 characters, never an IPv6 one's.
+  const full = `${realHost(r)}:${realForwardPort(vs, r)}`;
+  const name = r.address6 !== undefined ? full : full.slice(0, 28);
   return `  -> ${pad(name, 28)} ${pad(FORWARD_NAME[r.method], 7)} ${pad(String(r.weight), 6)} ${pad('0', 10)} ${pad('0', 10)}`;
 }
 
@@ -60,7 +97,9 @@ function onOff(b: boolean): string {
 }
 
 function fallbackText(f: Fallback | null): string {
-  return f ? `${ipToString(f.address)}${f.port === null ? '' : `:${f.port}`} ${f.method}` : 'none';
+  if (!f) return 'none';
+  const host = f.address6 !== undefined ? `[${f.address6}]` : ipToString(f.address);
+  return `${host}${f.port === null ? '' : `:${f.port}`} ${f.method}`;
 }
 
 function kv(out: string[], key: string, value: string): void {
@@ -96,7 +135,7 @@ function checkBlock(cfg: LdirectordConfig, vs: VirtualService, out: string[]): v
     if (port !== null && vs.checkport === null && port !== r.port) extra.push(`check port ${port}`);
     if (r.request !== undefined) extra.push(`request ${JSON.stringify(r.request)} receive ${JSON.stringify(r.receive)}`);
     if (r.upperThreshold || r.lowerThreshold) extra.push(`thresholds upper ${r.upperThreshold} lower ${r.lowerThreshold}`);
-    if (extra.length > 0) kv(out, `real ${ipToString(r.address)}`, extra.join(', '));
+    if (extra.length > 0) kv(out, `real ${realHost(r)}`, extra.join(', '));
   }
 }
 
@@ -109,7 +148,7 @@ export function formatServices(cfg: LdirectordConfig): string {
   const services = [...cfg.virtuals].sort(compareServices);
   for (const vs of services) {
     out.push(serviceLine(vs));
-    const reals = [...vs.reals].sort((a, b) => a.address - b.address || realForwardPort(vs, a) - realForwardPort(vs, b));
+    const reals = [...vs.reals].sort((a, b) => compareReals(vs, a, b));
     for (const r of reals) out.push(realRow(vs, r));
   }
   out.push('', 'Checks:');

@@ -14,9 +14,9 @@ import type { LdirectordConfig, RealServer, VirtualService } from './types.ts';
 
 
 function describe(vs: VirtualService): string {
-  return vs.protocol === 'fwm'
-    ? `FWM ${vs.fwmark}`
-    : `${vs.protocol.toUpperCase()} ${ipToString(vs.address!)}:${vs.port}`;
+  if (vs.protocol === 'fwm') return `FWM ${vs.fwmark}`;
+  const host = vs.address6 !== undefined ? `[${vs.address6}]` : ipToString(vs.address!);
+  return `${vs.protocol.toUpperCase()} ${host}:${vs.port}`;
 }
 
 export function parseLdirectordConfig(text: string, file: string): LdirectordConfig {

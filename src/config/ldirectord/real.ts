@@ -4,13 +4,16 @@
  *   real = ADDR[->ADDR][:PORT] [gate|masq|ipip] [WEIGHT] ["REQUEST", "RECEIVE"]
  *   fallback = ADDR[:PORT] [gate|masq|ipip]
  *   realthresholds = ADDR[->ADDR][:PORT] UPPER [LOWER]          (dsrlb extension)
+ *   real6 = [ADDR][:PORT] [gate|masq|ipip] [WEIGHT] ["REQUEST", "RECEIVE"]     (IPv6, no ranges)
+ *   fallback6 = [ADDR][:PORT] [gate|masq|ipip]
+ *   realthresholds = [ADDR][:PORT] UPPER [LOWER]                 (an IPv6 real)
  *
  * ldirectord requires the forwarding method on a real line; dsrlb defaults it to gate.
  */
 import { ipToString } from '../../model/index.ts';
 import { LDIRECTORD_DEFAULTS, MAX_RANGE, MAX_THRESHOLD, MAX_WEIGHT } from './constants.ts';
 import type { Fallback, ForwardMethod, RealServer } from './types.ts';
-import { ipv4, hostPort, show, uint, unquote, type At } from './values.ts';
+import { ipv4, hostPort, hostPort6, show, uint, unquote, type At } from './values.ts';
 
 const METHODS: readonly string[] = ['gate', 'masq', 'ipip'];
 
@@ -79,6 +82,13 @@ function addrRange(spec: string, at: At, what: string): AddrRange | undefined {
   return { first, last: hp.address, port: hp.port };
 }
 
+interface RealTail {
+  method: ForwardMethod;
+  weight: number;
+  request?: string;
+  receive?: string;
+}
+
 export function parseReal(v: string, at: At): RealServer[] | undefined {
   const m = /^(\S+)\s*(.*)$/s.exec(v);
   if (!m) {
@@ -86,8 +96,48 @@ export function parseReal(v: string, at: At): RealServer[] | undefined {
     return undefined;
   }
   const range = addrRange(m[1]!, at, 'real');
-  const toks = tokenize(m[2]!, at);
-  if (!range || !toks) return undefined;
+  const tail = realTail(m[2]!, at);
+  if (!range || !tail) return undefined;
+  const out: RealServer[] = [];
+  for (let a = range.first; a <= range.last; a++) out.push(realOf(at, a, range.port, tail));
+  return out;
+}
+
+/** real6 = [ADDR][:PORT] [gate|masq|ipip] [WEIGHT] ["REQUEST", "RECEIVE"] (no ranges, as in ldirectord). */
+export function parseReal6(v: string, at: At): RealServer[] | undefined {
+  const m = /^(\S+)\s*(.*)$/s.exec(v);
+  if (!m) {
+    at.diag.error('E_CONFIG_BAD_VALUE', at.line, 'real6: missing address');
+    return undefined;
+  }
+  if (m[1]!.includes('->')) {
+    at.diag.error('E_CONFIG_UNSUPPORTED', at.line, 'real6: address ranges are not supported for IPv6 (ldirectord refuses them too); write one real6= line per server');
+    return undefined;
+  }
+  const hp = hostPort6(m[1]!, at, 'real6');
+  const tail = realTail(m[2]!, at);
+  if (!hp || !tail) return undefined;
+  const r = realOf(at, 0, hp.port, tail);
+  r.address6 = hp.address6;
+  return [r];
+}
+
+function realOf(at: At, address: number, port: number | null, t: RealTail): RealServer {
+  const r: RealServer = {
+    line: at.line, address, port: port ?? 0, method: t.method, weight: t.weight,
+    upperThreshold: 0, lowerThreshold: 0,
+  };
+  if (t.request !== undefined) {
+    r.request = t.request;
+    r.receive = t.receive;
+  }
+  return r;
+}
+
+/** What follows the address on a real line: [method] [weight] ["request", "receive"]. */
+function realTail(text: string, at: At): RealTail | undefined {
+  const toks = tokenize(text, at);
+  if (!toks) return undefined;
 
   let k = 0;
   let method: ForwardMethod = LDIRECTORD_DEFAULTS.method;
@@ -96,7 +146,7 @@ export function parseReal(v: string, at: At): RealServer[] | undefined {
   const t0 = toks[0];
   if (t0 && !t0.quoted && !/^\d+$/.test(t0.text)) {
     if (!METHODS.includes(t0.text)) {
-      at.diag.error('E_CONFIG_BAD_VALUE', at.line, `real: forward method must be gate, masq or ipip, got ${show(t0.text)}`);
+      at.diag.error('E_CONFIG_BAD_VALUE', at.line, `${at.name}: forward method must be gate, masq or ipip, got ${show(t0.text)}`);
       ok = false;
     } else {
       method = t0.text as ForwardMethod;
@@ -105,7 +155,7 @@ export function parseReal(v: string, at: At): RealServer[] | undefined {
   }
   const tw = toks[k];
   if (tw && !tw.quoted) {
-    const w = uint(tw.text, { ...at, name: 'real weight' }, 0, MAX_WEIGHT);
+    const w = uint(tw.text, { ...at, name: `${at.name} weight` }, 0, MAX_WEIGHT);
     if (w === undefined) ok = false;
     else weight = w;
     k++;
@@ -116,60 +166,61 @@ export function parseReal(v: string, at: At): RealServer[] | undefined {
   if (rest.length > 0) {
     if (rest.length === 2 && rest[0]!.quoted && rest[1]!.quoted) {
       if (rest[0]!.text === '' || rest[1]!.text === '') {
-        at.diag.error('E_CONFIG_BAD_VALUE', at.line, 'real: empty request or receive string');
+        at.diag.error('E_CONFIG_BAD_VALUE', at.line, `${at.name}: empty request or receive string`);
         ok = false;
       }
       request = rest[0]!.text.startsWith('/') ? rest[0]!.text : `/${rest[0]!.text}`;
       receive = rest[1]!.text;
     } else if (rest.length === 1 && rest[0]!.quoted) {
-      at.diag.error('E_CONFIG_SYNTAX', at.line, 'real: a request string needs a receive string after it ("request", "receive")');
+      at.diag.error('E_CONFIG_SYNTAX', at.line, `${at.name}: a request string needs a receive string after it ("request", "receive")`);
       ok = false;
     } else {
       const bad = rest.find((t) => !t.quoted) ?? rest[2]!;
-      at.diag.error('E_CONFIG_SYNTAX', at.line, `real: unexpected ${show(bad.text)} (expected [method] [weight] ["request", "receive"])`);
+      at.diag.error('E_CONFIG_SYNTAX', at.line, `${at.name}: unexpected ${show(bad.text)} (expected [method] [weight] ["request", "receive"])`);
       ok = false;
     }
   }
   if (!ok) return undefined;
-
-  const out: RealServer[] = [];
-  for (let a = range.first; a <= range.last; a++) {
-    const r: RealServer = {
-      line: at.line, address: a, port: range.port ?? 0, method, weight,
-      upperThreshold: 0, lowerThreshold: 0,
-    };
-    if (request !== undefined) {
-      r.request = request;
-      r.receive = receive;
-    }
-    out.push(r);
-  }
-  return out;
+  return request === undefined ? { method, weight } : { method, weight, request, receive };
 }
 
 export function parseFallback(v: string, at: At): Fallback | undefined {
+  return fallbackOf(v, at, 'fallback');
+}
+
+/** fallback6 = [ADDR][:PORT] [gate|masq|ipip] */
+export function parseFallback6(v: string, at: At): Fallback | undefined {
+  return fallbackOf(v, at, 'fallback6');
+}
+
+function fallbackOf(v: string, at: At, what: 'fallback' | 'fallback6'): Fallback | undefined {
   const s = unquote(v, at);
   if (s === undefined) return undefined;
   const parts = s.split(/\s+/).filter((p) => p !== '');
   if (parts.length === 0 || parts.length > 2) {
-    at.diag.error('E_CONFIG_SYNTAX', at.line, 'fallback: expected ADDRESS[:PORT] [gate|masq|ipip]');
+    const addr = what === 'fallback' ? 'ADDRESS[:PORT]' : '[ADDRESS][:PORT]';
+    at.diag.error('E_CONFIG_SYNTAX', at.line, `${what}: expected ${addr} [gate|masq|ipip]`);
     return undefined;
   }
-  const hp = hostPort(parts[0]!, at, 'fallback');
+  const hp4 = what === 'fallback' ? hostPort(parts[0]!, at, what) : undefined;
+  const hp6 = what === 'fallback6' ? hostPort6(parts[0]!, at, what) : undefined;
   let method: ForwardMethod = 'gate';
   if (parts[1] !== undefined) {
     if (!METHODS.includes(parts[1])) {
-      at.diag.error('E_CONFIG_BAD_VALUE', at.line, `fallback: forward method must be gate, masq or ipip, got ${show(parts[1])}`);
+      at.diag.error('E_CONFIG_BAD_VALUE', at.line, `${what}: forward method must be gate, masq or ipip, got ${show(parts[1])}`);
       return undefined;
     }
     method = parts[1] as ForwardMethod;
   }
-  if (!hp) return undefined;
-  return { line: at.line, address: hp.address, port: hp.port, method };
+  if (hp4) return { line: at.line, address: hp4.address, port: hp4.port, method };
+  if (hp6) return { line: at.line, address: 0, address6: hp6.address6, port: hp6.port, method };
+  return undefined;
 }
 
 export interface ThresholdSpec {
   line: number;
+  /** An IPv6 real (`[ADDR][:PORT]`, no range); first and last are then 0. */
+  address6?: string;
   first: number;
   last: number;
   port: number | null;
@@ -183,7 +234,17 @@ export function parseThresholds(v: string, at: At): ThresholdSpec | undefined {
     at.diag.error('E_CONFIG_SYNTAX', at.line, 'realthresholds: expected ADDRESS[->ADDRESS][:PORT] UPPER [LOWER]');
     return undefined;
   }
-  const range = addrRange(parts[0]!, at, 'realthresholds');
+  let range: AddrRange | undefined;
+  let address6: string | undefined;
+  if (parts[0]!.startsWith('[')) {
+    const hp = hostPort6(parts[0]!, at, 'realthresholds');
+    if (hp) {
+      address6 = hp.address6;
+      range = { first: 0, last: 0, port: hp.port };
+    }
+  } else {
+    range = addrRange(parts[0]!, at, 'realthresholds');
+  }
   const upper = uint(parts[1]!, { ...at, name: 'realthresholds upper' }, 0, MAX_THRESHOLD);
   const lower = parts[2] === undefined ? 0 : uint(parts[2], { ...at, name: 'realthresholds lower' }, 0, MAX_THRESHOLD);
   if (!range || upper === undefined || lower === undefined) return undefined;
@@ -191,6 +252,8 @@ export function parseThresholds(v: string, at: At): ThresholdSpec | undefined {
     at.diag.error('E_CONFIG_BAD_VALUE', at.line, `realthresholds: lower ${lower} is above upper ${upper}`);
     return undefined;
   }
-  return { line: at.line, first: range.first, last: range.last, port: range.port, upper, lower };
+  const t: ThresholdSpec = { line: at.line, first: range.first, last: range.last, port: range.port, upper, lower };
+  if (address6 !== undefined) t.address6 = address6;
+  return t;
 }
 

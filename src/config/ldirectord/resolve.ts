@@ -28,6 +28,7 @@ export function resolveGlobals(sec: Section): LdirectordGlobals {
     checkcount: v<number>('checkcount') ?? D.checkcount,
     failurecount: v<number>('failurecount') ?? D.failurecount,
     fallback: v<Fallback>('fallback') ?? null,
+    fallback6: v<Fallback>('fallback6') ?? null,
     fallbackcommand: v<string>('fallbackcommand') ?? null,
     autoreload: v<boolean>('autoreload') ?? D.autoreload,
     callback: v<string>('callback') ?? null,
@@ -64,7 +65,7 @@ function applyThresholds(vs: VirtualService, specs: { line: number; value: Thres
   for (const { line, value: t } of specs) {
     let hit = 0;
     for (const r of vs.reals) {
-      if (r.address < t.first || r.address > t.last) continue;
+      if (t.address6 !== undefined ? r.address6 !== t.address6 : r.address6 !== undefined || r.address < t.first || r.address > t.last) continue;
       if (t.port !== null && r.port !== t.port && realForwardPort(vs, r) !== t.port) continue;
       r.upperThreshold = t.upper;
       r.lowerThreshold = t.lower;
@@ -81,11 +82,12 @@ function checkReals(vs: VirtualService, diag: Diagnostics): void {
   const warned = new Set<number>();
   for (const r of vs.reals) {
     const fport = realForwardPort(vs, r);
-    const key = `${r.address}:${fport}`;
+    const key = `${r.address6 ?? r.address}:${fport}`;
     const prev = seen.get(key);
     if (prev !== undefined) {
       const where = prev === r.line ? 'twice on this line' : `already at line ${prev}`;
-      diag.error('E_CONFIG_DUPLICATE', r.line, `real ${endpointToString(r.address, fport)} is ${where} in this virtual`);
+      const ep = r.address6 !== undefined ? `[${r.address6}]:${fport}` : endpointToString(r.address, fport);
+      diag.error('E_CONFIG_DUPLICATE', r.line, `real ${ep} is ${where} in this virtual`);
     } else {
       seen.set(key, r.line);
     }
@@ -108,7 +110,7 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
   const v = <T>(name: string): T | undefined => last<T>(sec, name)?.value;
   const at = (name: string): number => last(sec, name)?.line ?? sec.line;
   const isFwm = h.kind === 'fwm';
-  const vport = h.kind === 'addr' ? h.port : 0;
+  const vport = h.kind === 'fwm' ? 0 : h.port;
 
   let protocol: Protocol = isFwm ? 'fwm' : vport === 53 ? 'udp' : 'tcp';
   const proto = v<Protocol>('protocol');
@@ -136,6 +138,10 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
     }
   }
   const persistent = v<number>('persistent') ?? 0;
+  if (sec.ipv6 && persistent > 0) {
+    diag.error('E_CONFIG_UNSUPPORTED', at('persistent'),
+      'persistent= on an IPv6 virtual service: the dsrlb data path has no persistence for IPv6 yet (docs/ipv6.md)');
+  }
   const nm = last<number>(sec, 'netmask');
   if (nm && persistent === 0) {
     diag.warn('W_CONFIG_IGNORED', nm.line, 'netmask has no effect without persistent=');
@@ -146,6 +152,10 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
   const ops = v<boolean>('ops') ?? false;
   if (ops && protocol !== 'udp') {
     diag.warn('W_CONFIG_IGNORED', at('ops'), 'ops (one-packet scheduling) applies to UDP services only');
+  }
+  if (sec.ipv6) {
+    diag.warn('W_CONFIG_UNSUPPORTED', sec.line,
+      'IPv6 service: dsrlb replay serves it, but the live director (dsrlb run) cannot yet and refuses to start with it (E_RUN_IPV6, docs/ipv6.md)');
   }
   if (isFwm) {
     diag.warn('W_CONFIG_UNSUPPORTED', sec.line,
@@ -162,7 +172,7 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
   }
   const ownCt = v<number>('checktimeout');
   const ownNt = v<number>('negotiatetimeout');
-  const fb = v<Fallback>('fallback') ?? g.fallback;
+  const fb = sec.ipv6 ? v<Fallback>('fallback6') ?? g.fallback6 : v<Fallback>('fallback') ?? g.fallback;
 
   const vs: VirtualService = {
     line: sec.line,
@@ -172,9 +182,9 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
     scheduler,
     schedFlags,
     persistent,
-    netmask: nm?.value ?? D.netmask,
+    netmask: sec.ipv6 ? D.netmask : nm?.value ?? D.netmask,
     ops,
-    reals: all<RealServer[]>(sec, 'real').flatMap((s) => s.value.map((r) => ({ ...r }))),
+    reals: all<RealServer[]>(sec, sec.ipv6 ? 'real6' : 'real').flatMap((s) => s.value.map((r) => ({ ...r }))),
     checktype: ct?.type ?? D.checktype,
     checkConnects: ct?.connects ?? 0,
     checkport: v<number>('checkport') ?? null,
@@ -209,6 +219,10 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
     lines: lineMap(sec),
   };
   if (isFwm) vs.fwmark = h.mark;
+  if (h.kind === 'addr6') {
+    vs.address6 = h.address6;
+    if (nm) vs.netmask6 = nm.value;
+  }
   applyThresholds(vs, all<ThresholdSpec>(sec, 'realthresholds'), diag);
   checkReals(vs, diag);
   if (vs.reals.length === 0) {
@@ -219,5 +233,6 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
 
 /** Key under which IPVS would file a virtual service. */
 export function virtualKey(vs: VirtualService): string {
-  return vs.protocol === 'fwm' ? `fwm:${vs.fwmark}` : `${vs.protocol}:${vs.address}:${vs.port}`;
+  if (vs.protocol === 'fwm') return `fwm:${vs.fwmark}`;
+  return vs.address6 !== undefined ? `${vs.protocol}:[${vs.address6}]:${vs.port}` : `${vs.protocol}:${vs.address}:${vs.port}`;
 }

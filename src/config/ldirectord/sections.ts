@@ -7,9 +7,9 @@
  * in column 0. ldirectord wants 4 spaces or a tab and also ends a section at a blank line; dsrlb takes
  * any indentation and lets blank and comment lines sit inside a section.
  */
-import { DIRECTIVES, REFUSED, isKnownName } from './directives.ts';
+import { DIRECTIVES, REFUSED, isKnownName, netmask6 } from './directives.ts';
 import type { Diagnostics, Stmt } from './lexer.ts';
-import { hostPort, show, uint, type At } from './values.ts';
+import { hostPort, hostPort6, show, uint, type At } from './values.ts';
 
 export interface Setting {
   line: number;
@@ -24,11 +24,13 @@ export interface Section {
 
 export type VirtualHeader =
   | { kind: 'addr'; address: number; port: number }
+  | { kind: 'addr6'; address6: string; port: number }
   | { kind: 'fwm'; mark: number };
 
 export interface VirtualSection extends Section {
   /** null: the `virtual=` line was invalid (reported); its body is still checked, then dropped. */
   header: VirtualHeader | null;
+  /** Opened by `virtual6=`: its reals are `real6=`, its fallback `fallback6=`. */
   ipv6: boolean;
 }
 
@@ -62,6 +64,30 @@ function parseHeader(value: string, at: At): VirtualHeader | undefined {
   return { kind: 'addr', address: hp.address, port: hp.port ?? 0 };
 }
 
+/** virtual6=[ADDRESS]:PORT (ldirectord: an IPv6 address in brackets, then the port). */
+function parseHeader6(value: string, at: At): VirtualHeader | undefined {
+  if (/\s/.test(value)) {
+    at.diag.error('E_CONFIG_SYNTAX', at.line, `virtual6: unexpected text after the address in ${show(value)}`);
+    return undefined;
+  }
+  if (/^\d+$/.test(value)) {
+    at.diag.error('E_CONFIG_UNSUPPORTED', at.line,
+      'virtual6: an IPv6 firewall-mark service (virtual6=NUMBER) is not supported by dsrlb; write virtual6=[ADDRESS]:PORT');
+    return undefined;
+  }
+  if (value.startsWith('[') && value.endsWith(']')) {
+    at.diag.error('E_CONFIG_BAD_VALUE', at.line, `virtual6: ${show(value)} has no port; write [ADDRESS]:PORT`);
+    return undefined;
+  }
+  const hp = hostPort6(value, at, 'virtual6');
+  if (!hp) return undefined;
+  if (hp.port === null) {
+    at.diag.error('E_CONFIG_BAD_VALUE', at.line, `virtual6: ${show(value)} has no port; write [ADDRESS]:PORT`);
+    return undefined;
+  }
+  return { kind: 'addr6', address6: hp.address6, port: hp.port };
+}
+
 function newSection(line: number): Section {
   return { line, values: new Map() };
 }
@@ -69,7 +95,6 @@ function newSection(line: number): Section {
 function apply(section: Section, s: Stmt, inVirtual: boolean, ipv6: boolean, diag: Diagnostics): void {
   const { name, line } = s;
   if (Object.hasOwn(REFUSED, name)) {
-    if (ipv6 && (name === 'real6' || name === 'fallback6')) return;
     const r = REFUSED[name]!;
     diag.error(r.code, line, r.message);
     return;
@@ -87,6 +112,15 @@ function apply(section: Section, s: Stmt, inVirtual: boolean, ipv6: boolean, dia
     diag.error('E_CONFIG_MISPLACED', line, `${name} belongs to a virtual section: indent it under a virtual= line`);
     return;
   }
+  if (inVirtual && (name === 'real' || name === 'fallback') && ipv6) {
+    diag.error('E_CONFIG_MISPLACED', line, `${name}= cannot be used in a virtual6 section: write ${name}6=[ADDRESS]:PORT (as ldirectord wants)`);
+    return;
+  }
+  if (inVirtual && (name === 'real6' || name === 'fallback6') && !ipv6) {
+    const base = name.slice(0, -1);
+    diag.error('E_CONFIG_MISPLACED', line, `${name}= cannot be used in an IPv4 virtual section: write ${base}= (or open the section with virtual6=)`);
+    return;
+  }
   let value = s.value;
   if (value === null) {
     if (name !== 'supervised') {
@@ -96,7 +130,7 @@ function apply(section: Section, s: Stmt, inVirtual: boolean, ipv6: boolean, dia
     diag.warn('W_CONFIG_DEPRECATED', line, 'a bare "supervised" line is deprecated; write supervised=yes');
     value = 'yes';
   }
-  const parsed = spec.parse(value, { diag, line, name });
+  const parsed = (ipv6 && name === 'netmask' ? netmask6 : spec.parse)(value, { diag, line, name });
   if (parsed === undefined) return;
   if (name === 'checkcount') {
     diag.warn('W_CONFIG_DEPRECATED', line, 'checkcount is deprecated in ldirectord; use failurecount');
@@ -127,10 +161,12 @@ export function buildSections(stmts: readonly Stmt[], diag: Diagnostics): Sectio
         continue;
       }
       let header: VirtualHeader | null = null;
-      if (s.name === 'virtual6') {
-        diag.error(REFUSED.virtual6!.code, s.line, REFUSED.virtual6!.message);
-      } else if (s.value === null || s.value === '') {
-        diag.error('E_CONFIG_SYNTAX', s.line, 'virtual needs a value: virtual=ADDRESS:PORT or virtual=FWMARK');
+      if (s.value === null || s.value === '') {
+        diag.error('E_CONFIG_SYNTAX', s.line, s.name === 'virtual6'
+          ? 'virtual6 needs a value: virtual6=[ADDRESS]:PORT'
+          : 'virtual needs a value: virtual=ADDRESS:PORT or virtual=FWMARK');
+      } else if (s.name === 'virtual6') {
+        header = parseHeader6(s.value, { ...at, name: 'virtual6' }) ?? null;
       } else {
         header = parseHeader(s.value, at) ?? null;
       }

@@ -1,7 +1,9 @@
 /**
  * The model of an ldirectord.cf file, with every value resolved to what ldirectord itself would use
- * (defaults applied, per-virtual settings inheriting from the global ones). Addresses are IPv4 u32
- * in host order (see src/model/addr.ts). Fields marked "dsrlb extension" do not exist in ldirectord.
+ * (defaults applied, per-virtual settings inheriting from the global ones). IPv4 addresses are u32
+ * in host order (see src/model/addr.ts). An IPv6 service (`virtual6=`) has `address: null` and its
+ * VIP in `address6`; its reals and fallback carry `address6` too (canonical text, as ipvsadm prints
+ * it) with `address` 0. Fields marked "dsrlb extension" do not exist in ldirectord.
  */
 
 export type Protocol = 'tcp' | 'udp' | 'fwm';
@@ -35,7 +37,10 @@ export interface LogTarget {
 /** The server that takes the traffic when every real server of a virtual is down. */
 export interface Fallback {
   line: number;
+  /** IPv4; 0 for an IPv6 fallback (`fallback6=`). */
   address: number;
+  /** `fallback6=`: the IPv6 address (canonical text). */
+  address6?: string;
   /** null: not written, the virtual service's port is used (resolved in VirtualService.fallback). */
   port: number | null;
   method: ForwardMethod;
@@ -58,6 +63,8 @@ export interface LdirectordGlobals {
   checkcount: number;
   failurecount: number;
   fallback: Fallback | null;
+  /** `fallback6=`: the fallback of the IPv6 virtual services. */
+  fallback6: Fallback | null;
   fallbackcommand: string | null;
   autoreload: boolean;
   callback: string | null;
@@ -82,7 +89,10 @@ export interface LdirectordGlobals {
 
 export interface RealServer {
   line: number;
+  /** IPv4; 0 for a real of an IPv6 service (`real6=`). */
   address: number;
+  /** `real6=`: the IPv6 address (canonical text). */
+  address6?: string;
   /** As written; 0 when omitted. In gate/ipip mode IPVS uses the virtual's port: see realForwardPort(). */
   port: number;
   method: ForwardMethod;
@@ -101,8 +111,10 @@ export interface VirtualService {
   /** The file the section is in, when not the configuration's own file (a keepalived.conf include). */
   file?: string;
   protocol: Protocol;
-  /** null for a firewall-mark service. */
+  /** null for a firewall-mark service, and for an IPv6 one (see address6). */
   address: number | null;
+  /** `virtual6=`: the IPv6 VIP (canonical text); absent for IPv4 and firewall-mark services. */
+  address6?: string;
   /** 0 for a firewall-mark service. */
   port: number;
   fwmark?: number;
@@ -111,8 +123,10 @@ export interface VirtualService {
   schedFlags: SchedFlags;
   /** Persistence timeout in seconds; 0 = not persistent. */
   persistent: number;
-  /** Persistence granularity, u32; 255.255.255.255 unless written. */
+  /** Persistence granularity, u32; 255.255.255.255 unless written (IPv4 services). */
   netmask: number;
+  /** IPv6 services: `netmask=` as a prefix length (1..128), when written. */
+  netmask6?: number;
   /** One-packet scheduling (UDP only). */
   ops: boolean;
   reals: RealServer[];

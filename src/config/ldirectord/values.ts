@@ -2,7 +2,7 @@
  * Value parsers shared by the directive handlers. Each reports its own error (with the line) through
  * the Diagnostics sink and returns undefined on failure, so a caller can go on and find more errors.
  */
-import { parseIPv4 } from '../../model/index.ts';
+import { ipv6ToString, parseIPv4, parseIPv6 } from '../../model/index.ts';
 import { PORT_NAMES } from './constants.ts';
 import type { Diagnostics } from './lexer.ts';
 
@@ -106,7 +106,7 @@ export function ipv4(s: string, at: At, what: string): number | undefined {
     return n;
   }
   if (s.startsWith('[') || /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/.test(s)) {
-    at.diag.error('E_CONFIG_UNSUPPORTED', at.line, `${what}: IPv6 address ${show(s)}: dsrlb is IPv4 only`);
+    at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: ${show(s)} is an IPv6 address; ${v6Hint(what)}`);
   } else if (HOSTNAME_RE.test(s)) {
     at.diag.error('E_CONFIG_BAD_ADDRESS', at.line,
       `${what}: ${show(s)} is a host name; dsrlb does not resolve names, write the IPv4 address`);
@@ -116,10 +116,18 @@ export function ipv4(s: string, at: At, what: string): number | undefined {
   return undefined;
 }
 
+/** Where an IPv6 address goes instead of an IPv4 directive (ldirectord's virtual6/real6/fallback6). */
+function v6Hint(what: string): string {
+  if (what === 'virtual' || what === 'real' || what === 'fallback') {
+    return `write it in brackets in ${what}6= (${what}6=[2001:db8::1]:80), as ldirectord does`;
+  }
+  return 'write it in brackets ([2001:db8::1])';
+}
+
 /** `host[:port]` where host is IPv4; port null when absent. */
 export function hostPort(s: string, at: At, what: string): { address: number; port: number | null } | undefined {
   if (s.startsWith('[')) {
-    at.diag.error('E_CONFIG_UNSUPPORTED', at.line, `${what}: IPv6 address ${show(s)}: dsrlb is IPv4 only`);
+    at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: ${show(s)} is an IPv6 address; ${v6Hint(what)}`);
     return undefined;
   }
   const colon = s.lastIndexOf(':');
@@ -130,4 +138,64 @@ export function hostPort(s: string, at: At, what: string): { address: number; po
   if (portText !== null) p = port(portText, at, what);
   if (address === undefined || p === undefined) return undefined;
   return { address, port: p };
+}
+
+/**
+ * An IPv6 address as ldirectord's virtual6/real6/fallback6 take it: in brackets (`[2001:db8::1]`).
+ * Returns the canonical text (RFC 5952, what ipvsadm prints). No host names, zones or prefixes.
+ */
+export function ipv6(s: string, at: At, what: string): string | undefined {
+  const m = /^\[(.*)\]$/.exec(s);
+  if (!m) {
+    if (parseIPv4(s) !== null || /^\d+(\.\d+)*$/.test(s)) {
+      const v4 = what.endsWith('6') ? what.slice(0, -1) : what;
+      at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: ${show(s)} is an IPv4 address; ${what} takes IPv6 in brackets, IPv4 goes in ${v4}=`);
+    } else if (parseIPv6(s) !== null) {
+      at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: write the IPv6 address in brackets: [${s}]`);
+    } else if (HOSTNAME_RE.test(s)) {
+      at.diag.error('E_CONFIG_BAD_ADDRESS', at.line,
+        `${what}: ${show(s)} is a host name; dsrlb does not resolve names, write the IPv6 address in brackets`);
+    } else {
+      at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: invalid IPv6 address ${show(s)} (write [2001:db8::1])`);
+    }
+    return undefined;
+  }
+  const b = parseIPv6(m[1]!);
+  if (b === null) {
+    at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: invalid IPv6 address ${show(s)}`);
+    return undefined;
+  }
+  if (b.every((x) => x === 0)) {
+    at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: [::] is not a usable address`);
+    return undefined;
+  }
+  if (b[0] === 0xff) {
+    at.diag.error('E_CONFIG_BAD_ADDRESS', at.line, `${what}: ${show(s)} is a multicast address`);
+    return undefined;
+  }
+  return ipv6ToString(b);
+}
+
+/** `[v6][:port]`; port null when absent. */
+export function hostPort6(s: string, at: At, what: string): { address6: string; port: number | null } | undefined {
+  const close = s.lastIndexOf(']');
+  let host = s;
+  let portText: string | null = null;
+  if (s.startsWith('[') && close > 0 && close < s.length - 1) {
+    if (s[close + 1] !== ':') {
+      at.diag.error('E_CONFIG_SYNTAX', at.line, `${what}: unexpected ${show(s.slice(close + 1))} after the address (write [ADDRESS]:PORT)`);
+      return undefined;
+    }
+    host = s.slice(0, close + 1);
+    portText = s.slice(close + 2);
+  } else if (!s.startsWith('[') && parseIPv6(s) === null) {
+    // 10.0.0.1:80 and the like: report the address part.
+    const colon = s.lastIndexOf(':');
+    if (colon > 0 && parseIPv4(s.slice(0, colon)) !== null) host = s.slice(0, colon);
+  }
+  const address6 = ipv6(host, at, what);
+  let p: number | null | undefined = null;
+  if (portText !== null) p = port(portText, at, what);
+  if (address6 === undefined || p === undefined) return undefined;
+  return { address6, port: p };
 }

@@ -1,0 +1,163 @@
+/**
+ * IPv6 services from an ldirectord.cf, end to end through the commands a user runs:
+ * `dsrlb replay --config X.cf` on the kernel's IPv6 oracle captures (test/fixtures/ipvs-oracle/ipv6/)
+ * with a `virtual6=`/`real6=` file written as an ldirectord user would, `dsrlb config check` on it,
+ * and `dsrlb run`, which must refuse it before starting anything (E_RUN_IPV6).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { parseLdirectordConfig } from '../../src/config/index.ts';
+import { dataplaneFromConfig, servicesFromConfig } from '../../src/engine/index.ts';
+import { isDsrlbError } from '../../src/errors/index.ts';
+import { readPcapFile } from '../../src/io/index.ts';
+import { parseMac } from '../../src/model/index.ts';
+import { ipvsadmRows, ORACLE_DIR, type OracleResult } from './oracle.ts';
+
+const DIR = join(ORACLE_DIR, 'ipv6');
+const tmp = mkdtempSync(join(tmpdir(), 'dsrlb-cfg6-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Spec6 {
+  vip: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  director_mac: string;
+  scheduler: string;
+  sched_flags?: string[];
+  reals: { ip: string; mac: string; weight: number; port?: number; u_threshold?: number }[];
+}
+interface Out6 {
+  connections: { client: string; real: string; order: number }[];
+  frames: { in: number; forwarded: number };
+  forwarded: { out_frame: number; in_frame: number | null }[];
+  ipvsadm_L_n: string;
+  ipvsadm_L_n_stats: string;
+}
+
+const load = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** The ldirectord.cf a user of Debian's ldirectord would write for the run (reals in the order added). */
+function ldirectord6For(spec: Spec6): string {
+  const lines = [`virtual6=[${spec.vip}]:${spec.port}`];
+  for (const r of spec.reals) lines.push(`\treal6=[${r.ip}]:${r.port ?? spec.port} gate ${r.weight}`);
+  lines.push(`\tscheduler=${spec.scheduler}`, `\tprotocol=${spec.protocol}`, '\tchecktype=off');
+  if (spec.sched_flags?.length) lines.push(`\tschedflags=${spec.sched_flags.join(',')}`);
+  for (const r of spec.reals) if (r.u_threshold !== undefined) lines.push(`\trealthresholds=[${r.ip}] ${r.u_threshold}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function cli(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
+}
+
+describe.each(['rr3', 'wrr123', 'sh3-port', 'udp-mh3-port', 'mh3b'])('dsrlb replay --config with virtual6= (IPv6 oracle run %s)', (name) => {
+  const spec = load<Spec6>(join(DIR, 'specs', `${name}.json`));
+  const k = load<Out6>(join(DIR, 'out', `${name}.json`));
+  const cf = join(tmp, `${name}.cf`);
+  writeFileSync(cf, ldirectord6For(spec));
+  const neigh = spec.reals.flatMap((r) => ['--neigh', `[${r.ip}]=${r.mac}`]);
+  const outPcap = join(tmp, `${name}.out.pcap`);
+  const run = cli(['replay', '--config', cf, '--in', join(DIR, 'pcap', `${name}.pcap`), '--out', outPcap, '--self-mac', spec.director_mac, ...neigh, '--json']);
+
+  it('schedules every connection to the real the kernel chose, in the kernel\'s order', async () => {
+    const r = await run;
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    const want = [...k.connections].sort((a, b) => a.order - b.order).map((c) => `${c.client}>${c.real}`);
+    expect(want.length).toBeGreaterThan(0);
+    expect(s.choices.map((c: { client: string; real: string }) => `${c.client}>${c.real}`)).toEqual(want);
+    expect(s.forwarded).toBe(k.frames.forwarded);
+  });
+
+  it('counts flows, packets and bytes per real as ipvsadm --stats showed them', async () => {
+    const s = JSON.parse((await run).out);
+    const rows = ipvsadmRows(k as unknown as OracleResult);
+    expect(Object.keys(s.reals).sort()).toEqual([...rows.keys()].sort());
+    for (const [real, row] of rows) {
+      expect({ real, ...s.reals[real] }).toEqual({ real, flows: row.conns, packets: row.inPkts, bytes: row.inBytes });
+    }
+  });
+
+  it('writes as many frames as the kernel forwarded', async () => {
+    await run;
+    expect(readPcapFile(outPcap).records).toHaveLength(k.frames.forwarded);
+  });
+});
+
+describe('rr3 through the config: the frames are the kernel\'s own, byte for byte', () => {
+  it('equals the kernel\'s output capture, frame for frame', async () => {
+    const spec = load<Spec6>(join(DIR, 'specs', 'rr3.json'));
+    const k = load<Out6>(join(DIR, 'out', 'rr3.json'));
+    const cf = join(tmp, 'rr3-bytes.cf');
+    writeFileSync(cf, ldirectord6For(spec));
+    const outPcap = join(tmp, 'rr3-bytes.pcap');
+    const r = await cli(['replay', '--config', cf, '--in', join(DIR, 'pcap', 'rr3.pcap'), '--out', outPcap,
+      '--self-mac', spec.director_mac, ...spec.reals.flatMap((x) => ['--neigh', `${x.ip}=${x.mac}`])]);
+    expect(r.code).toBe(0);
+    const kernel = readPcapFile(join(DIR, 'out', 'rr3.director-out.pcap')).records.map((x) => x.data);
+    const want = [...k.forwarded].sort((a, b) => a.out_frame - b.out_frame).map((f) => hex(kernel[f.out_frame]!));
+    expect(readPcapFile(outPcap).records.map((x) => hex(x.data))).toEqual(want);
+    // The text summary names the IPv6 reals as ipvsadm does.
+    expect(r.out).toMatch(/\[2001:db8::21\]:80\s+34\s+100\s+6610/);
+  });
+});
+
+describe('IPv4 and IPv6 services from one file', () => {
+  const text = [
+    'virtual=10.0.0.1:80', '\treal=10.0.0.2:80 gate', '\tchecktype=off',
+    'virtual6=[2001:db8::10]:80', '\treal6=[2001:db8::21]:80 gate', '\treal6=[2001:db8::22]:80 gate 2', '\tscheduler=wrr', '\tchecktype=off',
+  ].join('\n');
+
+  it('dataplaneFromConfig builds both, the IPv6 one with its reals in file order (the kernel lists them newest first)', () => {
+    const dp = dataplaneFromConfig(parseLdirectordConfig(text, 'both.cf'), { selfMac: parseMac('02:00:00:00:00:01')! });
+    expect(dp.services.services.map((s) => s.name)).toEqual(['TCP 10.0.0.1:80']);
+    expect(dp.services.services6.map((s) => s.name)).toEqual(['TCP [2001:db8::10]:80']);
+    expect(dp.services.services6[0]!.dests.map((d) => d.weight)).toEqual([2, 1]);
+  });
+
+  it('servicesFromConfig, which feeds the live director, refuses it with E_RUN_IPV6 naming the service and its line', () => {
+    let err: unknown;
+    try {
+      servicesFromConfig(parseLdirectordConfig(text, 'both.cf'));
+    } catch (e) {
+      err = e;
+    }
+    expect(isDsrlbError(err) && err.code).toBe('E_RUN_IPV6');
+    expect((err as Error).message).toContain('TCP [2001:db8::10]:80 (both.cf:4)');
+  });
+
+  it('dsrlb run refuses it before starting anything', async () => {
+    const cf = join(tmp, 'both.cf');
+    writeFileSync(cf, text);
+    const r = await cli(['run', '--iface', 'dsrlb-cfg6-none', '--config', cf, '--control', join(tmp, 'ctl.sock'), '--foreground']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/E_RUN_IPV6: the live director does not capture IPv6 yet/);
+  });
+
+  it('dsrlb config check accepts it, lists both, and warns that the live director cannot serve the IPv6 one', async () => {
+    const cf = join(tmp, 'both-check.cf');
+    writeFileSync(cf, text);
+    const r = await cli(['config', 'check', cf]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('TCP  10.0.0.1:80 wrr\n  -> 10.0.0.2:80                  Route   1      0          0         \n' +
+      'TCP  [2001:db8::10]:80 wrr\n  -> [2001:db8::21]:80            Route   1      0          0         \n' +
+      '  -> [2001:db8::22]:80            Route   2      0          0         \n');
+    expect(r.err).toMatch(/both-check\.cf:4: warning: W_CONFIG_UNSUPPORTED: IPv6 service: .*E_RUN_IPV6/);
+  });
+
+  it('replay names the IPv6 reals that have no --neigh', async () => {
+    const cf = join(tmp, 'both-neigh.cf');
+    writeFileSync(cf, text);
+    const r = await cli(['replay', '--config', cf, '--in', join(DIR, 'pcap', 'rr3.pcap'), '--out', join(tmp, 'n.pcap'),
+      '--self-mac', '02:00:00:00:00:01', '--neigh', '10.0.0.2=02:00:00:00:00:02', '--neigh', '[2001:db8::21]=02:00:00:00:00:21']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/no MAC for real server\(s\) 2001:db8::22: give --neigh/);
+  });
+});
