@@ -187,14 +187,21 @@ export class ServiceTable {
     if (this.findDest(svc, real.addr, real.port)) {
       throw new DsrlbError('E_REAL_EXISTS', `real ${endpointToString(real.addr, real.port)} already in ${svc.name}`);
     }
-    const key = `${svc.id}/${real.addr}/${real.port}`;
+    return this.attachDest(svc, `${svc.id}/${real.addr}/${real.port}`, real, () => newDest(this.destsById.length, real.addr, real.port, real.weight));
+  }
+
+  /**
+   * Puts a real into `svc`, newest first as the kernel lists them: the one removed earlier under
+   * `key` comes back from the trash with its counters (as IPVS revives a dest), else `create()`.
+   */
+  private attachDest(svc: Service, key: string, real: { weight: number; uThreshold?: number; lThreshold?: number }, create: () => Dest): Dest {
     let d = this.trash.get(key);
     if (d) {
       this.trash.delete(key);
       d.available = true;
       d.weight = real.weight;
     } else {
-      d = newDest(this.destsById.length, real.addr, real.port, real.weight);
+      d = create();
       this.destsById.push(d);
       this.destStats.push(new Counters());
     }
@@ -285,23 +292,7 @@ export class ServiceTable {
     if (svc.dests.some((d) => d.addr6 !== undefined && ipv6Equals(d.addr6, 0, real.addr6, 0) && d.port === real.port)) {
       throw new DsrlbError('E_REAL_EXISTS', `real ${endpoint6ToString(real.addr6, real.port)} already in ${svc.name}`);
     }
-    const key = `${svc.id}/${ipv6ToHex(real.addr6)}/${real.port}`;
-    let d = this.trash.get(key);
-    if (d) {
-      this.trash.delete(key);
-      d.available = true;
-      d.weight = real.weight;
-    } else {
-      d = newDest6(this.destsById.length, real.addr6, real.port, real.weight);
-      this.destsById.push(d);
-      this.destStats.push(new Counters());
-    }
-    d.uThreshold = real.uThreshold ?? 0;
-    d.lThreshold = real.lThreshold ?? 0;
-    this.applyNeighbour(d);
-    svc.dests.unshift(d);
-    svc.scheduler.destsChanged(svc.dests, 'add', d);
-    return d;
+    return this.attachDest(svc, `${svc.id}/${ipv6ToHex(real.addr6)}/${real.port}`, real, () => newDest6(this.destsById.length, real.addr6, real.port, real.weight));
   }
 
   /** Records (or forgets, with null) the MAC of an IPv6 real address. */

@@ -146,3 +146,20 @@ export function ipv6Equals(a: Uint8Array, ao: number, b: Uint8Array, bo: number)
   for (let i = 0; i < 16; i++) if (a[ao + i] !== b[bo + i]) return false;
   return true;
 }
+
+/**
+ * libipvs's order of two IPv6 addresses (text), as ipvsadm sorts its listing: the four 32-bit words
+ * read big-endian (ntohl of s6_addr32), compared one by one, each difference wrapped like C's int.
+ * An address that does not parse counts as ::.
+ */
+export function compareIPv6AsLibipvs(a: string, b: string): number {
+  const x = parseIPv6(a) ?? new Uint8Array(16);
+  const y = parseIPv6(b) ?? new Uint8Array(16);
+  for (let i = 0; i < 16; i += 4) {
+    const wx = ((x[i]! << 24) | (x[i + 1]! << 16) | (x[i + 2]! << 8) | x[i + 3]!) >>> 0;
+    const wy = ((y[i]! << 24) | (y[i + 1]! << 16) | (y[i + 2]! << 8) | y[i + 3]!) >>> 0;
+    const r = (wx - wy) | 0;
+    if (r !== 0) return r;
+  }
+  return 0;
+}

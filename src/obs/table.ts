@@ -4,7 +4,7 @@
  * Also the orderings ipvsadm lists in, and the keys rates and metrics are joined on.
  */
 import type { L4Proto, ServiceSpec } from '../dataplane/index.ts';
-import { parseIPv6 } from '../model/index.ts';
+import { compareIPv6AsLibipvs } from '../model/index.ts';
 
 export interface TableReal {
   /** IPv4 (u32); for a real of an IPv6 service, the fold of addr6 (what the schedulers hash). */
@@ -86,25 +86,6 @@ export function compareServices(a: ServiceSpec, b: ServiceSpec): number {
   return PROTO_NUMBER[a.proto] - PROTO_NUMBER[b.proto] || cInt32Diff(a.vip, b.vip) || a.port - b.port;
 }
 
-/** The four 32-bit words of an IPv6 address (text), big-endian, as ntohl() reads s6_addr32. */
-function words6(text: string): number[] {
-  const b = parseIPv6(text) ?? new Uint8Array(16);
-  const out: number[] = [];
-  for (let i = 0; i < 16; i += 4) out.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
-  return out;
-}
-
-/** ipvs_cmp_* on IPv6 addresses: word by word, each difference wrapped like C's int. */
-function compareAddr6(a: string, b: string): number {
-  const x = words6(a);
-  const y = words6(b);
-  for (let i = 0; i < 4; i++) {
-    const r = cInt32Diff(x[i]!, y[i]!);
-    if (r !== 0) return r;
-  }
-  return 0;
-}
-
 const AF_INET = 2;
 const AF_INET6 = 10;
 
@@ -113,12 +94,12 @@ export function compareTableServices(a: Pick<TableService, 'spec' | 'vip6'>, b: 
   const af = (a.vip6 !== undefined ? AF_INET6 : AF_INET) - (b.vip6 !== undefined ? AF_INET6 : AF_INET);
   if (af !== 0) return af;
   if (a.vip6 === undefined || b.vip6 === undefined) return compareServices(a.spec, b.spec);
-  return PROTO_NUMBER[a.spec.proto] - PROTO_NUMBER[b.spec.proto] || compareAddr6(a.vip6, b.vip6) || a.spec.port - b.spec.port;
+  return PROTO_NUMBER[a.spec.proto] - PROTO_NUMBER[b.spec.proto] || compareIPv6AsLibipvs(a.vip6, b.vip6) || a.spec.port - b.spec.port;
 }
 
 /** libipvs ipvs_cmp_dests: IPv4 addresses, or IPv6 ones word by word; then the port. */
 export function compareReals(a: { addr: number; port: number; addr6?: string }, b: { addr: number; port: number; addr6?: string }): number {
-  if (a.addr6 !== undefined && b.addr6 !== undefined) return compareAddr6(a.addr6, b.addr6) || a.port - b.port;
+  if (a.addr6 !== undefined && b.addr6 !== undefined) return compareIPv6AsLibipvs(a.addr6, b.addr6) || a.port - b.port;
   return cInt32Diff(a.addr, b.addr) || a.port - b.port;
 }
 

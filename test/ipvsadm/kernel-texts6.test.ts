@@ -15,18 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIPv6, parseMac } from '../../src/model/index.ts';
 import { parseSchedFlags, type SchedName } from '../../src/sched/index.ts';
 import { ipvsadm, pcapFrames, REPO, startFakeDirector, type FakeDirector } from './harness.ts';
+import type { Spec6 } from '../replay/oracle.ts';
 
 const DIR = join(REPO, 'test/fixtures/ipvs-oracle/ipv6');
 
-interface Spec6 {
-  vip: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  director_mac: string;
-  scheduler: string;
-  sched_flags?: string[];
-  reals: { ip: string; mac: string; weight: number; port?: number; u_threshold?: number }[];
-}
 interface Texts6 {
   ipvsadm_L_n: string;
   ipvsadm_L_n_stats: string;

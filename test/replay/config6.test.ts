@@ -15,20 +15,12 @@ import { isDsrlbError } from '../../src/errors/index.ts';
 import { readPcapFile } from '../../src/io/index.ts';
 import { parseMac } from '../../src/model/index.ts';
 import { ipvsadmRows, ORACLE_DIR, type OracleResult } from './oracle.ts';
+import type { Spec6 } from './oracle.ts';
 
 const DIR = join(ORACLE_DIR, 'ipv6');
 const tmp = mkdtempSync(join(tmpdir(), 'dsrlb-cfg6-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Spec6 {
-  vip: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  director_mac: string;
-  scheduler: string;
-  sched_flags?: string[];
-  reals: { ip: string; mac: string; weight: number; port?: number; u_threshold?: number }[];
-}
 interface Out6 {
   connections: { client: string; real: string; order: number }[];
   frames: { in: number; forwarded: number };

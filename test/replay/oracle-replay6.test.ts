@@ -19,18 +19,10 @@ import { readPcapFile } from '../../src/io/index.ts';
 import { endpoint6ToString, foldIPv6, parseIPv6, parseMac } from '../../src/model/index.ts';
 import { isSchedName, parseSchedFlags, type SchedName } from '../../src/sched/index.ts';
 import { ipvsadmRows, ORACLE_DIR, type OracleResult } from './oracle.ts';
+import type { Spec6 } from './oracle.ts';
 
 const DIR = `${ORACLE_DIR}/ipv6/`;
 
-interface Spec6 {
-  vip: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
-  director_mac: string;
-  scheduler: string;
-  sched_flags?: string[];
-  reals: { ip: string; mac: string; weight: number; port?: number; u_threshold?: number }[];
-}
 interface Forward { out_frame: number; in_frame: number | null; client: string; real_mac: string; src_mac: string; change: string | null }
 interface Out6 {
   ok: boolean;

@@ -63,3 +63,14 @@ export function ipvsadmRows(r: OracleResult): Map<string, { weight: number; acti
   }
   return rows;
 }
+
+/** The SPEC of an IPv6 oracle run (test/fixtures/ipvs-oracle/ipv6/specs). */
+export interface Spec6 {
+  vip: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  director_mac: string;
+  scheduler: string;
+  sched_flags?: string[];
+  reals: { ip: string; mac: string; weight: number; port?: number; u_threshold?: number }[];
+}

@@ -3,7 +3,7 @@
  * weights, zero counters), then each virtual's check settings and the global settings in plain text.
  * IPv6 services (`virtual6=`) are listed as ipvsadm lists them: after the IPv4 ones, `[addr]:port`.
  */
-import { ipToString, parseIPv6 } from '../../model/index.ts';
+import { compareIPv6AsLibipvs, ipToString } from '../../model/index.ts';
 import { checkPortFor } from './parse.ts';
 import { realForwardPort } from './resolve.ts';
 import type { Fallback, ForwardMethod, LdirectordConfig, RealServer, SchedFlag, SchedFlags, VirtualService } from './types.ts';
@@ -15,25 +15,6 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** The four 32-bit words of an IPv6 address, big-endian. */
-function words6(text: string): number[] {
-  const b = parseIPv6(text) ?? new Uint8Array(16);
-  const out: number[] = [];
-  for (let i = 0; i < 16; i += 4) out.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
-  return out;
-}
-
-/** libipvs compares IPv6 addresses word by word, each difference wrapped like C's int. */
-function compareAddr6(a: string, b: string): number {
-  const x = words6(a);
-  const y = words6(b);
-  for (let i = 0; i < 4; i++) {
-    const r = ((x[i]! - y[i]!) | 0);
-    if (r !== 0) return r;
-  }
-  return 0;
-}
-
 /** ipvsadm's order: address services (IPv4, then IPv6; by protocol, address, port), then firewall marks. */
 function compareServices(a: VirtualService, b: VirtualService): number {
   const fa = a.fwmark ?? 0;
@@ -42,13 +23,13 @@ function compareServices(a: VirtualService, b: VirtualService): number {
   const six = Number(a.address6 !== undefined) - Number(b.address6 !== undefined);
   if (six !== 0) return six;
   const addr = a.address6 !== undefined && b.address6 !== undefined
-    ? compareAddr6(a.address6, b.address6)
+    ? compareIPv6AsLibipvs(a.address6, b.address6)
     : (a.address ?? 0) - (b.address ?? 0);
   return PROTO_NUM[a.protocol] - PROTO_NUM[b.protocol] || addr || a.port - b.port;
 }
 
 function compareReals(vs: VirtualService, a: RealServer, b: RealServer): number {
-  const addr = a.address6 !== undefined && b.address6 !== undefined ? compareAddr6(a.address6, b.address6) : a.address - b.address;
+  const addr = a.address6 !== undefined && b.address6 !== undefined ? compareIPv6AsLibipvs(a.address6, b.address6) : a.address - b.address;
   return addr || realForwardPort(vs, a) - realForwardPort(vs, b);
 }
 
