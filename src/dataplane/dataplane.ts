@@ -220,12 +220,8 @@ export class Dataplane {
       if (this.services.byVip.has(info.ipSrc | 0)) return this.drop(DropReason.FromVip);
       return this.pass(DropReason.NotAVip);
     }
-    const self = this.selfMac;
-    if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
-        frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
-      return this.drop(DropReason.NotOurMac);
-    }
-    if (!this.active) return this.drop(DropReason.Inactive);
+    const refused = this.refuseNotOurs(frame);
+    if (refused !== null) return refused;
     // ip_rcv: a wrong header checksum or options that do not parse never reach IPVS.
     const l3 = info.l3Off;
     const hl = info.ipHeaderLen;
@@ -420,6 +416,19 @@ export class Dataplane {
   }
 
   /**
+   * For a frame to a VIP, either family: dropped when it was not sent to this director's MAC (ours
+   * to forward only when the client's router chose us) or while this director stands by; else null.
+   */
+  private refuseNotOurs(frame: Uint8Array): Verdict | null {
+    const self = this.selfMac;
+    if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
+        frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
+      return this.drop(DropReason.NotOurMac);
+    }
+    return this.active ? null : this.drop(DropReason.Inactive);
+  }
+
+  /**
    * An IPv6 frame while IPv6 services exist: what ip6_rcv and IPVS do with it (ip_vs_in for
    * AF_INET6, then ip_vs_dr_xmit_v6). Checked against the kernel's IPv6 vectors
    * (test/replay/oracle-replay6.test.ts).
@@ -436,12 +445,8 @@ export class Dataplane {
       if (this.services.vip6Ports(frame, l3 + 8) !== undefined) return this.drop(DropReason.FromVip);
       return this.pass(DropReason.NotAVip);
     }
-    const self = this.selfMac;
-    if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
-        frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
-      return this.drop(DropReason.NotOurMac);
-    }
-    if (!this.active) return this.drop(DropReason.Inactive);
+    const refused = this.refuseNotOurs(frame);
+    if (refused !== null) return refused;
     if (!ok) return this.drop6(i6);
     if (i6.isFragment) {
       // nf_defrag_ipv6 takes every fragment before IPVS. An atomic fragment (offset 0, no more) is a

@@ -213,13 +213,11 @@ export interface ProbeOptions {
  * every MAC that answers. Needs CAP_NET_RAW. Bounded: `count` requests, `waitMs` of listening.
  */
 export async function probeArp(o: ProbeOptions): Promise<ArpProbeResult> {
-  const count = Math.min(Math.max(o.count ?? 3, 1), 10);
-  const waitMs = Math.min(Math.max(o.waitMs ?? 1200, 100), 10_000);
   const vipN = parseIPv4(o.vip);
   const senderN = parseIPv4(o.senderIp);
   if (vipN === null || senderN === null) throw new DsrlbError('E_DOCTOR_ARGS', `bad address ${o.vip} / ${o.senderIp}`);
   return probeAnswers({
-    iface: o.iface, filter: 'arp', count, waitMs, senderIp: o.senderIp,
+    iface: o.iface, filter: 'arp', count: o.count, waitMs: o.waitMs, senderIp: o.senderIp,
     request: (mac) => arpRequest({ senderMac: mac, senderIp: senderN, targetIp: vipN }),
     answerOf: (frame, len) => {
       const r = parseFrame(frame.subarray(0, len));
@@ -229,14 +227,17 @@ export async function probeArp(o: ProbeOptions): Promise<ArpProbeResult> {
 }
 
 /**
- * What both probes do: open a capture on the interface, send `count` requests 200 ms apart from
- * its MAC, listen `waitMs` from the first, and count the answers by the MAC `answerOf` names.
+ * What both probes do: open a capture on the interface, send `count` requests (default 3, 1..10)
+ * 200 ms apart from its MAC, listen `waitMs` (default 1200, 100..10000) from the first, and count
+ * the answers by the MAC `answerOf` names.
  */
 async function probeAnswers(o: {
-  iface: string; filter: string; count: number; waitMs: number; senderIp: string;
+  iface: string; filter: string; count: number | undefined; waitMs: number | undefined; senderIp: string;
   request: (mac: Uint8Array) => Uint8Array;
   answerOf: (frame: Buffer, len: number) => string | null;
 }): Promise<ArpProbeResult> {
+  const count = Math.min(Math.max(o.count ?? 3, 1), 10);
+  const waitMs = Math.min(Math.max(o.waitMs ?? 1200, 100), 10_000);
   const answers = new Map<string, number>();
   let cap;
   try {
@@ -252,11 +253,11 @@ async function probeAnswers(o: {
     const req = Buffer.from(o.request(cap.mac));
     let sent = 0;
     const started = Date.now();
-    for (let i = 0; i < o.count; i++) {
+    for (let i = 0; i < count; i++) {
       if (cap.send(req)) sent++;
-      if (i < o.count - 1) await new Promise((r) => setTimeout(r, 200));
+      if (i < count - 1) await new Promise((r) => setTimeout(r, 200));
     }
-    const rest = o.waitMs - (Date.now() - started);
+    const rest = waitMs - (Date.now() - started);
     if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     return {
       sent,
@@ -290,8 +291,6 @@ export interface NdpProbeOptions {
  * frames (they leave by the capture socket), so its own answers cannot show up.
  */
 export async function probeNdp(o: NdpProbeOptions): Promise<NdpProbeResult> {
-  const count = Math.min(Math.max(o.count ?? 3, 1), 10);
-  const waitMs = Math.min(Math.max(o.waitMs ?? 1200, 100), 10_000);
   const target = parseIPv6(o.target);
   const sender = parseIPv6(o.senderIp);
   const umac = o.unicastMac === undefined ? null : parseMac(o.unicastMac);
@@ -300,7 +299,7 @@ export async function probeNdp(o: NdpProbeOptions): Promise<NdpProbeResult> {
   }
   const want = ipv6ToString(target);
   return probeAnswers({
-    iface: o.iface, filter: 'icmp6', count, waitMs, senderIp: o.senderIp,
+    iface: o.iface, filter: 'icmp6', count: o.count, waitMs: o.waitMs, senderIp: o.senderIp,
     request: (mac) => buildNeighborSolicitation({ srcMac: mac, srcIp: sender, target, ...(umac ? { unicast: { dstMac: umac, dstIp: target } } : {}) }),
     answerOf: (frame, len) => {
       const m = parseNdp(frame, len);

@@ -4,7 +4,6 @@
  * debugfile (the debug records too); "none" or nothing named: stdout. And the CLI honours them: a
  * node started on the reference files with logfile/debugfile writes its start-up lines there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,38 +12,10 @@ import { run as ha } from '../../src/cli/commands/ha.ts';
 import { parseHaCf } from '../../src/config/index.ts';
 import { createHeartbeatLogger } from '../../src/io/index.ts';
 import { REF } from './lab.ts';
+import { syslogListener, until } from '../helpers/syslog.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsrs-halog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function syslogListener(path: string): Promise<{ child: ChildProcess; got: () => string[] }> {
-  const py = [
-    'import json, socket',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-    `s.bind(${JSON.stringify(path)})`,
-    's.settimeout(20)',
-    'print("ready", flush=True)',
-    'while True:',
-    '    try: d = s.recv(65536)',
-    '    except socket.timeout: break',
-    '    print(json.dumps(d.decode()), flush=True)',
-  ].join('\n');
-  const child = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      if (out.startsWith('ready\n')) resolve({ child, got: () => out.split('\n').slice(1).filter(Boolean).map((l) => JSON.parse(l) as string) });
-    });
-    child.once('error', reject);
-    setTimeout(() => reject(new Error('listener did not start')), 10_000);
-  });
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
 
 const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
 

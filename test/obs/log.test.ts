@@ -3,45 +3,15 @@
  * unix socket, received here by a small python3 listener standing in for /dev/log), foreground
  * JSON or human lines on stdout, and the fallback when there is no syslog socket.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/io/log.ts';
+import { syslogListener, until } from '../helpers/syslog.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsrlb-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A syslog daemon's socket: every datagram received, one JSON string per line on stdout. */
-function syslogListener(path: string): Promise<{ child: ChildProcess; got: () => string[] }> {
-  const py = [
-    'import json, socket, sys',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-    `s.bind(${JSON.stringify(path)})`,
-    's.settimeout(20)',
-    'print("ready", flush=True)',
-    'while True:',
-    '    try: d = s.recv(65536)',
-    '    except socket.timeout: break',
-    '    print(json.dumps(d.decode()), flush=True)',
-  ].join('\n');
-  const child = spawn('python3', ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      if (out.startsWith('ready\n')) resolve({ child, got: () => out.split('\n').slice(1).filter(Boolean).map((l) => JSON.parse(l) as string) });
-    });
-    child.once('error', reject);
-    setTimeout(() => reject(new Error('listener did not start')), 10_000);
-  });
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('logfile=local0 (syslog)', () => {
   it('sends one real syslog datagram per record: <PRI>timestamp dsrlb[pid]: message key=value', async () => {
