@@ -8,17 +8,12 @@
  * feeds it (`dsrlb run`, `dsrlb ha`, reload), refuses them with E_RUN_IPV6.
  */
 import { realForwardPort, type LdirectordConfig, type VirtualService } from '../config/index.ts';
-import { Dataplane, type DataplaneOptions, type RealSpec6, type ServiceSpec6 } from '../dataplane/index.ts';
+import { Dataplane, type DataplaneOptions } from '../dataplane/index.ts';
 import { DsrlbError } from '../errors/index.ts';
 import { parseIPv6 } from '../model/index.ts';
 import type { SchedName } from '../sched/index.ts';
-import type { ServiceWithReals } from './protocol.ts';
+import type { Service6WithReals, ServiceWithReals } from './protocol.ts';
 
-/** An IPv6 service and its reals, as the data path's addService6/addDest6 take them. */
-export interface Service6WithReals {
-  spec: ServiceSpec6;
-  reals: RealSpec6[];
-}
 
 /** The IPv6 services of a configuration, as text for a message ("TCP [2001:db8::10]:80 (x.cf:3)"). */
 export function ipv6ServicesOf(cfg: LdirectordConfig): string[] {

@@ -3,7 +3,7 @@
  * worker's IPC channel). Addresses travel as u32 numbers, MACs as strings.
  */
 import type { ConnTimeouts } from '../conn/index.ts';
-import type { L4Proto, RealSpec, ServiceSpec, VsSysctls } from '../dataplane/index.ts';
+import type { L4Proto, RealSpec, RealSpec6, ServiceSpec, ServiceSpec6, VsSysctls } from '../dataplane/index.ts';
 import type { DirectorCounters, TableConn, TableReal, TableService } from '../obs/index.ts';
 import type { SyncConn } from '../ha/index.ts';
 
@@ -13,8 +13,26 @@ export interface ServiceWithReals {
   reals: RealSpec[];
 }
 
+/** An IPv6 service (virtual6=) and its reals, as the data path's addService6/addDest6 take them. */
+export interface Service6WithReals {
+  spec: ServiceSpec6;
+  /** In the order they are added. */
+  reals: RealSpec6[];
+}
+
 export interface PacketPathInit {
   services: ServiceWithReals[];
+  /** The IPv6 services (docs/ipv6.md); absent or empty: IPv6 frames pass to the host as before. */
+  services6?: Service6WithReals[];
+  /** This host's IPv6 addresses (canonical text): an IPv6 real with one of them is served locally. */
+  localAddrs6?: string[];
+  /**
+   * Source address of our Neighbor Solicitations for the IPv6 reals: this host's IPv6 address on
+   * the segment (a global one if it has one, else its link-local). Absent: no solicitations.
+   */
+  ndpSenderIp6?: string;
+  /** The Router flag of our Neighbor Advertisements: the interface's net.ipv6.conf.IFACE.forwarding, as Linux sets it. */
+  ndpRouter?: boolean;
   sysctls?: Partial<VsSysctls>;
   connCapacity?: number;
   timeouts?: Partial<ConnTimeouts>;
@@ -43,8 +61,11 @@ export interface PacketPathInit {
 
 export interface ServiceKeyMsg {
   proto: L4Proto;
+  /** IPv4: the VIP. IPv6: the VIP6's 32-bit fold (vip6 names the service). */
   vip: number;
   port: number;
+  /** An IPv6 service: its VIP6, canonical text (RFC 5952). */
+  vip6?: string;
 }
 
 export type ToPacket =
@@ -60,8 +81,9 @@ export type ToPacket =
   | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
   | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }
   | { op: 'addReal'; id: number; svc: ServiceKeyMsg; real: RealSpec }
-  | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
-  | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; port: number }
+  /** addr6 (canonical text) names an IPv6 real; addr is then its fold. */
+  | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
+  | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number }
   | { op: 'flush'; id: number }
   /**
    * The web console's teaching view: copy the first frame of at most perSecond new flows a second
@@ -117,7 +139,8 @@ export interface PacketSnapshot extends DirectorCounters {
 export type FromPacket =
   | { ev: 'reply'; id: number; ok: true; snapshot?: PacketSnapshot }
   | { ev: 'reply'; id: number; ok: false; code: string; message: string }
-  | { ev: 'neigh'; kind: 'resolved' | 'changed' | 'failed'; ip: number; mac: string | null }
+  /** A real's MAC learnt, changed or lost; ip6 (canonical text) for an IPv6 real, ip is then its fold. */
+  | { ev: 'neigh'; kind: 'resolved' | 'changed' | 'failed'; ip: number; ip6?: string; mac: string | null }
   | { ev: 'started'; services: number; reals: number; local: number }
   /** A sampled new flow's first frame (hex, at most 128 bytes each): as received, as sent on. */
   | { ev: 'sample'; inHex: string; outHex: string; local: boolean }

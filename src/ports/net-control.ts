@@ -2,8 +2,11 @@
 
 export interface ServiceMatch {
   proto: 'tcp' | 'udp';
+  /** IPv4: the VIP. IPv6: the VIP6's fold (vip6 names it). */
   vip: number;
   port: number;
+  /** An IPv6 service: its VIP6, canonical text. */
+  vip6?: string;
 }
 
 export interface LocalPath {
