@@ -6,13 +6,13 @@
  */
 import { statSync } from 'node:fs';
 import { loadKeepalivedConfig, loadLdirectordConfig, type KeepalivedConfig, type KeepalivedParseOptions, type LdirectordConfig } from '../config/index.ts';
-import { describeOp, diffServices, servicesFromConfig, type Director, type ServiceKeyMsg } from '../engine/index.ts';
+import { describeOp, diffServices, diffServices6, services6FromConfig, servicesFromConfig, type Director, type ServiceKeyMsg } from '../engine/index.ts';
 import { ConfigErrors, isDsrlbError } from '../errors/index.ts';
 import {
   HealthMonitor, validateChecks, type FallbackEvent, type RealChangeEvent, type RealRef, type VirtualRef,
 } from '../health/index.ts';
 import { systemClock } from '../io/index.ts';
-import { endpointToString } from '../model/index.ts';
+import { endpointToString, parseIPv6 } from '../model/index.ts';
 import type { Logger } from '../ports/index.ts';
 
 /** Reads and validates an ldirectord.cf (parse errors and unsupported checks alike, with file:line). */
@@ -31,8 +31,12 @@ export function loadCheckedKeepalived(path: string, opts: KeepalivedParseOptions
   return cfg;
 }
 
-const svcOf = (v: VirtualRef): ServiceKeyMsg | null => (v.proto === 'fwm' ? null : { proto: v.proto, vip: v.vip, port: v.port });
-const name = (v: VirtualRef, r: { addr: number; port: number }) => `${v.proto.toUpperCase()} ${endpointToString(v.vip, v.port)} -> ${endpointToString(r.addr, r.port)}`;
+const svcOf = (v: VirtualRef): ServiceKeyMsg | null => (v.proto === 'fwm' ? null : { proto: v.proto, vip: v.vip, port: v.port, ...(v.vip6 ? { vip6: v.vip6 } : {}) });
+const ep = (addr: number, port: number, addr6?: string) => (addr6 !== undefined ? `[${addr6}]:${port}` : endpointToString(addr, port));
+const name = (v: VirtualRef, r: { addr: number; port: number; addr6?: string }) => `${v.proto.toUpperCase()} ${ep(v.vip, v.port, v.vip6)} -> ${ep(r.addr, r.port, r.addr6)}`;
+/** One key per real of a virtual, both families. */
+const upKey = (proto: string, vip: number, vport: number, vip6: string | undefined, addr: number, addr6: string | undefined, port: number) =>
+  `${proto}/${vip6 ?? vip}/${vport}/${addr6 ?? addr}/${port}`;
 
 export class ControlPlane {
   private health: HealthMonitor | null = null;
@@ -108,23 +112,25 @@ export class ControlPlane {
     this.mtime = mtimeOf(this.path);
     let next: LdirectordConfig;
     let nextServices: ReturnType<typeof servicesFromConfig>;
+    let nextServices6: ReturnType<typeof services6FromConfig>;
     try {
       next = this.load(this.path);
-      // A file the live director cannot serve (an IPv6 or fwmark service) is refused like a broken one.
+      // A file the live director cannot serve (a fwmark service, a method other than gate) is refused like a broken one.
       nextServices = servicesFromConfig(next);
+      nextServices6 = services6FromConfig(next);
     } catch (e) {
       const errs = e instanceof ConfigErrors ? e.errors : [e as Error];
       for (const err of errs) this.log.error({ file: this.path, code: isDsrlbError(err) ? err.code : undefined }, `reload refused, running configuration kept: ${err.message}`);
       this.onEvent?.('reload', `reload refused (${why}): the running configuration is kept`, errs.map((e) => e.message));
       return false;
     }
-    const ops = diffServices(servicesFromConfig(this.cfg), nextServices);
-    const up = new Map((this.health?.status() ?? []).map((s) => [`${s.virtual.proto}/${s.virtual.vip}/${s.virtual.port}/${s.real.addr}/${s.real.port}`, s.up]));
+    const ops = [...diffServices(servicesFromConfig(this.cfg), nextServices), ...diffServices6(services6FromConfig(this.cfg), nextServices6)];
+    const up = new Map((this.health?.status() ?? []).map((s) => [upKey(s.virtual.proto, s.virtual.vip, s.virtual.port, s.virtual.vip6, s.real.addr, s.real.addr6, s.real.port), s.up]));
     this.log.info({ why, changes: ops.length }, 'reloading the configuration');
     this.onEvent?.('reload', `configuration reloaded (${why}): ${ops.length} change${ops.length === 1 ? '' : 's'}`, ops.map((op) => describeOp(op)));
     for (const op of ops) {
       // A real the checks hold down keeps weight 0: its new weight applies when it comes back up.
-      if (op.op === 'editReal' && op.changes.weight !== undefined && up.get(`${op.svc.proto}/${op.svc.vip}/${op.svc.port}/${op.addr}/${op.port}`) === false) {
+      if (op.op === 'editReal' && op.changes.weight !== undefined && up.get(upKey(op.svc.proto, op.svc.vip, op.svc.port, op.svc.vip6, op.addr, op.addr6, op.port)) === false) {
         delete op.changes.weight;
         if (Object.keys(op.changes).length === 0) continue;
       }
@@ -154,15 +160,16 @@ export class ControlPlane {
 
   private async applyReal(svc: ServiceKeyMsg, r: RealRef, ev: RealChangeEvent): Promise<void> {
     const d = this.director;
+    const who = { addr: r.addr, port: r.port, ...(r.addr6 !== undefined ? { addr6: r.addr6 } : {}) };
     if (ev.action === 'remove') {
-      await d.request({ op: 'deleteReal', svc, addr: r.addr, port: r.port }).catch(ignoreMissing);
+      await d.request({ op: 'deleteReal', svc, ...who }).catch(ignoreMissing);
       return;
     }
     try {
-      await d.request({ op: 'editReal', svc, addr: r.addr, port: r.port, changes: { weight: ev.weight } });
+      await d.request({ op: 'editReal', svc, ...who, changes: { weight: ev.weight } });
     } catch (e) {
       if (!isDsrlbError(e) || e.code !== 'E_NO_REAL') throw e;
-      if (ev.up || ev.readd) await d.request({ op: 'addReal', svc, real: { addr: r.addr, port: r.port, weight: ev.weight } });
+      if (ev.up || ev.readd) await d.request(addRealOp(svc, r, ev.weight));
     }
   }
 
@@ -173,10 +180,17 @@ export class ControlPlane {
     this.log.info({ fallback: name(ev.virtual, fb), action: ev.action, reason: ev.reason }, ev.action === 'add' ? 'fallback server in' : 'fallback server out');
     this.onEvent?.('health', `fallback server ${name(ev.virtual, fb)} ${ev.action === 'add' ? 'in' : 'out'} (${ev.reason})`);
     void this.enqueue(async () => {
-      if (ev.action === 'add') await this.director.request({ op: 'addReal', svc, real: { addr: fb.addr, port: fb.port, weight: ev.weight } }).catch(ignoreExisting);
-      else await this.director.request({ op: 'deleteReal', svc, addr: fb.addr, port: fb.port }).catch(ignoreMissing);
+      if (ev.action === 'add') await this.director.request(addRealOp(svc, fb, ev.weight)).catch(ignoreExisting);
+      else await this.director.request({ op: 'deleteReal', svc, addr: fb.addr, port: fb.port, ...(fb.addr6 !== undefined ? { addr6: fb.addr6 } : {}) }).catch(ignoreMissing);
     });
   }
+}
+
+/** ipvsadm -a for a real (or fallback) of either family. */
+function addRealOp(svc: ServiceKeyMsg, r: { addr: number; port: number; addr6?: string }, weight: number) {
+  return r.addr6 !== undefined
+    ? { op: 'addReal6' as const, svc, real: { addr6: parseIPv6(r.addr6)!, port: r.port, weight } }
+    : { op: 'addReal' as const, svc, real: { addr: r.addr, port: r.port, weight } };
 }
 
 function ignoreMissing(e: unknown): void {

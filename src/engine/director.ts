@@ -6,13 +6,15 @@
  * everything start() did, in reverse, also after a failed start.
  */
 import { DsrlbError } from '../errors/index.ts';
-import { ipToString } from '../model/index.ts';
+import { foldIPv6, ipToString, ipv6ToString } from '../model/index.ts';
 import type { Logger, NetControl, PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
-import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceWithReals, ToPacket } from './protocol.ts';
+import type { FromPacket, PacketPathInit, PacketSnapshot, Service6WithReals, ServiceWithReals, ToPacket } from './protocol.ts';
 
 export interface DirectorOptions {
   iface: string;
   services: ServiceWithReals[];
+  /** IPv6 services (virtual6=): captured, answered for by NDP, forwarded like the IPv4 ones. */
+  services6?: Service6WithReals[];
   sysctls?: PacketPathInit['sysctls'];
   timeouts?: PacketPathInit['timeouts'];
   connCapacity?: number;
@@ -52,7 +54,7 @@ export class Director {
   private matches: ServiceMatch[] = [];
   private dropInstalled = false;
   /** VIPs the capture filter was built with (empty: the filter takes every inbound IPv4 frame). */
-  private capturedVips = new Set<number>();
+  private capturedVips = new Set<string>();
   /** Set when the packet path ended by itself. */
   exitReason: string | null = null;
   onExit: ((why: string) => void) | null = null;
@@ -61,18 +63,19 @@ export class Director {
 
   constructor(private readonly deps: DirectorDeps) {}
 
-  static matches(services: readonly ServiceWithReals[]): ServiceMatch[] {
-    return services.map((s) => ({ proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port }));
+  static matches(services: readonly ServiceWithReals[], services6: readonly Service6WithReals[] = []): ServiceMatch[] {
+    return services.map((s): ServiceMatch => ({ proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port }))
+      .concat(services6.map((s) => match6(s.spec.proto, s.spec.vip6, s.spec.port)));
   }
 
   async start(o: DirectorOptions): Promise<void> {
     const { net, log } = this.deps;
-    const services = Director.matches(o.services);
+    const services = Director.matches(o.services, o.services6);
     const active = o.active ?? true;
     this.iface = o.iface;
     this.active = active;
     this.matches = services;
-    this.capturedVips = new Set(services.map((s) => s.vip));
+    this.capturedVips = new Set(services.map(vipKey));
     try {
       // Whatever a crashed run left behind goes first (both calls are idempotent).
       await net.removeIngressDrop(o.iface);
@@ -110,6 +113,14 @@ export class Director {
         active,
         answerArp: o.answerArp,
       };
+      if (o.services6 && o.services6.length > 0) {
+        init.services6 = o.services6;
+        init.localAddrs6 = net.localAddresses6?.() ?? [];
+        const src = net.addressOn6?.(o.iface) ?? null;
+        if (src !== null) init.ndpSenderIp6 = src;
+        else log.warn({ iface: o.iface }, 'no IPv6 address on the interface: the IPv6 reals cannot be resolved by Neighbor Solicitation');
+        init.ndpRouter = net.ipv6Forwarding?.(o.iface) ?? false;
+      }
       const path = await this.deps.startPacketPath({ iface: o.iface, services, bufferSize: o.bufferSize ?? 32 << 20, init, ...(o.io ? { io: o.io } : {}) });
       this.path = path;
       this.undo.push({ what: 'packet path', run: () => path.stop() });
@@ -143,12 +154,14 @@ export class Director {
    */
   async request(op: OpWithoutId, timeoutMs = 5000): Promise<PacketSnapshot | undefined> {
     const r = await this.send(op, timeoutMs);
-    const key = (s: ServiceMatch) => `${s.proto}/${s.vip}/${s.port}`;
-    if (op.op === 'addService' && this.capturedVips.size > 0 && !this.capturedVips.has(op.spec.vip)) {
-      this.deps.log.warn({ vip: ipToString(op.spec.vip) },
+    const key = (s: ServiceMatch) => `${s.proto}/${vipKey(s)}/${s.port}`;
+    const added = op.op === 'addService' ? { proto: op.spec.proto, vip: op.spec.vip, port: op.spec.port }
+      : op.op === 'addService6' ? match6(op.spec.proto, op.spec.vip6, op.spec.port) : null;
+    if (added !== null && this.capturedVips.size > 0 && !this.capturedVips.has(vipKey(added))) {
+      this.deps.log.warn({ vip: added.vip6 ?? ipToString(added.vip) },
         'this VIP is not in the capture filter (built at start from the configured VIPs): restart dsrlb with it in the configuration to serve it');
     }
-    if (op.op === 'addService') this.matches = [...this.matches, { proto: op.spec.proto, vip: op.spec.vip, port: op.spec.port }];
+    if (added !== null) this.matches = [...this.matches, added];
     else if (op.op === 'deleteService') this.matches = this.matches.filter((m) => key(m) !== key(op.svc));
     else if (op.op === 'flush') this.matches = [];
     else if (op.op === 'setActive') this.active = op.active;
@@ -191,10 +204,12 @@ export class Director {
         else p.reject(new DsrlbError(m.code, m.message));
         return;
       }
-      case 'neigh':
-        if (m.kind === 'failed') log.warn({ real: ipToString(m.ip) }, 'real server does not answer ARP: no new flows for it');
-        else log.info({ real: ipToString(m.ip), mac: m.mac, change: m.kind }, m.kind === 'resolved' ? 'real server MAC resolved' : 'real server MAC changed');
+      case 'neigh': {
+        const real = m.ip6 ?? ipToString(m.ip);
+        if (m.kind === 'failed') log.warn({ real }, `real server does not answer ${m.ip6 ? 'Neighbor Solicitation' : 'ARP'}: no new flows for it`);
+        else log.info({ real, mac: m.mac, change: m.kind }, m.kind === 'resolved' ? 'real server MAC resolved' : 'real server MAC changed');
         return;
+      }
       case 'started':
         log.info({ services: m.services, reals: m.reals }, 'packet path started');
         return;
@@ -226,4 +241,14 @@ export class Director {
     }
     this.path = null;
   }
+}
+
+/** An IPv6 service as the capture filter and the ingress drop take it: its VIP6 as text, vip its fold. */
+function match6(proto: 'tcp' | 'udp', vip6: Uint8Array, port: number): ServiceMatch {
+  return { proto, vip: foldIPv6(vip6), port, vip6: ipv6ToString(vip6) };
+}
+
+/** One key per VIP for both families (an IPv6 fold may equal some IPv4 address). */
+function vipKey(s: ServiceMatch): string {
+  return s.vip6 ?? String(s.vip);
 }

@@ -3,9 +3,9 @@
  * file order — the order ldirectord adds them with ipvsadm, so the kernel's list (newest first)
  * comes out the same — at their configured weights (health checking changes them later).
  *
- * IPv6 services (`virtual6=`) go into a data plane built here for the offline paths (`dsrlb replay`,
- * tests). The live director does not capture IPv6 yet (docs/ipv6.md): servicesFromConfig, which
- * feeds it (`dsrlb run`, `dsrlb ha`, reload), refuses them with E_RUN_IPV6.
+ * IPv6 services (`virtual6=`) come apart from the IPv4 ones (services6FromConfig): the data plane
+ * keeps them in their own maps, and the live director passes them to the packet path as
+ * PacketPathInit.services6 (docs/ipv6.md).
  */
 import { realForwardPort, type LdirectordConfig, type VirtualService } from '../config/index.ts';
 import { Dataplane, type DataplaneOptions } from '../dataplane/index.ts';
@@ -14,12 +14,6 @@ import { parseIPv6 } from '../model/index.ts';
 import type { SchedName } from '../sched/index.ts';
 import type { Service6WithReals, ServiceWithReals } from './protocol.ts';
 
-
-/** The IPv6 services of a configuration, as text for a message ("TCP [2001:db8::10]:80 (x.cf:3)"). */
-export function ipv6ServicesOf(cfg: LdirectordConfig): string[] {
-  return cfg.virtuals.filter((v) => v.address6 !== undefined)
-    .map((v) => `${v.protocol.toUpperCase()} [${v.address6}]:${v.port} (${v.file ?? cfg.file}:${v.line})`);
-}
 
 function checkForwardable(cfg: LdirectordConfig, v: VirtualService): void {
   if (v.protocol === 'fwm' || (v.address === null && v.address6 === undefined)) {
@@ -72,23 +66,14 @@ function service6(v: VirtualService): Service6WithReals {
   };
 }
 
-/** Throws E_RUN_IPV6 when the configuration has an IPv6 service: the live director cannot serve it yet. */
-export function refuseIPv6Services(cfg: LdirectordConfig): void {
-  const v6 = ipv6ServicesOf(cfg);
-  if (v6.length > 0) {
-    throw new DsrlbError('E_RUN_IPV6',
-      `the live director does not capture IPv6 yet (docs/ipv6.md), so it cannot serve ${v6.join(', ')}; ` +
-      'remove the virtual6= sections to run (dsrlb replay and dsrlb config check take them)');
-  }
+/** The IPv4 services for the live director (`dsrlb run`, `dsrlb ha`, a reload), in file order. */
+export function servicesFromConfig(cfg: LdirectordConfig): ServiceWithReals[] {
+  return allServicesFromConfig(cfg).v4;
 }
 
-/** The IPv4 services for the live director; an IPv6 service is refused (E_RUN_IPV6). */
-export function servicesFromConfig(cfg: LdirectordConfig): ServiceWithReals[] {
-  refuseIPv6Services(cfg);
-  return cfg.virtuals.map((v) => {
-    checkForwardable(cfg, v);
-    return service4(v);
-  });
+/** The IPv6 services (virtual6=) for the live director, in file order. */
+export function services6FromConfig(cfg: LdirectordConfig): Service6WithReals[] {
+  return allServicesFromConfig(cfg).v6;
 }
 
 /** Both families, in file order, for the offline data plane. */

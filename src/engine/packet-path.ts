@@ -13,12 +13,18 @@ import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
 import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
 import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
+
+function ipv6Of(text: string): Uint8Array {
+  const a = parseIPv6(text);
+  if (a === null) throw new DsrlbError('E_USAGE', `not an IPv6 address: ${text}`);
+  return a;
+}
 
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
@@ -198,18 +204,25 @@ export class DirectorPacketPath implements PacketHandler {
         t.deleteService(this.svc(m.svc));
         this.dp.refreshVips();
         return undefined;
+      case 'addService6':
+        t.addService6(m.spec);
+        return undefined;
       case 'addReal':
         t.addDest(this.svc(m.svc), m.real);
         this.syncNeighbours();
         return undefined;
+      case 'addReal6':
+        t.addDest6(this.svc(m.svc), m.real);
+        this.syncNeighbours();
+        return undefined;
       case 'editReal': {
         const s = this.svc(m.svc);
-        t.editDest(s, this.dest(s, m.addr, m.port), m.changes);
+        t.editDest(s, this.dest(s, m.addr, m.port, m.addr6), m.changes);
         return undefined;
       }
       case 'deleteReal': {
         const s = this.svc(m.svc);
-        t.deleteDest(s, this.dest(s, m.addr, m.port));
+        t.deleteDest(s, this.dest(s, m.addr, m.port, m.addr6));
         this.syncNeighbours();
         return undefined;
       }
@@ -232,10 +245,19 @@ export class DirectorPacketPath implements PacketHandler {
   }
 
   private svc(k: ServiceKeyMsg): Service {
-    return this.dp.services.get(k.proto, k.vip, k.port);
+    if (k.vip6 === undefined) return this.dp.services.get(k.proto, k.vip, k.port);
+    const s = this.dp.services.find6(k.proto === 'tcp' ? 6 : 17, ipv6Of(k.vip6), k.port);
+    if (!s) throw new DsrlbError('E_NO_SERVICE', `no such service ${k.proto.toUpperCase()} [${k.vip6}]:${k.port}`);
+    return s;
   }
 
-  private dest(s: Service, addr: number, port: number) {
+  private dest(s: Service, addr: number, port: number, addr6?: string) {
+    if (addr6 !== undefined) {
+      const a = ipv6Of(addr6);
+      const d = s.dests.find((x) => x.addr6 !== undefined && x.port === port && ipv6ToHex(x.addr6) === ipv6ToHex(a));
+      if (!d) throw new DsrlbError('E_NO_REAL', `no real [${addr6}]:${port} in ${s.name}`);
+      return d;
+    }
     const d = this.dp.services.findDest(s, addr, port);
     if (!d) throw new DsrlbError('E_NO_REAL', `no real ${endpointToString(addr, port)} in ${s.name}`);
     return d;

@@ -78,9 +78,13 @@ export type ToPacket =
   /** Connection sync (active side): the answer's snapshot carries `sync`, the table's live connections. */
   | { op: 'syncExport'; id: number }
   | { op: 'addService'; id: number; spec: ServiceSpec }
+  /** ipvsadm -A for an IPv6 VIP (a reload adding a virtual6= section). */
+  | { op: 'addService6'; id: number; spec: ServiceSpec6 }
   | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
   | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }
   | { op: 'addReal'; id: number; svc: ServiceKeyMsg; real: RealSpec }
+  /** ipvsadm -a for an IPv6 service (svc.vip6 names it). */
+  | { op: 'addReal6'; id: number; svc: ServiceKeyMsg; real: RealSpec6 }
   /** addr6 (canonical text) names an IPv6 real; addr is then its fold. */
   | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
   | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number }

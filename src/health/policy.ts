@@ -49,8 +49,10 @@ export interface RealPolicySettings {
 }
 
 export interface FallbackTarget {
+  /** IPv4, or an IPv6 fallback's fold (addr6 names it). */
   addr: number;
   port: number;
+  addr6?: string;
 }
 
 export interface VirtualPolicySettings {
@@ -155,7 +157,7 @@ export function stepReal(
 }
 
 function sameTarget(a: FallbackTarget | null, b: FallbackTarget | null): boolean {
-  return a === b || (a !== null && b !== null && a.addr === b.addr && a.port === b.port);
+  return a === b || (a !== null && b !== null && a.addr === b.addr && a.addr6 === b.addr6 && a.port === b.port);
 }
 
 /**

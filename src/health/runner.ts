@@ -11,7 +11,6 @@
  * - update(cfg) applies a reloaded configuration: reals that stay keep their health state.
  */
 import type { LdirectordConfig, RealServer, VirtualService } from '../config/index.ts';
-import { ipToString } from '../model/index.ts';
 import type { Clock, Logger } from '../ports/index.ts';
 import { silentLogger } from '../ports/index.ts';
 import { defaultCheckers } from './checks/index.ts';
@@ -21,7 +20,7 @@ import {
   nextKind, reconcileVirtual, startVirtual, step, type CheckOutcome, type FallbackChange, type RealChange,
   type VirtualHealthState, type VirtualPolicySettings,
 } from './policy.ts';
-import { policySettingsFor, realKey, realRef, specFor, virtualKey, virtualRef, type SpecResult } from './spec.ts';
+import { addressText, policySettingsFor, realKey, realRef, specFor, virtualKey, virtualRef, type SpecResult } from './spec.ts';
 import {
   specBoundMs, type Checker, type CheckerRegistry, type CheckKind, type HealthSink, type HealthUpdateSummary, type RealHealthStatus,
   type RealRef, type VirtualHealthStatus, type VirtualRef,
@@ -305,7 +304,7 @@ export class HealthMonitor {
 
   private async inMaintenance(dir: string, e: RealEntry): Promise<string | null> {
     try {
-      const ip = ipToString(e.r.address);
+      const ip = addressText(e.r);
       const host = await this.maintenance.hostname(ip);
       return await this.maintenance.find(dir, maintenanceNames(ip, e.r.port, host));
     } catch {

@@ -4,7 +4,7 @@
  * check_* functions (timeouts, request and receive handling). Pure.
  */
 import { checkPortFor, checkStringsFor, realForwardPort, type RealServer, type VirtualService } from '../config/index.ts';
-import { ipToString } from '../model/index.ts';
+import { foldIPv6, ipToString, parseIPv6 } from '../model/index.ts';
 import { reverseName } from './dns-message.ts';
 import { compileReceive } from './receive.ts';
 import type { VirtualPolicySettings } from './policy.ts';
@@ -26,24 +26,43 @@ export type SpecResult = { ok: true; spec: CheckSpec } | { ok: false; problem: S
 /** The checks a checktype runs: negotiate, connect, or both for checktype=N (ldirectord `combined`). */
 export type SpecKind = 'negotiate' | 'connect' | 'ping' | 'external';
 
+/** The fold an IPv6 address has in the director's u32 fields (docs/ipv6.md). */
+function fold6(text: string): number {
+  return foldIPv6(parseIPv6(text)!);
+}
+
 export function virtualRef(vs: VirtualService): VirtualRef {
   if (vs.protocol === 'fwm') return { proto: 'fwm', vip: 0, port: 0, fwmark: vs.fwmark ?? 0 };
+  if (vs.address6 !== undefined) return { proto: vs.protocol, vip: fold6(vs.address6), port: vs.port, vip6: vs.address6 };
   return { proto: vs.protocol, vip: vs.address ?? 0, port: vs.port };
 }
 
 export function realRef(vs: VirtualService, r: RealServer): RealRef {
-  return { addr: r.address, port: realForwardPort(vs, r), configPort: r.port };
+  const port = realForwardPort(vs, r);
+  if (r.address6 !== undefined) return { addr: fold6(r.address6), addr6: r.address6, port, configPort: r.port };
+  return { addr: r.address, port, configPort: r.port };
 }
 
-/** Stable key of a virtual: `tcp:1.2.3.4:80`, `fwm:7` (ldirectord's get_virtual_id_str). */
+/** A real's (or fallback's) address as text: dotted quad, or the IPv6 canonical form. */
+export function addressText(r: { address: number; address6?: string }): string {
+  return r.address6 ?? ipToString(r.address);
+}
+
+/** As in a URL or a Host header: an IPv6 address in brackets. */
+function hostText(r: { address: number; address6?: string }): string {
+  return r.address6 !== undefined ? `[${r.address6}]` : ipToString(r.address);
+}
+
+/** Stable key of a virtual: `tcp:1.2.3.4:80`, `tcp:[2001:db8::10]:80`, `fwm:7` (ldirectord's get_virtual_id_str). */
 export function virtualKey(vs: VirtualService): string {
   if (vs.protocol === 'fwm') return `fwm:${vs.fwmark ?? 0}`;
+  if (vs.address6 !== undefined) return `${vs.protocol}:[${vs.address6}]:${vs.port}`;
   return `${vs.protocol}:${ipToString(vs.address ?? 0)}:${vs.port}`;
 }
 
 /** Stable key of a real inside its virtual: address and the port as written. */
 export function realKey(r: RealServer): string {
-  return `${ipToString(r.address)}:${r.port}`;
+  return `${hostText(r)}:${r.port}`;
 }
 
 function serviceLine(vs: VirtualService): number {
@@ -85,12 +104,12 @@ export function httpUrlFor(vs: VirtualService, r: RealServer, port: number): str
   const uri = request.startsWith('/') ? request.slice(1) : request;
   const perReal = r.request !== undefined && r.receive !== undefined;
   if (perReal && request.includes(`${scheme}://`)) return uri;
-  return `${scheme}://${ipToString(r.address)}:${port}/${uri}`;
+  return `${scheme}://${hostText(r)}:${port}/${uri}`;
 }
 
 /** The spec of one check of real `r` of `vs`. */
 export function specFor(vs: VirtualService, r: RealServer, kind: SpecKind): SpecResult {
-  const address = ipToString(r.address);
+  const address = addressText(r);
   const port = checkPortFor(vs, r);
   const checkMs = vs.checktimeout * 1000;
   const negotiateMs = vs.negotiatetimeout * 1000;
@@ -104,7 +123,7 @@ export function specFor(vs: VirtualService, r: RealServer, kind: SpecKind): Spec
     return { ok: true, spec: { checker: 'connect', address, port, timeoutMs: checkMs } };
   }
   if (kind === 'external') {
-    const vip = vs.protocol === 'fwm' ? String(vs.fwmark ?? 0) : ipToString(vs.address ?? 0);
+    const vip = vs.protocol === 'fwm' ? String(vs.fwmark ?? 0) : vs.address6 ?? ipToString(vs.address ?? 0);
     return {
       ok: true,
       spec: {
@@ -127,7 +146,7 @@ export function specFor(vs: VirtualService, r: RealServer, kind: SpecKind): Spec
       return {
         ok: true,
         spec: {
-          checker: 'http', url: httpUrlFor(vs, r, port), method: vs.httpmethod, hostHeader: vs.virtualhost ?? address,
+          checker: 'http', url: httpUrlFor(vs, r, port), method: vs.httpmethod, hostHeader: vs.virtualhost ?? hostText(r),
           receive, timeoutMs: negotiateMs, maxRedirects: 7,
         },
       };
@@ -177,6 +196,8 @@ export function policySettingsFor(vs: VirtualService): VirtualPolicySettings {
     checktype: vs.checktype, checkConnects: vs.checkConnects,
   }]));
   const fb = vs.fallback;
-  const fallback = fb ? { addr: fb.address, port: realForwardPort(vs, { method: fb.method, port: fb.port ?? vs.port }) } : null;
+  const fbPort = fb ? realForwardPort(vs, { method: fb.method, port: fb.port ?? vs.port }) : 0;
+  const fallback = fb === null || fb === undefined ? null
+    : fb.address6 !== undefined ? { addr: fold6(fb.address6), addr6: fb.address6, port: fbPort } : { addr: fb.address, port: fbPort };
   return { reals, fallback, fallbackcommand: vs.fallbackcommand };
 }

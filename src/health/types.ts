@@ -107,14 +107,20 @@ export function specBoundMs(spec: CheckSpec): number {
 /** A virtual service as the director keys it (vip is a u32; 0 with fwmark for a mark service). */
 export interface VirtualRef {
   proto: 'tcp' | 'udp' | 'fwm';
+  /** IPv4: the VIP. IPv6: the VIP6's 32-bit fold (vip6 names it). */
   vip: number;
   port: number;
   fwmark?: number;
+  /** An IPv6 virtual (virtual6=): its VIP6, canonical text. */
+  vip6?: string;
 }
 
 /** A real as the director's table holds it: `port` is the port IPVS uses (realForwardPort). */
 export interface RealRef {
+  /** IPv4: the address. IPv6: its fold (addr6 names the real). */
   addr: number;
+  /** An IPv6 real (real6=): its address, canonical text. */
+  addr6?: string;
   port: number;
   /** The port written on the real= line (0 when omitted). */
   configPort: number;
@@ -146,7 +152,7 @@ export interface RealChangeEvent {
  */
 export interface FallbackEvent {
   virtual: VirtualRef;
-  fallback: { addr: number; port: number } | null;
+  fallback: { addr: number; port: number; addr6?: string } | null;
   action: 'add' | 'remove' | null;
   weight: number;
   command: 'start' | 'stop' | null;
@@ -199,7 +205,7 @@ export interface VirtualHealthStatus {
   virtual: VirtualRef;
   reals: number;
   realsUp: number;
-  fallback: { addr: number; port: number } | null;
+  fallback: { addr: number; port: number; addr6?: string } | null;
   fallbackActive: boolean;
 }
 

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { DsrlbError } from '../errors/index.ts';
-import { parseIPv4 } from '../model/index.ts';
+import { canonicalIPv6, parseIPv4 } from '../model/index.ts';
 import type { LocalPath, NetControl, ServiceMatch } from '../ports/index.ts';
 import { installIngressDrop, removeIngressDrop } from './nft.ts';
 
@@ -64,6 +64,33 @@ export const hostNetControl: NetControl = {
   addressOn(iface: string): number | null {
     const a = networkInterfaces()[iface]?.find((x) => x.family === 'IPv4');
     return a ? parseIPv4(a.address) : null;
+  },
+
+  localAddresses6(): string[] {
+    const out: string[] = [];
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? []) {
+        if (a.family !== 'IPv6' || a.scopeid !== 0 || a.address === '::1') continue;
+        const c = canonicalIPv6(a.address);
+        if (c !== null && !out.includes(c)) out.push(c);
+      }
+    }
+    return out;
+  },
+
+  addressOn6(iface: string): string | null {
+    const list = (networkInterfaces()[iface] ?? []).filter((x) => x.family === 'IPv6');
+    // A global address first (the reals answer it on-link like any other); else the link-local one.
+    const a = list.find((x) => x.scopeid === 0) ?? list[0];
+    return a ? canonicalIPv6(a.address.replace(/%.*$/, '')) : null;
+  },
+
+  ipv6Forwarding(iface: string): boolean {
+    try {
+      return readFileSync(`/proc/sys/net/ipv6/conf/${iface}/forwarding`, 'utf8').trim() === '1';
+    } catch {
+      return false;
+    }
   },
 
   async createLocalPath(): Promise<LocalPath> {

@@ -25,6 +25,12 @@ export interface NetControl {
   localAddresses(): number[];
   /** The first IPv4 address on `iface`, or null. */
   addressOn(iface: string): number | null;
+  /** IPv6 addresses of this host (all interfaces, no link-local), canonical text. Absent: none. */
+  localAddresses6?(): string[];
+  /** The IPv6 address our Neighbor Solicitations on `iface` come from: a global one, else the link-local; null when IPv6 is off there. */
+  addressOn6?(iface: string): string | null;
+  /** net.ipv6.conf.IFACE.forwarding: the Router flag Linux puts in its Neighbor Advertisements on `iface`. */
+  ipv6Forwarding?(iface: string): boolean;
   /** Creates (or recreates) the veth pair through which frames for this host's own real server are delivered. */
   createLocalPath(): Promise<LocalPath>;
   /** Removes it; no error when absent. */

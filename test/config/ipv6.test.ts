@@ -64,13 +64,12 @@ describe('virtual6 / real6 / fallback6 into the model', () => {
   it('netmask is a prefix length; without persistent= it only warns, as for IPv4', () => {
     const cfg = parse(cf(V6, R6, '\tnetmask=64'));
     expect(cfg.virtuals[0]!.netmask6).toBe(64);
-    expect(warningsOf(cf(V6, R6, '\tnetmask=64'))).toEqual(['1 W_CONFIG_UNSUPPORTED', '3 W_CONFIG_IGNORED']);
+    expect(warningsOf(cf(V6, R6, '\tnetmask=64'))).toEqual(['3 W_CONFIG_IGNORED']);
   });
 
-  it('warns at each virtual6 line that the live director cannot serve it yet', () => {
+  it('a virtual6 section gets no warning: the live director serves it', () => {
     const cfg = parse(cf('virtual=10.0.0.1:80', '\treal=10.0.0.2:80 gate', V6, R6));
-    expect(cfg.warnings.map((w) => `${w.line} ${w.code}`)).toEqual(['3 W_CONFIG_UNSUPPORTED']);
-    expect(cfg.warnings[0]!.message).toContain('E_RUN_IPV6');
+    expect(cfg.warnings).toEqual([]);
   });
 
   it('realthresholds= names an IPv6 real in brackets', () => {

@@ -1,8 +1,8 @@
 /** The control side of the live director with fake host ports: order of effects, undo, drop sync. */
 import { describe, expect, it } from 'vitest';
-import { Director, type FromPacket, type ServiceWithReals } from '../../src/engine/index.ts';
-import { parseIPv4 } from '../../src/model/index.ts';
-import { silentLogger, type NetControl, type PacketPathHandle, type StartPacketPath } from '../../src/ports/index.ts';
+import { Director, type FromPacket, type PacketPathInit, type Service6WithReals, type ServiceWithReals } from '../../src/engine/index.ts';
+import { foldIPv6, parseIPv4, parseIPv6 } from '../../src/model/index.ts';
+import { silentLogger, type NetControl, type PacketPathHandle, type ServiceMatch, type StartPacketPath } from '../../src/ports/index.ts';
 
 const ip = (s: string) => parseIPv4(s)!;
 const SERVICES: ServiceWithReals[] = [{
@@ -94,4 +94,42 @@ describe('Director', () => {
     expect(f.log.at(-1)).toBe('undrop eth0');
     await d.stop();
   });
+
+  it('IPv6 services: in the packet path start-up with the host facts NDP needs, and in the ingress drop by their VIP6', async () => {
+    const f = fakes();
+    const drops: ServiceMatch[][] = [];
+    const net: NetControl = {
+      ...f.net,
+      installIngressDrop: async (_iface, s) => void drops.push([...s]),
+      localAddresses6: () => ['2001:db8::7'],
+      addressOn6: () => '2001:db8::7',
+      ipv6Forwarding: () => true,
+    };
+    const d = new Director({ net, startPacketPath: f.start, log: silentLogger });
+    const v6: Service6WithReals = {
+      spec: { proto: 'tcp', vip6: parseIPv6('2001:db8::10')!, port: 80, scheduler: 'rr' },
+      reals: [{ addr6: parseIPv6('2001:db8::8')!, port: 80, weight: 1 }],
+    };
+    await d.start({ iface: 'eth0', services: SERVICES, services6: [v6] });
+    const init = f.init() as unknown as PacketPathInit;
+    expect(init.services6).toEqual([v6]);
+    expect([init.localAddrs6, init.ndpSenderIp6, init.ndpRouter]).toEqual([['2001:db8::7'], '2001:db8::7', true]);
+    const fold = foldIPv6(parseIPv6('2001:db8::10')!);
+    expect(drops.at(-1)).toEqual([{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80 }, { proto: 'tcp', vip: fold, port: 80, vip6: '2001:db8::10' }]);
+    // Added at run time (a reload): into the drop; removed by its vip6 key, the IPv4 service stays.
+    await d.request({ op: 'addService6', spec: { proto: 'udp', vip6: parseIPv6('2001:db8::10')!, port: 53, scheduler: 'rr' } });
+    expect(drops.at(-1)!.map((m) => `${m.proto}:${m.vip6 ?? m.vip}:${m.port}`)).toEqual([`tcp:${ip('192.168.0.10')}:80`, 'tcp:2001:db8::10:80', 'udp:2001:db8::10:53']);
+    await d.request({ op: 'deleteService', svc: { proto: 'tcp', vip: fold, port: 80, vip6: '2001:db8::10' } });
+    expect(drops.at(-1)!.map((m) => `${m.proto}:${m.vip6 ?? m.vip}:${m.port}`)).toEqual([`tcp:${ip('192.168.0.10')}:80`, 'udp:2001:db8::10:53']);
+    await d.stop();
+  });
+
+  it('without IPv6 services the start-up carries no IPv6 fields (an IPv4 director is unchanged)', async () => {
+    const f = fakes();
+    const d = new Director({ net: { ...f.net, addressOn6: () => '2001:db8::7' }, startPacketPath: f.start, log: silentLogger });
+    await d.start({ iface: 'eth0', services: SERVICES });
+    expect(Object.keys(f.init()).filter((k) => /6|ndp/i.test(k))).toEqual([]);
+    await d.stop();
+  });
 });
+

@@ -2,7 +2,7 @@
  * IPv6 services from an ldirectord.cf, end to end through the commands a user runs:
  * `dsrlb replay --config X.cf` on the kernel's IPv6 oracle captures (test/fixtures/ipvs-oracle/ipv6/)
  * with a `virtual6=`/`real6=` file written as an ldirectord user would, `dsrlb config check` on it,
- * and `dsrlb run`, which must refuse it before starting anything (E_RUN_IPV6).
+ * and the split of both families for the live director.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { parseLdirectordConfig } from '../../src/config/index.ts';
-import { dataplaneFromConfig, servicesFromConfig } from '../../src/engine/index.ts';
-import { isDsrlbError } from '../../src/errors/index.ts';
+import { dataplaneFromConfig, services6FromConfig, servicesFromConfig } from '../../src/engine/index.ts';
 import { readPcapFile } from '../../src/io/index.ts';
-import { parseMac } from '../../src/model/index.ts';
+import { ipv6ToString, parseMac } from '../../src/model/index.ts';
 import { ipvsadmRows, ORACLE_DIR, type OracleResult } from './oracle.ts';
 import type { Spec6 } from './oracle.ts';
 
@@ -114,26 +113,15 @@ describe('IPv4 and IPv6 services from one file', () => {
     expect(dp.services.services6[0]!.dests.map((d) => d.weight)).toEqual([2, 1]);
   });
 
-  it('servicesFromConfig, which feeds the live director, refuses it with E_RUN_IPV6 naming the service and its line', () => {
-    let err: unknown;
-    try {
-      servicesFromConfig(parseLdirectordConfig(text, 'both.cf'));
-    } catch (e) {
-      err = e;
-    }
-    expect(isDsrlbError(err) && err.code).toBe('E_RUN_IPV6');
-    expect((err as Error).message).toContain('TCP [2001:db8::10]:80 (both.cf:4)');
+  it('servicesFromConfig and services6FromConfig split the families for the live director, in file order', () => {
+    const cfg = parseLdirectordConfig(text, 'both.cf');
+    expect(servicesFromConfig(cfg).map((s) => s.spec.vip)).toEqual([0x0a000001]);
+    const v6 = services6FromConfig(cfg);
+    expect(v6.map((s) => ipv6ToString(s.spec.vip6))).toEqual(['2001:db8::10']);
+    expect(v6[0]!.reals.map((r) => [ipv6ToString(r.addr6), r.weight])).toEqual([['2001:db8::21', 1], ['2001:db8::22', 2]]);
   });
 
-  it('dsrlb run refuses it before starting anything', async () => {
-    const cf = join(tmp, 'both.cf');
-    writeFileSync(cf, text);
-    const r = await cli(['run', '--iface', 'dsrlb-cfg6-none', '--config', cf, '--control', join(tmp, 'ctl.sock'), '--foreground']);
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/E_RUN_IPV6: the live director does not capture IPv6 yet/);
-  });
-
-  it('dsrlb config check accepts it, lists both, and warns that the live director cannot serve the IPv6 one', async () => {
+  it('dsrlb config check accepts it and lists both, without a warning', async () => {
     const cf = join(tmp, 'both-check.cf');
     writeFileSync(cf, text);
     const r = await cli(['config', 'check', cf]);
@@ -141,7 +129,7 @@ describe('IPv4 and IPv6 services from one file', () => {
     expect(r.out).toContain('TCP  10.0.0.1:80 wrr\n  -> 10.0.0.2:80                  Route   1      0          0         \n' +
       'TCP  [2001:db8::10]:80 wrr\n  -> [2001:db8::21]:80            Route   1      0          0         \n' +
       '  -> [2001:db8::22]:80            Route   2      0          0         \n');
-    expect(r.err).toMatch(/both-check\.cf:4: warning: W_CONFIG_UNSUPPORTED: IPv6 service: .*E_RUN_IPV6/);
+    expect(r.err).not.toMatch(/W_CONFIG_UNSUPPORTED/);
   });
 
   it('replay names the IPv6 reals that have no --neigh', async () => {

@@ -10,7 +10,7 @@
  */
 import type { Server } from 'node:net';
 import type { LdirectordConfig } from '../../config/index.ts';
-import { Director, refuseIPv6Services, servicesFromConfig, type ServiceWithReals } from '../../engine/index.ts';
+import { Director, services6FromConfig, servicesFromConfig, type Service6WithReals, type ServiceWithReals } from '../../engine/index.ts';
 import { DsrlbError, isDsrlbError } from '../../errors/index.ts';
 import {
   createLogger, defaultControlPath, fixOffloads, hostNetControl, precheckControlPath, ringAvailable, runPreflight, serveControl, startMetricsServer, type MetricsServer,
@@ -179,8 +179,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const cfgPath = values.config ?? kaPath;
   const ka: KeepalivedConfig | null = kaPath ? loadCheckedKeepalived(kaPath, kaOpts) : null;
   const cfg: LdirectordConfig | null = values.config ? loadCheckedConfig(values.config) : ka ? ka.lvs : null;
-  // Before anything starts: the live director has no IPv6 capture or NDP yet (docs/ipv6.md).
-  if (cfg) refuseIPv6Services(cfg);
   const arpSuppression = values['arp-suppression'] ?? 'none';
   if (!['arptables', 'nft', 'none'].includes(arpSuppression)) throw new DsrlbError('E_USAGE', `--arp-suppression: arptables, nft or none, not ${arpSuppression}`);
   const bgpOptions = bgpOptionsFrom(values);
@@ -198,9 +196,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const service = new ServiceNotify(log);
 
   let services: ServiceWithReals[] = [];
+  let services6: Service6WithReals[] = [];
   if (cfg) {
     for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
     services = servicesFromConfig(cfg);
+    services6 = services6FromConfig(cfg);
   } else {
     log.info({}, 'no --config: starting with an empty table, managed through the control socket (dsrlb ipvsadm)');
   }
@@ -231,7 +231,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (vrrpInst && values.garp === undefined) garp = { count: vrrpInst.garpMasterRepeat, intervalMs: 10 };
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   // With VRRP the VIP is served only while MASTER: start inactive (no ARP answers, no forwarding).
-  await director.start({ iface, services, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts, active: vrrpInst ? false : undefined, answerArp: bgpOptions === null });
+  await director.start({ iface, services, services6, bufferSize, garp, sysctls, connCapacity, localDelivery: !values['no-local'], icmpForward: !values['no-icmp-forward'], io: ioOpts, active: vrrpInst ? false : undefined, answerArp: bgpOptions === null });
   let vrrp: VrrpNode | null = null;
   let stopTracking = (): void => undefined;
   if (vrrpInst) {
@@ -347,14 +347,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new DsrlbError('E_CONTROL_SOCKET', `cannot serve the control socket ${controlPath}: ${(e as Error).message}`);
   }
   log.info({
-    control: controlPath, services: services.length, pid: process.pid, log: logging.describe, io: ioOpts.backend,
+    control: controlPath, services: services.length + services6.length, pid: process.pid, log: logging.describe, io: ioOpts.backend,
     metrics: metrics ? `http://${metrics.address.host}:${metrics.address.port}/metrics` : null,
     console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
     consoleWrites: web ? web.model.current().writable : null,
   }, 'director ready');
   // READY=1 only once the packet path answers and serves the VIPs (it started active).
   const served = async (timeoutMs: number) => (await director.request({ op: 'snapshot' }, timeoutMs))?.active === true;
-  const readyStatus = () => `serving ${services.length} virtual service(s) on ${iface}; control ${controlPath}`;
+  const readyStatus = () => `serving ${services.length + services6.length} virtual service(s) on ${iface}; control ${controlPath}`;
   if (service.enabled) {
     if (await served(5000).catch(() => false)) service.ready(readyStatus());
     else log.error({}, 'the packet path does not answer: READY=1 not sent');

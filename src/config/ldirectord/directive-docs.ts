@@ -405,7 +405,7 @@ export const DIRECTIVE_DOCS: Readonly<Record<string, DirectiveDoc>> = {
     meaning: 'opens an IPv6 virtual service (the address in brackets, as ldirectord wants it); its reals are `real6=`, its fallback `fallback6=`, its `netmask=` a prefix length. An IPv6 address in `virtual=` is `E_CONFIG_BAD_ADDRESS`; `virtual6=N` (an IPv6 firewall mark) and `persistent=` in the section are `E_CONFIG_UNSUPPORTED`',
     default: '–',
     short: '–',
-    dsrlb: '`config check` and `replay` (docs/ipv6.md); `dsrlb run` refuses it (`E_RUN_IPV6`)',
+    dsrlb: 'served by `dsrlb run` (NDP for the VIP6, docs/ipv6.md), `replay` and `config check`',
   },
   real6: {
     table: 'virtual',

@@ -153,10 +153,6 @@ export function resolveVirtual(sec: VirtualSection, g: LdirectordGlobals, diag: 
   if (ops && protocol !== 'udp') {
     diag.warn('W_CONFIG_IGNORED', at('ops'), 'ops (one-packet scheduling) applies to UDP services only');
   }
-  if (sec.ipv6) {
-    diag.warn('W_CONFIG_UNSUPPORTED', sec.line,
-      'IPv6 service: dsrlb replay serves it, but the live director (dsrlb run) cannot yet and refuses to start with it (E_RUN_IPV6, docs/ipv6.md)');
-  }
   if (isFwm) {
     diag.warn('W_CONFIG_UNSUPPORTED', sec.line,
       'firewall-mark virtual service: parsed, but dsrlb matches packets on address:port, not on marks');

@@ -47,7 +47,7 @@ export const dnsCheck: Checker<DnsSpec> = (spec, signal) => {
       sock.once('error', (e) => done({ ok: false, detail: `dns ${where}: ${e.message}` }));
       return;
     }
-    const sock = createSocket('udp4');
+    const sock = createSocket(spec.address.includes(':') ? 'udp6' : 'udp4');
     onCleanup(() => sock.close());
     const resendMs = Math.max(200, Math.min(1000, Math.floor(spec.timeoutMs / 3)));
     let timer: NodeJS.Timeout | null = null;

@@ -9,7 +9,7 @@ import { pingCheck } from './ping.ts';
 import { simpleTcpCheck } from './simpletcp.ts';
 
 export { connectCheck, dnsCheck, externalCheck, httpCheck, noneCheck, pingCheck, simpleTcpCheck };
-export { buildEchoRequest, parseEchoReply, pingChecker, openRawIcmpSocket, type RawSocket } from './ping.ts';
+export { buildEchoRequest, parseEchoReply, parseEchoReply6, pingChecker, openRawIcmpSocket, type RawSocket } from './ping.ts';
 export { bounded } from './bounded.ts';
 
 export function defaultCheckers(): CheckerRegistry {
