@@ -119,6 +119,23 @@ describe('haresources', () => {
       '1:E_HA_RESOURCE', '2:E_HA_RESOURCE', '3:E_HA_SYNTAX', '4:E_HA_RESOURCE',
     ]);
   });
+
+  it('IPv6addr: the VIP6 moves with the group; a compressed address is read whole and warned about (heartbeat splits at ::)', () => {
+    const r = parseHaResources('www1 192.168.0.10 IPv6addr::2001:db8:0:0:0:0:0:10/64/eth0 IPv6addr::2001:db8::11 ldirectord\n', 'h');
+    expect(r.groups[0]!.resources).toMatchObject([
+      { kind: 'ip' },
+      { kind: 'ip6', agent: 'IPv6addr', addr6: '2001:db8::10', prefixLen: 64, iface: 'eth0' },
+      { kind: 'ip6', addr6: '2001:db8::11', prefixLen: null, iface: null },
+      { kind: 'ldirectord' },
+    ]);
+    expect(r.warnings.map((w) => `${w.line}:${w.code}`)).toEqual(['1:W_HA_RESOURCE']);
+    expect(r.warnings[0]!.message).toContain('write it in full (2001:db8:0:0:0:0:0:11)');
+    expect(errorsOf(() => parseHaResources('n IPv6addr::2001:db8::10/129\nn2 IPv6addr::ff02::1\nn3 IPv6addr::10.0.0.1', 'h'))).toEqual([
+      '1:E_HA_RESOURCE', '2:E_HA_RESOURCE', '3:E_HA_RESOURCE',
+    ]);
+    const setup = resolveHaSetup(parseHaCf('node www1\nnode www2\nbcast eth0\n', 'ha.cf'), r, parseAuthkeys('auth 1\n1 crc\n', 'authkeys'), 'www2');
+    expect(setup.ips6.map((x) => x.addr6)).toEqual(['2001:db8::10', '2001:db8::11']);
+  });
 });
 
 describe('authkeys', () => {

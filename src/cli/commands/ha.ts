@@ -23,13 +23,13 @@ import {
   checkAuthkeysMode, loadLdirectordConfig, parseAuthkeys, parseHaCf, parseHaResources, resolveHaSetup,
   type ConfigWarning, type HaSetup, type LdirectordConfig,
 } from '../../config/index.ts';
-import { Director, HaNode, servicesFromConfig, type HaStatus, type ServiceWithReals } from '../../engine/index.ts';
+import { Director, HaNode, services6FromConfig, servicesFromConfig, type HaStatus, type Service6WithReals, type ServiceWithReals } from '../../engine/index.ts';
 import { ConfigError, ConfigErrors, DsrlbError } from '../../errors/index.ts';
 import {
   CONTROL_DIR, controlRequest, createHeartbeatLogger, precheckControlPath, type LoggerHandle, hostNetControl, ingressTableName, netnsId, openHaUdp, runPreflight, serveControl, systemClock,
 } from '../../io/index.ts';
 import { decodeSyncBatch, syncDelta, type SyncState } from '../../ha/index.ts';
-import { ipToString } from '../../model/index.ts';
+import { ipToString, ipv6ToString } from '../../model/index.ts';
 import type { ArptablesDialect } from '../../testbed/index.ts';
 import { parseCommandArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
@@ -249,7 +249,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
   await precheckControlPath(values.control ?? defaultHaControlPath(), values['control-group'] ?? null);
   const { setup, warnings } = loadHaDir(dir, self);
   const hacf = setup.hacf;
-  const iface = values.iface ?? setup.ips.find((r) => r.iface)?.iface ?? hacf.media[0]?.iface ?? 'eth0';
+  const iface = values.iface ?? setup.ips.find((r) => r.iface)?.iface ?? setup.ips6.find((r) => r.iface)?.iface ?? hacf.media[0]?.iface ?? 'eth0';
   const logging = createHeartbeatLogger({
     level: values['log-level'], base: { node: self, iface }, foreground: values.foreground === true,
     logfacility: hacf.logfacility, logfile: hacf.logfile, debugfile: hacf.debugfile,
@@ -261,6 +261,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
   for (const w of warnings) log.warn({ file: w.file, line: w.line, code: w.code }, w.message);
 
   let services: ServiceWithReals[] = [];
+  let services6: Service6WithReals[] = [];
   let ldCfg: LdirectordConfig | null = null;
   if (setup.ldirectord !== null) {
     const path = isAbsolute(setup.ldirectord) ? setup.ldirectord : join(dir, setup.ldirectord);
@@ -268,9 +269,16 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
     ldCfg = cfg;
     for (const w of cfg.warnings) log.warn({ file: cfg.file, line: w.line, code: w.code }, w.message);
     services = servicesFromConfig(cfg);
+    services6 = services6FromConfig(cfg);
   } else {
     log.warn({}, 'no ldirectord resource in haresources: no virtual service, the VIP is not answered for');
   }
+  // An IPv6addr resource moves with the group: the active node answers Neighbor Solicitations for
+  // it and sends unsolicited Neighbor Advertisements on takeover, in the same setActive as the ARP.
+  // No kernel rule changes: Linux answers no NS for a VIP6 held on lo (docs/arp-problem.md).
+  const vips6 = setup.ips6.map((r) => r.addr6);
+  const serviceVips6 = new Set(services6.map((s) => ipv6ToString(s.spec.vip6)));
+  for (const v of vips6) if (!serviceVips6.has(v)) log.warn({ vip6: v }, 'IPv6addr resource without a virtual6 service in the ldirectord file: dsrlb answers NDP only for service VIP6s');
   const vips = setup.ips.map((r) => r.addr);
   const serviceVips = new Set(services.map((s) => s.spec.vip));
   for (const v of vips) if (!serviceVips.has(v)) log.warn({ vip: ipToString(v) }, 'IP resource without a virtual service in the ldirectord file: dsrlb answers ARP only for service VIPs');
@@ -298,7 +306,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
 
   const director = new Director({ net: hostNetControl, startPacketPath: workerPacketPath({ workers }), log });
   try {
-    await director.start({ iface, services, bufferSize, garp, sysctls, active: false });
+    await director.start({ iface, services, services6, bufferSize, garp, sysctls, active: false });
   } catch (e) {
     guard.disarm();
     throw e;
@@ -357,7 +365,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
       },
     },
   );
-  const roleStatus = (role: string) => `node ${self}: ${role}${role === 'active' ? ` (serving ${vips.map(ipToString).join(', ')})` : ''}; peer ${setup.peer}`;
+  const roleStatus = (role: string) => `node ${self}: ${role}${role === 'active' ? ` (serving ${[...vips.map(ipToString), ...vips6].join(', ')})` : ''}; peer ${setup.peer}`;
   let web: ConsoleHandle | null = null;
   const failovers: Array<{ at: number; from: string; to: string; reason: string }> = [];
   let lastRole: string = node.role;
@@ -416,7 +424,7 @@ async function runNode(argv: string[], io: CliIO, opened: LoggerHandle[]): Promi
     }
   }
   log.info({
-    control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: vips.map(ipToString), services: services.length, pid: process.pid, log: logging.describe,
+    control: controlPath, peer: setup.peer, preferred: setup.preferred, vips: [...vips.map(ipToString), ...vips6], services: services.length + services6.length, pid: process.pid, log: logging.describe,
     console: web ? `http://${web.server.address.host}:${web.server.address.port}/` : null,
   }, 'ha node ready');
   // READY=1: the packet path answers (standby or active) and heartbeats run. The VIP is served only

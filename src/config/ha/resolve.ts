@@ -14,6 +14,8 @@ export interface HaSetup {
   preferred: string;
   group: HaResourceGroup;
   ips: Array<HaResource & { kind: 'ip' }>;
+  /** IPv6addr resources: the VIP6s that move with the group. */
+  ips6: Array<HaResource & { kind: 'ip6' }>;
   /** The ldirectord resource's file as written (relative names are looked up in the config dir). */
   ldirectord: string | null;
 }
@@ -36,6 +38,7 @@ export function resolveHaSetup(hacf: HaCf, res: HaResources, auth: AuthKeys, sel
   return {
     hacf, auth, self, peer: peers[0]!, preferred: group!.owner, group: group!,
     ips: group!.resources.filter((r): r is HaResource & { kind: 'ip' } => r.kind === 'ip'),
+    ips6: group!.resources.filter((r): r is HaResource & { kind: 'ip6' } => r.kind === 'ip6'),
     ldirectord: lds[0]?.file ?? null,
   };
 }

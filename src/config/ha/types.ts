@@ -42,6 +42,8 @@ export interface HaCf {
 export type HaResource =
   /** An address the cluster moves: `VIP`, `IPaddr::VIP[/len[/if[/bcast]]]` or `IPaddr2::…`. */
   | { kind: 'ip'; line: number; raw: string; agent: 'IPaddr' | 'IPaddr2'; addr: number; prefixLen: number | null; iface: string | null }
+  /** An IPv6 address the cluster moves: heartbeat's `IPv6addr::VIP6[/len[/if]]`. */
+  | { kind: 'ip6'; line: number; raw: string; agent: 'IPv6addr'; addr6: string; prefixLen: number | null; iface: string | null }
   /** The director: `ldirectord` (ldirectord.cf) or `ldirectord::FILE`. */
   | { kind: 'ldirectord'; line: number; raw: string; file: string }
   /** Any other resource script (not run by dsrlb; reported). */
