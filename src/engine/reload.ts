@@ -31,90 +31,95 @@ export function describeOp(op: Op): string {
   }
 }
 
-/** The operations that turn `from` into `to`, in an order the packet path accepts. */
-export function diffServices(from: readonly ServiceWithReals[], to: readonly ServiceWithReals[]): Op[] {
-  const ops: Op[] = [];
-  const oldBy = new Map(from.map((s) => [svcKey(s.spec), s]));
-  const newBy = new Map(to.map((s) => [svcKey(s.spec), s]));
-  for (const [k, s] of oldBy) {
-    if (!newBy.has(k)) ops.push({ op: 'deleteService', svc: keyOf(s) });
-  }
-  for (const [k, n] of newBy) {
-    const o = oldBy.get(k);
-    if (!o) {
-      ops.push({ op: 'addService', spec: { ...n.spec } });
-      for (const r of n.reals) ops.push({ op: 'addReal', svc: keyOf(n), real: { ...r } });
-      continue;
-    }
-    const changes: Record<string, unknown> = {};
-    if (o.spec.scheduler !== n.spec.scheduler) changes.scheduler = n.spec.scheduler;
-    if (JSON.stringify(o.spec.schedFlags ?? {}) !== JSON.stringify(n.spec.schedFlags ?? {})) changes.schedFlags = n.spec.schedFlags ?? {};
-    if ((o.spec.persistent ?? 0) !== (n.spec.persistent ?? 0)) changes.persistent = n.spec.persistent ?? 0;
-    if ((o.spec.netmask ?? 0xffffffff) !== (n.spec.netmask ?? 0xffffffff)) changes.netmask = n.spec.netmask ?? 0xffffffff;
-    if (Object.keys(changes).length) ops.push({ op: 'editService', svc: keyOf(n), changes });
-    const oldReals = new Map(o.reals.map((r) => [realKey(r), r]));
-    const newReals = new Map(n.reals.map((r) => [realKey(r), r]));
-    for (const [rk, r] of oldReals) if (!newReals.has(rk)) ops.push({ op: 'deleteReal', svc: keyOf(n), addr: r.addr, port: r.port });
-    for (const [rk, r] of newReals) {
-      const was = oldReals.get(rk);
-      if (!was) ops.push({ op: 'addReal', svc: keyOf(n), real: { ...r } });
-      else {
-        const c: { weight?: number; uThreshold?: number; lThreshold?: number } = {};
-        if (was.weight !== r.weight) c.weight = r.weight;
-        if ((was.uThreshold ?? 0) !== (r.uThreshold ?? 0)) c.uThreshold = r.uThreshold ?? 0;
-        if ((was.lThreshold ?? 0) !== (r.lThreshold ?? 0)) c.lThreshold = r.lThreshold ?? 0;
-        if (Object.keys(c).length) ops.push({ op: 'editReal', svc: keyOf(n), addr: r.addr, port: r.port, changes: c });
-      }
-    }
-  }
-  return ops;
+type RealLimits = { weight: number; uThreshold?: number; lThreshold?: number };
+
+/** What differs between the families: how services and reals are keyed, named and added. */
+interface Family<S extends { reals: R[] }, R extends RealLimits> {
+  svcKey(s: S): string;
+  realKey(r: R): string;
+  key(s: S): ServiceKeyMsg;
+  /** The real as editReal/deleteReal name it. */
+  who(r: R): { addr: number; port: number; addr6?: string };
+  addService(s: S): Op;
+  addReal(svc: ServiceKeyMsg, r: R): Op;
+  /** The service settings that changed (scheduler, flags, persistence…). */
+  specChanges(o: S, n: S): Record<string, unknown>;
 }
 
-function keyOf(s: ServiceWithReals): ServiceKeyMsg {
-  return { proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port };
-}
-
-const svc6Key = (s: Service6WithReals) => `${s.spec.proto}/${ipv6ToString(s.spec.vip6)}/${s.spec.port}`;
-const real6Key = (r: { addr6: Uint8Array; port: number }) => `${ipv6ToString(r.addr6)}/${r.port}`;
-
-/** diffServices for the IPv6 services: the same rules, keyed by the full addresses. */
-export function diffServices6(from: readonly Service6WithReals[], to: readonly Service6WithReals[]): Op[] {
+function diffWith<S extends { reals: R[] }, R extends RealLimits>(f: Family<S, R>, from: readonly S[], to: readonly S[]): Op[] {
   const ops: Op[] = [];
-  const oldBy = new Map(from.map((s) => [svc6Key(s), s]));
-  const newBy = new Map(to.map((s) => [svc6Key(s), s]));
-  for (const [k, s] of oldBy) if (!newBy.has(k)) ops.push({ op: 'deleteService', svc: key6Of(s) });
+  const oldBy = new Map(from.map((s) => [f.svcKey(s), s]));
+  const newBy = new Map(to.map((s) => [f.svcKey(s), s]));
+  for (const [k, s] of oldBy) if (!newBy.has(k)) ops.push({ op: 'deleteService', svc: f.key(s) });
   for (const [k, n] of newBy) {
     const o = oldBy.get(k);
+    const svc = f.key(n);
     if (!o) {
-      ops.push({ op: 'addService6', spec: { ...n.spec } });
-      for (const r of n.reals) ops.push({ op: 'addReal6', svc: key6Of(n), real: { ...r } });
+      ops.push(f.addService(n));
+      for (const r of n.reals) ops.push(f.addReal(svc, r));
       continue;
     }
-    const changes: Record<string, unknown> = {};
-    if (o.spec.scheduler !== n.spec.scheduler) changes.scheduler = n.spec.scheduler;
-    if (JSON.stringify(o.spec.schedFlags ?? {}) !== JSON.stringify(n.spec.schedFlags ?? {})) changes.schedFlags = n.spec.schedFlags ?? {};
-    if (Object.keys(changes).length) ops.push({ op: 'editService', svc: key6Of(n), changes });
-    const oldReals = new Map(o.reals.map((r) => [real6Key(r), r]));
-    const newReals = new Map(n.reals.map((r) => [real6Key(r), r]));
-    for (const [rk, r] of oldReals) {
-      if (!newReals.has(rk)) ops.push({ op: 'deleteReal', svc: key6Of(n), addr: foldIPv6(r.addr6), addr6: ipv6ToString(r.addr6), port: r.port });
-    }
+    const changes = f.specChanges(o, n);
+    if (Object.keys(changes).length) ops.push({ op: 'editService', svc, changes });
+    const oldReals = new Map(o.reals.map((r) => [f.realKey(r), r]));
+    const newReals = new Map(n.reals.map((r) => [f.realKey(r), r]));
+    for (const [rk, r] of oldReals) if (!newReals.has(rk)) ops.push({ op: 'deleteReal', svc, ...f.who(r) });
     for (const [rk, r] of newReals) {
       const was = oldReals.get(rk);
       if (!was) {
-        ops.push({ op: 'addReal6', svc: key6Of(n), real: { ...r } });
+        ops.push(f.addReal(svc, r));
         continue;
       }
       const c: { weight?: number; uThreshold?: number; lThreshold?: number } = {};
       if (was.weight !== r.weight) c.weight = r.weight;
       if ((was.uThreshold ?? 0) !== (r.uThreshold ?? 0)) c.uThreshold = r.uThreshold ?? 0;
       if ((was.lThreshold ?? 0) !== (r.lThreshold ?? 0)) c.lThreshold = r.lThreshold ?? 0;
-      if (Object.keys(c).length) ops.push({ op: 'editReal', svc: key6Of(n), addr: foldIPv6(r.addr6), addr6: ipv6ToString(r.addr6), port: r.port, changes: c });
+      if (Object.keys(c).length) ops.push({ op: 'editReal', svc, ...f.who(r), changes: c });
     }
   }
   return ops;
 }
 
-function key6Of(s: Service6WithReals): ServiceKeyMsg {
-  return { proto: s.spec.proto, vip: foldIPv6(s.spec.vip6), port: s.spec.port, vip6: ipv6ToString(s.spec.vip6) };
+/** Scheduler and its flags: the settings both families have. */
+function schedChanges(o: { scheduler: string; schedFlags?: object }, n: { scheduler: string; schedFlags?: object }): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  if (o.scheduler !== n.scheduler) changes.scheduler = n.scheduler;
+  if (JSON.stringify(o.schedFlags ?? {}) !== JSON.stringify(n.schedFlags ?? {})) changes.schedFlags = n.schedFlags ?? {};
+  return changes;
+}
+
+const IPV4: Family<ServiceWithReals, ServiceWithReals['reals'][number]> = {
+  svcKey: (s) => `${s.spec.proto}/${s.spec.vip}/${s.spec.port}`,
+  realKey: (r) => `${r.addr}/${r.port}`,
+  key: (s) => ({ proto: s.spec.proto, vip: s.spec.vip, port: s.spec.port }),
+  who: (r) => ({ addr: r.addr, port: r.port }),
+  addService: (s) => ({ op: 'addService', spec: { ...s.spec } }),
+  addReal: (svc, r) => ({ op: 'addReal', svc, real: { ...r } }),
+  specChanges: (o, n) => {
+    const changes = schedChanges(o.spec, n.spec);
+    if ((o.spec.persistent ?? 0) !== (n.spec.persistent ?? 0)) changes.persistent = n.spec.persistent ?? 0;
+    if ((o.spec.netmask ?? 0xffffffff) !== (n.spec.netmask ?? 0xffffffff)) changes.netmask = n.spec.netmask ?? 0xffffffff;
+    return changes;
+  },
+};
+
+/** IPv6: keyed by the full addresses; the u32 fields of the operations hold the folds. */
+const IPV6: Family<Service6WithReals, Service6WithReals['reals'][number]> = {
+  svcKey: (s) => `${s.spec.proto}/${ipv6ToString(s.spec.vip6)}/${s.spec.port}`,
+  realKey: (r) => `${ipv6ToString(r.addr6)}/${r.port}`,
+  key: (s) => ({ proto: s.spec.proto, vip: foldIPv6(s.spec.vip6), port: s.spec.port, vip6: ipv6ToString(s.spec.vip6) }),
+  who: (r) => ({ addr: foldIPv6(r.addr6), addr6: ipv6ToString(r.addr6), port: r.port }),
+  addService: (s) => ({ op: 'addService6', spec: { ...s.spec } }),
+  addReal: (svc, r) => ({ op: 'addReal6', svc, real: { ...r } }),
+  specChanges: (o, n) => schedChanges(o.spec, n.spec),
+};
+
+/** The operations that turn `from` into `to`, in an order the packet path accepts. */
+export function diffServices(from: readonly ServiceWithReals[], to: readonly ServiceWithReals[]): Op[] {
+  return diffWith(IPV4, from, to);
+}
+
+/** diffServices for the IPv6 services: the same rules, keyed by the full addresses. */
+export function diffServices6(from: readonly Service6WithReals[], to: readonly Service6WithReals[]): Op[] {
+  return diffWith(IPV6, from, to);
 }
