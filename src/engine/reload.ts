@@ -8,7 +8,6 @@ import type { Service6WithReals, ServiceKeyMsg, ServiceWithReals, ToPacket } fro
 
 type Op = ToPacket extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
-
 /** `1.2.3.4:80`, or `[2001:db8::21]:80` when the IPv6 text is given. */
 function ep(addr: number, port: number, addr6?: string): string {
   return addr6 !== undefined ? `[${addr6}]:${port}` : endpointToString(addr, port);
