@@ -108,6 +108,29 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
       expect(results.paths[p].metrics.kernel_drops!.median, p).toBeGreaterThanOrEqual(0);
       expect(results.paths[p].metrics.frame_residence_p50_us!.median, p).toBeGreaterThan(0);
     }
+    // The IPv6 paths ran in the same round on the dual-stack testbed, over TCP only.
+    for (const p of ['direct6', 'nft6'] as const) {
+      const pr = results.paths[p];
+      expect(pr.status, `${p}: ${pr.reason ?? ''}\n${lines.join('\n')}`).toBe('ok');
+      expect(pr.metrics.conn_per_s!.median).toBeGreaterThan(0);
+      expect(pr.metrics.connect_p50_us!.median).toBeGreaterThan(0);
+      expect(pr.metrics.failed_requests!.max).toBe(0);
+      expect(pr.metrics.replies_via_director!.max).toBe(0);
+      expect(pr.metrics.pps_delivered).toBeNull();
+    }
+    // dsrlb6: measured once `dsrlb run` takes virtual6=, until then skipped with that reason.
+    if (results.paths.dsrlb6.status === 'skipped') {
+      expect(results.paths.dsrlb6.reason).toContain('E_RUN_IPV6');
+      expect(lines.some((l) => l.includes('dsrlb6 skipped:'))).toBe(true);
+    } else {
+      expect(results.paths.dsrlb6.status, results.paths.dsrlb6.reason).toBe('ok');
+    }
+    expect(results.ipv6_ratios!.nft6_over_direct6.conn_per_s).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## IPv6');
+    const s6 = results.rounds[0]!.samples;
+    const per6 = s6.find((x) => x.path === 'nft6')!.perReal!;
+    expect(per6.tcpSyn.www2! > 0 && per6.tcpSyn.www3! > 0, `nft6 ${JSON.stringify(per6)}`).toBe(true);
+    expect(s6.find((x) => x.path === 'direct6')!.perReal!.tcpSyn.www3).toBe(0);
     const ids = results.targets.map((t) => t.id);
     for (const id of ['cpu_vs_cref', 'loss_free_vs_cref', 'connect_p50_vs_cref_us', 'poll_connect_p50_vs_nft_us', 'poll_connect_p99_vs_nft', 'flood_loss_accounted', 'w2_flood_vs_w1']) {
       expect(ids).toContain(id);
