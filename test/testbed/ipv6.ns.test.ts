@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
-  CLIENT_ADDR6, REALS6, VIP6, allNamespaces, hostMac, hostNamespace, nsExec, nsExists, stateDirFor, testbedDown, testbedStatus, type RealName,
+  CLIENT_ADDR6, REALS6, VIP6, allNamespaces, hostMac, hostNamespace, nsExec, nsExists, stateDirFor, testbedDown, testbedStatus, testbedUp, type RealName,
 } from '../../src/testbed/index.ts';
 import { readState } from '../../src/testbed/state.ts';
 import { run } from '../../src/cli/commands/testbed.ts';
@@ -72,6 +72,12 @@ describeAsRoot('testbed up --ipv6 (dual-stack reference topology)', () => {
     const listing = await nsExec(hostNamespace(PREFIX, 'www1'), ['nft', 'list', 'table', 'ip6', 'dsrlb_nondp'], { timeoutMs: 5000 });
     expect(listing.stdout).toContain('nd-neighbor-solicit');
   }, 60_000);
+
+  itAsRoot('up without --ipv6 keeps the complete dual-stack testbed as it is', async () => {
+    const r = await testbedUp({ prefix: PREFIX });
+    expect(r.action).toBe('kept');
+    expect(r.status.ipv6).toBe(true);
+  }, 30_000);
 
   itAsRoot('down removes every namespace, web server and the state', async () => {
     const r = await testbedDown({ prefix: PREFIX });
