@@ -30,7 +30,8 @@ import { loadAverage } from './lib/procfs.ts';
 import { crefUnavailable } from './lib/cref.ts';
 import { BENCH_REALS, dsrlbPathUnsupported, dsrlbRunHelp, PathUnavailable, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
 import { consoleTable, renderReport } from './lib/report.ts';
-import { aggregate, isIpv6Path, PATHS, SCHEMA, validateResults, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
+import { validateResults } from './lib/results-check.ts';
+import { aggregate, isIpv6Path, PATHS, SCHEMA, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MICRO = join(HERE, 'micro.ts');

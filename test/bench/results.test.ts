@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderCharts } from '../../bench/lib/charts.ts';
 import { consoleTable, missText, renderReport } from '../../bench/lib/report.ts';
-import { aggregate, EXTRA_METRICS, IPV6_PATHS, IPV6_RATIO_KEYS, METRICS, PATHS, SCHEMA, summarizePath, target, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { aggregate, EXTRA_METRICS, IPV6_PATHS, IPV6_RATIO_KEYS, METRICS, PATHS, SCHEMA, summarizePath, target, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { validateResults } from '../../bench/lib/results-check.ts';
 import { axisLabel, barChart, esc, groupedBarChart, niceStep, scatterChart, ticks } from '../../bench/lib/svg.ts';
 
 function sample(path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample {

@@ -12,7 +12,8 @@ import { runPacedSender } from '../../bench/lib/load.ts';
 import { liveChildren } from '../../bench/lib/exec.ts';
 import { NFT_FWD_TABLE, nftCounters, nftTables, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
 import { PRESETS, runBench } from '../../bench/run.ts';
-import { PATHS, validateResults } from '../../bench/lib/results.ts';
+import { PATHS } from '../../bench/lib/results.ts';
+import { validateResults } from '../../bench/lib/results-check.ts';
 import { dsrlbPathUnsupported, dsrlbRunHelp } from '../../bench/lib/paths.ts';
 import { describeAsRoot, isRoot } from '../helpers/root.ts';
 import {
