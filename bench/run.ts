@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hostNamespace, REALS, testbedDown, testbedUp, VIP } from '../src/testbed/index.ts';
+import { hostNamespace, REALS, REALS6, testbedDown, testbedUp, VIP, VIP6 } from '../src/testbed/index.ts';
 import { renderCharts } from './lib/charts.ts';
 import { killLiveChildren } from './lib/exec.ts';
 import { describeMachine, onPath } from './lib/machine.ts';
@@ -28,9 +28,10 @@ import {
 } from './lib/nft.ts';
 import { loadAverage } from './lib/procfs.ts';
 import { crefUnavailable } from './lib/cref.ts';
-import { BENCH_REALS, dsrlbPathUnsupported, dsrlbRunHelp, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
+import { BENCH_REALS, dsrlbPathUnsupported, dsrlbRunHelp, PathUnavailable, STARTERS, TCP_PORT, UDP_PORT, type ActivePath } from './lib/paths.ts';
 import { consoleTable, renderReport } from './lib/report.ts';
-import { aggregate, PATHS, SCHEMA, validateResults, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
+import { validateResults } from './lib/results-check.ts';
+import { aggregate, isIpv6Path, PATHS, SCHEMA, type MicroResults, type PathName, type PathSample, type Results, type RunParams } from './lib/results.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MICRO = join(HERE, 'micro.ts');
@@ -148,16 +149,20 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
   let active: ActivePath | null = null;
   const env = { prefix: P.prefix, say, busyPollUs: P.busy_poll_us };
   try {
-    say(`testbed up (prefix ${P.prefix}): client, www1 (director), www2 + www3 (reals)`);
-    await testbedUp({ prefix: P.prefix });
+    // The IPv6 paths need the dual-stack testbed; the IPv4 ones run on it unchanged.
+    const ipv6 = run.some(isIpv6Path);
+    say(`testbed up (prefix ${P.prefix}${ipv6 ? ', dual-stack' : ''}): client, www1 (director), www2 + www3 (reals)`);
+    await testbedUp({ prefix: P.prefix, ...(ipv6 ? { ipv6: true } : {}) });
     // Our own tables first removed (a testbed kept by --keep may still hold them), then made anew.
     await nftDeleteTable(hostNamespace(P.prefix, 'www1'), NFT_FWD_TABLE);
     await nftDeleteTable(hostNamespace(P.prefix, 'www1'), DIRECTOR_COUNTER_TABLE);
     for (const h of BENCH_REALS) {
       await nftDeleteTable(hostNamespace(P.prefix, h), REAL_COUNTER_TABLE);
-      await nftApply(hostNamespace(P.prefix, h), realCountersRuleset({ iface: 'eth0', addrs: [REALS[h], VIP], udpPort: UDP_PORT, tcpPort: TCP_PORT }));
+      await nftApply(hostNamespace(P.prefix, h), realCountersRuleset({
+        iface: 'eth0', addrs: [REALS[h], VIP], ...(ipv6 ? { addrs6: [REALS6[h], VIP6] } : {}), udpPort: UDP_PORT, tcpPort: TCP_PORT,
+      }));
     }
-    await nftApply(hostNamespace(P.prefix, 'www1'), directorCounterRuleset({ iface: 'eth0', vip: VIP }));
+    await nftApply(hostNamespace(P.prefix, 'www1'), directorCounterRuleset({ iface: 'eth0', vip: VIP, ...(ipv6 ? { vip6: VIP6 } : {}) }));
 
     for (let r = 1; r <= P.rounds && !aborted(); r++) {
       const order = run.map((_, i) => run[(i + r - 1) % run.length]!);
@@ -165,12 +170,19 @@ export async function runBench(o: BenchOptions): Promise<{ results: Results; dir
       rounds.push(rd);
       for (const p of order) {
         if (aborted()) break;
+        if (skipped[p] !== undefined) continue;
         say(`round ${r}/${P.rounds}: ${p}`);
         let s: PathSample;
         try {
           active = await STARTERS[p](env);
           s = await measurePath(active, { prefix: P.prefix, params: P, say, aborted }, r);
         } catch (e) {
+          if (e instanceof PathUnavailable) {
+            // Found out on starting it: skipped with the reason, for this and the later rounds.
+            skipped[p] = e.message;
+            say(`  ${p} skipped: ${e.message}`);
+            continue;
+          }
           s = { path: p, round: r, ok: false, problems: [`could not run: ${(e as Error).message}`], values: {}, probes: [], seconds: 0 };
         } finally {
           const a = active;
@@ -222,9 +234,11 @@ const HELP = `Usage: npm run bench -- [options]     (tsx bench/run.ts [options],
 
   --quick              2 rounds, smaller counts (under 2 minutes)
   --rounds N           rounds (default 6; quick 2)
-  --paths LIST         of direct,nft,ipvs,cref,dsrlb,dsrlb_pcap,dsrlb_poll,dsrlb_w2 (default all; a path whose
-                       dependency is missing is skipped with the reason: ipvs without ip_vs, cref unbuilt,
-                       a dsrlb path whose option this dsrlb lacks)
+  --paths LIST         of direct,nft,ipvs,cref,dsrlb,dsrlb_pcap,dsrlb_poll,dsrlb_w2 and the IPv6 paths
+                       direct6,nft6,dsrlb6 (TCP only; the testbed is then dual-stack) (default all; a path
+                       whose dependency is missing is skipped with the reason: ipvs without ip_vs, cref
+                       unbuilt, a dsrlb path whose option this dsrlb lacks, dsrlb6 while dsrlb run
+                       refuses virtual6=)
   --busy-poll-us N     dsrlb_poll's --busy-poll-us (default ${DEFAULT_BUSY_POLL_US})
   --json FILE          also write results.json to FILE
   --out DIR            output directory (default bench/results/<stamp>)

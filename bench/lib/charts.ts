@@ -1,6 +1,6 @@
 /** The report's three charts, from results.json (pure). */
 import { PATH_COLORS, barChart, groupedBarChart, scatterChart, type BarValue } from './svg.ts';
-import { PATHS, type Metric, type PathName, type Results } from './results.ts';
+import { isIpv6Path, PATHS, type Metric, type PathName, type Results } from './results.ts';
 
 export const CHART_FILES = {
   connRate: 'conn-rate.svg',
@@ -16,9 +16,9 @@ function bar(r: Results, p: PathName, m: Metric | 'connect_p90_us' | 'request_p9
   return { value: s.median, min: s.min, max: s.max };
 }
 
-/** Paths shown: all that ran, plus skipped ones as a labelled empty slot. */
+/** Paths shown: all that ran, plus skipped ones as a labelled empty slot (none a results.json lacks). */
 function shown(r: Results): PathName[] {
-  return PATHS.filter((p) => r.params.paths.includes(p) || r.paths[p].status === 'skipped');
+  return PATHS.filter((p) => r.paths[p] !== undefined && (r.params.paths.includes(p) || r.paths[p].status === 'skipped'));
 }
 
 export function renderCharts(r: Results): Record<string, string> {
@@ -51,7 +51,8 @@ export function renderCharts(r: Results): Record<string, string> {
     title: `UDP ${r.params.frame_bytes}-byte frames: delivered at the reals vs offered (flood and loss-free search)`,
     xLabel: 'offered, packets/s',
     yLabel: 'delivered, packets/s',
-    series: running.map((p) => ({
+    // The IPv6 paths send no UDP.
+    series: running.filter((p) => !isIpv6Path(p)).map((p) => ({
       name: p,
       color: PATH_COLORS[p]!,
       points: r.rounds.flatMap((rd) => rd.samples.filter((s) => s.path === p && s.ok).flatMap((s) => s.probes.map((q) => ({ x: q.offeredPps, y: q.deliveredPps, lossless: q.pass })))),

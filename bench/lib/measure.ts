@@ -3,7 +3,7 @@
  * loss-free search, the director's cost, and the correctness counters, into one PathSample.
  * Every load is bounded in count and time; the run only sends from the client namespace.
  */
-import { CLIENT_ADDR, hostMac, hostNamespace, VIP } from '../../src/testbed/index.ts';
+import { CLIENT_ADDR, hostMac, hostNamespace, VIP, VIP6 } from '../../src/testbed/index.ts';
 import { udpFrames, type UdpFramesSpec } from './frames.ts';
 import { runAb, runLatency, runPacedSender } from './load.ts';
 import { DIRECTOR_COUNTER_TABLE, nftCounters, REAL_COUNTER_TABLE } from './nft.ts';
@@ -52,7 +52,7 @@ async function settledUdp(prefix: string, maxMs = 2000): Promise<RealCounts> {
   }
 }
 
-function frameSpec(p: ActivePath, flows: number, frameLen: number): UdpFramesSpec {
+function frameSpec(p: ActivePath & { udpDst: NonNullable<ActivePath['udpDst']> }, flows: number, frameLen: number): UdpFramesSpec {
   return { dstMac: p.udpDst.mac, srcMac: hostMac('client'), src: CLIENT_ADDR, dst: p.udpDst.ip, dport: UDP_PORT, sportBase: 20000, flows, frameLen };
 }
 
@@ -89,6 +89,9 @@ export async function costPoint(d: Forwarder): Promise<CostPoint> {
 
 const workerTicks = (d: Forwarder) => d.workerPids.reduce((a, pid) => a + cpuTicks(pid), 0);
 
+/** Ends a TCP-only visit (an IPv6 path) after the latency client: no UDP part. */
+class TcpOnly extends Error {}
+
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function measurePath(p: ActivePath, env: MeasureEnv, round: number): Promise<PathSample> {
@@ -104,7 +107,7 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
   let failed = 0;
   try {
     // TCP: a short untimed warm-up (its failures count), ab, then the sequential latency client.
-    const url = `http://${p.tcpHost}/`;
+    const url = p.tcpHost.includes(':') ? `http://[${p.tcpHost}]/` : `http://${p.tcpHost}/`;
     const warm = await runAb(client, url, { n: Math.min(200, P.ab_requests), c: Math.min(10, P.ab_concurrency) });
     failed += warm.failedTotal;
     const a0 = p.director ? await costPoint(p.director) : null;
@@ -147,8 +150,10 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       (v.cpu_share_latency !== undefined ? `, worker CPU ${Math.round((v.cpu_share_latency ?? 0) * 100)} % of a core` : ''));
     if (env.aborted()) throw new Error('interrupted');
 
-    // UDP: the flood at the generator's own pace, with the director's and the machine's CPU.
-    const cfg = frameSpec(p, P.udp_flows, P.frame_bytes);
+    // UDP: the flood at the generator's own pace, with the director's and the machine's CPU. The
+    // IPv6 paths stop here: the issue asks for their connection rate and latency.
+    if (p.udpDst === null) throw new TcpOnly();
+    const cfg = frameSpec({ ...p, udpDst: p.udpDst }, P.udp_flows, P.frame_bytes);
     const d0 = p.director ? await costPoint(p.director) : null;
     const flood = await udpShot(prefix, cfg, P.flood_packets);
     const d1 = p.director ? await costPoint(p.director) : null;
@@ -219,7 +224,11 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
       if (p.director.controlPid) v.control_rss_kib = memOf(p.director.controlPid).rssKib;
     }
   } catch (e) {
-    sample.problems.push(`step failed: ${(e as Error).message}`);
+    if (!(e instanceof TcpOnly)) sample.problems.push(`step failed: ${(e as Error).message}`);
+  }
+  if (p.director && p.udpDst === null) {
+    v.worker_rss_kib = p.director.workerPids.reduce((a, pid) => a + memOf(pid).rssKib, 0);
+    if (p.director.controlPid) v.control_rss_kib = memOf(p.director.controlPid).rssKib;
   }
 
   // Correctness over the whole visit.
@@ -234,7 +243,7 @@ export async function measurePath(p: ActivePath, env: MeasureEnv, round: number)
     udp: Object.fromEntries(BENCH_REALS.map((h) => [h, counts1[h]!.udp - counts0[h]!.udp])),
   };
   if (failed > 0) sample.problems.push(`${failed} failed requests`);
-  if (viaDirector > 0) sample.problems.push(`${viaDirector} frames from the VIP ${VIP} reached the director`);
+  if (viaDirector > 0) sample.problems.push(`${viaDirector} frames from the VIP ${p.udpDst === null ? VIP6 : VIP} reached the director`);
   sample.ok = sample.problems.length === 0;
   sample.seconds = Math.round((Date.now() - t0) / 100) / 10;
   return sample;

@@ -16,7 +16,10 @@ export const CREF_DROP_TABLE = 'dsrbcref';
 
 export interface FwdSpec {
   iface: string;
+  /** The VIP, or the VIP6 with `family: 'ip6'`. */
   vip: string;
+  /** nft's name of the network header: ip (default) or ip6 (the nft6 path). */
+  family?: 'ip' | 'ip6';
   directorMac: string;
   realMacs: readonly string[];
   services: ReadonlyArray<{ proto: 'tcp' | 'udp'; port: number }>;
@@ -26,14 +29,17 @@ export interface FwdSpec {
  * `ip daddr VIP tcp dport 80 ether saddr set DIRMAC ether daddr set jhash ip saddr . tcp sport mod N
  * map { 0 : MAC0, … } fwd to IF`: the source MAC must be the director's (or the bridge learns the
  * client's MAC on the director's port), and the choice is per flow (per packet would break TCP).
+ * The IPv6 form is the same rule with `ip6 daddr VIP6` and `jhash ip6 saddr . …`: the frame goes on
+ * unchanged but for its MACs (a netdev fwd does not touch the hop limit).
  */
 export function nftFwdRuleset(s: FwdSpec): string {
   if (s.realMacs.length === 0) throw new Error('nft fwd needs at least one real');
+  const fam = s.family ?? 'ip';
   const map = s.realMacs.map((m, i) => `${i} : ${m}`).join(', ');
   const rules = s.services.map(
     (v) =>
-      `    ip daddr ${s.vip} ${v.proto} dport ${v.port} ether saddr set ${s.directorMac} ` +
-      `ether daddr set jhash ip saddr . ${v.proto} sport mod ${s.realMacs.length} map { ${map} } fwd to "${s.iface}"`,
+      `    ${fam} daddr ${s.vip} ${v.proto} dport ${v.port} ether saddr set ${s.directorMac} ` +
+      `ether daddr set jhash ${fam} saddr . ${v.proto} sport mod ${s.realMacs.length} map { ${map} } fwd to "${s.iface}"`,
   );
   return [
     `table netdev ${NFT_FWD_TABLE} {`,
@@ -46,8 +52,15 @@ export function nftFwdRuleset(s: FwdSpec): string {
   ].join('\n');
 }
 
-export function realCountersRuleset(s: { iface: string; addrs: readonly string[]; udpPort: number; tcpPort: number }): string {
+/** `addrs6` (the real's own IPv6 address and the VIP6) adds the same counts for IPv6 frames. */
+export function realCountersRuleset(s: { iface: string; addrs: readonly string[]; addrs6?: readonly string[]; udpPort: number; tcpPort: number }): string {
   const set = `{ ${s.addrs.join(', ')} }`;
+  const v6 = s.addrs6?.length
+    ? [
+      `    ip6 daddr { ${s.addrs6.join(', ')} } udp dport ${s.udpPort} counter name "udp_in" drop`,
+      `    ip6 daddr { ${s.addrs6.join(', ')} } tcp dport ${s.tcpPort} tcp flags & (syn | ack) == syn counter name "syn_in"`,
+    ]
+    : [];
   return [
     `table netdev ${REAL_COUNTER_TABLE} {`,
     `  counter udp_in { }`,
@@ -56,19 +69,22 @@ export function realCountersRuleset(s: { iface: string; addrs: readonly string[]
     `    type filter hook ingress device "${s.iface}" priority -500;`,
     `    ip daddr ${set} udp dport ${s.udpPort} counter name "udp_in" drop`,
     `    ip daddr ${set} tcp dport ${s.tcpPort} tcp flags & (syn | ack) == syn counter name "syn_in"`,
+    ...v6,
     `  }`,
     `}`,
     '',
   ].join('\n');
 }
 
-export function directorCounterRuleset(s: { iface: string; vip: string }): string {
+/** `vip6` counts frames from the VIP6 too (the IPv6 paths' replies must not come through either). */
+export function directorCounterRuleset(s: { iface: string; vip: string; vip6?: string }): string {
   return [
     `table netdev ${DIRECTOR_COUNTER_TABLE} {`,
     `  counter from_vip { }`,
     `  chain in {`,
     `    type filter hook ingress device "${s.iface}" priority -500;`,
     `    ip saddr ${s.vip} counter name "from_vip"`,
+    ...(s.vip6 ? [`    ip6 saddr ${s.vip6} counter name "from_vip"`] : []),
     `  }`,
     `}`,
     '',

@@ -10,6 +10,11 @@
  *   dsrlb_pcap  the same with `--io pcap`
  *   dsrlb_poll  the same with `--busy-poll-us N`
  *   dsrlb_w2    the same with `--workers 2`
+ *   direct6     IPv6 (dual-stack testbed): the client talks to www2's own IPv6 address
+ *   nft6        the nft rule's IPv6 form (`ip6 daddr VIP6 … jhash ip6 saddr …`) on www1
+ *   dsrlb6      `dsrlb run` on www1 with bench/ldirectord6.cf (a virtual6= service, rr); skipped
+ *               with the reason while this dsrlb's `dsrlb run` refuses virtual6= (E_RUN_IPV6)
+ *   (the IPv6 paths are measured over TCP only: connection rate and latency)
  *
  * Never two forwarders for one VIP: a path is started only when no other forwarder is installed
  * (checked on the director: nft tables, IPVS services, our own director), and stopped before the
@@ -17,7 +22,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DSRLB_BIN, hostMac, hostNamespace, REALS, startLabDirector, VIP, type LabSnapshot } from '../../src/testbed/index.ts';
+import { DSRLB_BIN, hostMac, hostNamespace, REALS, REALS6, startLabDirector, VIP, VIP6, type LabSnapshot } from '../../src/testbed/index.ts';
 import { crefUnavailable, startCref, type CrefStats } from './cref.ts';
 import { mustRunInNs, runInNs } from './exec.ts';
 import { CREF_DROP_TABLE, crefDropRuleset, NFT_FWD_TABLE, nftApply, nftDeleteTable, nftFwdRuleset, nftTables } from './nft.ts';
@@ -26,6 +31,8 @@ import type { PathName } from './results.ts';
 import type { CumulativeHistogram } from './stats.ts';
 
 export const BENCH_CONFIG = fileURLToPath(new URL('../ldirectord.cf', import.meta.url));
+/** The dsrlb6 path's configuration: the same TCP service as virtual6= (VIP6, reals www2 and www3). */
+export const BENCH_CONFIG6 = fileURLToPath(new URL('../ldirectord6.cf', import.meta.url));
 export const TCP_PORT = 80;
 export const UDP_PORT = 9000;
 /** The reals of every balanced path (www1 is only the director). */
@@ -37,8 +44,8 @@ export interface ActivePath {
   name: PathName;
   /** Where the TCP clients connect. */
   tcpHost: string;
-  /** Where the UDP frames go: L2 and L3 destination. */
-  udpDst: { mac: string; ip: string };
+  /** Where the UDP frames go: L2 and L3 destination; null for the IPv6 paths (TCP only). */
+  udpDst: { mac: string; ip: string } | null;
   /** The userspace forwarder (cref, dsrlb*): its processes and counters. */
   director?: Forwarder;
   stop(): Promise<void>;
@@ -79,6 +86,13 @@ export interface PathEnv {
   crefBusyPollUs?: number;
 }
 
+/**
+ * A path that cannot run with this dsrlb or machine, found out only when starting it (dsrlb6 while
+ * `dsrlb run` refuses virtual6=): the run records it as skipped with this reason and does not try
+ * it again in later rounds.
+ */
+export class PathUnavailable extends Error {}
+
 const ns = (e: PathEnv, h: 'client' | 'www1' | 'www2' | 'www3') => hostNamespace(e.prefix, h);
 
 /** What is forwarding (or might be) on the director right now. */
@@ -107,6 +121,15 @@ async function unpinVip(e: PathEnv): Promise<void> {
   await runInNs(ns(e, 'client'), ['ip', 'neigh', 'del', VIP, 'dev', 'eth0'], { timeoutMs: 5000 });
 }
 
+/** The same for the VIP6 (no real answers NS for it: the testbed's NDP suppression). */
+async function pinVip6(e: PathEnv): Promise<void> {
+  await mustRunInNs(ns(e, 'client'), ['ip', '-6', 'neigh', 'replace', VIP6, 'lladdr', hostMac('www1'), 'dev', 'eth0', 'nud', 'permanent']);
+}
+
+async function unpinVip6(e: PathEnv): Promise<void> {
+  await runInNs(ns(e, 'client'), ['ip', '-6', 'neigh', 'del', VIP6, 'dev', 'eth0'], { timeoutMs: 5000 });
+}
+
 const balanced = (name: PathName, stop: () => Promise<void>): ActivePath => ({
   name,
   tcpHost: VIP,
@@ -116,6 +139,37 @@ const balanced = (name: PathName, stop: () => Promise<void>): ActivePath => ({
 
 export async function startDirect(_e: PathEnv): Promise<ActivePath> {
   return { name: 'direct', tcpHost: REALS.www2, udpDst: { mac: hostMac('www2'), ip: REALS.www2 }, stop: async () => {} };
+}
+
+export async function startDirect6(_e: PathEnv): Promise<ActivePath> {
+  return { name: 'direct6', tcpHost: REALS6.www2, udpDst: null, stop: async () => {} };
+}
+
+/** The nft6 path's ruleset: the nft path's rule in its IPv6 form, for the TCP service. */
+export function nft6PathRuleset(): string {
+  return nftFwdRuleset({
+    iface: 'eth0',
+    vip: VIP6,
+    family: 'ip6',
+    directorMac: hostMac('www1'),
+    realMacs: BENCH_REALS.map((h) => hostMac(h)),
+    services: [{ proto: 'tcp', port: TCP_PORT }],
+  });
+}
+
+export async function startNft6(e: PathEnv): Promise<ActivePath> {
+  await assertNoForwarder(e, 'nft6');
+  await nftApply(ns(e, 'www1'), nft6PathRuleset());
+  await pinVip6(e);
+  return {
+    name: 'nft6',
+    tcpHost: VIP6,
+    udpDst: null,
+    stop: async () => {
+      await nftDeleteTable(ns(e, 'www1'), NFT_FWD_TABLE);
+      await unpinVip6(e);
+    },
+  };
 }
 
 export function nftPathRuleset(): string {
@@ -234,6 +288,7 @@ export function dsrlbPathArgs(p: PathName, busyPollUs: number, hasIo = true): st
   const ring = hasIo ? ['--io', 'ring'] : [];
   switch (p) {
     case 'dsrlb': return [];
+    case 'dsrlb6': return [];
     case 'dsrlb_pcap': return ['--io', 'pcap'];
     case 'dsrlb_poll': return [...ring, '--busy-poll-us', String(busyPollUs)];
     case 'dsrlb_w2': return [...ring, '--workers', '2'];
@@ -259,12 +314,30 @@ export function dsrlbRunHelp(): string {
   return helpText;
 }
 
+/**
+ * Why `dsrlb run` did not start, as a PathUnavailable when the reason is that this dsrlb cannot
+ * serve the configuration at all (its IPv6 refusal), so the path is skipped rather than failed.
+ */
+export function dsrlbStartError(name: PathName, e: Error): Error {
+  // dsrlb run's refusal: `E_RUN_IPV6: <why> (<file:line>); <what to do>`; the reason keeps <why>.
+  const m = /E_RUN_IPV6[^;\n]*/.exec(e.message);
+  if (name === 'dsrlb6' && m) return new PathUnavailable(`this dsrlb's "dsrlb run" refuses virtual6= sections (${m[0].replace(/"/g, '').trim()})`);
+  return e;
+}
+
 /** `dsrlb run` on www1; the packet workers are its children (found in /proc). */
 export async function startDsrlb(e: PathEnv, name: PathName = 'dsrlb'): Promise<ActivePath> {
   await assertNoForwarder(e, name);
-  await unpinVip(e); // the client learns the VIP from dsrlb's own ARP answers
+  const v6 = name === 'dsrlb6';
+  // The client learns the VIP (VIP6) from dsrlb's own ARP (NDP) answers.
+  await (v6 ? unpinVip6(e) : unpinVip(e));
   const extra = dsrlbPathArgs(name, e.busyPollUs ?? 0, hasOption(dsrlbRunHelp(), '--io'));
-  const lab = await startLabDirector({ prefix: e.prefix, host: 'www1', config: BENCH_CONFIG, args: ['--garp', '1,100', ...extra] });
+  let lab;
+  try {
+    lab = await startLabDirector({ prefix: e.prefix, host: 'www1', config: v6 ? BENCH_CONFIG6 : BENCH_CONFIG, args: ['--garp', '1,100', ...extra] });
+  } catch (err) {
+    throw dsrlbStartError(name, err as Error);
+  }
   const want = name === 'dsrlb_w2' ? 2 : 1;
   let workers: number[] = [];
   for (let i = 0; i < 100 && workers.length < want; i++) {
@@ -275,14 +348,16 @@ export async function startDsrlb(e: PathEnv, name: PathName = 'dsrlb'): Promise<
     await lab.stop();
     throw new Error(`dsrlb run ${extra.join(' ')} (pid ${lab.pid}) has ${workers.length} packet worker child(ren), not ${want}`);
   }
+  const dsrlbLab = lab;
   return {
     ...balanced(name, async () => {
-      const code = await lab.stop();
+      const code = await dsrlbLab.stop();
       if (code !== 0 && code !== null) e.say(`  dsrlb run exited with code ${code}`);
       const left = (await nftTables(ns(e, 'www1'))).includes(`netdev ${DSRLB_TABLE}`);
       if (left) throw new Error(`dsrlb stopped but left table netdev ${DSRLB_TABLE} on www1`);
     }),
-    director: { controlPid: lab.pid, workerPids: workers, stats: async () => dsrlbStats(await lab.snapshot()) },
+    ...(v6 ? { tcpHost: VIP6, udpDst: null } : {}),
+    director: { controlPid: dsrlbLab.pid, workerPids: workers, stats: async () => dsrlbStats(await dsrlbLab.snapshot()) },
   };
 }
 
@@ -295,4 +370,7 @@ export const STARTERS: Record<PathName, (e: PathEnv) => Promise<ActivePath>> = {
   dsrlb_pcap: (e) => startDsrlb(e, 'dsrlb_pcap'),
   dsrlb_poll: (e) => startDsrlb(e, 'dsrlb_poll'),
   dsrlb_w2: (e) => startDsrlb(e, 'dsrlb_w2'),
+  direct6: startDirect6,
+  nft6: startNft6,
+  dsrlb6: (e) => startDsrlb(e, 'dsrlb6'),
 };

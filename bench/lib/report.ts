@@ -1,7 +1,10 @@
 /** report.md and the console table, from results.json (pure). */
 import { microLines } from '../micro.ts';
 import { CHART_FILES } from './charts.ts';
-import { EXTRA_METRICS, METRICS, PATHS, USERSPACE_PATHS, type ExtraMetric, type Metric, type PathName, type Results, type Target } from './results.ts';
+import {
+  EXTRA_METRICS, IPV6_METRICS, IPV6_PATHS, IPV6_RATIO_KEYS, IPV6_RATIO_PAIRS, isIpv6Path, METRICS, PATHS, USERSPACE_PATHS,
+  type ExtraMetric, type Ipv6RatioKey, type Metric, type PathName, type Results, type Target,
+} from './results.ts';
 import { fmt, fmtSummary, type Summary } from './stats.ts';
 
 export const METRIC_LABELS: Record<Metric | ExtraMetric, { label: string; digits: number }> = {
@@ -49,8 +52,14 @@ function summaryOf(r: Results, p: PathName, m: Metric | ExtraMetric): Summary | 
   return (METRICS as readonly string[]).includes(m) ? pr.metrics[m as Metric] : pr.extra[m as ExtraMetric];
 }
 
+/** The paths this results.json has (one from before the IPv6 paths has none of them), IPv4 or IPv6 ones. */
+export function presentPaths(r: Results, family: 4 | 6 | 'both' = 'both'): PathName[] {
+  return PATHS.filter((p) => r.paths[p] !== undefined && (family === 'both' || (family === 6) === isIpv6Path(p)));
+}
+
 function cell(r: Results, p: PathName, m: Metric | ExtraMetric): string {
   const pr = r.paths[p];
+  if (!pr) return 'not measured';
   if (pr.status === 'skipped') return 'skipped';
   const s = summaryOf(r, p, m);
   if (!s) return pr.status === 'failed' ? 'failed' : FORWARDER_ONLY.has(m) ? 'n/a' : '–';
@@ -85,9 +94,43 @@ export function missText(t: Target): string {
   return `missed by ${num(Math.round(t.missed_by * 1000) / 1000)}${pct}`;
 }
 
+const IPV6_RATIO_LABELS: Record<Ipv6RatioKey, string> = Object.fromEntries(
+  IPV6_RATIO_KEYS.map((k) => [k, `${IPV6_RATIO_PAIRS[k][0]} / ${IPV6_RATIO_PAIRS[k][1]}`]),
+) as Record<Ipv6RatioKey, string>;
+
+/** The IPv6 table: the IPv6 paths' TCP figures, their ratios to the IPv6 baselines and to their IPv4 twins. */
+export function ipv6Table(r: Results): { head: string[]; rows: string[][] } | null {
+  const v6 = presentPaths(r, 6);
+  if (v6.length === 0 || !r.ipv6_ratios) return null;
+  const x = r.ipv6_ratios;
+  return {
+    head: ['metric', ...v6, ...IPV6_RATIO_KEYS.map((k) => IPV6_RATIO_LABELS[k])],
+    rows: IPV6_METRICS.map((m) => [METRIC_LABELS[m].label, ...v6.map((p) => cell(r, p, m)), ...IPV6_RATIO_KEYS.map((k) => ratioCell(x[k][m]))]),
+  };
+}
+
+function ipv6Section(r: Results): string[] {
+  const t = ipv6Table(r);
+  if (!t) return [];
+  const L: string[] = ['## IPv6', ''];
+  L.push(
+    "The IPv6 paths, in the same rounds as the IPv4 ones, on the dual-stack testbed (`dsrlb testbed up --ipv6`): direct6 to www2's own " +
+      "address, nft6 the nft rule's `ip6` form on www1, dsrlb6 `dsrlb run` with a `virtual6=` service (bench/ldirectord6.cf). TCP only: " +
+      'connection rate and latency. Ratios of medians: against the IPv6 baselines (direct6, nft6), and each IPv6 path against its IPv4 twin.',
+    '',
+  );
+  L.push(...mdTable(t.head, t.rows), '');
+  const pa = r.ipv6_ratios!.paired;
+  const pair = (k: Ipv6RatioKey) =>
+    `${IPV6_RATIO_LABELS[k]}: connections/s ${fmtSummary(pa[k].conn_per_s, 2)}, connect p50 ${fmtSummary(pa[k].connect_p50_us, 2)}`;
+  L.push(`Paired per round (the two paths of the same round): ${(['nft6_over_direct6', 'dsrlb6_over_nft6', 'nft6_over_nft'] as const).map(pair).join('; ')}.`, '');
+  for (const p of IPV6_PATHS) if (r.paths[p]?.status === 'skipped') L.push(`**${p} skipped**: ${r.paths[p].reason}`, '');
+  return L;
+}
+
 export function renderReport(r: Results, o: { imagePrefix?: string; title?: string } = {}): string {
   const img = o.imagePrefix ?? '';
-  const paths = PATHS;
+  const paths = presentPaths(r, 4);
   const L: string[] = [];
   L.push(`# ${o.title ?? `dsrlb benchmark ${r.stamp}`}`, '');
   L.push(`- command: \`${r.command}\` (${r.params.mode}, ${r.params.rounds} rounds, ${r.duration_s} s)`);
@@ -112,7 +155,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
     ratioCell(r.ratios.dsrlb_over_cref?.[m]),
   ]);
   L.push(...mdTable(['metric', ...paths, 'dsrlb / nft', 'dsrlb / direct', 'dsrlb / cref'], rows), '');
-  const backends = USERSPACE_PATHS.filter((p) => r.paths[p].backends?.length).map((p) => `${p}: ${r.paths[p].backends!.join(', ')}`);
+  const backends = USERSPACE_PATHS.filter((p) => r.paths[p]?.backends?.length).map((p) => `${p}: ${r.paths[p].backends!.join(', ')}`);
   if (backends.length) L.push(`Frame I/O backend each userspace path reported: ${backends.join('; ')}.`, '');
   const pa = r.ratios.paired.dsrlb_over_nft;
   L.push(
@@ -130,6 +173,8 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
     );
   }
 
+  L.push(...ipv6Section(r));
+
   L.push('## Targets for the userspace path', '');
   L.push(
     ...mdTable(
@@ -140,7 +185,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
   );
 
   L.push('## Where the time per frame goes (userspace forwarders, flood)', '');
-  const up = USERSPACE_PATHS.filter((p) => r.paths[p].status !== 'skipped' || r.params.paths.includes(p));
+  const up = USERSPACE_PATHS.filter((p) => !isIpv6Path(p) && r.paths[p] !== undefined && (r.paths[p].status !== 'skipped' || r.params.paths.includes(p)));
   const costRows: Array<Metric | ExtraMetric> = [
     'cpu_us_per_pkt', 'cpu_user_us_per_pkt', 'cpu_sys_us_per_pkt', 'wakeups_per_kpkt', 'frames_per_wakeup', 'frames_per_send',
     'flood_residence_p50_us', 'flood_residence_p99_us', 'frame_residence_p50_us', 'frame_residence_p99_us', 'cpu_share_latency',
@@ -162,7 +207,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
   L.push(
     ...mdTable(
       ['path', 'status', 'rounds ok / failed', 'TCP SYNs per real', 'UDP datagrams per real', 'problems'],
-      paths.map((p) => {
+      presentPaths(r).map((p) => {
         const pr = r.paths[p];
         const ss = r.rounds.flatMap((x) => x.samples).filter((s) => s.path === p);
         const per = (k: 'tcpSyn' | 'udp') => {
@@ -221,7 +266,7 @@ export function renderReport(r: Results, o: { imagePrefix?: string; title?: stri
 
 /** The table printed at the end of a run. */
 export function consoleTable(r: Results): string {
-  const paths = PATHS;
+  const paths = presentPaths(r, 4);
   const head = ['metric', ...paths, 'dsrlb/nft', 'dsrlb/direct', 'dsrlb/cref'];
   const rows = METRICS.map((m) => [
     METRIC_LABELS[m].label,
@@ -230,13 +275,18 @@ export function consoleTable(r: Results): string {
     ratioCell(r.ratios.dsrlb_over_direct[m]),
     ratioCell(r.ratios.dsrlb_over_cref?.[m]),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  const out = [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line), ''];
+  const text = (hd: string[], rs: string[][]): string[] => {
+    const w = hd.map((h, i) => Math.max(h.length, ...rs.map((x) => x[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+    return [line(hd), line(w.map((n) => '-'.repeat(n))), ...rs.map(line), ''];
+  };
+  const out = text(head, rows);
+  const t6 = ipv6Table(r);
+  if (t6) out.push('IPv6 (TCP only; ratios against the IPv6 baselines and the IPv4 twins)', ...text(t6.head, t6.rows));
   for (const t of r.targets) {
     const miss = missText(t);
     out.push(`${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${num(t.value)} (wanted ${t.op} ${num(t.limit)})${miss ? `: ${miss}` : ''}`);
   }
-  for (const p of paths) if (r.paths[p].status !== 'ok') out.push(`${p}: ${r.paths[p].status}: ${r.paths[p].reason ?? ''}`);
+  for (const p of presentPaths(r)) if (r.paths[p].status !== 'ok') out.push(`${p}: ${r.paths[p].status}: ${r.paths[p].reason ?? ''}`);
   return out.join('\n');
 }

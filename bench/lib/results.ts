@@ -1,6 +1,6 @@
 /**
  * results.json: its types, the aggregation of the rounds' samples into per-path summaries, the
- * ratios and the targets (all pure), and a schema check used by the run itself and the tests.
+ * ratios and the targets (all pure). The shape check is in results-check.ts.
  */
 import type { ProbeRecord } from './search.ts';
 import { ratio, summarize, type Summary } from './stats.ts';
@@ -10,11 +10,20 @@ export const SCHEMA = 'dsrlb-bench/2';
  * direct, nft, ipvs: no balancer / the kernel's; cref: the C reference forwarder (bench/cref);
  * dsrlb: `dsrlb run` with its default backend and one worker; dsrlb_pcap: `--io pcap`;
  * dsrlb_poll: the default backend with `--busy-poll-us`; dsrlb_w2: `--workers 2`.
+ * The IPv6 paths (issue 15), measured in the same run on the dual-stack testbed, TCP only
+ * (connection rate and latency): direct6 (a real's own IPv6 address), nft6 (the nft rule's ip6 form)
+ * and dsrlb6 (`dsrlb run` with a virtual6= service).
  */
-export const PATHS = ['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'] as const;
+export const PATHS = ['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2', 'direct6', 'nft6', 'dsrlb6'] as const;
 export type PathName = (typeof PATHS)[number];
+/** The IPv6 paths: absent from a results.json written before they existed (still valid). */
+export const IPV6_PATHS: readonly PathName[] = ['direct6', 'nft6', 'dsrlb6'];
+export const IPV4_PATHS: readonly PathName[] = PATHS.filter((p) => !IPV6_PATHS.includes(p));
+export const isIpv6Path = (p: PathName): boolean => IPV6_PATHS.includes(p);
 /** The paths with a userspace forwarder process (CPU, counters, residence). */
-export const USERSPACE_PATHS: readonly PathName[] = ['cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2'];
+export const USERSPACE_PATHS: readonly PathName[] = ['cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2', 'dsrlb6'];
+/** The metrics the IPv6 paths measure (the TCP ones and the correctness counters; no UDP). */
+export const IPV6_METRICS = ['conn_per_s', 'connect_p50_us', 'connect_p99_us', 'request_p50_us', 'request_p99_us', 'failed_requests', 'replies_via_director'] as const;
 
 /** The metrics the issue names (keys of results.json). */
 export const METRICS = [
@@ -189,11 +198,32 @@ export interface Results {
     /** Per-round ratios (rounds where both paths were ok), summarized. */
     paired: { dsrlb_over_nft: Record<Metric, Summary | null>; dsrlb_over_direct: Record<Metric, Summary | null>; dsrlb_over_cref: Record<Metric, Summary | null> };
   };
+  /**
+   * The IPv6 paths against the IPv6 baselines of the same run (direct6: no balancer; nft6: the
+   * kernel), and each against its IPv4 twin. Absent in a results.json from before the IPv6 paths.
+   */
+  ipv6_ratios?: Ipv6Ratios;
   /** dsrlb minus nft, µs, per round (paired). */
   added_latency_us: { connect_p50: Summary | null; request_p50: Summary | null };
   targets: Target[];
   micro: MicroResults | null;
 }
+
+export const IPV6_RATIO_KEYS = ['nft6_over_direct6', 'dsrlb6_over_direct6', 'dsrlb6_over_nft6', 'direct6_over_direct', 'nft6_over_nft', 'dsrlb6_over_dsrlb'] as const;
+export type Ipv6RatioKey = (typeof IPV6_RATIO_KEYS)[number];
+/** The pairs behind each key: [numerator, denominator]. */
+export const IPV6_RATIO_PAIRS: Record<Ipv6RatioKey, [PathName, PathName]> = {
+  nft6_over_direct6: ['nft6', 'direct6'],
+  dsrlb6_over_direct6: ['dsrlb6', 'direct6'],
+  dsrlb6_over_nft6: ['dsrlb6', 'nft6'],
+  direct6_over_direct: ['direct6', 'direct'],
+  nft6_over_nft: ['nft6', 'nft'],
+  dsrlb6_over_dsrlb: ['dsrlb6', 'dsrlb'],
+};
+export type Ipv6Ratios = Record<Ipv6RatioKey, Record<Metric, number | null>> & {
+  /** Per-round ratios (rounds where both paths were ok), summarized. */
+  paired: Record<Ipv6RatioKey, Record<Metric, Summary | null>>;
+};
 
 function emptyMetrics<K extends string>(keys: readonly K[]): Record<K, Summary | null> {
   return Object.fromEntries(keys.map((k) => [k, null])) as Record<K, Summary | null>;
@@ -274,7 +304,7 @@ export function ringTargets(paths: Record<PathName, PathResult>): Target[] {
 export function aggregate(
   samples: readonly PathSample[],
   skipped: Partial<Record<PathName, string>>,
-): Pick<Results, 'paths' | 'ratios' | 'added_latency_us' | 'targets'> {
+): Pick<Results, 'paths' | 'ratios' | 'ipv6_ratios' | 'added_latency_us' | 'targets'> {
   const paths = {} as Record<PathName, PathResult>;
   for (const p of PATHS) paths[p] = summarizePath(samples.filter((s) => s.path === p), skipped[p]);
   const pr = (a: PathName, b: PathName) => {
@@ -302,8 +332,25 @@ export function aggregate(
     target('failed_requests', 'dsrlb failed requests, all rounds (max)', d.failed_requests?.max, '<=', 0),
     target('replies_via_director', 'frames from the VIP at the dsrlb director, all rounds (max)', d.replies_via_director?.max, '<=', 0),
     ...ringTargets(paths),
+    target('ipv6_conn_rate_vs_nft6', 'dsrlb6 connection rate / nft6 connection rate (IPv6, medians)', ratio(paths.dsrlb6.metrics.conn_per_s?.median, paths.nft6.metrics.conn_per_s?.median), '>=', 0.9, missingNote(paths, ['dsrlb6', 'nft6'])),
+    target(
+      'ipv6_connect_p50_added_us',
+      'dsrlb6 connect p50 minus nft6 connect p50, µs (IPv6, medians)',
+      paths.dsrlb6.metrics.connect_p50_us && paths.nft6.metrics.connect_p50_us ? paths.dsrlb6.metrics.connect_p50_us.median - paths.nft6.metrics.connect_p50_us.median : null,
+      '<=',
+      30,
+      missingNote(paths, ['dsrlb6', 'nft6']),
+    ),
   ];
+  const v6 = {} as Record<Ipv6RatioKey, Record<Metric, number | null>>;
+  const v6p = {} as Record<Ipv6RatioKey, Record<Metric, Summary | null>>;
+  for (const k of IPV6_RATIO_KEYS) {
+    const [a, b] = IPV6_RATIO_PAIRS[k];
+    v6[k] = ratiosOf(paths[a], paths[b]);
+    v6p[k] = pr(a, b);
+  }
   return {
+    ipv6_ratios: { ...v6, paired: v6p },
     paths,
     ratios: {
       dsrlb_over_nft: ratiosOf(paths.dsrlb, paths.nft),
@@ -314,44 +361,4 @@ export function aggregate(
     added_latency_us: added,
     targets,
   };
-}
-
-function isSummary(x: unknown): boolean {
-  if (x === null) return true;
-  if (typeof x !== 'object') return false;
-  const s = x as Record<string, unknown>;
-  return ['median', 'min', 'max', 'n'].every((k) => typeof s[k] === 'number') && (s.min as number) <= (s.median as number) && (s.median as number) <= (s.max as number);
-}
-
-/** Problems with a results.json document (empty when it has the shape the issue asks for). */
-export function validateResults(doc: unknown): string[] {
-  const errs: string[] = [];
-  if (typeof doc !== 'object' || doc === null) return ['not an object'];
-  const r = doc as Record<string, any>;
-  if (r.schema !== SCHEMA) errs.push(`schema is ${JSON.stringify(r.schema)}, not ${SCHEMA}`);
-  for (const k of ['stamp', 'started_at', 'finished_at', 'command']) if (typeof r[k] !== 'string') errs.push(`${k} missing`);
-  for (const k of ['os', 'kernel', 'cpus', 'node', 'versions']) if (r.machine?.[k] === undefined) errs.push(`machine.${k} missing`);
-  if (typeof r.params?.rounds !== 'number') errs.push('params.rounds missing');
-  if (!Array.isArray(r.rounds)) errs.push('rounds is not an array');
-  for (const p of PATHS) {
-    const pr = r.paths?.[p];
-    if (!pr) {
-      errs.push(`paths.${p} missing`);
-      continue;
-    }
-    if (!['ok', 'failed', 'skipped'].includes(pr.status)) errs.push(`paths.${p}.status is ${pr.status}`);
-    if (pr.status !== 'ok' && typeof pr.reason !== 'string') errs.push(`paths.${p} is ${pr.status} without a reason`);
-    for (const m of METRICS) {
-      if (!(m in (pr.metrics ?? {}))) errs.push(`paths.${p}.metrics.${m} missing`);
-      else if (!isSummary(pr.metrics[m])) errs.push(`paths.${p}.metrics.${m} is not {median,min,max,n} or null`);
-    }
-  }
-  for (const k of ['dsrlb_over_nft', 'dsrlb_over_direct', 'dsrlb_over_cref']) {
-    for (const m of METRICS) {
-      const v = r.ratios?.[k]?.[m];
-      if (v === undefined || (v !== null && typeof v !== 'number')) errs.push(`ratios.${k}.${m} missing`);
-    }
-  }
-  if (!Array.isArray(r.targets)) errs.push('targets missing');
-  return errs;
 }

@@ -13,6 +13,9 @@ export const PATH_COLORS: Record<string, string> = {
   dsrlb_pcap: '#ff7f0e',
   dsrlb_poll: '#8c564b',
   dsrlb_w2: '#e377c2',
+  direct6: '#bcbcbc',
+  nft6: '#6baed6',
+  dsrlb6: '#f4a09c',
 };
 
 export function esc(s: string): string {

@@ -22,6 +22,23 @@ export const REALS: Readonly<Record<RealName, string>> = Object.freeze({
   www3: '192.168.0.9',
 });
 
+/**
+ * The IPv6 side (`testbed up --ipv6`): one /64 from the documentation prefix (RFC 3849), used only
+ * inside the testbed namespaces. The interface identifiers follow the IPv4 last octets, so www1 is
+ * 192.168.0.7 and 2001:db8::7.
+ */
+export const LAN6_PREFIX_LEN = 64;
+/** The IPv6 virtual service address (VIP6), held on `lo` of every real server. */
+export const VIP6 = '2001:db8::10';
+/** The testbed client's IPv6 address. */
+export const CLIENT_ADDR6 = '2001:db8::100';
+/** Real servers' own IPv6 addresses. */
+export const REALS6: Readonly<Record<RealName, string>> = Object.freeze({
+  www1: '2001:db8::7',
+  www2: '2001:db8::8',
+  www3: '2001:db8::9',
+});
+
 export const REAL_NAMES: readonly RealName[] = Object.freeze(['www1', 'www2', 'www3']);
 export const HOST_NAMES: readonly HostName[] = Object.freeze(['client', 'www1', 'www2', 'www3']);
 /** Hosts that run heartbeat + the director in the seed (and so need capture-friendly offloads). */
@@ -60,6 +77,11 @@ export function allNamespaces(prefix: string): string[] {
 /** The host's own address on the LAN. */
 export function hostAddress(host: HostName): string {
   return host === 'client' ? CLIENT_ADDR : REALS[host];
+}
+
+/** The host's own IPv6 address on the LAN (with `--ipv6`). */
+export function hostAddress6(host: HostName): string {
+  return host === 'client' ? CLIENT_ADDR6 : REALS6[host];
 }
 
 /**

@@ -34,12 +34,17 @@ export {
   HOST_IFACE,
   HOST_NAMES,
   LAN_PREFIX_LEN,
+  LAN6_PREFIX_LEN,
   REAL_NAMES,
   REALS,
+  REALS6,
   VIP,
+  VIP6,
+  CLIENT_ADDR6,
   allNamespaces,
   checkPrefix,
   hostAddress,
+  hostAddress6,
   hostMac,
   hostNamespace,
   type HostName,
@@ -73,6 +78,11 @@ export interface TestbedOptions {
 export interface UpOptions extends TestbedOptions {
   /** Default: the style of the complete testbed already there, else 'arptables'. */
   arpStyle?: ArpStyle;
+  /**
+   * Dual-stack: the IPv6 /64, the VIP6 on the reals' lo with NDP suppression, the web servers on
+   * IPv6 too. Default: as the complete testbed already there is, else IPv4 only.
+   */
+  ipv6?: boolean;
   /** Bound of each command (default 10 s). */
   stepTimeoutMs?: number;
   /** Bound of a web server's start (default 20 s). */
@@ -136,7 +146,7 @@ export function missingPrograms(style: ArpStyle): string[] {
 /** The reference topology for these options (pure; also used by `--dry-run`). */
 export function testbedTopology(o: UpOptions = {}): Topology {
   const { prefix, stateDir } = resolve(o);
-  return referenceTopology({ prefix, arpStyle: o.arpStyle ?? 'arptables', httpdCommand: httpdCommand(), stateDir });
+  return referenceTopology({ prefix, arpStyle: o.arpStyle ?? 'arptables', httpdCommand: httpdCommand(), stateDir, ipv6: o.ipv6 === true });
 }
 
 function runFile(argv: string[], timeoutMs: number): Promise<void> {
@@ -147,7 +157,7 @@ function runFile(argv: string[], timeoutMs: number): Promise<void> {
   });
 }
 
-/** Self-signed certificate + key per real (EC P-256, 30 days), for CN www<n>, its address and the VIP. */
+/** Self-signed certificate + key per real (EC P-256, 30 days), for CN www<n>, its address and the VIP (and their IPv6 forms). */
 async function makeCertificates(t: Topology): Promise<void> {
   await Promise.all(
     t.hosts
@@ -157,7 +167,7 @@ async function makeCertificates(t: Topology): Promise<void> {
         return runFile(
           [
             'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
-            '-subj', `/CN=${h.name}`, '-addext', `subjectAltName=DNS:${h.name},IP:${h.addr},IP:${t.vip}`,
+            '-subj', `/CN=${h.name}`, '-addext', `subjectAltName=DNS:${h.name},IP:${h.addr},IP:${t.vip}${t.ipv6 ? `,IP:${h.addr6},IP:${t.vip6}` : ''}`,
             '-keyout', key, '-out', cert,
           ],
           15_000,
@@ -187,27 +197,35 @@ export async function testbedUp(o: UpOptions = {}): Promise<UpResult> {
   const before = await inspectTestbed(prefix, stateDir);
   // No style asked for: a complete testbed is kept whatever its style; a new one uses arptables.
   const arpStyle = o.arpStyle ?? (before.state === 'complete' && before.arpStyle ? before.arpStyle : 'arptables');
+  // Likewise for IPv6: not asked, a complete testbed keeps its own; a new one is IPv4 only.
+  const ipv6 = o.ipv6 ?? (before.state === 'complete' ? before.ipv6 : false);
   const missing = missingPrograms(arpStyle);
+  if (ipv6 && arpStyle !== 'nft' && !missing.length) missing.push(...missingPrograms('nft'));
   if (missing.length) throw new DsrlbError('E_TESTBED_PREREQ', `missing programs: ${missing.join(', ')}`);
 
   let action: UpResult['action'] = 'created';
-  if (before.state === 'complete' && before.arpStyle === arpStyle) {
-    say(`testbed ${prefix} is complete (arp style ${arpStyle}): kept`);
+  const v = (b: boolean): string => (b ? ', IPv6 on' : '');
+  if (before.state === 'complete' && before.arpStyle === arpStyle && before.ipv6 === ipv6) {
+    say(`testbed ${prefix} is complete (arp style ${arpStyle}${v(ipv6)}): kept`);
     return { action: 'kept', steps: 0, elapsedMs: Date.now() - t0, status: before };
   }
   if (before.state !== 'absent') {
-    say(`testbed ${prefix} is ${before.state}${before.arpStyle && before.arpStyle !== arpStyle ? ` with arp style ${before.arpStyle}` : ''}: tearing down to rebuild`);
+    const other = [
+      before.arpStyle && before.arpStyle !== arpStyle ? `arp style ${before.arpStyle}` : '',
+      before.state === 'complete' && before.ipv6 !== ipv6 ? (before.ipv6 ? 'IPv6 on' : 'IPv6 off') : '',
+    ].filter(Boolean).join(', ');
+    say(`testbed ${prefix} is ${before.state}${other ? ` with ${other}` : ''}: tearing down to rebuild`);
     await testbedDown(o);
     action = 'rebuilt';
   }
 
-  const t = referenceTopology({ prefix, arpStyle, httpdCommand: httpdCommand(), stateDir });
+  const t = referenceTopology({ prefix, arpStyle, httpdCommand: httpdCommand(), stateDir, ipv6 });
   const steps = withInjectedFailure(planSteps(t), o.injectFailureAfter, t);
   let report: RunReport;
   try {
     ensureStateDir(stateDir);
     writeState(stateDir, {
-      version: 1, prefix, arpStyle, phase: 'building', createdAt: new Date().toISOString(), namespaces: allNamespaces(prefix),
+      version: 1, prefix, arpStyle, phase: 'building', createdAt: new Date().toISOString(), namespaces: allNamespaces(prefix), ipv6,
     });
     say(`making self-signed certificates in ${stateDir}`);
     await makeCertificates(t);
@@ -310,7 +328,7 @@ export async function startServer(host: RealName, o: TestbedOptions & { timeoutM
   const st = readState(stateDir);
   if (!st) throw new DsrlbError('E_TESTBED_ABSENT', `testbed ${prefix} is not up (no state in ${stateDir})`);
   const ns = hostNamespace(prefix, host);
-  const t = referenceTopology({ prefix, arpStyle: st.arpStyle, httpdCommand: httpdCommand(), stateDir });
+  const t = referenceTopology({ prefix, arpStyle: st.arpStyle, httpdCommand: httpdCommand(), stateDir, ipv6: st.ipv6 === true });
   return startDaemon({ ns, host, prefix, argv: httpdArgv(t, host), stateDir, timeoutMs: o.timeoutMs });
 }
 

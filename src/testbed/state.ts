@@ -17,6 +17,8 @@ export interface TestbedState {
   phase: 'building' | 'up';
   createdAt: string;
   namespaces: string[];
+  /** True when built dual-stack (`up --ipv6`); absent or false: IPv4 only. */
+  ipv6?: boolean;
   /** Absent for the reference topology; 'ecmp' with its director count (ecmp.ts). */
   topology?: 'ecmp';
   directors?: number;

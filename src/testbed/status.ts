@@ -8,10 +8,13 @@ import {
   HOST_IFACE,
   HOST_NAMES,
   LAN_HOST,
+  LAN6_PREFIX_LEN,
   LAN_PREFIX_LEN,
   VIP,
+  VIP6,
   bridgePortName,
   hostAddress,
+  hostAddress6,
   hostMac,
   hostNamespace,
   isDirector,
@@ -19,6 +22,7 @@ import {
   type HostName,
 } from './addresses.ts';
 import { NFT_ARP_TABLE, listingToRules, missingNftRules, missingRules, renderArptablesRules } from './arp-rules.ts';
+import { NFT_NDP_TABLE, nftNdpRules } from './ndp-rules.ts';
 import { findOurHttpds, isAlive, isOurHttpd } from './daemon.ts';
 import { nsExec, nsExists } from './ns.ts';
 import { readPid, readState } from './state.ts';
@@ -34,7 +38,7 @@ export interface HostStatus {
   ns: string;
   exists: boolean;
   mac: string | null;
-  /** Addresses as a.b.c.d/len, per device. */
+  /** Addresses as a.b.c.d/len (and IPv6 ones but link-local and ::1 as addr/len), per device. */
   addresses: { dev: string; cidr: string }[];
   server: ServerStatus | null;
   problems: string[];
@@ -56,6 +60,8 @@ export interface TestbedStatus {
   state: TestbedCompleteness;
   /** From the state file (null when there is none). */
   arpStyle: ArpStyle | null;
+  /** From the state file: built dual-stack (`up --ipv6`). */
+  ipv6: boolean;
   phase: 'building' | 'up' | null;
   lan: LanStatus;
   hosts: HostStatus[];
@@ -69,7 +75,7 @@ interface IpLink {
   flags?: string[];
   master?: string;
   address?: string;
-  addr_info?: { family: string; local: string; prefixlen: number }[];
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }[];
 }
 
 async function ipJson(ns: string, args: string[]): Promise<IpLink[]> {
@@ -147,7 +153,18 @@ async function arpProblems(ns: string, host: HostName, style: ArpStyle | null): 
   return out;
 }
 
-async function hostStatus(prefix: string, host: HostName, stateDir: string, style: ArpStyle | null): Promise<HostStatus> {
+/** A real's NDP suppression for the VIP6 (the nft ip6 table `up --ipv6` makes). */
+async function ndpProblems(ns: string, host: HostName): Promise<string[]> {
+  if (!isReal(host)) return [];
+  const r = await nsExec(ns, ['nft', 'list', 'table', 'ip6', NFT_NDP_TABLE], { timeoutMs: 5000 }).catch(() => null);
+  const got = nftNdpRules(r && r.code === 0 ? r.stdout : null, VIP6);
+  const out: string[] = [];
+  if (!got.inDrop) out.push(`${host}: nft ip6 ${NFT_NDP_TABLE}: no drop of incoming NS for the VIP6 ${VIP6}`);
+  if (!got.outDrop) out.push(`${host}: nft ip6 ${NFT_NDP_TABLE}: no drop of outgoing NA for the VIP6 ${VIP6}`);
+  return out;
+}
+
+async function hostStatus(prefix: string, host: HostName, stateDir: string, style: ArpStyle | null, ipv6: boolean): Promise<HostStatus> {
   const ns = hostNamespace(prefix, host);
   const st: HostStatus = { host, ns, exists: nsExists(ns), mac: null, addresses: [], server: null, problems: [] };
   if (isReal(host)) {
@@ -161,7 +178,16 @@ async function hostStatus(prefix: string, host: HostName, stateDir: string, styl
     return st;
   }
   const links = await ipJson(ns, ['addr', 'show']);
-  for (const l of links) for (const a of l.addr_info ?? []) if (a.family === 'inet') st.addresses.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` });
+  const unusable = new Set<string>();
+  for (const l of links) {
+    for (const a of l.addr_info ?? []) {
+      // IPv6: the global addresses only (link-local and ::1 come with every interface).
+      if (a.family === 'inet' || (a.family === 'inet6' && a.scope !== 'link' && a.scope !== 'host')) {
+        st.addresses.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` });
+        if (a.tentative || a.dadfailed) unusable.add(`${l.ifname} ${a.local}`);
+      }
+    }
+  }
   const eth = links.find((l) => l.ifname === HOST_IFACE);
   const lo = links.find((l) => l.ifname === 'lo');
   st.mac = eth?.address ?? null;
@@ -175,7 +201,19 @@ async function hostStatus(prefix: string, host: HostName, stateDir: string, styl
   }
   if (!isUp(lo)) st.problems.push(`${host}: lo down`);
   if (isReal(host) && !has('lo', `${VIP}/32`)) st.problems.push(`${host}: VIP ${VIP}/32 missing on lo`);
-  const more = await Promise.all([arpProblems(ns, host, style), eth ? offloadProblems(ns, host) : Promise.resolve([])]);
+  if (ipv6) {
+    const want6: [string, string][] = [[HOST_IFACE, `${hostAddress6(host)}/${LAN6_PREFIX_LEN}`]];
+    if (isReal(host)) want6.push(['lo', `${VIP6}/128`]);
+    for (const [dev, cidr] of want6) {
+      if (!has(dev, cidr)) st.problems.push(`${host}: ${cidr} missing on ${dev}`);
+      else if (unusable.has(`${dev} ${cidr.split('/')[0]}`)) st.problems.push(`${host}: ${cidr} on ${dev} is tentative or failed DAD`);
+    }
+  }
+  const more = await Promise.all([
+    arpProblems(ns, host, style),
+    eth ? offloadProblems(ns, host) : Promise.resolve([]),
+    ipv6 ? ndpProblems(ns, host) : Promise.resolve([]),
+  ]);
   st.problems.push(...more.flat());
   return st;
 }
@@ -184,9 +222,10 @@ async function hostStatus(prefix: string, host: HostName, stateDir: string, styl
 export async function inspectTestbed(prefix: string, stateDir: string): Promise<TestbedStatus> {
   const state = readState(stateDir);
   const style = state?.arpStyle ?? null;
+  const ipv6 = state?.ipv6 === true;
   const [lan, ...hosts] = await Promise.all([
     lanStatus(prefix),
-    ...HOST_NAMES.map((h) => hostStatus(prefix, h, stateDir, style)),
+    ...HOST_NAMES.map((h) => hostStatus(prefix, h, stateDir, style, ipv6)),
   ]);
   const known = new Set(hosts.map((h) => h.server?.pid).filter((p): p is number => typeof p === 'number'));
   const strayServers = findOurHttpds(prefix).filter((s) => !known.has(s.pid));
@@ -201,6 +240,7 @@ export async function inspectTestbed(prefix: string, stateDir: string): Promise<
     stateDir,
     state: !anything ? 'absent' : problems.length === 0 ? 'complete' : 'partial',
     arpStyle: style,
+    ipv6,
     phase: state?.phase ?? null,
     lan: lan!,
     hosts,
@@ -211,7 +251,7 @@ export async function inspectTestbed(prefix: string, stateDir: string): Promise<
 
 /** Human-readable status lines. */
 export function formatStatus(s: TestbedStatus): string[] {
-  const lines = [`testbed ${s.prefix}: ${s.state}${s.arpStyle ? ` (arp style ${s.arpStyle})` : ''}, state ${s.stateDir}`];
+  const lines = [`testbed ${s.prefix}: ${s.state}${s.arpStyle ? ` (arp style ${s.arpStyle})` : ''}${s.ipv6 ? `, IPv6 on (VIP6 ${VIP6}/128 on the reals' lo, NDP for it suppressed)` : ''}, state ${s.stateDir}`];
   if (s.state === 'absent') return lines;
   const yn = (b: boolean): string => (b ? 'yes' : 'NO');
   lines.push(

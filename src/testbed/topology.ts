@@ -14,11 +14,14 @@ import {
   HOST_IFACE,
   HOST_NAMES,
   LAN_HOST,
+  LAN6_PREFIX_LEN,
   LAN_PREFIX_LEN,
   VIP,
+  VIP6,
   bridgePortName,
   checkPrefix,
   hostAddress,
+  hostAddress6,
   hostMac,
   hostNamespace,
   isDirector,
@@ -26,6 +29,7 @@ import {
   type HostName,
   type RealName,
 } from './addresses.ts';
+import { NFT_NDP_TABLE, nftNdpCommands } from './ndp-rules.ts';
 import { NFT_ARP_TABLE, deleteArgv, nftArpCommands, renderArptablesRules, ruleToArgv, type ArptablesDialect } from './arp-rules.ts';
 
 export type ArpStyle = 'arptables' | 'sysctl' | 'nft';
@@ -63,6 +67,8 @@ export interface TopologyHost {
   name: HostName;
   ns: string;
   addr: string;
+  /** Its IPv6 address on the LAN (used only when the topology has `ipv6`). */
+  addr6: string;
   mac: string;
   /** Holds the VIP on lo, suppresses ARP for it and runs a web server. */
   real: boolean;
@@ -77,6 +83,9 @@ export interface Topology {
   lanNs: string;
   bridge: string;
   vip: string;
+  /** Dual-stack (`testbed up --ipv6`): the /64, the VIP6 on the reals' lo, NDP suppression. */
+  ipv6: boolean;
+  vip6: string;
   iface: string;
   arpStyle: ArpStyle;
   arptables: { bin: string; dialect: ArptablesDialect };
@@ -92,6 +101,8 @@ export interface ReferenceOptions {
   stateDir: string;
   arptablesBin?: string;
   arptablesDialect?: ArptablesDialect;
+  /** Dual-stack (default false: IPv6 is switched off in every namespace, as before). */
+  ipv6?: boolean;
 }
 
 /** The seed's topology: client + www1, www2 (directors and reals) + www3 (real), VIP 192.168.0.10. */
@@ -102,6 +113,8 @@ export function referenceTopology(o: ReferenceOptions): Topology {
     lanNs: hostNamespace(prefix, LAN_HOST),
     bridge: BRIDGE_NAME,
     vip: VIP,
+    ipv6: o.ipv6 === true,
+    vip6: VIP6,
     iface: HOST_IFACE,
     arpStyle: o.arpStyle,
     arptables: { bin: o.arptablesBin ?? 'arptables', dialect: o.arptablesDialect ?? 'netfilter' },
@@ -109,6 +122,7 @@ export function referenceTopology(o: ReferenceOptions): Topology {
       name,
       ns: hostNamespace(prefix, name),
       addr: hostAddress(name),
+      addr6: hostAddress6(name),
       mac: hostMac(name),
       real: isReal(name),
       director: isDirector(name),
@@ -134,6 +148,8 @@ export function httpdArgv(t: Topology, host: RealName): string[] {
     '--https-port', String(t.httpd.httpsPort),
     '--cert', cert,
     '--key', key,
+    // '::' listens on IPv6 and (IPv4-mapped) IPv4 alike; without --ipv6 the namespaces have no IPv6.
+    ...(t.ipv6 ? ['--host', '::'] : []),
   ];
 }
 
@@ -157,6 +173,15 @@ export function arpSysctls(style: ArpStyle, iface: string): string[] {
 }
 
 const NO_IPV6 = ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+/**
+ * A dual-stack host: IPv6 on, no duplicate address detection (every address on the segment is ours
+ * and fixed, and DAD would leave them tentative, unusable, for a second or more after `up`), no
+ * router advertisements taken (there is no router; nothing may add addresses or routes of its own).
+ * `default` matters for eth0, which is created after this step.
+ */
+export const IPV6_ON_SYSCTLS: readonly string[] = Object.freeze(
+  ['all', 'default'].flatMap((c) => [`net.ipv6.conf.${c}.disable_ipv6=0`, `net.ipv6.conf.${c}.accept_dad=0`, `net.ipv6.conf.${c}.dad_transmits=0`, `net.ipv6.conf.${c}.accept_ra=0`]),
+);
 
 function exec(id: string, ns: string | null, argv: string[], description: string, undo: string[] | null, host?: HostName): Step {
   const s: Step = { id, kind: 'exec', ns, argv, description, undo: undo ? { kind: 'exec', ns, argv: undo } : null };
@@ -188,7 +213,11 @@ export function planSteps(t: Topology): Step[] {
   // 3. Hosts.
   for (const h of t.hosts) {
     const n = h.name;
-    steps.push(exec(`ipv6-off:${n}`, h.ns, [...NO_IPV6], `${n}: disable IPv6`, null, n));
+    if (t.ipv6) {
+      steps.push(exec(`ipv6-on:${n}`, h.ns, ['sysctl', '-q', '-w', ...IPV6_ON_SYSCTLS], `${n}: enable IPv6, no DAD, no router advertisements`, null, n));
+    } else {
+      steps.push(exec(`ipv6-off:${n}`, h.ns, [...NO_IPV6], `${n}: disable IPv6`, null, n));
+    }
     steps.push(exec(`lo-up:${n}`, h.ns, ['ip', 'link', 'set', 'lo', 'up'], `${n}: bring lo up`, ['ip', 'link', 'set', 'lo', 'down'], n));
     steps.push(
       exec(
@@ -246,12 +275,32 @@ export function planSteps(t: Topology): Step[] {
           'ip', 'addr', 'del', cidr(t.vip, 32), 'dev', 'lo',
         ], n),
       );
+      if (t.ipv6) {
+        // The IPv6 form of the same order: NDP suppression for the VIP6 first, then the VIP6.
+        nftNdpCommands({ vip6: t.vip6, iface: t.iface }).forEach((cmd, i) => {
+          steps.push(
+            exec(`nft-ndp:${n}:${i}`, h.ns, ['nft', ...cmd], `${n}: nft ${cmd.join(' ')}`, i === 0 ? ['nft', 'delete', 'table', 'ip6', NFT_NDP_TABLE] : null, n),
+          );
+        });
+        steps.push(
+          exec(`vip6:${n}`, h.ns, ['ip', '-6', 'addr', 'add', cidr(t.vip6, 128), 'dev', 'lo', 'nodad'], `${n}: VIP6 ${t.vip6}/128 on lo`, [
+            'ip', '-6', 'addr', 'del', cidr(t.vip6, 128), 'dev', 'lo',
+          ], n),
+        );
+      }
     }
     steps.push(
       exec(`addr:${n}`, h.ns, ['ip', 'addr', 'add', cidr(h.addr, LAN_PREFIX_LEN), 'dev', t.iface], `${n}: ${h.addr}/${LAN_PREFIX_LEN} on ${t.iface}`, [
         'ip', 'addr', 'del', cidr(h.addr, LAN_PREFIX_LEN), 'dev', t.iface,
       ], n),
     );
+    if (t.ipv6) {
+      steps.push(
+        exec(`addr6:${n}`, h.ns, ['ip', '-6', 'addr', 'add', cidr(h.addr6, LAN6_PREFIX_LEN), 'dev', t.iface, 'nodad'], `${n}: ${h.addr6}/${LAN6_PREFIX_LEN} on ${t.iface}`, [
+          'ip', '-6', 'addr', 'del', cidr(h.addr6, LAN6_PREFIX_LEN), 'dev', t.iface,
+        ], n),
+      );
+    }
     steps.push(exec(`up:${n}`, h.ns, ['ip', 'link', 'set', t.iface, 'up'], `${n}: bring ${t.iface} up`, ['ip', 'link', 'set', t.iface, 'down'], n));
   }
 

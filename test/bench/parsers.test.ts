@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ipChecksum, udpFrames } from '../../bench/lib/frames.ts';
 import { parseAb, parseLatency } from '../../bench/lib/load.ts';
 import { directorCounterRuleset, nftFwdRuleset, parseCounters, parseTables, realCountersRuleset } from '../../bench/lib/nft.ts';
-import { ipvsCommands, nftPathRuleset } from '../../bench/lib/paths.ts';
+import { dsrlbPathArgs, dsrlbStartError, ipvsCommands, nft6PathRuleset, nftPathRuleset, PathUnavailable } from '../../bench/lib/paths.ts';
 import { parseLoadavg, parseStatTicks, parseStatusMem } from '../../bench/lib/procfs.ts';
 import { parseTrafgen, trafgenConfig } from '../../bench/lib/trafgen.ts';
 import { dueCount } from '../../bench/lib/udp-sender.ts';
@@ -81,6 +81,34 @@ describe('nft and ipvs', () => {
     expect(bench).toContain('tcp dport 80');
     expect(bench).toContain('udp dport 9000');
     expect(bench).not.toContain('02:d5:00:00:00:07 }'); // the director is never a target
+  });
+
+  it('the IPv6 form (nft6): ip6 daddr VIP6, per-flow jhash over ip6 saddr, TCP only; the director never a target', () => {
+    const r = nft6PathRuleset();
+    expect(r).toContain('table netdev dsrbnft');
+    expect(r).toContain('ip6 daddr 2001:db8::10 tcp dport 80 ether saddr set 02:d5:00:00:00:07 ether daddr set jhash ip6 saddr . tcp sport mod 2 map { 0 : 02:d5:00:00:00:08, 1 : 02:d5:00:00:00:09 } fwd to "eth0"');
+    expect(r).not.toContain('udp');
+    expect(r).not.toMatch(/\bip daddr/);
+  });
+
+  it('counters for IPv6 frames when the run is dual-stack; none without', () => {
+    const r = realCountersRuleset({ iface: 'eth0', addrs: ['192.168.0.8', '192.168.0.10'], addrs6: ['2001:db8::8', '2001:db8::10'], udpPort: 9000, tcpPort: 80 });
+    expect(r).toContain('ip6 daddr { 2001:db8::8, 2001:db8::10 } tcp dport 80 tcp flags & (syn | ack) == syn counter name "syn_in"');
+    expect(r).toContain('ip6 daddr { 2001:db8::8, 2001:db8::10 } udp dport 9000 counter name "udp_in" drop');
+    expect(realCountersRuleset({ iface: 'eth0', addrs: ['192.168.0.8'], udpPort: 9000, tcpPort: 80 })).not.toContain('ip6');
+    expect(directorCounterRuleset({ iface: 'eth0', vip: '192.168.0.10', vip6: '2001:db8::10' })).toContain('ip6 saddr 2001:db8::10 counter name "from_vip"');
+    expect(directorCounterRuleset({ iface: 'eth0', vip: '192.168.0.10' })).not.toContain('ip6');
+  });
+
+  it('dsrlb6 is unavailable (skipped, with the reason) while dsrlb run refuses virtual6=; other start failures stay failures', () => {
+    const refusal = new Error('dsrlb run exited with code 1:\ndsrlb: E_RUN_IPV6: the live director does not capture IPv6 yet (docs/ipv6.md), so it cannot serve TCP [2001:db8::10]:80 (/x/bench/ldirectord6.cf:9); remove the virtual6= sections to run\n');
+    const e = dsrlbStartError('dsrlb6', refusal);
+    expect(e).toBeInstanceOf(PathUnavailable);
+    expect(e.message).toBe('this dsrlb\'s "dsrlb run" refuses virtual6= sections (E_RUN_IPV6: the live director does not capture IPv6 yet (docs/ipv6.md), so it cannot serve TCP [2001:db8::10]:80 (/x/bench/ldirectord6.cf:9))');
+    const other = new Error('director not ready after 20000 ms');
+    expect(dsrlbStartError('dsrlb6', other)).toBe(other);
+    expect(dsrlbStartError('dsrlb', refusal)).toBe(refusal);
+    expect(dsrlbPathArgs('dsrlb6', 5000)).toEqual([]);
   });
 
   it('counters at the reals and at the director', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderCharts } from '../../bench/lib/charts.ts';
 import { consoleTable, missText, renderReport } from '../../bench/lib/report.ts';
-import { aggregate, EXTRA_METRICS, METRICS, PATHS, SCHEMA, summarizePath, target, validateResults, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { aggregate, EXTRA_METRICS, IPV6_PATHS, IPV6_RATIO_KEYS, METRICS, PATHS, SCHEMA, summarizePath, target, type PathName, type PathSample, type Results } from '../../bench/lib/results.ts';
+import { validateResults } from '../../bench/lib/results-check.ts';
 import { axisLabel, barChart, esc, groupedBarChart, niceStep, scatterChart, ticks } from '../../bench/lib/svg.ts';
 
 function sample(path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample {
@@ -191,7 +192,7 @@ describe('issue 10: cref, the dsrlb variants, the targets as ratios and the per-
   const t = Object.fromEntries(r.targets.map((x) => [x.id, x]));
 
   it('every path of the issue is in results.json; the dsrlb/cref ratios are there', () => {
-    expect(PATHS).toEqual(['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2']);
+    expect(PATHS).toEqual(['direct', 'nft', 'ipvs', 'cref', 'dsrlb', 'dsrlb_pcap', 'dsrlb_poll', 'dsrlb_w2', 'direct6', 'nft6', 'dsrlb6']);
     for (const m of ['frame_residence_p50_us', 'frame_residence_p99_us', 'kernel_drops', 'loss_accounted']) expect(METRICS).toContain(m);
     expect(validateResults(JSON.parse(JSON.stringify(r)))).toEqual([]);
     expect(r.ratios.dsrlb_over_cref.loss_free_pps).toBeCloseTo(170 / 200, 10);
@@ -233,6 +234,93 @@ describe('issue 10: cref, the dsrlb variants, the targets as ratios and the per-
     expect(target('x', 'x', 5, '<=', 4)).toMatchObject({ pass: false, missed_by: 1 });
     expect(target('x', 'x', 3, '>=', 4)).toMatchObject({ pass: false, missed_by: 1 });
     expect(target('x', 'x', 4, '>=', 4)).toMatchObject({ pass: true, missed_by: null });
+  });
+});
+
+describe('issue 15: the IPv6 paths beside the IPv4 ones, with their ratios', () => {
+  /** A TCP-only visit (an IPv6 path): no UDP figures, no probes. */
+  const tcp = (path: PathName, round: number, conn: number, p50: number, o: Partial<PathSample> = {}): PathSample => {
+    const base = sample(path, round, conn, p50);
+    const { pps_delivered: _a, pps_offered: _b, loss_free_pps: _c, ...values } = base.values;
+    return { ...base, values, probes: [], perReal: { tcpSyn: { www2: 10, www3: path === 'direct6' ? 0 : 10 }, udp: { www2: 0, www3: 0 } }, ...o };
+  };
+  const v6: PathSample[] = [...samples];
+  for (const round of [1, 2, 3]) {
+    v6.push(tcp('direct6', round, 8000 + round * 100, 100), tcp('nft6', round, 6000, 110 + round), tcp('dsrlb6', round, 4800, 150));
+  }
+  const r = results(v6);
+
+  it('aggregates the IPv6 paths and their ratios: to the IPv6 baselines of the run and to their IPv4 twins', () => {
+    expect(r.paths.direct6.metrics.conn_per_s).toEqual({ median: 8200, min: 8100, max: 8300, n: 3 });
+    expect(r.paths.nft6.metrics.pps_delivered).toBeNull();
+    const x = r.ipv6_ratios!;
+    expect(x.nft6_over_direct6.conn_per_s).toBeCloseTo(6000 / 8200, 10);
+    expect(x.dsrlb6_over_nft6.conn_per_s).toBeCloseTo(0.8, 10);
+    expect(x.dsrlb6_over_direct6.connect_p50_us).toBeCloseTo(150 / 100, 10);
+    expect(x.nft6_over_nft.conn_per_s).toBeCloseTo(6000 / 5200, 10);
+    expect(x.direct6_over_direct.connect_p50_us).toBeCloseTo(100 / 120, 10);
+    // dsrlb's third round failed: its twin ratio uses the good rounds' median (3750).
+    expect(x.dsrlb6_over_dsrlb.conn_per_s).toBeCloseTo(4800 / 3750, 10);
+    expect(x.dsrlb6_over_nft6.failed_requests).toBeNull();
+    // Paired: the rounds where both ran ok.
+    expect(x.paired.nft6_over_direct6.conn_per_s!.n).toBe(3);
+    expect(x.paired.dsrlb6_over_dsrlb.conn_per_s!.n).toBe(2);
+    const t = Object.fromEntries(r.targets.map((y) => [y.id, y]));
+    expect(t.ipv6_conn_rate_vs_nft6).toMatchObject({ value: 0.8, pass: false });
+    expect(t.ipv6_connect_p50_added_us!.value).toBe(150 - 112);
+    expect(validateResults(JSON.parse(JSON.stringify(r)))).toEqual([]);
+  });
+
+  it('a results.json from before the IPv6 paths is still valid and renders; one with ipv6_ratios must have every key', () => {
+    const old = JSON.parse(JSON.stringify(results(samples)));
+    for (const p of IPV6_PATHS) delete old.paths[p];
+    delete old.ipv6_ratios;
+    expect(validateResults(old)).toEqual([]);
+    const md = renderReport(old);
+    expect(md).not.toContain('## IPv6');
+    expect(md).toContain('| connections/s (ab) | 6,500 [6,000..7,000] | 5,200 [5,000..5,500] |');
+    expect(consoleTable(old)).not.toContain('IPv6 (TCP only');
+    expect(Object.keys(renderCharts(old))).toHaveLength(3);
+    const half = JSON.parse(JSON.stringify(r));
+    delete half.paths.nft6;
+    delete half.ipv6_ratios.dsrlb6_over_nft6;
+    const errs = validateResults(half);
+    expect(errs).toContain('paths.nft6 missing');
+    expect(errs.some((e) => e.startsWith('ipv6_ratios.dsrlb6_over_nft6.'))).toBe(true);
+    expect(IPV6_RATIO_KEYS).toHaveLength(6);
+  });
+
+  it('the report has an IPv6 section (rows for the TCP figures, ratio columns), the IPv4 table keeps its columns', () => {
+    const md = renderReport(r);
+    expect(md).toContain('## IPv6');
+    expect(md).toContain('| metric | direct6 | nft6 | dsrlb6 | nft6 / direct6 | dsrlb6 / direct6 | dsrlb6 / nft6 | direct6 / direct | nft6 / nft | dsrlb6 / dsrlb |');
+    expect(md).toContain('| connections/s (ab) | 8,200 [8,100..8,300] | 6,000 | 4,800 | 0.73× | 0.59× | 0.80× | 1.26× | 1.15× | 1.28× |');
+    expect(md).toContain('| failed requests (all rounds) | 0 | 0 | 0 | – | – | – | – | – | – |');
+    expect(md).not.toMatch(/\| UDP flood delivered, pps \| [^\n]*\| 4,800/);
+    // The IPv4 results table: its eight paths, no IPv6 column.
+    expect(md).toContain('| metric | direct | nft | ipvs | cref | dsrlb | dsrlb_pcap | dsrlb_poll | dsrlb_w2 | dsrlb / nft | dsrlb / direct | dsrlb / cref |');
+    // The correctness table has every path, the IPv6 ones included.
+    expect(md).toMatch(/\| nft6 \| ok \| 3 \/ 0 \| www2 30, www3 30 \|/);
+    expect(md).toContain('Paired per round (the two paths of the same round): nft6 / direct6: connections/s 0.73 [0.72..0.74]');
+    const t = consoleTable(r);
+    expect(t).toContain('IPv6 (TCP only; ratios against the IPv6 baselines and the IPv4 twins)');
+    expect(t).toMatch(/connections\/s \(ab\)\s+8,200 \[8,100\.\.8,300\]\s+6,000\s+4,800\s+0\.73×/);
+  });
+
+  it('a skipped dsrlb6 shows as skipped with its reason; the charts have the IPv6 bars but no IPv6 UDP series', () => {
+    const why = 'this dsrlb\'s "dsrlb run" refuses virtual6= sections (E_RUN_IPV6: …)';
+    const doc = results(v6.filter((x) => x.path !== 'dsrlb6'));
+    const skipped = { ...doc, ...aggregate(v6.filter((x) => x.path !== 'dsrlb6'), { ipvs: 'kernel has no ip_vs', cref: 'not selected (--paths)', dsrlb_pcap: 'n', dsrlb_poll: 'n', dsrlb_w2: 'n', dsrlb6: why }) };
+    expect(skipped.paths.dsrlb6).toMatchObject({ status: 'skipped', reason: why });
+    expect(validateResults(JSON.parse(JSON.stringify(skipped)))).toEqual([]);
+    const md = renderReport(skipped);
+    expect(md).toContain(`**dsrlb6 skipped**: ${why}`);
+    expect(md).toContain('| connections/s (ab) | 8,200 [8,100..8,300] | 6,000 | skipped | 0.73× | – | – | 1.26× | 1.15× | – |');
+    expect(skipped.targets.find((t) => t.id === 'ipv6_conn_rate_vs_nft6')).toMatchObject({ pass: null, note: expect.stringContaining('dsrlb6 skipped') });
+    const withParams = { ...skipped, params: { ...skipped.params, paths: [...skipped.params.paths, 'direct6', 'nft6', 'dsrlb6'] as PathName[] } };
+    const charts = renderCharts(withParams);
+    expect(charts['conn-rate.svg']).toContain('nft6');
+    expect(charts['pps.svg']).not.toContain('nft6');
   });
 });
 

@@ -12,7 +12,8 @@ import { runPacedSender } from '../../bench/lib/load.ts';
 import { liveChildren } from '../../bench/lib/exec.ts';
 import { NFT_FWD_TABLE, nftCounters, nftTables, REAL_COUNTER_TABLE } from '../../bench/lib/nft.ts';
 import { PRESETS, runBench } from '../../bench/run.ts';
-import { PATHS, validateResults } from '../../bench/lib/results.ts';
+import { PATHS } from '../../bench/lib/results.ts';
+import { validateResults } from '../../bench/lib/results-check.ts';
 import { dsrlbPathUnsupported, dsrlbRunHelp } from '../../bench/lib/paths.ts';
 import { describeAsRoot, isRoot } from '../helpers/root.ts';
 import {
@@ -89,6 +90,29 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
       expect(results.paths[p]).toMatchObject({ status: 'skipped', reason: expect.stringContaining('dsrlb run --') });
       expect(lines.some((l) => l.includes(`${p} skipped:`))).toBe(true);
     }
+    // The IPv6 paths ran in the same round on the dual-stack testbed, over TCP only.
+    for (const p of ['direct6', 'nft6'] as const) {
+      const pr = results.paths[p];
+      expect(pr.status, `${p}: ${pr.reason ?? ''}\n${lines.join('\n')}`).toBe('ok');
+      expect(pr.metrics.conn_per_s!.median).toBeGreaterThan(0);
+      expect(pr.metrics.connect_p50_us!.median).toBeGreaterThan(0);
+      expect(pr.metrics.failed_requests!.max).toBe(0);
+      expect(pr.metrics.replies_via_director!.max).toBe(0);
+      expect(pr.metrics.pps_delivered).toBeNull();
+    }
+    // dsrlb6: measured once `dsrlb run` takes virtual6=, until then skipped with that reason.
+    if (results.paths.dsrlb6.status === 'skipped') {
+      expect(results.paths.dsrlb6.reason).toContain('E_RUN_IPV6');
+      expect(lines.some((l) => l.includes('dsrlb6 skipped:'))).toBe(true);
+    } else {
+      expect(results.paths.dsrlb6.status, results.paths.dsrlb6.reason).toBe('ok');
+    }
+    expect(results.ipv6_ratios!.nft6_over_direct6.conn_per_s).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## IPv6');
+    const s6 = results.rounds[0]!.samples;
+    const per6 = s6.find((x) => x.path === 'nft6')!.perReal!;
+    expect(per6.tcpSyn.www2! > 0 && per6.tcpSyn.www3! > 0, `nft6 ${JSON.stringify(per6)}`).toBe(true);
+    expect(s6.find((x) => x.path === 'direct6')!.perReal!.tcpSyn.www3).toBe(0);
     // The director's cost is measured from its packet worker process(es), cref's from its process.
     for (const p of ['cref', 'dsrlb', ...variants] as const) {
       const x = results.paths[p];

@@ -9,7 +9,8 @@ import {
   type ArpStyle,
   type Step,
 } from '../../src/testbed/topology.ts';
-import { allNamespaces, checkPrefix, hostMac, hostNamespace, REALS, VIP } from '../../src/testbed/addresses.ts';
+import { allNamespaces, checkPrefix, CLIENT_ADDR6, hostMac, hostNamespace, REALS, REALS6, VIP, VIP6 } from '../../src/testbed/addresses.ts';
+import { nftNdpCommands } from '../../src/testbed/ndp-rules.ts';
 
 const CMD = ['/usr/bin/node', '--import', 'file:///x/tsx/loader.mjs', '/x/src/testbed/httpd.ts'];
 
@@ -206,5 +207,65 @@ describe('reference topology plan', () => {
     }
     expect(hostNamespace('dsr', 'www1')).toBe('dsr-www1');
     expect(allNamespaces('x')).toEqual(['x-lan', 'x-client', 'x-www1', 'x-www2', 'x-www3']);
+  });
+});
+
+describe('reference topology plan, dual-stack (--ipv6)', () => {
+  const plan6 = (prefix = 'dsr', arpStyle: ArpStyle = 'arptables'): Step[] =>
+    planSteps(referenceTopology({ prefix, arpStyle, httpdCommand: CMD, stateDir: `/run/dsrlb-testbed/${prefix}`, ipv6: true }));
+
+  it('without ipv6 nothing changes: IPv6 off everywhere, no IPv6 address, no ip6 table, httpd on 0.0.0.0', () => {
+    const steps = plan();
+    expect(steps.filter((s) => s.id.startsWith('ipv6-off:')).map((s) => s.id)).toEqual(['ipv6-off:lan', 'ipv6-off:client', 'ipv6-off:www1', 'ipv6-off:www2', 'ipv6-off:www3']);
+    expect(steps.some((s) => s.argv.includes('-6') || s.argv.includes('ip6') || s.argv.includes('::'))).toBe(false);
+  });
+
+  it('gives the /64 addresses with nodad, the VIP6 on every real\'s lo, and keeps IPv6 off only on the bridge', () => {
+    const steps = plan6();
+    const line = (id: string): string => steps.find((s) => s.id === id)!.argv.join(' ');
+    expect(line('addr6:client')).toBe(`ip -6 addr add ${CLIENT_ADDR6}/64 dev eth0 nodad`);
+    for (const [h, ip] of Object.entries(REALS6)) {
+      expect(line(`addr6:${h}`)).toBe(`ip -6 addr add ${ip}/64 dev eth0 nodad`);
+      expect(line(`vip6:${h}`)).toBe(`ip -6 addr add ${VIP6}/128 dev lo nodad`);
+    }
+    expect(steps.some((s) => s.id === 'vip6:client')).toBe(false);
+    expect(line('ipv6-off:lan')).toContain('disable_ipv6=1');
+    for (const h of ['client', 'www1', 'www2', 'www3']) {
+      const on = line(`ipv6-on:${h}`);
+      for (const k of ['all', 'default']) {
+        expect(on).toContain(`net.ipv6.conf.${k}.disable_ipv6=0`);
+        expect(on).toContain(`net.ipv6.conf.${k}.accept_dad=0`);
+        expect(on).toContain(`net.ipv6.conf.${k}.accept_ra=0`);
+      }
+      expect(steps.some((s) => s.id === `ipv6-off:${h}`)).toBe(false);
+      // Before eth0 exists: the new interface takes the `default` settings.
+      expect(ids(steps).indexOf(`ipv6-on:${h}`)).toBeLessThan(ids(steps).indexOf(`veth:${h}`));
+    }
+  });
+
+  it('drops NDP for the VIP6 on each real before the VIP6 is added and before eth0 comes up; one table delete undoes it', () => {
+    for (const style of ARP_STYLES) {
+      const steps = plan6('dsr', style);
+      const order = ids(steps);
+      for (const h of ['www1', 'www2', 'www3']) {
+        const rules = steps.filter((s) => s.id.startsWith(`nft-ndp:${h}:`));
+        expect(rules.map((s) => s.argv.slice(1).join(' '))).toEqual(nftNdpCommands({ vip6: VIP6, iface: 'eth0' }).map((c) => c.join(' ')));
+        expect(rules[0]!.undo).toEqual({ kind: 'exec', ns: `dsr-${h}`, argv: ['nft', 'delete', 'table', 'ip6', 'dsrlb_nondp'] });
+        expect(rules.slice(1).every((s) => s.undo === null)).toBe(true);
+        expect(order.indexOf(`nft-ndp:${h}:4`)).toBeLessThan(order.indexOf(`vip6:${h}`));
+        expect(order.indexOf(`vip6:${h}`)).toBeLessThan(order.indexOf(`up:${h}`));
+        expect(order.indexOf(`addr6:${h}`)).toBeLessThan(order.indexOf(`up:${h}`));
+      }
+      expect(order.some((i) => i.startsWith('nft-ndp:client'))).toBe(false);
+    }
+  });
+
+  it('web servers listen on :: (IPv6 and IPv4) and the undos invert the IPv6 steps', () => {
+    const steps = plan6('dsrt7');
+    const d = steps.filter((s) => s.kind === 'daemon');
+    for (const s of d) expect(s.argv.slice(-2)).toEqual(['--host', '::']);
+    for (const s of steps.filter((x) => x.id.startsWith('addr6:') || x.id.startsWith('vip6:'))) {
+      expect(s.undo).toEqual({ kind: 'exec', ns: s.ns, argv: [...s.argv.slice(0, 3), 'del', ...s.argv.slice(4, -1)] });
+    }
   });
 });

@@ -40,6 +40,11 @@ Options:
   --arp-style S               ARP suppression on the reals (up): arptables (the seed's rules;
                               default for a new testbed), sysctl (arp_ignore=1 arp_announce=2)
                               or nft (nft arp table). Without it, up keeps a complete testbed's style
+  --ipv6                      up: dual-stack: 2001:db8::/64 (documentation prefix, inside the
+                              namespaces only), VIP6 2001:db8::10 on the reals' lo with an nft
+                              ip6 table dropping NDP for it, reals 2001:db8::7/8/9, client
+                              2001:db8::100, no DAD; the web servers answer on IPv6 too.
+                              Without it, up keeps a complete testbed's choice (new: IPv4 only)
   --topology T                up: reference (default) or ecmp: a router running BIRD between a client
                               subnet and the server segment, N directors announcing the VIP over
                               BGP, Linux ECMP on the router (docs/scale-out.md)
@@ -66,6 +71,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         prefix: { type: 'string' },
         'arp-style': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        ipv6: { type: 'boolean' },
         topology: { type: 'string' },
         directors: { type: 'string' },
         json: { type: 'boolean' },
@@ -96,6 +102,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const onProgress = values.quiet ? undefined : (l: string): void => io.out(l);
   if (values.topology !== undefined && values.topology !== 'reference' && values.topology !== 'ecmp') {
     io.err('dsrlb testbed: --topology must be reference or ecmp');
+    return 2;
+  }
+  if (values.ipv6 && values.topology === 'ecmp') {
+    io.err('dsrlb testbed: --ipv6 is for the reference topology (the ECMP one is IPv4 only)');
     return 2;
   }
   const directors = Number(values.directors ?? 3);
@@ -140,10 +150,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (sub === 'up') {
       const arpStyle = style as ArpStyle | undefined;
       if (values['dry-run']) {
-        for (const l of describeSteps(planSteps(testbedTopology({ prefix, arpStyle: arpStyle ?? 'arptables' })))) io.out(l);
+        for (const l of describeSteps(planSteps(testbedTopology({ prefix, arpStyle: arpStyle ?? 'arptables', ipv6: values.ipv6 === true })))) io.out(l);
         return 0;
       }
-      const r = await testbedUp({ prefix, arpStyle, onProgress });
+      const r = await testbedUp({ prefix, arpStyle, onProgress, ...(values.ipv6 ? { ipv6: true } : {}) });
       io.out(`testbed ${prefix}: ${r.action} in ${r.elapsedMs} ms`);
       for (const l of formatStatus(r.status)) io.out(l);
       return 0;
