@@ -149,7 +149,8 @@ export class Director {
         'this VIP is not in the capture filter (built at start from the configured VIPs): restart dsrlb with it in the configuration to serve it');
     }
     if (op.op === 'addService') this.matches = [...this.matches, { proto: op.spec.proto, vip: op.spec.vip, port: op.spec.port }];
-    else if (op.op === 'deleteService') this.matches = this.matches.filter((m) => key(m) !== key(op.svc));
+    // The ingress drop covers IPv4 services only: an IPv6 key (vip6, vip its fold) matches none of them.
+    else if (op.op === 'deleteService' && op.svc.vip6 === undefined) this.matches = this.matches.filter((m) => key(m) !== key(op.svc));
     else if (op.op === 'flush') this.matches = [];
     else if (op.op === 'setActive') this.active = op.active;
     else return r;

@@ -11,9 +11,9 @@
  */
 import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
-import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
+import { Dataplane, DROP_REASON_NAMES, protoName, protoNumber, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, ipv6Equals, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
@@ -48,6 +48,8 @@ export class DirectorPacketPath implements PacketHandler {
   /** One of N > 1 workers: ARP frames about the reals are shared with the other workers. */
   private readonly shareArp: boolean;
   private readonly relayedInfo = new FrameInfo();
+  /** snapshot(): the IPv6 connection table has been (or may have been) used; list it. */
+  private conns6Read = false;
 
   constructor(
     private readonly init: PacketPathInit,
@@ -198,30 +200,45 @@ export class DirectorPacketPath implements PacketHandler {
         t.deleteService(this.svc(m.svc));
         this.dp.refreshVips();
         return undefined;
-      case 'addReal':
-        t.addDest(this.svc(m.svc), m.real);
+      case 'addReal': {
+        const s = this.svc(m.svc);
+        // ipvsadm refuses a real of the other family before asking; a raw request gets the kernel's EINVAL.
+        if (s.vip6 !== null) throw new DsrlbError('E_REAL_FAMILY', `an IPv4 real cannot join the IPv6 service ${s.name}`);
+        t.addDest(s, m.real);
         this.syncNeighbours();
         return undefined;
+      }
+      case 'addService6':
+        t.addService6({ proto: m.spec.proto, vip6: addr6Of(m.spec.vip6), port: m.spec.port, scheduler: m.spec.scheduler, schedFlags: m.spec.schedFlags });
+        return undefined;
+      case 'addReal6': {
+        const s = this.svc(m.svc);
+        if (s.vip6 === null) throw new DsrlbError('E_REAL_FAMILY', `an IPv6 real cannot join the IPv4 service ${s.name}`);
+        const { addr6, ...rest } = m.real;
+        t.addDest6(s, { ...rest, addr6: addr6Of(addr6) });
+        this.syncNeighbours();
+        return undefined;
+      }
       case 'editReal': {
         const s = this.svc(m.svc);
-        t.editDest(s, this.dest(s, m.addr, m.port), m.changes);
+        t.editDest(s, this.dest(s, m.addr, m.port, m.addr6), m.changes);
         return undefined;
       }
       case 'deleteReal': {
         const s = this.svc(m.svc);
-        t.deleteDest(s, this.dest(s, m.addr, m.port));
+        t.deleteDest(s, this.dest(s, m.addr, m.port, m.addr6));
         this.syncNeighbours();
         return undefined;
       }
       case 'flush':
-        for (const s of [...t.services]) t.deleteService(s);
+        for (const s of [...t.services, ...t.services6]) t.deleteService(s);
         this.dp.refreshVips();
         this.syncNeighbours();
         return undefined;
       case 'zero': {
         // As ip_vs_zero_service / ip_vs_zero_all: the service's and its reals' counters; all: the totals too.
         const zero = (c: { conns: number; inPkts: number; inBytes: number }) => void (c.conns = c.inPkts = c.inBytes = 0);
-        for (const s of m.svc ? [this.svc(m.svc)] : t.services) {
+        for (const s of m.svc ? [this.svc(m.svc)] : [...t.services, ...t.services6]) {
           zero(s.stats);
           for (const d of s.dests) zero(t.destStats[d.id]!);
         }
@@ -231,13 +248,26 @@ export class DirectorPacketPath implements PacketHandler {
     }
   }
 
+  /** The service a key names: by vip6 for an IPv6 one (its fold alone may be an IPv4 VIP's value). */
   private svc(k: ServiceKeyMsg): Service {
-    return this.dp.services.get(k.proto, k.vip, k.port);
+    if (k.vip6 === undefined) return this.dp.services.get(k.proto, k.vip, k.port);
+    const s = this.dp.services.find6(protoNumber(k.proto), addr6Of(k.vip6), k.port);
+    if (!s) throw new DsrlbError('E_NO_SERVICE', `no such service ${k.proto.toUpperCase()} [${k.vip6}]:${k.port}`);
+    return s;
   }
 
-  private dest(s: Service, addr: number, port: number) {
-    const d = this.dp.services.findDest(s, addr, port);
-    if (!d) throw new DsrlbError('E_NO_REAL', `no real ${endpointToString(addr, port)} in ${s.name}`);
+  /**
+   * A real of `s`: an IPv6 one by addr6, an IPv4 one by addr. A real of the other family is never
+   * found (the kernel looks a real up by family too), so a fold cannot stand for an IPv4 address.
+   */
+  private dest(s: Service, addr: number, port: number, addr6?: string) {
+    const d = addr6 === undefined
+      ? (s.vip6 === null ? this.dp.services.findDest(s, addr, port) : undefined)
+      : (() => {
+        const a = addr6Of(addr6);
+        return s.dests.find((x) => x.addr6 !== undefined && ipv6Equals(x.addr6, 0, a, 0) && x.port === port);
+      })();
+    if (!d) throw new DsrlbError('E_NO_REAL', `no real ${addr6 === undefined ? endpointToString(addr, port) : `[${addr6}]:${port}`} in ${s.name}`);
     return d;
   }
 
@@ -416,8 +446,50 @@ export class DirectorPacketPath implements PacketHandler {
           expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
         });
       }, now);
+      this.listConns6(list, now);
       snap.conns = list;
     }
     return snap;
   }
+
+  /**
+   * The IPv6 connections after the IPv4 ones, with their full addresses from the table's side
+   * array. The table is built on first use; it is read once an IPv6 service has existed (no
+   * IPv6 connection can be made before that), so a director without IPv6 never allocates it.
+   */
+  private listConns6(list: ConnSnapshot[], now: number): void {
+    if (this.dp.services.services6.length > 0) this.conns6Read = true;
+    if (!this.conns6Read) return;
+    const t = this.dp.services;
+    const table = this.dp.conns6;
+    const key = new Int32Array(8);
+    const bytes = new Uint8Array(16);
+    const text = (from: number): string => {
+      for (let i = 0; i < 4; i++) {
+        const w = key[from + i]!;
+        bytes[4 * i] = w >>> 24;
+        bytes[4 * i + 1] = (w >>> 16) & 0xff;
+        bytes[4 * i + 2] = (w >>> 8) & 0xff;
+        bytes[4 * i + 3] = w & 0xff;
+      }
+      return ipv6ToString(bytes);
+    };
+    table.forEach((e) => {
+      table.key6(e.handle, key);
+      const d = t.destsById[e.destId];
+      list.push({
+        proto: protoName(e.proto), caddr: e.caddr, cport: e.cport, vaddr: e.vaddr, vport: e.vport,
+        daddr: d?.addr ?? 0, dport: d?.port ?? 0, state: ConnTable.stateName(e.state),
+        expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
+        caddr6: text(0), vaddr6: text(4), daddr6: d?.addr6 !== undefined ? ipv6ToString(d.addr6) : '::',
+      });
+    }, now);
+  }
+}
+
+/** An IPv6 address from a control request (canonical text); a clear error for anything else. */
+function addr6Of(text: string): Uint8Array {
+  const a = typeof text === 'string' ? parseIPv6(text) : null;
+  if (a === null) throw new DsrlbError('E_CONTROL_REQUEST', `not an IPv6 address: ${JSON.stringify(text)}`);
+  return a;
 }
