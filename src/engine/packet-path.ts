@@ -11,14 +11,16 @@
  */
 import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
-import { Dataplane, DROP_REASON_NAMES, protoName, protoNumber, VerdictKind, type Service } from '../dataplane/index.ts';
+import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, ipv6Equals, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
+import { DEST_F_UNRESOLVED, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
-import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
+import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
 import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
+import { listConns } from './conn-list.ts';
+import { addr6Of, destOf, serviceOf } from './table-keys.ts';
 
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
@@ -248,27 +250,12 @@ export class DirectorPacketPath implements PacketHandler {
     }
   }
 
-  /** The service a key names: by vip6 for an IPv6 one (its fold alone may be an IPv4 VIP's value). */
   private svc(k: ServiceKeyMsg): Service {
-    if (k.vip6 === undefined) return this.dp.services.get(k.proto, k.vip, k.port);
-    const s = this.dp.services.find6(protoNumber(k.proto), addr6Of(k.vip6), k.port);
-    if (!s) throw new DsrlbError('E_NO_SERVICE', `no such service ${k.proto.toUpperCase()} [${k.vip6}]:${k.port}`);
-    return s;
+    return serviceOf(this.dp.services, k);
   }
 
-  /**
-   * A real of `s`: an IPv6 one by addr6, an IPv4 one by addr. A real of the other family is never
-   * found (the kernel looks a real up by family too), so a fold cannot stand for an IPv4 address.
-   */
   private dest(s: Service, addr: number, port: number, addr6?: string) {
-    const d = addr6 === undefined
-      ? (s.vip6 === null ? this.dp.services.findDest(s, addr, port) : undefined)
-      : (() => {
-        const a = addr6Of(addr6);
-        return s.dests.find((x) => x.addr6 !== undefined && ipv6Equals(x.addr6, 0, a, 0) && x.port === port);
-      })();
-    if (!d) throw new DsrlbError('E_NO_REAL', `no real ${addr6 === undefined ? endpointToString(addr, port) : `[${addr6}]:${port}`} in ${s.name}`);
-    return d;
+    return destOf(this.dp.services, s, addr, port, addr6);
   }
 
   /** Watch every remote real's address; local reals are reached through the local path's peer MAC. */
@@ -427,69 +414,27 @@ export class DirectorPacketPath implements PacketHandler {
         ...(io.kernelDrops !== undefined ? { kernelDrops: io.kernelDrops } : {}),
         ...(io.residence !== undefined ? { residence: io.residence } : {}),
       },
-      connEntries: dp.conns.size,
-      connEvictions: dp.conns.evictions,
+      // Both tables: the IPv6 one's entries and evictions count as the IPv4 one's do.
+      connEntries: dp.conns.size + (this.conns6()?.size ?? 0),
+      connEvictions: dp.conns.evictions + (this.conns6()?.evictions ?? 0),
       timeouts: {
         tcp: this.init.timeouts?.established ?? 900,
         tcpfin: this.init.timeouts?.finWait ?? 120,
         udp: this.init.timeouts?.udp ?? 300,
       },
     };
-    if (withConns) {
-      const now = this.clock.now();
-      const list: ConnSnapshot[] = [];
-      dp.conns.forEach((e) => {
-        const d = t.destsById[e.destId];
-        list.push({
-          proto: protoName(e.proto), caddr: e.caddr, cport: e.cport, vaddr: e.vaddr, vport: e.vport,
-          daddr: d?.addr ?? 0, dport: d?.port ?? 0, state: ConnTable.stateName(e.state),
-          expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
-        });
-      }, now);
-      this.listConns6(list, now);
-      snap.conns = list;
-    }
+    if (withConns) snap.conns = listConns(dp.conns, this.conns6(), t, this.clock.now());
     return snap;
   }
 
   /**
-   * The IPv6 connections after the IPv4 ones, with their full addresses from the table's side
-   * array. The table is built on first use; it is read once an IPv6 service has existed (no
-   * IPv6 connection can be made before that), so a director without IPv6 never allocates it.
+   * The IPv6 connection table, once an IPv6 service has existed (no IPv6 connection can be made
+   * before that); null before, so that a director without IPv6 never allocates it (Dataplane
+   * builds it on first use).
    */
-  private listConns6(list: ConnSnapshot[], now: number): void {
+  private conns6(): ConnTable | null {
     if (this.dp.services.services6.length > 0) this.conns6Read = true;
-    if (!this.conns6Read) return;
-    const t = this.dp.services;
-    const table = this.dp.conns6;
-    const key = new Int32Array(8);
-    const bytes = new Uint8Array(16);
-    const text = (from: number): string => {
-      for (let i = 0; i < 4; i++) {
-        const w = key[from + i]!;
-        bytes[4 * i] = w >>> 24;
-        bytes[4 * i + 1] = (w >>> 16) & 0xff;
-        bytes[4 * i + 2] = (w >>> 8) & 0xff;
-        bytes[4 * i + 3] = w & 0xff;
-      }
-      return ipv6ToString(bytes);
-    };
-    table.forEach((e) => {
-      table.key6(e.handle, key);
-      const d = t.destsById[e.destId];
-      list.push({
-        proto: protoName(e.proto), caddr: e.caddr, cport: e.cport, vaddr: e.vaddr, vport: e.vport,
-        daddr: d?.addr ?? 0, dport: d?.port ?? 0, state: ConnTable.stateName(e.state),
-        expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
-        caddr6: text(0), vaddr6: text(4), daddr6: d?.addr6 !== undefined ? ipv6ToString(d.addr6) : '::',
-      });
-    }, now);
+    return this.conns6Read ? this.dp.conns6 : null;
   }
-}
 
-/** An IPv6 address from a control request (canonical text); a clear error for anything else. */
-function addr6Of(text: string): Uint8Array {
-  const a = typeof text === 'string' ? parseIPv6(text) : null;
-  if (a === null) throw new DsrlbError('E_CONTROL_REQUEST', `not an IPv6 address: ${JSON.stringify(text)}`);
-  return a;
 }
