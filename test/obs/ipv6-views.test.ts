@@ -14,7 +14,7 @@ import { startConsole, writeTarget, type ConsoleHandle } from '../../src/cli/con
 import type { Director, PacketSnapshot } from '../../src/engine/index.ts';
 import { controlRequest, validateWrite } from '../../src/io/index.ts';
 import { foldIPv6, ipToString, parseIPv6 } from '../../src/model/index.ts';
-import { ConsoleModel, prometheusText, RateEstimator } from '../../src/obs/index.ts';
+import { ConsoleModel, describeControlChange, prometheusText, RateEstimator } from '../../src/obs/index.ts';
 import { ipvsadm, pcapFrames, type FakeDirector } from '../ipvsadm/harness.ts';
 import { DIR6, director6, run6 } from '../ipvsadm/harness6.ts';
 
@@ -130,5 +130,15 @@ describe('the web console with an IPv6 service', () => {
       expect((await post('restore')).status).toBe(200);
       expect(await weight()).toMatch(/-w 1$/);
     });
+  });
+});
+
+describe('the runtime-change log line for IPv6 requests', () => {
+  it('names the IPv6 service and real as ipvsadm writes them', () => {
+    const svc = { proto: 'tcp', vip: foldIPv6(parseIPv6('2001:db8::10')!), port: 80, vip6: '2001:db8::10' };
+    expect(describeControlChange({ op: 'addService6', spec: { proto: 'tcp', vip6: '2001:db8::10', port: 80, scheduler: 'rr' } })).toBe('add service TCP [2001:db8::10]:80: scheduler rr');
+    expect(describeControlChange({ op: 'addReal6', svc, real: { addr6: '2001:db8::21', port: 80, weight: 2 } })).toBe('add real [2001:db8::21]:80 to TCP [2001:db8::10]:80: weight 2');
+    expect(describeControlChange({ op: 'deleteReal', svc, addr: 1, addr6: '2001:db8::21', port: 80 })).toBe('delete real [2001:db8::21]:80 from TCP [2001:db8::10]:80');
+    expect(describeControlChange({ op: 'deleteService', svc })).toBe('delete service TCP [2001:db8::10]:80');
   });
 });
