@@ -16,7 +16,7 @@ import {
   type ConsoleEventKind, type ConsoleHa, type ConsoleHealth, type ConsoleLadder, type ServiceExtra,
 } from '../obs/index.ts';
 import type { Logger } from '../ports/index.ts';
-import { ipToString, parseIPv4 } from '../model/index.ts';
+import { foldIPv6, ipToString, ipv6ToString, parseIPv4, parseIPv6 } from '../model/index.ts';
 import { sampleLadder } from './console-ladder.ts';
 
 export interface ConsoleOptions {
@@ -88,9 +88,11 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
     const t = writeTarget(w);
     const key = `${w.proto}/${w.vip}/${w.port}/${w.addr}/${w.rport}`;
     const snap = await o.director.request({ op: 'snapshot' });
-    const now = snap?.services.find((s) => s.spec.proto === t.svc.proto && s.spec.vip === t.svc.vip && s.spec.port === t.svc.port)
-      ?.reals.find((r) => r.addr === t.addr && r.port === t.port);
-    if (!now) throw new DsrlbError('E_NO_REAL', `no real ${w.addr}:${w.rport} in ${w.proto.toUpperCase()} ${w.vip}:${w.port}`);
+    // An IPv6 service or real is matched by its address text, never by its fold.
+    const now = snap?.services.find((s) => s.spec.proto === t.svc.proto && s.vip6 === t.svc.vip6 && (t.svc.vip6 !== undefined || s.spec.vip === t.svc.vip) && s.spec.port === t.svc.port)
+      ?.reals.find((r) => r.addr6 === t.addr6 && (t.addr6 !== undefined || r.addr === t.addr) && r.port === t.port);
+    const svcName = `${w.proto.toUpperCase()} ${hostPort(w.vip, w.port)}`;
+    if (!now) throw new DsrlbError('E_NO_REAL', `no real ${hostPort(w.addr, w.rport)} in ${svcName}`);
     let weight: number;
     if (w.action === 'weight') weight = w.weight!;
     else if (w.action === 'quiesce') {
@@ -98,13 +100,13 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       if (now.weight > 0) quiescedFrom.set(key, now.weight);
     } else {
       // Restore: the weight the quiesce took away, else the configured one, else 1.
-      weight = quiescedFrom.get(key) ?? extrasOf(o.config?.() ?? null).get(serviceKey(t.svc))?.weights.get(realKey(t.svc, t.addr, t.port)) ?? 1;
+      weight = quiescedFrom.get(key) ?? extrasOf(o.config?.() ?? null).get(serviceKey(t.svc))?.weights.get(realKey(t.svc, t.addr, t.port, t.addr6)) ?? 1;
       quiescedFrom.delete(key);
     }
-    const req = { op: 'editReal' as const, svc: t.svc, addr: t.addr, port: t.port, changes: { weight } };
+    const req = { op: 'editReal' as const, svc: t.svc, addr: t.addr, ...(t.addr6 !== undefined ? { addr6: t.addr6 } : {}), port: t.port, changes: { weight } };
     o.log.info({ change: req, from, via: 'console' }, `runtime change from the web console: ${describeControlChange(req)}`);
     await o.director.request(req);
-    const text = `${w.action}: ${w.proto.toUpperCase()} ${w.vip}:${w.port} → ${w.addr}:${w.rport} weight ${now.weight} → ${weight} (web console, ${from})`;
+    const text = `${w.action}: ${svcName} → ${hostPort(w.addr, w.rport)} weight ${now.weight} → ${weight} (web console, ${from})`;
     emit(w.action, text);
     return text;
   };
@@ -128,7 +130,7 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
       const snap = await o.director.request({ op: 'snapshot' }, 2000);
       if (!snap) return;
       realNames = {};
-      for (const sv of snap.services) for (const r of sv.reals) if (r.mac) realNames[r.mac] = ipToString(r.addr);
+      for (const sv of snap.services) for (const r of sv.reals) if (r.mac) realNames[r.mac] = r.addr6 ?? ipToString(r.addr);
       if (own && snap.at - lastOwnRate >= ESTIMATOR_PERIOD_MS) {
         own.update(snap, snap.at);
         lastOwnRate = snap.at;
@@ -189,8 +191,20 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
 }
 
 /** Finds the service and real a write names (dotted addresses in, u32 out). */
-export function writeTarget(w: ConsoleWrite): { svc: { proto: 'tcp' | 'udp'; vip: number; port: number }; addr: number; port: number } {
-  return { svc: { proto: w.proto as 'tcp' | 'udp', vip: parseIPv4(w.vip)!, port: w.port }, addr: parseIPv4(w.addr)!, port: w.rport };
+export function writeTarget(w: ConsoleWrite): { svc: { proto: 'tcp' | 'udp'; vip: number; port: number; vip6?: string }; addr: number; addr6?: string; port: number } {
+  // validateWrite gave a dotted IPv4 address or a canonical IPv6 one; an IPv6 one travels as text
+  // with its fold beside it, as ipvsadm's requests carry it.
+  const v6 = w.vip.includes(':') ? parseIPv6(w.vip) : null;
+  const a6 = w.addr.includes(':') ? parseIPv6(w.addr) : null;
+  return {
+    svc: { proto: w.proto as 'tcp' | 'udp', vip: v6 ? foldIPv6(v6) : parseIPv4(w.vip)!, port: w.port, ...(v6 ? { vip6: ipv6ToString(v6) } : {}) },
+    addr: a6 ? foldIPv6(a6) : parseIPv4(w.addr)!, ...(a6 ? { addr6: ipv6ToString(a6) } : {}), port: w.rport,
+  };
+}
+
+/** "10.0.0.1:80", "[2001:db8::10]:80". */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The HA part of the console's state from the node's status. */

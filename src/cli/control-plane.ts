@@ -12,7 +12,7 @@ import {
   HealthMonitor, validateChecks, type FallbackEvent, type RealChangeEvent, type RealRef, type VirtualRef,
 } from '../health/index.ts';
 import { systemClock } from '../io/index.ts';
-import { endpointToString, parseIPv6 } from '../model/index.ts';
+import { endpointToString } from '../model/index.ts';
 import type { Logger } from '../ports/index.ts';
 
 /** Reads and validates an ldirectord.cf (parse errors and unsupported checks alike, with file:line). */
@@ -189,7 +189,7 @@ export class ControlPlane {
 /** ipvsadm -a for a real (or fallback) of either family. */
 function addRealOp(svc: ServiceKeyMsg, r: { addr: number; port: number; addr6?: string }, weight: number) {
   return r.addr6 !== undefined
-    ? { op: 'addReal6' as const, svc, real: { addr6: parseIPv6(r.addr6)!, port: r.port, weight } }
+    ? { op: 'addReal6' as const, svc, real: { addr6: r.addr6, port: r.port, weight } }
     : { op: 'addReal' as const, svc, real: { addr: r.addr, port: r.port, weight } };
 }
 

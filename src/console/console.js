@@ -129,7 +129,8 @@ function realRow(svc, r) {
     el('td', {}, chart(r.history)),
   );
   if (state.writable) {
-    const rr = { ...r, addrText: ipText(r.addr) };
+    // An IPv6 real is named by its address text (addr holds only its fold).
+    const rr = { ...r, addrText: r.addr6 ?? ipText(r.addr) };
     const input = el('input', { type: 'number', min: 0, max: 65535, value: weightDraft.get(r.key) ?? r.weight, 'aria-label': `weight of ${r.name}` });
     input.addEventListener('input', () => weightDraft.set(r.key, input.value));
     const set = el('button', { type: 'button', class: 'set-weight' }, 'set weight');
@@ -148,7 +149,7 @@ function drawServices() {
   const parts = [];
   if (state.services.length === 0) parts.push(el('p', { class: 'muted' }, 'no virtual service'));
   for (const s of state.services) {
-    const svc = { proto: s.proto, vipText: ipText(s.vip), port: s.port };
+    const svc = { proto: s.proto, vipText: s.vip6 ?? ipText(s.vip), port: s.port };
     const head = el('tr', {}, ...['real', 'weight', 'health (last check)', 'ActiveConn', 'InActConn', 'pps in / out', 'last minutes'].map((t) => el('th', {}, t)),
       state.writable ? el('th', {}, 'change') : null);
     const table = el('table', { 'data-service': s.name }, el('thead', {}, head), el('tbody', {}, ...s.reals.map((r) => realRow(svc, r))));

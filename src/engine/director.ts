@@ -6,7 +6,7 @@
  * everything start() did, in reverse, also after a failed start.
  */
 import { DsrlbError } from '../errors/index.ts';
-import { foldIPv6, ipToString, ipv6ToString } from '../model/index.ts';
+import { foldIPv6, ipToString, ipv6ToString, parseIPv6 } from '../model/index.ts';
 import type { Logger, NetControl, PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 import type { FromPacket, PacketPathInit, PacketSnapshot, Service6WithReals, ServiceWithReals, ToPacket } from './protocol.ts';
 
@@ -244,8 +244,10 @@ export class Director {
 }
 
 /** An IPv6 service as the capture filter and the ingress drop take it: its VIP6 as text, vip its fold. */
-function match6(proto: 'tcp' | 'udp', vip6: Uint8Array, port: number): ServiceMatch {
-  return { proto, vip: foldIPv6(vip6), port, vip6: ipv6ToString(vip6) };
+function match6(proto: 'tcp' | 'udp', vip6: Uint8Array | string, port: number): ServiceMatch {
+  const b = typeof vip6 === 'string' ? parseIPv6(vip6) : vip6;
+  if (b === null) throw new DsrlbError('E_USAGE', `not an IPv6 address: ${String(vip6)}`);
+  return { proto, vip: foldIPv6(b), port, vip6: ipv6ToString(b) };
 }
 
 /** One key per VIP for both families (an IPv6 fold may equal some IPv4 address). */

@@ -11,20 +11,16 @@
  */
 import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
-import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
+import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
+import { DEST_F_UNRESOLVED, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { loadServices } from './from-config.ts';
-import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
+import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
 import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
-
-function ipv6Of(text: string): Uint8Array {
-  const a = parseIPv6(text);
-  if (a === null) throw new DsrlbError('E_USAGE', `not an IPv6 address: ${text}`);
-  return a;
-}
+import { listConns } from './conn-list.ts';
+import { addr6Of, destOf, serviceOf } from './table-keys.ts';
 
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
@@ -54,6 +50,8 @@ export class DirectorPacketPath implements PacketHandler {
   /** One of N > 1 workers: ARP frames about the reals are shared with the other workers. */
   private readonly shareArp: boolean;
   private readonly relayedInfo = new FrameInfo();
+  /** snapshot(): the IPv6 connection table has been (or may have been) used; list it. */
+  private conns6Read = false;
 
   constructor(
     private readonly init: PacketPathInit,
@@ -204,17 +202,25 @@ export class DirectorPacketPath implements PacketHandler {
         t.deleteService(this.svc(m.svc));
         this.dp.refreshVips();
         return undefined;
+      case 'addReal': {
+        const s = this.svc(m.svc);
+        // ipvsadm refuses a real of the other family before asking; a raw request gets the kernel's EINVAL.
+        if (s.vip6 !== null) throw new DsrlbError('E_REAL_FAMILY', `an IPv4 real cannot join the IPv6 service ${s.name}`);
+        t.addDest(s, m.real);
+        this.syncNeighbours();
+        return undefined;
+      }
       case 'addService6':
-        t.addService6(m.spec);
+        t.addService6({ proto: m.spec.proto, vip6: addr6Of(m.spec.vip6), port: m.spec.port, scheduler: m.spec.scheduler, schedFlags: m.spec.schedFlags });
         return undefined;
-      case 'addReal':
-        t.addDest(this.svc(m.svc), m.real);
+      case 'addReal6': {
+        const s = this.svc(m.svc);
+        if (s.vip6 === null) throw new DsrlbError('E_REAL_FAMILY', `an IPv6 real cannot join the IPv4 service ${s.name}`);
+        const { addr6, ...rest } = m.real;
+        t.addDest6(s, { ...rest, addr6: addr6Of(addr6) });
         this.syncNeighbours();
         return undefined;
-      case 'addReal6':
-        t.addDest6(this.svc(m.svc), m.real);
-        this.syncNeighbours();
-        return undefined;
+      }
       case 'editReal': {
         const s = this.svc(m.svc);
         t.editDest(s, this.dest(s, m.addr, m.port, m.addr6), m.changes);
@@ -227,14 +233,14 @@ export class DirectorPacketPath implements PacketHandler {
         return undefined;
       }
       case 'flush':
-        for (const s of [...t.services]) t.deleteService(s);
+        for (const s of [...t.services, ...t.services6]) t.deleteService(s);
         this.dp.refreshVips();
         this.syncNeighbours();
         return undefined;
       case 'zero': {
         // As ip_vs_zero_service / ip_vs_zero_all: the service's and its reals' counters; all: the totals too.
         const zero = (c: { conns: number; inPkts: number; inBytes: number }) => void (c.conns = c.inPkts = c.inBytes = 0);
-        for (const s of m.svc ? [this.svc(m.svc)] : t.services) {
+        for (const s of m.svc ? [this.svc(m.svc)] : [...t.services, ...t.services6]) {
           zero(s.stats);
           for (const d of s.dests) zero(t.destStats[d.id]!);
         }
@@ -245,22 +251,11 @@ export class DirectorPacketPath implements PacketHandler {
   }
 
   private svc(k: ServiceKeyMsg): Service {
-    if (k.vip6 === undefined) return this.dp.services.get(k.proto, k.vip, k.port);
-    const s = this.dp.services.find6(k.proto === 'tcp' ? 6 : 17, ipv6Of(k.vip6), k.port);
-    if (!s) throw new DsrlbError('E_NO_SERVICE', `no such service ${k.proto.toUpperCase()} [${k.vip6}]:${k.port}`);
-    return s;
+    return serviceOf(this.dp.services, k);
   }
 
   private dest(s: Service, addr: number, port: number, addr6?: string) {
-    if (addr6 !== undefined) {
-      const a = ipv6Of(addr6);
-      const d = s.dests.find((x) => x.addr6 !== undefined && x.port === port && ipv6ToHex(x.addr6) === ipv6ToHex(a));
-      if (!d) throw new DsrlbError('E_NO_REAL', `no real [${addr6}]:${port} in ${s.name}`);
-      return d;
-    }
-    const d = this.dp.services.findDest(s, addr, port);
-    if (!d) throw new DsrlbError('E_NO_REAL', `no real ${endpointToString(addr, port)} in ${s.name}`);
-    return d;
+    return destOf(this.dp.services, s, addr, port, addr6);
   }
 
   /** Watch every remote real's address; local reals are reached through the local path's peer MAC. */
@@ -419,27 +414,27 @@ export class DirectorPacketPath implements PacketHandler {
         ...(io.kernelDrops !== undefined ? { kernelDrops: io.kernelDrops } : {}),
         ...(io.residence !== undefined ? { residence: io.residence } : {}),
       },
-      connEntries: dp.conns.size,
-      connEvictions: dp.conns.evictions,
+      // Both tables: the IPv6 one's entries and evictions count as the IPv4 one's do.
+      connEntries: dp.conns.size + (this.conns6()?.size ?? 0),
+      connEvictions: dp.conns.evictions + (this.conns6()?.evictions ?? 0),
       timeouts: {
         tcp: this.init.timeouts?.established ?? 900,
         tcpfin: this.init.timeouts?.finWait ?? 120,
         udp: this.init.timeouts?.udp ?? 300,
       },
     };
-    if (withConns) {
-      const now = this.clock.now();
-      const list: ConnSnapshot[] = [];
-      dp.conns.forEach((e) => {
-        const d = t.destsById[e.destId];
-        list.push({
-          proto: protoName(e.proto), caddr: e.caddr, cport: e.cport, vaddr: e.vaddr, vport: e.vport,
-          daddr: d?.addr ?? 0, dport: d?.port ?? 0, state: ConnTable.stateName(e.state),
-          expiresInMs: Math.max(0, e.expiresAt - now), template: e.isTemplate,
-        });
-      }, now);
-      snap.conns = list;
-    }
+    if (withConns) snap.conns = listConns(dp.conns, this.conns6(), t, this.clock.now());
     return snap;
   }
+
+  /**
+   * The IPv6 connection table, once an IPv6 service has existed (no IPv6 connection can be made
+   * before that); null before, so that a director without IPv6 never allocates it (Dataplane
+   * builds it on first use).
+   */
+  private conns6(): ConnTable | null {
+    if (this.dp.services.services6.length > 0) this.conns6Read = true;
+    return this.conns6Read ? this.dp.conns6 : null;
+  }
+
 }

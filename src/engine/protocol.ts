@@ -68,6 +68,27 @@ export interface ServiceKeyMsg {
   vip6?: string;
 }
 
+/**
+ * An IPv6 service as the control socket carries it (JSON: the address as canonical text). The
+ * packet path parses it into the ServiceSpec6 the data path takes.
+ */
+export interface ServiceSpec6Msg {
+  proto: L4Proto;
+  vip6: string;
+  port: number;
+  scheduler: ServiceSpec6['scheduler'];
+  schedFlags?: ServiceSpec6['schedFlags'];
+}
+
+/** A real of an IPv6 service, as the control socket carries it. */
+export interface RealSpec6Msg {
+  addr6: string;
+  port: number;
+  weight: number;
+  uThreshold?: number;
+  lThreshold?: number;
+}
+
 export type ToPacket =
   | { op: 'snapshot'; id: number; conns?: boolean }
   | { op: 'setActive'; id: number; active: boolean }
@@ -78,13 +99,13 @@ export type ToPacket =
   /** Connection sync (active side): the answer's snapshot carries `sync`, the table's live connections. */
   | { op: 'syncExport'; id: number }
   | { op: 'addService'; id: number; spec: ServiceSpec }
-  /** ipvsadm -A for an IPv6 VIP (a reload adding a virtual6= section). */
-  | { op: 'addService6'; id: number; spec: ServiceSpec6 }
   | { op: 'editService'; id: number; svc: ServiceKeyMsg; changes: Partial<ServiceSpec> }
   | { op: 'deleteService'; id: number; svc: ServiceKeyMsg }
   | { op: 'addReal'; id: number; svc: ServiceKeyMsg; real: RealSpec }
-  /** ipvsadm -a for an IPv6 service (svc.vip6 names it). */
-  | { op: 'addReal6'; id: number; svc: ServiceKeyMsg; real: RealSpec6 }
+  /** ipvsadm -A -t|-u [VIP6]:PORT (editService, deleteService and zero take a key with vip6). */
+  | { op: 'addService6'; id: number; spec: ServiceSpec6Msg }
+  /** ipvsadm -a for an IPv6 real of an IPv6 service (svc.vip6 names it). */
+  | { op: 'addReal6'; id: number; svc: ServiceKeyMsg; real: RealSpec6Msg }
   /** addr6 (canonical text) names an IPv6 real; addr is then its fold. */
   | { op: 'editReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number; changes: { weight?: number; uThreshold?: number; lThreshold?: number } }
   | { op: 'deleteReal'; id: number; svc: ServiceKeyMsg; addr: number; addr6?: string; port: number }

@@ -3,7 +3,7 @@
  * read file, the ipvsadm-style operations that turn one into the other. Unchanged services and reals
  * are not touched, so their flows, counters and health state stay.
  */
-import { endpoint6ToString, endpointToString, foldIPv6, ipv6ToString } from '../model/index.ts';
+import { endpointToString, foldIPv6, ipv6ToString } from '../model/index.ts';
 import type { Service6WithReals, ServiceKeyMsg, ServiceWithReals, ToPacket } from './protocol.ts';
 
 type Op = ToPacket extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
@@ -17,11 +17,11 @@ export function describeOp(op: Op): string {
   const svc = 'svc' in op && op.svc ? `${op.svc.proto.toUpperCase()} ${ep(op.svc.vip, op.svc.port, op.svc.vip6)}` : '';
   switch (op.op) {
     case 'addService': return `add service ${op.spec.proto.toUpperCase()} ${endpointToString(op.spec.vip, op.spec.port)} (${op.spec.scheduler})`;
-    case 'addService6': return `add service ${op.spec.proto.toUpperCase()} ${endpoint6ToString(op.spec.vip6, op.spec.port)} (${op.spec.scheduler})`;
+    case 'addService6': return `add service ${op.spec.proto.toUpperCase()} [${op.spec.vip6}]:${op.spec.port} (${op.spec.scheduler})`;
     case 'deleteService': return `delete service ${svc}`;
     case 'editService': return `edit service ${svc}: ${JSON.stringify(op.changes)}`;
     case 'addReal': return `add real ${endpointToString(op.real.addr, op.real.port)} to ${svc} (weight ${op.real.weight})`;
-    case 'addReal6': return `add real ${endpoint6ToString(op.real.addr6, op.real.port)} to ${svc} (weight ${op.real.weight})`;
+    case 'addReal6': return `add real [${op.real.addr6}]:${op.real.port} to ${svc} (weight ${op.real.weight})`;
     case 'deleteReal': return `delete real ${ep(op.addr, op.port, op.addr6)} from ${svc}`;
     case 'editReal': return `edit real ${ep(op.addr, op.port, op.addr6)} in ${svc}: ${JSON.stringify(op.changes)}`;
     default: return op.op;
@@ -106,8 +106,8 @@ const IPV6: Family<Service6WithReals, Service6WithReals['reals'][number]> = {
   realKey: (r) => `${ipv6ToString(r.addr6)}/${r.port}`,
   key: (s) => ({ proto: s.spec.proto, vip: foldIPv6(s.spec.vip6), port: s.spec.port, vip6: ipv6ToString(s.spec.vip6) }),
   who: (r) => ({ addr: foldIPv6(r.addr6), addr6: ipv6ToString(r.addr6), port: r.port }),
-  addService: (s) => ({ op: 'addService6', spec: { ...s.spec } }),
-  addReal: (svc, r) => ({ op: 'addReal6', svc, real: { ...r } }),
+  addService: (s) => ({ op: 'addService6', spec: { ...s.spec, vip6: ipv6ToString(s.spec.vip6) } }),
+  addReal: (svc, r) => ({ op: 'addReal6', svc, real: { ...r, addr6: ipv6ToString(r.addr6) } }),
   specChanges: (o, n) => schedChanges(o.spec, n.spec),
 };
 

@@ -21,6 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsrlbError } from '../errors/index.ts';
+import { ipv6ToString, parseIPv6 } from '../model/index.ts';
 import { type ConsoleEvent, type ConsoleLadder, type ConsoleState } from '../obs/index.ts';
 import type { Logger } from '../ports/index.ts';
 import { metricsScraper, parseListenAddr, PROMETHEUS_CONTENT_TYPE, type ListenAddr, type MetricsSource } from './metrics-server.ts';
@@ -330,10 +331,13 @@ export function validateWrite(x: unknown): ConsoleWrite {
     if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) throw new Error(`${what} must be a port number`);
     return v as number;
   };
+  // A dotted IPv4 address, or an IPv6 one (returned in canonical text, as the state names it).
   const ip = (v: unknown, what: string) => {
     const m = typeof v === 'string' ? IPV4.exec(v) : null;
-    if (!m || m.slice(1).some((p) => Number(p) > 255)) throw new Error(`${what} must be a dotted IPv4 address`);
-    return v as string;
+    if (m && !m.slice(1).some((p) => Number(p) > 255)) return v as string;
+    const a6 = typeof v === 'string' ? parseIPv6(v) : null;
+    if (a6 === null) throw new Error(`${what} must be a dotted IPv4 address or an IPv6 address`);
+    return ipv6ToString(a6);
   };
   if (o.proto !== 'tcp' && o.proto !== 'udp') throw new Error('proto must be tcp or udp');
   if (o.action !== 'weight' && o.action !== 'quiesce' && o.action !== 'restore') throw new Error('action must be weight, quiesce or restore');

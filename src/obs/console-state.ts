@@ -7,7 +7,7 @@
  */
 import { endpointToString } from '../model/index.ts';
 import type { RateReport, Rates } from './rate.ts';
-import { realKey, serviceKey, type TableSnapshot } from './table.ts';
+import { realKey, serviceKey, type ServiceId, type TableSnapshot } from './table.ts';
 
 /** One rate-history point: wall-clock ms, packets/s in and out, bytes/s in and out. */
 export type RatePoint = [number, number, number, number, number];
@@ -25,9 +25,12 @@ export interface ConsoleHealth {
 
 export interface ConsoleReal {
   key: string;
-  /** "192.168.0.8:80" */
+  /** "192.168.0.8:80", or for IPv6 "[2001:db8::21]:80" as ipvsadm writes it */
   name: string;
+  /** IPv4; for an IPv6 real the fold of addr6. */
   addr: number;
+  /** An IPv6 real: its address, canonical text. */
+  addr6?: string;
   port: number;
   weight: number;
   /** The weight the configuration gives it (what "restore" puts back), when known. */
@@ -46,10 +49,13 @@ export interface ConsoleReal {
 
 export interface ConsoleService {
   key: string;
-  /** "TCP 192.168.0.10:80" */
+  /** "TCP 192.168.0.10:80", or for IPv6 "TCP [2001:db8::10]:80" */
   name: string;
   proto: 'tcp' | 'udp';
+  /** IPv4; for an IPv6 service the fold of vip6. */
   vip: number;
+  /** An IPv6 service: its VIP, canonical text. */
+  vip6?: string;
   port: number;
   scheduler: string;
   persistent: number;
@@ -146,20 +152,23 @@ export class ConsoleModel {
     const rateBy = new Map<string, Rates>();
     for (const s of rates?.services ?? []) {
       rateBy.set(serviceKey(s), s.rates);
-      for (const r of s.reals) rateBy.set(realKey(s, r.addr, r.port), r.rates);
+      for (const r of s.reals) rateBy.set(realKey(s, r.addr, r.port, r.addr6), r.rates);
     }
     const newTick = rates !== null && rates.at !== this.lastRateAt;
     if (rates) this.lastRateAt = rates.at;
     const max = this.o.historyPoints ?? 150;
     const seen = new Set<string>();
     const services: ConsoleService[] = snap.services.map((s) => {
-      const sk = serviceKey(s.spec);
+      // An IPv6 service is named by vip6 (spec.vip holds only its fold), its reals by addr6.
+      const id: ServiceId = s.vip6 !== undefined ? { ...s.spec, vip6: s.vip6 } : s.spec;
+      const sk = serviceKey(id);
       const ex = extra.get(sk);
       return {
         key: sk,
-        name: `${s.spec.proto.toUpperCase()} ${endpointToString(s.spec.vip, s.spec.port)}`,
+        name: `${s.spec.proto.toUpperCase()} ${endpointText(s.spec.vip, s.spec.port, s.vip6)}`,
         proto: s.spec.proto,
         vip: s.spec.vip,
+        ...(s.vip6 !== undefined ? { vip6: s.vip6 } : {}),
         port: s.spec.port,
         scheduler: s.spec.scheduler,
         persistent: s.spec.persistent ?? 0,
@@ -167,7 +176,7 @@ export class ConsoleModel {
         conns: s.conns,
         rates: rateBy.get(sk) ?? ZERO,
         reals: s.reals.map((r) => {
-          const rk = realKey(s.spec, r.addr, r.port);
+          const rk = realKey(id, r.addr, r.port, r.addr6);
           seen.add(rk);
           const rt = rateBy.get(rk) ?? ZERO;
           let h = this.history.get(rk);
@@ -178,8 +187,9 @@ export class ConsoleModel {
           }
           return {
             key: rk,
-            name: endpointToString(r.addr, r.port),
+            name: endpointText(r.addr, r.port, r.addr6),
             addr: r.addr,
+            ...(r.addr6 !== undefined ? { addr6: r.addr6 } : {}),
             port: r.port,
             weight: r.weight,
             configWeight: ex?.weights.get(rk) ?? null,
@@ -247,6 +257,11 @@ export function describeCheck(v: { checktype: string; service: string; request: 
   }
   if ((v.checktype === 'external' || v.checktype === 'external-perl') && v.checkcommand) parts.push(v.checkcommand);
   return parts.join(' ');
+}
+
+/** "10.0.0.1:80", or "[2001:db8::10]:80" for an IPv6 address (as ipvsadm writes them). */
+function endpointText(addr: number, port: number, addr6: string | undefined): string {
+  return addr6 !== undefined ? `[${addr6}]:${port}` : endpointToString(addr, port);
 }
 
 /** "a real named by address": used by event texts. */

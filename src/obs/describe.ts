@@ -8,8 +8,9 @@ import { schedFlagsText } from './ipvsadm-format.ts';
 type Req = Record<string, unknown>;
 
 function svcText(s: unknown): string {
-  const k = (s ?? {}) as { proto?: string; vip?: number; port?: number };
-  return `${String(k.proto ?? '?').toUpperCase()} ${ipToString(Number(k.vip) >>> 0)}:${k.port}`;
+  const k = (s ?? {}) as { proto?: string; vip?: number; port?: number; vip6?: string };
+  const host = k.vip6 !== undefined ? `[${k.vip6}]` : ipToString(Number(k.vip) >>> 0);
+  return `${String(k.proto ?? '?').toUpperCase()} ${host}:${k.port}`;
 }
 
 function specText(x: unknown): string {
@@ -33,22 +34,24 @@ function realText(x: unknown): string {
 }
 
 export function describeControlChange(req: Req): string {
-  const ep = (a: unknown, p: unknown) => `${ipToString(Number(a) >>> 0)}:${p}`;
+  const ep = (a: unknown, p: unknown, a6?: unknown) => `${a6 !== undefined ? `[${String(a6)}]` : ipToString(Number(a) >>> 0)}:${p}`;
   switch (req.op) {
     case 'addService':
+    case 'addService6':
       return `add service ${svcText(req.spec)}: ${specText(req.spec)}`;
     case 'editService':
       return `edit service ${svcText(req.svc)}: ${specText(req.changes)}`;
     case 'deleteService':
       return `delete service ${svcText(req.svc)}`;
-    case 'addReal': {
+    case 'addReal':
+    case 'addReal6': {
       const r = (req.real ?? {}) as Req;
-      return `add real ${ep(r.addr, r.port)} to ${svcText(req.svc)}: ${realText(r)}`;
+      return `add real ${ep(r.addr, r.port, r.addr6)} to ${svcText(req.svc)}: ${realText(r)}`;
     }
     case 'editReal':
-      return `edit real ${ep(req.addr, req.port)} of ${svcText(req.svc)}: ${realText(req.changes)}`;
+      return `edit real ${ep(req.addr, req.port, req.addr6)} of ${svcText(req.svc)}: ${realText(req.changes)}`;
     case 'deleteReal':
-      return `delete real ${ep(req.addr, req.port)} from ${svcText(req.svc)}`;
+      return `delete real ${ep(req.addr, req.port, req.addr6)} from ${svcText(req.svc)}`;
     case 'flush':
       return 'flush: every service deleted';
     case 'zero':

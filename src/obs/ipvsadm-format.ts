@@ -200,8 +200,9 @@ export function formatList(snap: TableSnapshot, f: ListFormat = {}): string {
 }
 
 /** `ipvsadm -L -t|-u VIP:PORT [options]`: the title and that one service (no version line), or null. */
-export function formatOneService(snap: TableSnapshot, id: { proto: L4Proto; vip: number; port: number }, f: ListFormat = {}): string | null {
-  const svc = snap.services.find((s) => s.vip6 === undefined && s.spec.proto === id.proto && s.spec.vip >>> 0 === id.vip >>> 0 && s.spec.port === id.port);
+export function formatOneService(snap: TableSnapshot, id: { proto: L4Proto; vip: number; port: number; vip6?: string }, f: ListFormat = {}): string | null {
+  // ipvs_get_service looks the service up by family too: an IPv6 one by its address, never its fold.
+  const svc = snap.services.find((s) => s.vip6 === id.vip6 && s.spec.proto === id.proto && s.spec.port === id.port && (id.vip6 !== undefined || s.spec.vip >>> 0 === id.vip >>> 0));
   if (!svc) return null;
   const out = [...titleLines(f), ...serviceBlock(svc, f, namesFor(f), rateLookup(f.rates))];
   return `${out.join('\n')}\n`;
@@ -225,10 +226,12 @@ export function formatConnections(conns: readonly TableConn[], f: { numeric?: bo
   );
   for (const c of conns) {
     // No persistence engine in dsrlb: rows have no pe columns, so ipvsadm's short row format applies.
+    // print_conn pads the client and virtual names to 18 and never cuts them, so IPv6 rows run on.
+    const ep = (a: number, a6: string | undefined, p: number) => (a6 !== undefined ? addrPort6(a6, p, c.proto, names) : addrPort(a, p, c.proto, names));
     out.push(
       `${padEnd(protoName(c.proto), 3)} ${padEnd(expireText(c.expiresInMs), 6)} ${padEnd(c.state, 11)} ` +
-        `${padEnd(addrPort(c.caddr, c.cport, c.proto, names), 18)} ${padEnd(addrPort(c.vaddr, c.vport, c.proto, names), 18)} ` +
-        `${addrPort(c.daddr, c.dport, c.proto, names)}`,
+        `${padEnd(ep(c.caddr, c.caddr6, c.cport), 18)} ${padEnd(ep(c.vaddr, c.vaddr6, c.vport), 18)} ` +
+        `${ep(c.daddr, c.daddr6, c.dport)}`,
     );
   }
   return `${out.join('\n')}\n`;

@@ -2,16 +2,19 @@
  * ipvsadm 1.31's command line, parsed as ipvsadm (popt) parses it: the first option is the command,
  * short options bundle (-Ln), values attach (-w5, --weight=5) or follow, -p takes an optional
  * timeout, and the same table of legal command/option pairs gives the same messages and exit codes.
- * Pure: names are looked up through the Lookup given (see names.ts). What dsrlb cannot do (IPv6,
- * firewall marks, NAT and tunnels, the sync daemon, --set) is refused with a clear message.
+ * Pure: names are looked up through the Lookup given (see names.ts). IPv6 services and reals are
+ * written as ipvsadm takes them ([2001:db8::10]:80, ipvsadm-addr.ts). What dsrlb cannot do (firewall
+ * marks, NAT and tunnels, persistence on IPv6, the sync daemon, --set) is refused with a clear message.
  */
 import type { L4Proto, ServiceSpec } from '../dataplane/index.ts';
 import type { SchedFlags } from '../sched/index.ts';
 import { NO_LOOKUP, type Lookup } from './names.ts';
 import type { ServiceId } from './table.ts';
 import { IpvsadmUsageError, LEGAL, OPT, OPT_NAMES, tokenize, TRY_HELP, type OptName, type Token } from './ipvsadm-options.ts';
+import { atoi, inetAton, parseService, stringToNumber, type ParsedAddr } from './ipvsadm-addr.ts';
 
 export { IpvsadmUsageError, TRY_HELP } from './ipvsadm-options.ts';
+export { atoi, inetAton, parseService, stringToNumber, type ParsedAddr } from './ipvsadm-addr.ts';
 
 export interface ListFlags {
   numeric: boolean;
@@ -24,7 +27,10 @@ export interface ListFlags {
 }
 
 export interface RealArgs {
+  /** IPv4; for an IPv6 real, the fold of addr6. */
   addr: number;
+  /** An IPv6 real: its address, canonical text. */
+  addr6?: string;
   port: number;
   weight: number;
   uThreshold: number;
@@ -37,60 +43,16 @@ export type IpvsadmCommand =
   | { cmd: 'restore' }
   | { cmd: 'flush' }
   | { cmd: 'zero'; service: ServiceId | null }
-  | { cmd: 'add-service' | 'edit-service'; spec: ServiceSpec }
+  /** vip6: an IPv6 service (spec.vip is then its fold, and persistence is never set). */
+  | { cmd: 'add-service' | 'edit-service'; spec: ServiceSpec; vip6?: string }
   | { cmd: 'delete-service'; service: ServiceId }
   | { cmd: 'add-server' | 'edit-server'; service: ServiceId; real: RealArgs }
-  | { cmd: 'delete-server'; service: ServiceId; addr: number; port: number }
+  | { cmd: 'delete-server'; service: ServiceId; addr: number; addr6?: string; port: number }
   | { cmd: 'help' }
   | { cmd: 'version' };
 
-/** strtol(s, 10) accepted whole and within [min, max], else -1 (ipvsadm's string_to_number). */
-export function stringToNumber(s: string, min: number, max: number): number {
-  if (!/^\s*[+-]?\d+$/.test(s)) return -1;
-  const n = Number(s.trim());
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : -1;
-}
-
-/** inet_aton: 1 to 4 parts, each decimal, octal (0…) or hex (0x…), the last filling the rest. */
-export function inetAton(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length < 1 || parts.length > 4) return null;
-  const vals: number[] = [];
-  for (const p of parts) {
-    let v: number;
-    if (/^0[xX][0-9a-fA-F]*$/.test(p)) v = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
-    else if (/^0[0-7]*$/.test(p)) v = p.length === 1 ? 0 : parseInt(p.slice(1), 8);
-    else if (/^[1-9]\d*$/.test(p)) v = Number(p);
-    else return null;
-    vals.push(v);
-  }
-  const last = vals.pop()!;
-  for (const v of vals) if (v > 255) return null;
-  const lastMax = [0xffffffff, 0xffffff, 0xffff, 0xff][vals.length]!;
-  if (last > lastMax) return null;
-  let n = 0;
-  for (let i = 0; i < vals.length; i++) n += vals[i]! * 2 ** (24 - 8 * i);
-  return (n + last) >>> 0;
-}
-
 const fail2 = (msg: string) => new IpvsadmUsageError(msg, 2);
 const unsupported = (what: string) => new IpvsadmUsageError(`dsrlb ipvsadm: ${what}`, 2);
-
-/** parse_service: host[:port] with names through `lookup`; null where ipvsadm returns SERVICE_NONE. */
-function parseAddrPort(buf: string, proto: L4Proto | null, lookup: Lookup): { addr: number; port: number | null } | null {
-  if (/^\d*$/.test(buf)) return null;
-  if (buf.startsWith('[') || (buf.match(/:/g)?.length ?? 0) > 1) throw unsupported('IPv6 addresses are not supported');
-  const colon = buf.lastIndexOf(':');
-  const host = colon < 0 ? buf : buf.slice(0, colon);
-  const addr = inetAton(host) ?? lookup.hostAddr(host);
-  if (addr === null) return null;
-  if (colon < 0) return { addr, port: null };
-  const ps = buf.slice(colon + 1);
-  let port = stringToNumber(ps, 0, 65535);
-  if (port === -1) port = proto ? (lookup.servicePort(ps, proto) ?? -1) : -1;
-  if (port === -1) return null;
-  return { addr, port };
-}
 
 function parseSchedFlags(sched: string, arg: string): SchedFlags {
   const f: SchedFlags = {};
@@ -143,11 +105,11 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
     options |= bit;
   };
   let proto: L4Proto | null = null;
-  let svc: { addr: number; port: number } | null = null;
+  let svc: { addr: number; addr6?: string; port: number } | null = null;
   let sched = '';
   let persistent: number | null = null;
   let netmask = 0xffffffff;
-  let dest: { addr: number; port: number | null } | null = null;
+  let dest: ParsedAddr | null = null;
   let fwd: 'g' | 'm' | 'i' = 'g';
   let weight = 1;
   let uThreshold = 0;
@@ -163,9 +125,10 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
       case 'udp-service': {
         set('service-address');
         proto = t.def.long === 'tcp-service' ? 'tcp' : 'udp';
-        const p = parseAddrPort(v!, proto, lookup);
+        const p = parseService(v!, proto, lookup);
         if (!p) throw fail2('illegal virtual server address[:port] specified');
         svc = { addr: p.addr, port: p.port ?? 0 };
+        if (p.addr6 !== undefined) svc.addr6 = p.addr6;
         break;
       }
       case 'sctp-service': throw unsupported('SCTP services are not supported');
@@ -185,6 +148,12 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
       }
       case 'netmask': {
         set('netmask');
+        // The service's family as far as the arguments went: after an IPv6 -t/-u, -M is a prefix length.
+        if (svc?.addr6 !== undefined) {
+          const bits = atoi(v!);
+          if (bits < 1 || bits > 128) throw fail2('illegal ipv6 netmask specified');
+          break;
+        }
         const m = inetAton(v!) ?? lookup.hostAddr(v!);
         if (m === null) throw fail2('illegal virtual server persistent mask specified');
         netmask = m;
@@ -192,7 +161,7 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
       }
       case 'real-server': {
         set('real-server');
-        const p = parseAddrPort(v!, proto, lookup);
+        const p = parseService(v!, proto, lookup);
         if (!p) throw fail2('illegal real server address[:port] specified');
         dest = p;
         break;
@@ -278,11 +247,19 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
     if (has('ops')) throw unsupported('one-packet scheduling (-o) is not supported');
     if (has('pe')) throw unsupported('persistence engines (--pe) are not supported');
   }
+  if ((command === 'add-server' || command === 'edit-server') && (dest!.addr6 !== undefined) !== (svc!.addr6 !== undefined) && fwd !== 'i') {
+    // ipvsadm's own check (the kernel agrees: only an IP-in-IP tunnel crosses families).
+    throw fail2('Different address family is allowed only for tunneling servers');
+  }
+  if (svc?.addr6 !== undefined && persistent !== null && (command === 'add-service' || command === 'edit-service')) {
+    throw unsupported('persistence (-p) is not offered for IPv6 services');
+  }
   if ((command === 'add-server' || command === 'edit-server') && fwd !== 'g') {
     throw unsupported(`dsrlb forwards by direct routing only (-g): ${fwd === 'm' ? '-m (masquerading)' : '-i (tunnelling)'} is not supported`);
   }
 
-  const service = svc ? { proto: proto!, vip: svc.addr, port: svc.port } : null;
+  const service: ServiceId | null = svc ? { proto: proto!, vip: svc.addr, port: svc.port } : null;
+  if (service && svc!.addr6 !== undefined) service.vip6 = svc!.addr6;
   switch (command) {
     case 'list':
       if ((has('connection') || has('timeout') || has('daemon')) && (flags.stats || flags.rate || flags.thresholds)) throw fail2('options conflicts in the list command');
@@ -300,6 +277,7 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
     case 'edit-service': {
       const spec: ServiceSpec = { proto: service!.proto, vip: service!.vip, port: service!.port, scheduler: (sched || 'wlc') as ServiceSpec['scheduler'] };
       spec.schedFlags = schedFlags ?? {};
+      if (service!.vip6 !== undefined) return { cmd: command, spec, vip6: service!.vip6 };
       spec.persistent = persistent ?? 0;
       spec.netmask = netmask;
       return { cmd: command, spec };
@@ -310,10 +288,11 @@ export function parseIpvsadmArgs(argv: readonly string[], lookup: Lookup = NO_LO
     case 'edit-server': {
       // Direct routing: the real's port is the service's (ipvsadm sets it so, whatever -r said).
       const real: RealArgs = { addr: dest!.addr, port: service!.port, weight, uThreshold, lThreshold };
+      if (dest!.addr6 !== undefined) real.addr6 = dest!.addr6;
       return { cmd: command, service: service!, real };
     }
     case 'delete-server':
-      return { cmd: 'delete-server', service: service!, addr: dest!.addr, port: dest!.port ?? service!.port };
+      return { cmd: 'delete-server', service: service!, addr: dest!.addr, ...(dest!.addr6 !== undefined ? { addr6: dest!.addr6 } : {}), port: dest!.port ?? service!.port };
   }
 }
 

@@ -48,6 +48,8 @@ export interface DirectorCounters extends TableSnapshot {
 /** What the health checker knows of one real (any subset; absent reals export no health series). */
 export interface RealHealth extends ServiceId {
   addr: number;
+  /** A real of an IPv6 service: its address, canonical text (addr is then its fold). */
+  addr6?: string;
   /** The real's port as configured (the port ipvsadm lists). */
   rport: number;
   up: boolean;
@@ -134,8 +136,16 @@ export const DIRECTOR_FAMILIES = [
 
 export type DirectorFamily = (typeof DIRECTOR_FAMILIES)[number][0];
 
+/**
+ * The service's labels. `vip` is the address alone, so an IPv6 one is its canonical text without
+ * brackets (2001:db8::10); `real` is address:port, which for IPv6 is ipvsadm's [2001:db8::21]:80.
+ */
 function svcLabels(s: ServiceId): Labels {
-  return { proto: s.proto, vip: ipToString(s.vip), port: String(s.port) };
+  return { proto: s.proto, vip: s.vip6 ?? ipToString(s.vip), port: String(s.port) };
+}
+
+function realLabel(r: { addr: number; addr6?: string; port: number }): string {
+  return r.addr6 !== undefined ? `[${r.addr6}]:${r.port}` : `${ipToString(r.addr)}:${r.port}`;
 }
 
 /** The histograms of one scrape, by family (absent: the backend does not measure it). */
@@ -159,22 +169,24 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
   const svcRates = new Map<string, NonNullable<RateReport>['services'][number]>();
   for (const s of extra.rates?.services ?? []) svcRates.set(serviceKey(s), s);
   const health = new Map<string, RealHealth>();
-  for (const h of extra.health ?? []) health.set(realKey(h, h.addr, h.rport), h);
+  for (const h of extra.health ?? []) health.set(realKey(h, h.addr, h.rport, h.addr6), h);
 
   for (const s of snap.services) {
-    const sl = svcLabels(s.spec);
+    // An IPv6 service is named by vip6 (spec.vip holds only its fold).
+    const id: ServiceId = s.vip6 !== undefined ? { ...s.spec, vip6: s.vip6 } : s.spec;
+    const sl = svcLabels(id);
     add('dsrlb_service_connections_total', sl, s.conns);
     add('dsrlb_service_in_packets_total', sl, s.inPkts);
     add('dsrlb_service_in_bytes_total', sl, s.inBytes);
     add('dsrlb_service_reals', sl, s.reals.length);
-    const sr = svcRates.get(serviceKey(s.spec));
+    const sr = svcRates.get(serviceKey(id));
     if (sr) {
       add('dsrlb_service_connection_rate', sl, sr.rates.cps);
       add('dsrlb_service_in_packet_rate', sl, sr.rates.inpps);
       add('dsrlb_service_in_byte_rate', sl, sr.rates.inbps);
     }
     for (const r of s.reals) {
-      const rl = { ...sl, real: `${ipToString(r.addr)}:${r.port}` };
+      const rl = { ...sl, real: realLabel(r) };
       add('dsrlb_real_active_connections', rl, r.activeConns);
       add('dsrlb_real_inactive_connections', rl, r.inactConns);
       add('dsrlb_real_persistent_connections', rl, r.persistConns);
@@ -185,7 +197,7 @@ export function directorSeries({ snap, extra }: DirectorScrape): Map<DirectorFam
       add('dsrlb_real_upper_threshold', rl, r.uThreshold);
       add('dsrlb_real_lower_threshold', rl, r.lThreshold);
       if (r.mac !== undefined) add('dsrlb_real_resolved', rl, r.mac !== null || r.local ? 1 : 0);
-      const h = health.get(realKey(s.spec, r.addr, r.port));
+      const h = health.get(realKey(id, r.addr, r.port, r.addr6));
       if (h) {
         add('dsrlb_real_up', rl, h.up ? 1 : 0);
         if (h.lastCheckMs !== undefined && h.lastCheckMs !== null) add('dsrlb_real_check_duration_seconds', rl, h.lastCheckMs / 1000);

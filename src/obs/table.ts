@@ -40,12 +40,17 @@ export interface TableService {
 
 export interface TableConn {
   proto: L4Proto;
+  /** IPv4; for an IPv6 connection the folds of caddr6, vaddr6 and daddr6 (what the table keys). */
   caddr: number;
   cport: number;
   vaddr: number;
   vport: number;
   daddr: number;
   dport: number;
+  /** An IPv6 connection: its client, virtual and real addresses, canonical text. */
+  caddr6?: string;
+  vaddr6?: string;
+  daddr6?: string;
   state: string;
   expiresInMs: number;
   template: boolean;

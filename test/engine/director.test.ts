@@ -117,7 +117,7 @@ describe('Director', () => {
     const fold = foldIPv6(parseIPv6('2001:db8::10')!);
     expect(drops.at(-1)).toEqual([{ proto: 'tcp', vip: ip('192.168.0.10'), port: 80 }, { proto: 'tcp', vip: fold, port: 80, vip6: '2001:db8::10' }]);
     // Added at run time (a reload): into the drop; removed by its vip6 key, the IPv4 service stays.
-    await d.request({ op: 'addService6', spec: { proto: 'udp', vip6: parseIPv6('2001:db8::10')!, port: 53, scheduler: 'rr' } });
+    await d.request({ op: 'addService6', spec: { proto: 'udp', vip6: '2001:db8::10', port: 53, scheduler: 'rr' } });
     expect(drops.at(-1)!.map((m) => `${m.proto}:${m.vip6 ?? m.vip}:${m.port}`)).toEqual([`tcp:${ip('192.168.0.10')}:80`, 'tcp:2001:db8::10:80', 'udp:2001:db8::10:53']);
     await d.request({ op: 'deleteService', svc: { proto: 'tcp', vip: fold, port: 80, vip6: '2001:db8::10' } });
     expect(drops.at(-1)!.map((m) => `${m.proto}:${m.vip6 ?? m.vip}:${m.port}`)).toEqual([`tcp:${ip('192.168.0.10')}:80`, 'udp:2001:db8::10:53']);

@@ -36,9 +36,9 @@ describe('packet path operations on IPv6 services', () => {
   it('add service and reals, edit and delete a real by its address although the folds are equal', () => {
     expect(foldIPv6(a6(R1))).toBe(foldIPv6(a6(R2)));
     const { pp, req } = path();
-    expect(req({ op: 'addService6', spec: { proto: 'tcp', vip6: a6(VIP6), port: 80, scheduler: 'rr' } }).ok).toBe(true);
-    expect(req({ op: 'addReal6', svc, real: { addr6: a6(R1), port: 80, weight: 1 } }).ok).toBe(true);
-    expect(req({ op: 'addReal6', svc, real: { addr6: a6(R2), port: 80, weight: 1 } }).ok).toBe(true);
+    expect(req({ op: 'addService6', spec: { proto: 'tcp', vip6: VIP6, port: 80, scheduler: 'rr' } }).ok).toBe(true);
+    expect(req({ op: 'addReal6', svc, real: { addr6: R1, port: 80, weight: 1 } }).ok).toBe(true);
+    expect(req({ op: 'addReal6', svc, real: { addr6: R2, port: 80, weight: 1 } }).ok).toBe(true);
     expect(req({ op: 'editReal', svc, addr: foldIPv6(a6(R2)), addr6: R2, port: 80, changes: { weight: 5 } }).ok).toBe(true);
     const reals = () => pp.snapshot(false).services[0]!.reals.map((r) => `${(r as { addr6?: string }).addr6} w${r.weight}`);
     expect(reals()).toEqual(['::21:2001:db8 w5', '2001:db8::21 w1']);
@@ -48,10 +48,10 @@ describe('packet path operations on IPv6 services', () => {
 
   it('an unknown VIP6 or real is refused with the IPv6 names, the table unchanged', () => {
     const { pp, req } = path();
-    req({ op: 'addService6', spec: { proto: 'tcp', vip6: a6(VIP6), port: 80, scheduler: 'rr' } });
+    req({ op: 'addService6', spec: { proto: 'tcp', vip6: VIP6, port: 80, scheduler: 'rr' } });
     expect(req({ op: 'editReal', svc, addr: foldIPv6(a6(R1)), addr6: R1, port: 80, changes: { weight: 2 } }))
       .toMatchObject({ ok: false, code: 'E_NO_REAL', message: 'no real [2001:db8::21]:80 in TCP [2001:db8::10]:80' });
-    expect(req({ op: 'addReal6', svc: { ...svc, vip6: '2001:db8::11' }, real: { addr6: a6(R1), port: 80, weight: 1 } }))
+    expect(req({ op: 'addReal6', svc: { ...svc, vip6: '2001:db8::11' }, real: { addr6: R1, port: 80, weight: 1 } }))
       .toMatchObject({ ok: false, code: 'E_NO_SERVICE', message: 'no such service TCP [2001:db8::11]:80' });
     expect(req({ op: 'deleteService', svc }).ok).toBe(true);
     expect(pp.snapshot(false).services).toEqual([]);

@@ -33,7 +33,8 @@ ipvsadm for a running dsrlb director (dsrlb run). ARGUMENTS are ipvsadm's:
   -h, -v
 
   schedulers: rr wrr lc wlc sed nq sh dh mh (default wlc); -b: sh-fallback,sh-port,mh-fallback,mh-port
-  forwarding: direct routing (-g) only; IPv4 TCP and UDP services only.
+  forwarding: direct routing (-g) only; TCP and UDP services, IPv4 or IPv6 ([2001:db8::10]:80),
+  the reals in the service's family.
 
   --control PATH   the director's control socket. Default: $DSRLB_CONTROL, else the one director
                    running in this network namespace (${CONTROL_DIR}/net<netns>-<IF>.sock).
@@ -82,7 +83,7 @@ function systemNames(): Names & Lookup {
 }
 
 function svcMsg(s: ServiceId): Record<string, unknown> {
-  return { proto: s.proto, vip: s.vip, port: s.port };
+  return s.vip6 !== undefined ? { proto: s.proto, vip: s.vip, port: s.port, vip6: s.vip6 } : { proto: s.proto, vip: s.vip, port: s.port };
 }
 
 /** Splits one line of ipvsadm-save output into words (double or single quotes group). */
@@ -189,12 +190,18 @@ async function execute(c: IpvsadmCommand, env: Env, io: CliIO, nested: boolean):
       }
       return 0;
     case 'add-service':
-      await ask({ op: 'addService', spec: c.spec });
+      if (c.vip6 !== undefined) {
+        const { proto, port, scheduler, schedFlags } = c.spec;
+        await ask({ op: 'addService6', spec: { proto, vip6: c.vip6, port, scheduler, schedFlags } });
+      } else {
+        await ask({ op: 'addService', spec: c.spec });
+      }
       return 0;
     case 'edit-service': {
       // ipvsadm -E sends the whole service: what is not given returns to its default.
       const { scheduler, schedFlags, persistent, netmask } = c.spec;
-      await ask({ op: 'editService', svc: svcMsg(c.spec), changes: { scheduler, schedFlags, persistent, netmask } });
+      if (c.vip6 !== undefined) await ask({ op: 'editService', svc: svcMsg({ ...c.spec, vip6: c.vip6 }), changes: { scheduler, schedFlags } });
+      else await ask({ op: 'editService', svc: svcMsg(c.spec), changes: { scheduler, schedFlags, persistent, netmask } });
       return 0;
     }
     case 'delete-service':
@@ -208,12 +215,17 @@ async function execute(c: IpvsadmCommand, env: Env, io: CliIO, nested: boolean):
         io.err('Numerical result out of range');
         return 255;
       }
-      if (c.cmd === 'add-server') await ask({ op: 'addReal', svc: svcMsg(c.service), real: r });
-      else await ask({ op: 'editReal', svc: svcMsg(c.service), addr: r.addr, port: r.port, changes: { weight: r.weight, uThreshold: r.uThreshold, lThreshold: r.lThreshold } });
+      const changes = { weight: r.weight, uThreshold: r.uThreshold, lThreshold: r.lThreshold };
+      if (c.cmd === 'add-server') {
+        if (r.addr6 !== undefined) await ask({ op: 'addReal6', svc: svcMsg(c.service), real: { addr6: r.addr6, port: r.port, ...changes } });
+        else await ask({ op: 'addReal', svc: svcMsg(c.service), real: r });
+      } else {
+        await ask({ op: 'editReal', svc: svcMsg(c.service), addr: r.addr, ...(r.addr6 !== undefined ? { addr6: r.addr6 } : {}), port: r.port, changes });
+      }
       return 0;
     }
     case 'delete-server':
-      await ask({ op: 'deleteReal', svc: svcMsg(c.service), addr: c.addr, port: c.port });
+      await ask({ op: 'deleteReal', svc: svcMsg(c.service), addr: c.addr, ...(c.addr6 !== undefined ? { addr6: c.addr6 } : {}), port: c.port });
       return 0;
   }
 }

@@ -32,7 +32,8 @@ import { bgpOptionsFrom, startBgp, type BgpHandle } from '../bgp.ts';
 import { parseSyncOptions, startSync, syncStatusOf, type SyncHandle } from '../peer-sync.ts';
 
 /** Requests the control socket passes to the packet path (see engine/protocol.ts ToPacket). */
-const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero']);
+const CONTROL_OPS = new Set(['snapshot', 'setActive', 'addService', 'editService', 'deleteService', 'addReal', 'editReal', 'deleteReal', 'flush', 'zero',
+  'addService6', 'addReal6']);
 
 const HELP = `Usage: dsrlb run [--config FILE] --iface IF [options]
 
