@@ -135,6 +135,11 @@ export class Defragmenter6 {
       at = p.end;
     }
     if (at !== q.total) return Frag6Result.Held;
+    if (q.head.length - q.headL3 - 40 + q.total > 65535) {
+      // nf_ct_frag6_reasm: the headers before the fragment header and the data exceed a Payload Length.
+      this.discard(key, q);
+      return Frag6Result.Invalid;
+    }
     this.assemble(q);
     this.discard(key, q);
     return Frag6Result.Complete;

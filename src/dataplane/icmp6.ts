@@ -27,7 +27,7 @@ import type { Dest } from '../model/index.ts';
 import { IPPROTO_ICMPV6, onesSum, pseudoHeaderSum6, type Ipv6Info } from '../packet/index.ts';
 import type { IcmpRateLimit } from './icmp-limit.ts';
 import type { Service, ServiceTable } from './services.ts';
-import { DropReason, type Verdict } from './verdict.ts';
+import { DropReason, VerdictKind, type Verdict } from './verdict.ts';
 
 export const ICMPV6_TIME_EXCEEDED = 3;
 /** Types at or above it are informational (echo, NDP…): not errors about a flow. */
@@ -123,8 +123,9 @@ export function icmpError6(host: Ipv6EdgeHost, frame: Uint8Array, now: number): 
   if (h < 0) return host.drop(DropReason.IcmpNoConnection);
   const dest = host.services.destsById[host.conns6.destId(h)]!;
   host.count6(svc, dest, i6.l3End - i6.l3Off);
-  host.icmpForwarded++;
-  return host.send6(frame, dest, now);
+  const v = host.send6(frame, dest, now);
+  if (v.kind === VerdictKind.Forward) host.icmpForwarded++;
+  return v;
 }
 
 /** True when icmp6_send would refuse to answer this packet: an ICMPv6 error, or from `::`. */
