@@ -100,7 +100,7 @@ export class Dataplane implements Ipv6EdgeHost {
   /** Whether each Dest (by id) is this host, cached: a Dest never changes address. */
   private readonly localById: boolean[] = [];
   private readonly info = new FrameInfo();
-  private readonly verdict = new Verdict();
+  readonly verdict = new Verdict();
   private readonly arpSelf: { mac: Uint8Array; vips: Set<number>; active: boolean };
   readonly defrag = new Defragmenter();
   readonly icmpLimit: IcmpRateLimit;
@@ -109,7 +109,7 @@ export class Dataplane implements Ipv6EdgeHost {
   /** ICMP errors sent on to a connection's real server. */
   icmpForwarded = 0;
   private readonly mtu: number;
-  /** @internal Read by the IPv6 edge (icmp6.ts), as are key6, quoted6, verdictOut, count6, send6, reply, drop. */
+  /** @internal Read by the IPv6 edge (icmp6.ts), as are verdict, key6, quoted6, count6, send6, reply, drop. */
   readonly icmpForwardOn: boolean;
   private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
   private readonly info6 = new Ipv6Info();
@@ -169,11 +169,6 @@ export class Dataplane implements Ipv6EdgeHost {
   /** The decoded headers of the frame last given to process() (valid until the next call). */
   get frameInfo(): FrameInfo {
     return this.info;
-  }
-
-  /** @internal */
-  get verdictOut(): Uint8Array {
-    return this.verdict.out;
   }
 
   /** The decoded IPv6 headers of the frame last given to process(), when lastWasIPv6. */

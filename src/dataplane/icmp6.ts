@@ -97,7 +97,7 @@ export interface Ipv6EdgeHost {
   icmpForwarded: number;
   readonly key6: Int32Array;
   readonly quoted6: QuotedFlow6;
-  readonly verdictOut: Uint8Array;
+  readonly verdict: Verdict;
   drop(reason: DropReason): Verdict;
   reply(len: number, reason: DropReason): Verdict;
   count6(svc: Service, dest: Dest, bytes: number): void;
@@ -146,7 +146,7 @@ export function timeExceeded6(host: Ipv6EdgeHost, frame: Uint8Array, now: number
   if (ineligible(frame, i6)) return host.drop(DropReason.Ipv6HopLimitExpired);
   const peer = Buffer.from(frame.buffer, frame.byteOffset + i6.srcOff, 16).toString('hex');
   if (!host.icmpLimit.allow(peer, now, 1 / 16)) return host.drop(DropReason.IcmpRateLimited);
-  const n = buildTimeExceeded6(frame, i6, host.selfMac, host.verdictOut);
+  const n = buildTimeExceeded6(frame, i6, host.selfMac, host.verdict.out);
   if (n === 0) return host.drop(DropReason.Ipv6HopLimitExpired);
   // The verdict's frame is now the reply: point frameInfo6's addresses at the flow's client (the
   // reply's destination) and VIP6 (its source) in it, where a reader of a new flow looks for them.
