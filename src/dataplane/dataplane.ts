@@ -13,8 +13,8 @@
  * to its real, and ICMP time exceeded when the TTL runs out — each checked against Linux 6.1.
  *
  * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take process6(): the same
- * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit; no IPv6
- * reassembly, ICMPv6 or time exceeded yet (docs/ipv6.md).
+ * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit, with
+ * reassembly (defrag6.ts), ICMPv6 errors sent on and time exceeded (icmp6.ts; docs/ipv6.md).
  *
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */
@@ -27,11 +27,13 @@ import {
 } from '../packet/index.ts';
 import { scheduleIPv6 } from '../sched/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
+import { Defragmenter6, Frag6Result, stripFragmentHeader } from './defrag6.ts';
 import {
   buildEchoReply, buildTimeExceeded, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
   isIcmpErrorForIpvs, quotedFlow, type QuotedFlow,
 } from './icmp.ts';
 import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';
+import { icmpError6, ICMPV6_INFO_MIN, timeExceeded6, type Ipv6EdgeHost, type QuotedFlow6 } from './icmp6.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
 
@@ -85,7 +87,7 @@ const UDP = 17;
 const NO_REAL = -1;
 const TABLE_FULL = -2;
 
-export class Dataplane {
+export class Dataplane implements Ipv6EdgeHost {
   readonly services = new ServiceTable();
   readonly conns: ConnTable;
   readonly sysctls: VsSysctls;
@@ -98,7 +100,7 @@ export class Dataplane {
   /** Whether each Dest (by id) is this host, cached: a Dest never changes address. */
   private readonly localById: boolean[] = [];
   private readonly info = new FrameInfo();
-  private readonly verdict = new Verdict();
+  readonly verdict = new Verdict();
   private readonly arpSelf: { mac: Uint8Array; vips: Set<number>; active: boolean };
   readonly defrag = new Defragmenter();
   readonly icmpLimit: IcmpRateLimit;
@@ -107,10 +109,13 @@ export class Dataplane {
   /** ICMP errors sent on to a connection's real server. */
   icmpForwarded = 0;
   private readonly mtu: number;
-  private readonly icmpForward: boolean;
+  /** @internal Read by the IPv6 edge (icmp6.ts), as are verdict, key6, quoted6, count6, send6, reply, drop. */
+  readonly icmpForwardOn: boolean;
   private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
   private readonly info6 = new Ipv6Info();
-  private readonly key6 = new Int32Array(8);
+  readonly key6 = new Int32Array(8);
+  readonly quoted6: QuotedFlow6 = { proto: 0, clientOff: 0, clientPort: 0, vipOff: 0, vport: 0 };
+  readonly defrag6 = new Defragmenter6();
   private conns6_: ConnTable | null = null;
   private readonly conn6Options: ConstructorParameters<typeof ConnTable>[0];
   /** Whether the frame last given to process() was IPv6 (then read frameInfo6, not frameInfo). */
@@ -145,7 +150,7 @@ export class Dataplane {
     };
     this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
     this.mtu = opts.mtu ?? 1500;
-    this.icmpForward = opts.icmpForward ?? true;
+    this.icmpForwardOn = opts.icmpForward ?? true;
     this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
   }
 
@@ -191,6 +196,7 @@ export class Dataplane {
   /** Periodic housekeeping: expire up to `budget` connection entries. */
   tick(now: number, budget = 4096): number {
     if (this.defrag.held > 0) this.defrag.expire(now);
+    if (this.defrag6.held > 0) this.defrag6.expire(now);
     const n = this.conns.expire(now, budget);
     return this.conns6_ === null ? n : n + this.conns6_.expire(now, budget);
   }
@@ -351,7 +357,7 @@ export class Dataplane {
       return this.reply(n, DropReason.None);
     }
     if (!isIcmpErrorForIpvs(type)) return this.drop(DropReason.IcmpOther);
-    if (!this.icmpForward) return this.drop(DropReason.IcmpForwardOff);
+    if (!this.icmpForwardOn) return this.drop(DropReason.IcmpForwardOff);
     const q = quotedFlow(frame, info, this.quoted);
     if (q === null || q.vip !== info.ipDst >>> 0) return this.drop(DropReason.IcmpNoConnection);
     const svc = this.services.byVip.get(q.vip | 0)?.get(q.proto * 65536 + q.vport);
@@ -373,7 +379,7 @@ export class Dataplane {
     return this.reply(n, DropReason.TtlExpired);
   }
 
-  private reply(len: number, reason: DropReason): Verdict {
+  reply(len: number, reason: DropReason): Verdict {
     const v = this.verdict;
     this.icmpReplies++;
     if (reason !== DropReason.None) this.dropCounts[reason]++;
@@ -450,15 +456,14 @@ export class Dataplane {
     if (!ok) return this.drop6(i6);
     if (i6.isFragment) {
       // nf_defrag_ipv6 takes every fragment before IPVS. An atomic fragment (offset 0, no more) is a
-      // whole datagram: the kernel sends it on without its fragment header. Others would need
-      // reassembly, which dsrlb does not do for IPv6.
-      if (i6.fragOffset !== 0 || i6.moreFragments || i6.payloadLen < 8) return this.drop(DropReason.Ipv6FragmentNotReassembled);
+      // whole datagram: the kernel sends it on without its fragment header. Others are reassembled.
+      if (i6.fragOffset !== 0 || i6.moreFragments) return this.reassembled6(frame, now);
       const end = stripFragmentHeader(frame, i6);
       if (!decodeIPv6Frame(frame, end, i6)) return this.drop6(i6);
       this.verdict.len = end;
     }
     const proto = i6.upperProto;
-    if (proto === IPPROTO_ICMPV6) return this.drop(DropReason.Ipv6IcmpNotHandled);
+    if (proto === IPPROTO_ICMPV6) return i6.icmpType < ICMPV6_INFO_MIN ? icmpError6(this, frame, now) : this.drop(DropReason.Ipv6IcmpNotHandled);
     if ((proto !== TCP && proto !== UDP) || i6.l4Off < 0) return this.drop(DropReason.NotAService);
     const svc = ports.get(proto * 65536 + i6.dstPort);
     if (svc === undefined) return this.drop(DropReason.NotAService);
@@ -492,9 +497,13 @@ export class Dataplane {
     }
     if (proto === TCP) conns.tcpInput(h, flags, now);
     else conns.udpInput(h, now);
-    // ip_vs_in_stats: skb->len, the IPv6 packet from its fixed header to the Payload Length's end.
     const dest = this.services.destsById[conns.destId(h)]!;
-    const bytes = i6.l3End - i6.l3Off;
+    this.count6(svc, dest, i6.l3End - i6.l3Off);
+    return this.send6(frame, dest, now);
+  }
+
+  /** ip_vs_in_stats; `bytes` is skb->len, the IPv6 packet from its fixed header to the Payload Length's end. */
+  count6(svc: Service, dest: Dest, bytes: number): void {
     svc.stats.inPkts++;
     svc.stats.inBytes += bytes;
     const ds = this.services.destStats[dest.id]!;
@@ -502,27 +511,35 @@ export class Dataplane {
     ds.inBytes += bytes;
     this.totals.inPkts++;
     this.totals.inBytes += bytes;
-    v.dest = dest;
-    return this.send6(frame, dest);
+    this.verdict.dest = dest;
   }
 
   /**
-   * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the frame
-   * trimmed to the Payload Length. At hop limit 1 or 0 nothing is sent (the kernel also answers
-   * ICMPv6 time exceeded; dsrlb does not yet). IPv6 reals are never local.
+   * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the
+   * frame trimmed to the Payload Length; a reassembled datagram goes out in fragments again. At hop
+   * limit 1 or 0: time exceeded instead. IPv6 reals are never local.
    */
-  private send6(frame: Uint8Array, dest: Dest): Verdict {
+  send6(frame: Uint8Array, dest: Dest, now: number): Verdict {
     const v = this.verdict;
     const i6 = this.info6;
     const mac = this.services.macById[dest.id];
     if (mac === undefined) return this.drop(DropReason.RealUnresolved);
-    if (!decrementHopLimit(frame, i6.l3Off)) return this.drop(DropReason.Ipv6HopLimitExpired);
+    if (!decrementHopLimit(frame, i6.l3Off)) return timeExceeded6(this, frame, now);
     const self = this.selfMac;
     frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
     frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
     v.len = i6.l3End;
     v.kind = VerdictKind.Forward;
+    if (frame === this.defrag6.out) v.parts = this.defrag6.fragment(frame, i6.l3Off, i6.l3End, v.partBufs, v.partLens);
     return v;
+  }
+
+  /** A fragment to a VIP6: held until its datagram is whole (defrag6.ts), which then goes on as one packet. */
+  private reassembled6(frame: Uint8Array, now: number): Verdict {
+    const r = this.defrag6.add(frame, this.info6, now);
+    if (r !== Frag6Result.Complete) return this.drop(r === Frag6Result.Held ? DropReason.Fragment : r === Frag6Result.Overlap ? DropReason.FragmentOverlap : DropReason.FragmentInvalid);
+    this.verdict.frame = this.defrag6.out;
+    return this.process6(this.defrag6.out, (this.verdict.len = this.defrag6.outLen), now);
   }
 
   /** A frame the IPv6 decoder refused: its reason, as a drop reason. */
@@ -545,7 +562,7 @@ export class Dataplane {
     return this.pass(r === 'inactive' ? DropReason.Inactive : DropReason.ArpIgnored);
   }
 
-  private drop(reason: DropReason): Verdict {
+  drop(reason: DropReason): Verdict {
     this.dropCounts[reason]++;
     const v = this.verdict;
     v.kind = VerdictKind.Drop;
@@ -560,19 +577,4 @@ export class Dataplane {
     v.reason = reason;
     return v;
   }
-}
-
-/**
- * Removes the fragment header of an atomic fragment in place, as reassembly leaves the datagram:
- * the header that named it now names what followed it, the bytes behind it move up by 8 and the
- * Payload Length shrinks by 8. Returns the new end of the packet (the frame's new length).
- */
-function stripFragmentHeader(frame: Uint8Array, i6: Ipv6Info): number {
-  const f = i6.fragHeaderOff;
-  frame[i6.fragPrevNextOff] = frame[f]!;
-  frame.copyWithin(f, f + 8, i6.l3End);
-  const plen = i6.payloadLen - 8;
-  frame[i6.l3Off + 4] = plen >>> 8;
-  frame[i6.l3Off + 5] = plen & 255;
-  return i6.l3End - 8;
 }

@@ -27,7 +27,8 @@ export class IcmpRateLimit {
   private readonly maxPeers: number;
   private credit: number;
   private last = -Infinity;
-  private readonly peers = new Map<number, { tokens: number; last: number }>();
+  /** Per destination: an IPv4 address, or an IPv6 address as hex text (ICMPv6 shares the global bucket). */
+  private readonly peers = new Map<number | string, { tokens: number; last: number }>();
   /** Messages refused so far. */
   limited = 0;
 
@@ -39,29 +40,33 @@ export class IcmpRateLimit {
     this.credit = this.burst;
   }
 
-  /** May a message go to `dst` at `now`? Takes the tokens when it may. */
-  allow(dst: number, now: number): boolean {
+  /**
+   * May a message go to `dst` at `now`? Takes the tokens when it may. `scale` shortens the
+   * per-destination interval (ICMPv6 scales it by the route's prefix length).
+   */
+  allow(dst: number | string, now: number, scale = 1): boolean {
     if (this.last !== -Infinity) this.credit = Math.min(this.burst, this.credit + (now - this.last) * this.perMs);
     this.last = now;
     if (this.credit < 1) {
       this.limited++;
       return false;
     }
-    if (this.interval > 0) {
+    const interval = this.interval * scale;
+    if (interval > 0) {
       let p = this.peers.get(dst);
       if (p === undefined) {
         if (this.peers.size >= this.maxPeers) this.peers.delete(this.peers.keys().next().value!);
-        p = { tokens: XRLIM_BURST_FACTOR * this.interval, last: now };
+        p = { tokens: XRLIM_BURST_FACTOR * interval, last: now };
         this.peers.set(dst, p);
       }
-      const tokens = Math.min(XRLIM_BURST_FACTOR * this.interval, p.tokens + (now - p.last));
+      const tokens = Math.min(XRLIM_BURST_FACTOR * interval, p.tokens + (now - p.last));
       p.last = now;
-      if (tokens < this.interval) {
+      if (tokens < interval) {
         p.tokens = tokens;
         this.limited++;
         return false;
       }
-      p.tokens = tokens - this.interval;
+      p.tokens = tokens - interval;
     }
     this.credit -= 1;
     return true;

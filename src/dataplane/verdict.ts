@@ -50,7 +50,7 @@ export const enum DropReason {
    * order (src/packet/ipv6.ts): Ipv6Decode + that index.
    */
   Ipv6Decode = 25,
-  Ipv6FragmentNotReassembled = 35,
+  Ipv6IcmpTruncated = 35,
   Ipv6HopLimitExpired = 36,
   Ipv6IcmpNotHandled = 37,
 }
@@ -82,7 +82,7 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'icmp-rate-limited',
   'icmp-forward-off',
   ...IPV6_DROP_REASONS,
-  'ipv6-fragment-not-reassembled',
+  'ipv6-icmp-truncated',
   'ipv6-hop-limit-expired',
   'ipv6-icmp-not-handled',
 ];
@@ -90,7 +90,7 @@ export const DROP_REASON_NAMES: readonly string[] = [
 /** What each reason means, for `replay` summaries and docs/errors.md. */
 export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   malformed: 'the frame could not be decoded (truncated or inconsistent header)',
-  'fragment-held': 'an IPv4 fragment kept until its datagram is complete (then scheduled and sent on in fragments, as the kernel does); held at most 30 s',
+  'fragment-held': 'an IPv4 or IPv6 fragment kept until its datagram is complete (then scheduled and sent on in fragments, as the kernel does); held at most 30 s (IPv4) or 60 s (IPv6)',
   'ttl-expired': 'TTL 1 or 0: the flow is scheduled but the frame not sent on; the director answers ICMP time exceeded, as the kernel does (counted as a reply)',
   'not-our-mac': 'addressed to another host\'s MAC (seen in promiscuous mode)',
   'not-a-service': 'to a VIP, but no virtual service has this protocol and port',
@@ -108,15 +108,15 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'bad-ip-options': 'IPv4 options that do not parse: the kernel drops it in ip_rcv (and answers ICMP parameter problem; dsrlb does not)',
   'fragment-overlap': 'a fragment overlapped one already held: the whole datagram is discarded, as Linux does',
   'fragment-invalid': 'an inconsistent fragment (past 65535 bytes, two different ends, a non-final fragment not a multiple of 8) or no room left for reassembly: the datagram is discarded',
-  'icmp-no-connection': 'an ICMP error quoting no known connection (or too short a quote): the kernel leaves it to its own stack, which consumes it',
+  'icmp-no-connection': 'an ICMP or ICMPv6 error quoting no known connection (or too short a quote, or a later fragment): the kernel leaves it to its own stack, which consumes it',
   'icmp-other': 'an ICMP message IPVS does not handle (redirect, parameter problem, replies…): the director\'s own stack consumes it',
   'bad-icmp-checksum': 'an ICMP error about a connection whose checksum is wrong: IPVS drops it',
-  'icmp-forward-off': 'an ICMP error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
-  'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6)',
+  'icmp-forward-off': 'an ICMP or ICMPv6 error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
+  'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6; for ICMPv6 one per 62.5 ms, the default route\'s interval)',
   ...IPV6_DROP_REASON_HELP,
-  'ipv6-fragment-not-reassembled': 'an IPv6 fragment that is not atomic: dsrlb does not reassemble IPv6 (the kernel does, and sends the datagram on in fragments); dropped',
-  'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the kernel then solicits the client\'s address to send it ICMPv6 time exceeded, dsrlb sends nothing',
-  'ipv6-icmp-not-handled': 'ICMPv6 to a VIP6 (neighbor solicitation, echo request, errors about a flow): dsrlb neither answers nor forwards it yet; dropped',
+  'ipv6-icmp-truncated': 'an ICMPv6 error to a VIP6 shorter than the 8-byte ICMPv6 header: IPVS drops it (ip_vs_in_icmp_v6)',
+  'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the director answers ICMPv6 time exceeded from the VIP6 (counted as a reply), except about an ICMPv6 error or to ::',
+  'ipv6-icmp-not-handled': 'ICMPv6 informational message to a VIP6 (neighbor solicitation, echo request): dsrlb neither answers nor forwards it yet; dropped',
 };
 
 /** Reused verdict object: one per data plane, overwritten by each process() call. */
