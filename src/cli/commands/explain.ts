@@ -15,7 +15,7 @@ import { DsrlbError } from '../../errors/index.ts';
 import { loadLdirectordConfig } from '../../config/index.ts';
 import { readPcapFile } from '../../io/index.ts';
 import {
-  explainSources, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
+  endpoint, explainSources, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
 } from '../../teach/index.ts';
 import { HOST_NAMES, hostMac, DEFAULT_PREFIX, type HostName } from '../../testbed/index.ts';
 import { recordScenario, SCENARIOS, startTestbedCapture, type Scenario } from '../../doctor/index.ts';
@@ -103,7 +103,7 @@ function toJson(ex: Explanation): unknown {
       directors: [...ex.roles.directorMacs],
     },
     flows: ex.flows.map((fl) => ({
-      id: fl.id, proto: fl.proto, client: `${fl.clientIp}:${fl.clientPort}`, vip: `${fl.vip}:${fl.port}`, realMacs: fl.realMacs, local: fl.local,
+      id: fl.id, proto: fl.proto, client: endpoint(fl.clientIp, fl.clientPort), vip: endpoint(fl.vip, fl.port), realMacs: fl.realMacs, local: fl.local,
       handshake: fl.handshake, ...(fl.omitted ? { framesNotKept: fl.omitted } : {}),
       arrows: fl.arrows.map((a) => ({ frame: a.frame.n, from: a.from, to: a.to, kind: a.kind, label: a.label, detail: a.detail, notes: a.notes, problem: a.problem, seenAt: a.frame.seenAt })),
     })),
