@@ -31,7 +31,8 @@ to a virtual service as a ladder diagram (ARP for the VIP, the SYN to the direct
 forwarded to a real, the real's answer straight to the client), and what is wrong. Give the pcaps
 taken at the client, the director and the reals together, pcap or pcapng (a folder is read for its
 *.pcap and *.pcapng files; a pcapng with several interfaces gives one capture point per interface);
-each file's name (without .pcap) names its capture point.
+each file's name (without .pcap) names its capture point. IPv6 captures are read the same way:
+Neighbor Solicitations and Advertisements in place of ARP, the hop limit in place of the TTL.
 
 Options:
   --config FILE        the ldirectord.cf: VIPs, ports and reals from it instead of inferred
