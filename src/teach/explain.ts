@@ -8,7 +8,7 @@ import { Evidence } from './evidence.ts';
 import { findProblems, type Finding } from './findings.ts';
 import { FlowBuilder, UNBOUNDED, type FlowBounds } from './flow-builder.ts';
 import type { Flow } from './flows.ts';
-import { LINKTYPE_ETHERNET, type CaptureInput, type WireFrame } from './frames.ts';
+import { icmpText, LINKTYPE_ETHERNET, type CaptureInput, type WireFrame } from './frames.ts';
 import { RoleFacts, type Roles } from './roles.ts';
 import { FrameMerger, memorySources, wireFrames, type CaptureSource, type StreamBounds } from './stream.ts';
 
@@ -49,12 +49,14 @@ function otherKind(f: WireFrame, roles: Roles): string {
   if (f.probe) return "dsrlb's capture priming probe (EtherType 0x88b5, sent to itself)";
   if (f.arp) {
     const dir = roles.directorMacs.has(f.arp.sha);
-    if (f.arp.op === 'request' && dir && roles.realIps.includes(f.arp.tpa)) return 'ARP: the director resolving the real servers';
-    if (f.arp.op === 'reply' && roles.directorMacs.has(f.dstMac) && roles.realIps.includes(f.arp.spa)) return 'ARP: the real servers answering the director';
-    return 'other ARP';
+    const p = f.arp.ndp ? 'NDP' : 'ARP';
+    if (f.arp.op === 'request' && dir && roles.realIps.includes(f.arp.tpa)) return `${p}: the director resolving the real servers`;
+    if (f.arp.op === 'reply' && roles.directorMacs.has(f.dstMac) && roles.realIps.includes(f.arp.spa)) return `${p}: the real servers answering the director`;
+    return `other ${p}`;
   }
   if (f.ip && f.l4) return `other ${f.l4.proto.toUpperCase()} (not to a virtual service)`;
-  if (f.ip) return `other IPv4 (protocol ${f.ip.proto})`;
+  if (f.ip?.v6 && f.icmp) return `other ICMPv6 (${icmpText(f.icmp)})`;
+  if (f.ip) return f.ip.v6 ? `other IPv6 (next header ${f.ip.proto})` : `other IPv4 (protocol ${f.ip.proto})`;
   return `EtherType 0x${f.etherType.toString(16).padStart(4, '0')}`;
 }
 

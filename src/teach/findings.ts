@@ -3,6 +3,8 @@
  *
  *   arp-multiple-macs      more than one MAC answers ARP for a VIP (the ARP problem)
  *   arp-unanswered         nobody answers ARP for a VIP
+ *   ndp-multiple-macs      more than one MAC answers Neighbor Solicitations for a VIP6 (findings-neigh.ts)
+ *   ndp-unanswered         nobody answers Neighbor Solicitations for a VIP6
  *   bypass-director        connections sent straight to a real server (the director never sees them)
  *   reply-via-director     replies that cross the director (not DSR)
  *   reply-not-from-vip     a real answers from its own address instead of the VIP
@@ -13,6 +15,7 @@
  *   frame-over-mtu         frames larger than the MTU (GRO/TSO/GSO on a capture interface)
  *   sender-offload         (note) frames that left their sender with unfinished checksums
  */
+import { neighbourFindings } from './findings-neigh.ts';
 import type { Flow } from './flows.ts';
 import type { WireFrame } from './frames.ts';
 import { hostLabel, roleText, type Roles } from './roles.ts';
@@ -74,47 +77,8 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
   };
   const flowsOf = (ns: Set<number>): number[] => flows.filter((fl) => fl.frames.some((f) => ns.has(f.n))).map((fl) => fl.id);
 
-  // --- ARP -------------------------------------------------------------------------------------
-  for (const vip of roles.vips) {
-    const answers = frames.filter((f) => f.arp && f.arp.spa === vip && (f.arp.op === 'reply' || f.arp.gratuitous));
-    const macs = uniq(answers.map((f) => f.arp!.sha));
-    if (macs.length > 1) {
-      const others = macs.filter((m) => !roles.directorMacs.has(m));
-      const ips = others.map((m) => roles.byMac.get(m)?.ip).filter((x): x is string => !!x);
-      out.push({
-        code: 'arp-multiple-macs',
-        severity: 'problem',
-        title: `${macs.length} MACs answer ARP for the VIP ${vip}: ${macs.map(name).join('; ')}`,
-        detail:
-          'Every real server holds the VIP on lo; unless ARP for it is suppressed there, its kernel answers too. ' +
-          'A client keeps one of the answers (Linux: the first, then ignores others for a second) and sends the ' +
-          'whole connection to that MAC: traffic that reaches a real directly is never scheduled by the director.',
-        fix:
-          `on ${others.length ? others.map(name).join(', ') : 'each real server'}: ` +
-          (ips.length
-            ? ips.map((rip) => `arptables -A INPUT -d ${vip} -j DROP; arptables -A OUTPUT -s ${vip} -o eth0 -j mangle --mangle-ip-s ${rip}`).join(' | ')
-            : `arptables -A INPUT -d ${vip} -j DROP; arptables -A OUTPUT -s ${vip} -o eth0 -j mangle --mangle-ip-s <its own address>`) +
-          ` — or: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 (see docs/arp-problem.md; check with: dsrlb doctor --vip ${vip} --role real)`,
-        frames: answers.map((f) => f.n),
-        flows: flowsOf(new Set(answers.map((f) => f.n))),
-      });
-    }
-    const asked = frames.filter((f) => f.arp && f.arp.op === 'request' && f.arp.tpa === vip && !f.arp.gratuitous && f.arp.spa !== vip);
-    const unanswered = asked.filter(
-      (q) => !frames.some((r) => r.arp && r.arp.op === 'reply' && r.arp.spa === vip && r.arp.tha === q.arp!.sha && r.timeMs >= q.timeMs && r.timeMs - q.timeMs < 1000),
-    );
-    if (unanswered.length > 0) {
-      out.push({
-        code: 'arp-unanswered',
-        severity: 'problem',
-        title: `${unanswered.length} ARP request(s) for the VIP ${vip} got no answer`,
-        detail: 'Nobody claims the VIP: the clients cannot send to it. In DSR only the active director answers ARP for the VIP.',
-        fix: `start the director (dsrlb run --config ldirectord.cf --iface IF) or make the standby take over; check with: dsrlb doctor --vip ${vip} --role director`,
-        frames: unanswered.map((f) => f.n),
-        flows: flowsOf(new Set(unanswered.map((f) => f.n))),
-      });
-    }
-  }
+  // --- ARP (IPv4) and NDP (IPv6): who answers for the VIP -------------------------------------
+  for (const vip of roles.vips) out.push(...neighbourFindings(vip, frames, roles, name, flowsOf));
 
   // --- per flow ---------------------------------------------------------------------------------
   const bypass = flows.filter((fl) => fl.arrows.some((a) => a.kind === 'bypass' && a.problem));
@@ -125,8 +89,10 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
       code: 'bypass-director',
       severity: 'problem',
       title: `${bypass.length + und.bypassFlows} connection(s) went straight to ${macs.length ? macs.map(name).join(', ') : 'a real server'}, never through the director`,
-      detail: 'The client sent frames for the VIP to a real server\'s MAC: it learned that MAC from an ARP answer for the VIP. No scheduling, no failover for these connections.',
-      fix: 'suppress ARP for the VIP on the real servers (see arp-multiple-macs), then flush the clients\' neighbour entries (ip neigh flush all) or wait for them to expire',
+      detail: `The client sent frames for the VIP to a real server's MAC: it learned that MAC from ${bypass.some((fl) => fl.vip.includes(':')) ? 'a Neighbor Advertisement' : 'an ARP answer'} for the VIP. No scheduling, no failover for these connections.`,
+      fix: bypass.some((fl) => fl.vip.includes(':'))
+        ? 'move the VIP6 to lo on the real servers (see ndp-multiple-macs), then flush the clients\' neighbour entries (ip -6 neigh flush all) or wait for them to expire'
+        : 'suppress ARP for the VIP on the real servers (see arp-multiple-macs), then flush the clients\' neighbour entries (ip neigh flush all) or wait for them to expire',
       frames: fr,
       flows: bypass.map((fl) => fl.id),
     });
@@ -156,7 +122,9 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
       severity: 'problem',
       title: `${tot?.fromRip ?? fromRip.length} reply frame(s) come from a real server's own address (${uniq(fromRip.map((f) => f.ip!.src)).join(', ')}), not from the VIP`,
       detail: 'The client talks to the VIP and resets anything else: the real must hold the VIP (on lo) so that its reply carries the VIP as source.',
-      fix: `on the real server: ip addr add ${roles.vips[0] ?? 'VIP'}/32 dev lo (and suppress ARP for it)`,
+      fix: roles.vips[0]?.includes(':')
+        ? `on the real server: ip -6 addr add ${roles.vips[0]}/128 dev lo (on lo, Linux does not answer Neighbor Solicitations for it)`
+        : `on the real server: ip addr add ${roles.vips[0] ?? 'VIP'}/32 dev lo (and suppress ARP for it)`,
       frames: fromRip.map((f) => f.n),
       flows: flowsOf(new Set(fromRip.map((f) => f.n))),
     });
@@ -230,7 +198,7 @@ export function findProblems(frames: readonly WireFrame[], roles: Roles, flows: 
     out.push({
       code: 'frame-over-mtu',
       severity: 'problem',
-      title: `${tot?.big ?? big.length} frame(s) larger than the MTU (${mtu}): up to ${tot?.bigMax ?? Math.max(...big.map((f) => f.ip!.totalLength))} bytes of IPv4`,
+      title: `${tot?.big ?? big.length} frame(s) larger than the MTU (${mtu}): up to ${tot?.bigMax ?? Math.max(...big.map((f) => f.ip!.totalLength))} bytes of ${big.some((f) => f.ip!.v6) ? 'IP' : 'IPv4'}`,
       detail:
         'No such frame crossed the wire: segmentation offload (TSO/GSO) at the sender hands the capture one big packet before the NIC cuts it, ' +
         'and receive offload (GRO/LRO) glues frames together before the capture. A director that captures such a super-frame cannot send it on. Seen at: ' +

@@ -58,6 +58,11 @@ export interface Flow {
   omitted?: number;
 }
 
+/** "192.168.0.10:80", "[2001:db8::10]:80". */
+export function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 function short(mac: string): string {
   return mac;
 }
@@ -111,43 +116,22 @@ function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireF
     return h ? hostLabel(h) : mac;
   };
   if (f.arp) {
-    const x = f.arp;
-    if (x.gratuitous) {
-      a.kind = 'garp';
-      a.label = `gratuitous ARP: ${x.spa} is-at ${x.sha}`;
-      a.detail = `${x.op} announcing ${x.spa}`;
-      a.notes.push('the director announces that it holds the VIP (takeover): neighbours update their cache');
-    } else if (x.op === 'request') {
-      a.kind = 'arp-request';
-      a.label = `ARP who-has ${x.tpa}?`;
-      a.detail = `tell ${x.spa}`;
-      if (roles.vips.includes(x.tpa)) a.notes.push('which MAC has the VIP? Only the director should answer');
-    } else {
-      a.kind = 'arp-reply';
-      a.label = `ARP ${x.spa} is-at ${x.sha}`;
-      a.detail = `to ${x.tpa}`;
-      if (roles.vips.includes(x.spa)) {
-        if (dirs.has(x.sha)) a.notes.push('the director answers for the VIP');
-        else {
-          a.notes.push(`${name(x.sha)} answers for the VIP: it is not the director (ARP not suppressed there)`);
-          a.problem = true;
-        }
-      }
-    }
+    arpArrow(a, f, roles, name);
     return a;
   }
   if (f.icmp) return icmpArrow(a, f, flow, roles, name);
   const ip = f.ip!;
   const l4 = f.l4!;
   a.label = tcpLabel(f);
-  a.detail = `${ip.src}:${l4.srcPort} → ${ip.dst}:${l4.dstPort} ttl ${ip.ttl}`;
+  a.detail = ip.v6 ? `[${ip.src}]:${l4.srcPort} → [${ip.dst}]:${l4.dstPort} hlim ${ip.ttl}` : `${ip.src}:${l4.srcPort} → ${ip.dst}:${l4.dstPort} ttl ${ip.ttl}`;
   const inN = roles.forwardOf.get(f.n);
   const toVip = ip.dst === flow.vip;
   if (toVip) {
     if (inN !== undefined) {
       const inF = byN.get(inN);
       a.kind = 'forwarded';
-      a.notes.push(`frame ${inN} re-sent to ${name(f.dstMac)}: only the MACs changed${inF ? ` and the TTL (${inF.ip!.ttl} → ${ip.ttl})` : ''}; IPs and ports untouched`);
+      const hop = ip.v6 ? 'the hop limit' : 'the TTL';
+      a.notes.push(`frame ${inN} re-sent to ${name(f.dstMac)}: only the MACs changed${inF ? ` and ${hop} (${inF.ip!.ttl} → ${ip.ttl})` : ''}; IPs and ports untouched`);
     } else if (dirs.has(f.dstMac)) {
       a.kind = 'to-director';
       if (flow.local && l4.flags.includes('SYN')) a.notes.push('the director is also a real: it hands this flow to its own stack (not on the wire)');
@@ -155,7 +139,7 @@ function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireF
       a.kind = 'bypass';
       if (dirs.size > 0) {
         a.problem = true;
-        a.notes.push(`sent straight to ${name(f.dstMac)}: the client's ARP entry for the VIP points at a real, the director never sees it`);
+        a.notes.push(`sent straight to ${name(f.dstMac)}: the client's ${ip.v6 ? 'neighbour (NDP)' : 'ARP'} entry for the VIP points at a real, the director never sees it`);
       }
     }
   } else {
@@ -188,12 +172,42 @@ function arrowFor(f: WireFrame, flow: Flow, roles: Roles, byN: Map<number, WireF
   return a;
 }
 
+/** An ARP or NDP frame: the question for an address, its answer, an announcement. */
+function arpArrow(a: Arrow, f: WireFrame, roles: Roles, name: (mac: string) => string): void {
+  const x = f.arp!;
+  const dirs = roles.directorMacs;
+  // NDP asks with a Neighbor Solicitation and answers with an Advertisement; the roles are ARP's.
+  const [ask, tell] = x.ndp ? ['NS who-has', 'NA'] : ['ARP who-has', 'ARP'];
+  if (x.gratuitous) {
+    a.kind = 'garp';
+    a.label = x.ndp ? `unsolicited NA: ${x.spa} is-at ${x.sha}` : `gratuitous ARP: ${x.spa} is-at ${x.sha}`;
+    a.detail = x.ndp ? `advertisement announcing ${x.spa}` : `${x.op} announcing ${x.spa}`;
+    a.notes.push('the director announces that it holds the VIP (takeover): neighbours update their cache');
+  } else if (x.op === 'request') {
+    a.kind = 'arp-request';
+    a.label = `${ask} ${x.tpa}?`;
+    a.detail = `tell ${x.spa}`;
+    if (roles.vips.includes(x.tpa)) a.notes.push(`which MAC has the VIP? Only the director should answer${x.ndp ? ' (sent to the solicited-node group: every host whose address ends the same hears it)' : ''}`);
+  } else {
+    a.kind = 'arp-reply';
+    a.label = `${tell} ${x.spa} is-at ${x.sha}`;
+    a.detail = `to ${x.tpa}`;
+    if (roles.vips.includes(x.spa)) {
+      if (dirs.has(x.sha)) a.notes.push('the director answers for the VIP');
+      else {
+        a.notes.push(`${name(x.sha)} answers for the VIP: it is not the director (${x.ndp ? 'the VIP6 is on an interface that hears the solicitations, not on lo' : 'ARP not suppressed there'})`);
+        a.problem = true;
+      }
+    }
+  }
+}
+
 /** An ICMP error about the flow: to the director (the VIP's owner), and on to the flow's real. */
 function icmpArrow(a: Arrow, f: WireFrame, flow: Flow, roles: Roles, name: (mac: string) => string): Arrow {
   const i = f.icmp!;
   const ip = f.ip!;
   a.label = icmpText(i);
-  a.detail = `${ip.src} → ${ip.dst} about ${flow.vip}:${flow.port} → ${flow.clientIp}:${flow.clientPort}`;
+  a.detail = `${ip.src} → ${ip.dst} about ${endpoint(flow.vip, flow.port)} → ${endpoint(flow.clientIp, flow.clientPort)}`;
   const inN = roles.forwardOf.get(f.n);
   if (inN !== undefined) {
     a.kind = 'forwarded';

@@ -9,6 +9,7 @@
 import { DsrlbError } from '../errors/index.ts';
 import { macToString } from '../model/index.ts';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, parseFrame } from '../packet/index.ts';
+import { describeIPv6, icmp6Text } from './frames6.ts';
 
 /** LINKTYPE_ETHERNET: the only link type explained. */
 export const LINKTYPE_ETHERNET = 1;
@@ -39,8 +40,10 @@ export interface ArpInfo {
   spa: string;
   tha: string;
   tpa: string;
-  /** A sender announcing its own address (spa = tpa), request or reply. */
+  /** A sender announcing its own address (spa = tpa), request or reply; for NDP an unsolicited advertisement. */
   gratuitous: boolean;
+  /** IPv6 Neighbor Solicitation (op 'request') or Advertisement ('reply'); see frames6.ts. */
+  ndp?: true;
 }
 
 export interface IpInfo {
@@ -51,6 +54,8 @@ export interface IpInfo {
   proto: number;
   totalLength: number;
   headerChecksumOk: boolean;
+  /** IPv6: `ttl` holds the hop limit, `id` the flow label, `proto` the upper layer's Next Header. */
+  v6?: true;
 }
 
 export interface L4Info {
@@ -73,6 +78,8 @@ export interface IcmpInfo {
   /** Next-hop MTU of "fragmentation needed" (3/4), else 0. */
   mtu: number;
   quoted: { proto: 'tcp' | 'udp'; src: string; dst: string; srcPort: number; dstPort: number } | null;
+  /** ICMPv6 (the types and codes are ICMPv6's; mtu is that of "packet too big"). */
+  v6?: true;
 }
 
 export interface WireFrame {
@@ -119,6 +126,14 @@ export function describeFrame(data: Uint8Array, origLen: number): Omit<WireFrame
   const base = {
     len: data.length, origLen, srcMac: '', dstMac: '', etherType: 0, arp: null, ip: null, l4: null, icmp: null, error: null, l3Key: '', probe: false,
   };
+  // IPv6 (untagged or behind one VLAN tag) has its own decoder.
+  const et = data.length >= 14 ? (data[12]! << 8) | data[13]! : 0;
+  const inner = et === 0x8100 && data.length >= 18 ? (data[16]! << 8) | data[17]! : et;
+  if (inner === 0x86dd) {
+    const f: Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'> = { ...base, dstMac: macToString(data, 0), srcMac: macToString(data, 6), etherType: et };
+    describeIPv6(data, f);
+    return f;
+  }
   const r = parseFrame(data);
   if (!r.ok) {
     const f: Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'> = { ...base, error: r.error.message };
@@ -185,6 +200,7 @@ function icmpInfo(b: Uint8Array, l4: number, end: number, type: number, code: nu
 
 /** "fragmentation needed (MTU 1000)", "port unreachable", … */
 export function icmpText(i: IcmpInfo): string {
+  if (i.v6) return icmp6Text(i.type, i.code, i.mtu);
   if (i.type === 3) {
     const codes = ['network unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', `fragmentation needed (MTU ${i.mtu})`];
     return `ICMP ${codes[i.code] ?? `destination unreachable (code ${i.code})`}`;

@@ -8,7 +8,7 @@ import { flowVerdict } from './explain.ts';
 import { ARROW_COLORS, ARROW_MEANING, renderFlowSvg, xmlEscape as esc, type SvgOptions } from './svg.ts';
 import { renderFlowText } from './text.ts';
 import { roleText } from './roles.ts';
-import type { ArrowKind } from './flows.ts';
+import { endpoint, type ArrowKind } from './flows.ts';
 
 export interface HtmlOptions extends SvgOptions {
   title?: string;
@@ -57,7 +57,7 @@ export function renderHtml(ex: Explanation, o: HtmlOptions = {}): string {
   h.push('<h2>Roles</h2>');
   h.push(`<p class="sub">${esc(ex.roles.source === 'config' ? 'Virtual services and real servers from the configuration; MACs from the capture.' : 'Inferred from the capture: who forwards, who answers ARP, who sends from the VIP.')}</p>`);
   h.push('<table id="roles"><tr><th>role</th><th>address</th><th>MAC</th><th>name</th></tr>');
-  for (const s of ex.roles.services) h.push(`<tr><td>virtual service</td><td>${esc(`${s.proto} ${s.vip}:${s.port}`)}</td><td></td><td></td></tr>`);
+  for (const s of ex.roles.services) h.push(`<tr><td>virtual service</td><td>${esc(`${s.proto} ${endpoint(s.vip, s.port)}`)}</td><td></td><td></td></tr>`);
   for (const x of ex.roles.hosts) h.push(`<tr><td>${esc(roleText(x))}</td><td>${esc(x.ip ?? '?')}</td><td><code>${esc(x.mac)}</code></td><td>${esc(x.name ?? '')}</td></tr>`);
   h.push('</table>');
 
@@ -83,7 +83,7 @@ export function renderHtml(ex: Explanation, o: HtmlOptions = {}): string {
 
   for (const fl of flows) {
     const v = flowVerdict(fl, ex.findings);
-    h.push(`<h2 id="flow-${fl.id}">${esc(`Flow ${fl.id}: ${fl.clientIp}:${fl.clientPort} → ${fl.vip}:${fl.port}`)} <span class="${v.ok ? 'ok' : 'bad'}">${esc(v.ok ? 'OK' : v.text)}</span></h2>`);
+    h.push(`<h2 id="flow-${fl.id}">${esc(`Flow ${fl.id}: ${endpoint(fl.clientIp, fl.clientPort)} → ${endpoint(fl.vip, fl.port)}`)} <span class="${v.ok ? 'ok' : 'bad'}">${esc(v.ok ? 'OK' : v.text)}</span></h2>`);
     h.push(`<div class="ladder">${renderFlowSvg(fl, ex, o)}</div>`);
     h.push(`<details><summary>the same ladder as text</summary><pre>${esc(renderFlowText(fl, ex, o).join('\n'))}</pre></details>`);
   }

@@ -14,9 +14,10 @@
  *   gratuitous ARP is a director (takeover);
  * - the sender of connections to a VIP is a client.
  */
-import { ipToString, parseIPv4 } from '../model/index.ts';
+import { ipToString, parseIPv4, parseIPv6 } from '../model/index.ts';
 import type { LdirectordConfig } from '../config/index.ts';
 import { BROADCAST_MAC, type WireFrame } from './frames.ts';
+import { isLinkLocal6 } from './frames6.ts';
 
 export type Role = 'client' | 'director' | 'real';
 
@@ -59,9 +60,23 @@ export function isMulticastMac(mac: string): boolean {
   return mac === BROADCAST_MAC || (parseInt(mac.slice(0, 2), 16) & 1) === 1;
 }
 
-function ipNum(ip: string | null): number {
-  return ip === null ? Number.MAX_SAFE_INTEGER : (parseIPv4(ip) ?? Number.MAX_SAFE_INTEGER);
+/** Orders addresses: IPv4 by value, then IPv6 by value, then none. */
+function ipKey(ip: string | null): string {
+  if (ip === null) return 'z';
+  const v4 = parseIPv4(ip);
+  if (v4 !== null) return `4${v4.toString(16).padStart(8, '0')}`;
+  const v6 = parseIPv6(ip);
+  return v6 ? `6${Buffer.from(v6).toString('hex')}` : 'z';
 }
+
+const byIp = (a: string | null, b: string | null): number => {
+  const x = ipKey(a);
+  const y = ipKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** An address that says who the sender is: not "unspecified" (ARP probe, DAD). */
+const specified = (ip: string): boolean => ip !== '0.0.0.0' && ip !== '::';
 
 function bump<K>(m: Map<K, number>, k: K): void {
   m.set(k, (m.get(k) ?? 0) + 1);
@@ -148,7 +163,7 @@ export class RoleFacts {
   add(f: WireFrame, fwdOf: WireFrame | null): void {
     if (f.srcMac && !isMulticastMac(f.srcMac)) this.macs.add(f.srcMac);
     if (f.dstMac && !isMulticastMac(f.dstMac)) this.macs.add(f.dstMac);
-    if (f.arp && f.arp.spa !== '0.0.0.0') {
+    if (f.arp && specified(f.arp.spa)) {
       const m = this.claims.get(f.arp.sha) ?? this.claims.set(f.arp.sha, new Map()).get(f.arp.sha)!;
       bump(m, f.arp.spa);
       addTo(this.claimers, f.arp.spa, f.arp.sha);
@@ -179,7 +194,7 @@ export class RoleFacts {
       s.add(f.ip.dst);
       s.add(f.ip.src);
     }
-    if (f.ip && !fwdOf && f.ip.src !== '0.0.0.0' && !isMulticastMac(f.srcMac)) {
+    if (f.ip && !fwdOf && specified(f.ip.src) && !isMulticastMac(f.srcMac)) {
       bump(this.ipFrames.get(f.srcMac) ?? this.ipFrames.set(f.srcMac, new Map()).get(f.srcMac)!, f.ip.src);
     }
   }
@@ -194,11 +209,13 @@ export class RoleFacts {
     if (o.config) {
       source = 'config';
       for (const v of o.config.virtuals) {
-        if (v.address === null || v.protocol === 'fwm') continue;
-        const vip = ipToString(v.address);
+        if (v.protocol === 'fwm') continue;
+        // An IPv6 service (virtual6=) has its VIP6 and its reals' addresses as canonical text.
+        const vip = v.address !== null ? ipToString(v.address) : v.address6;
+        if (vip === undefined) continue;
         vips.add(vip);
         services.push({ vip, port: v.port, proto: v.protocol });
-        for (const r of v.reals) realIps.add(ipToString(r.address));
+        for (const r of v.reals) realIps.add(r.address6 ?? ipToString(r.address));
       }
     } else {
       // A forwarded request goes to the VIP; a forwarded reply (not DSR) comes from it.
@@ -257,7 +274,9 @@ export class RoleFacts {
       }
     }
     for (const [mac, m] of ipVotes) {
-      const best = [...m].sort((a, b) => b[1] - a[1])[0];
+      // A link-local address (NDP between neighbours) names the host only when it has no other.
+      const score = (ip: string, c: number): number => (isLinkLocal6(ip) ? c / 1e6 : c);
+      const best = [...m].sort((a, b) => score(b[0], b[1]) - score(a[0], a[1]))[0];
       if (best && byMac.has(mac)) byMac.get(mac)!.ip = best[0];
     }
     return new RoleMarks({ source, vips, services, realIps, directorMacs, byMac, arpAsks: this.arpAsks, config: !!o.config, names: o.names });
@@ -341,16 +360,16 @@ export class RoleMarks {
     }
     const rank = (h: Host): number =>
       h.roles.includes('client') ? 0 : h.roles.includes('director') ? 1 : h.roles.includes('real') ? 2 : 3;
-    const hosts = [...byMac.values()].sort((a, b) => rank(a) - rank(b) || ipNum(a.ip) - ipNum(b.ip) || a.mac.localeCompare(b.mac));
+    const hosts = [...byMac.values()].sort((a, b) => rank(a) - rank(b) || byIp(a.ip, b.ip) || a.mac.localeCompare(b.mac));
     for (const h of hosts) h.roles.sort((a, b) => ['client', 'director', 'real'].indexOf(a) - ['client', 'director', 'real'].indexOf(b));
     return {
       source,
-      vips: [...vips].sort((a, b) => ipNum(a) - ipNum(b)),
+      vips: [...vips].sort(byIp),
       services,
       hosts,
       byMac,
       directorMacs,
-      realIps: [...realIps].sort((a, b) => ipNum(a) - ipNum(b)),
+      realIps: [...realIps].sort(byIp),
       forwardOf,
     };
   }

@@ -6,7 +6,7 @@
  */
 import type { Explanation } from './explain.ts';
 import { flowVerdict } from './explain.ts';
-import type { Arrow, ArrowKind, Flow } from './flows.ts';
+import { endpoint, type Arrow, type ArrowKind, type Flow } from './flows.ts';
 import { hostLabel, roleText, type Host } from './roles.ts';
 
 export interface SvgOptions {
@@ -40,9 +40,9 @@ export const ARROW_COLORS: Readonly<Record<ArrowKind | 'problem', string>> = {
 };
 
 export const ARROW_MEANING: Readonly<Record<ArrowKind, string>> = {
-  'arp-request': 'ARP question (broadcast)',
-  'arp-reply': 'ARP answer',
-  garp: 'gratuitous ARP (announcement)',
+  'arp-request': 'ARP question (broadcast) or NDP solicitation (multicast)',
+  'arp-reply': 'ARP answer or NDP advertisement',
+  garp: 'gratuitous ARP or unsolicited NA (announcement)',
   'to-director': 'client to the director (the VIP\'s MAC)',
   forwarded: 'forwarded by the director to a real (MACs rewritten, TTL - 1)',
   'dsr-reply': 'real server straight to the client, from the VIP (DSR)',
@@ -98,11 +98,11 @@ function markerId(color: string): string {
 /** The label above the arrow: what the frame says. */
 function upperLabel(a: Arrow): string {
   if (a.frame.arp) return a.kind === 'arp-request' ? `${a.label} ${a.detail}` : a.label;
-  return `${a.label}  ${a.detail.replace(/ ttl \d+$/, '')}`;
+  return `${a.label}  ${a.detail.replace(/ (ttl|hlim) \d+$/, '')}`;
 }
 
 function lowerLabel(a: Arrow): string {
-  const ttl = a.frame.ip ? ` · ttl ${a.frame.ip.ttl}` : '';
+  const ttl = a.frame.ip ? ` · ${a.frame.ip.v6 ? 'hlim' : 'ttl'} ${a.frame.ip.ttl}` : '';
   return `${a.macs}${ttl}`;
 }
 
@@ -118,7 +118,7 @@ export function renderFlowSvg(fl: Flow, ex: Explanation, o: SvgOptions = {}): st
   const height = HEAD + rowsH + footH + 10;
   const hl = new Set(o.highlight ?? []);
   const v = flowVerdict(fl, ex.findings);
-  const title = o.title ?? `Flow ${fl.id}: ${fl.clientIp}:${fl.clientPort} → ${fl.vip}:${fl.port} (${fl.proto})`;
+  const title = o.title ?? `Flow ${fl.id}: ${endpoint(fl.clientIp, fl.clientPort)} → ${endpoint(fl.vip, fl.port)} (${fl.proto})`;
   const colors = [...new Set(arrows.map(arrowColor))];
 
   const out: string[] = [];

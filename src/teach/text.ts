@@ -4,7 +4,7 @@
  */
 import type { Explanation } from './explain.ts';
 import { flowVerdict } from './explain.ts';
-import type { Arrow, Flow } from './flows.ts';
+import { endpoint, type Arrow, type Flow } from './flows.ts';
 import { hostLabel, roleText, type Roles } from './roles.ts';
 
 const LANE = 16;
@@ -85,7 +85,7 @@ export function renderFlowText(fl: Flow, ex: Explanation, o: TextOptions = {}): 
   const out: string[] = [];
   const v = flowVerdict(fl, ex.findings);
   const reals = fl.realMacs.map((m) => roles.byMac.get(m)).filter((h) => h !== undefined).map((h) => `${hostLabel(h)}${h.ip && h.name ? ` ${h.ip}` : ''}`);
-  out.push(`Flow ${fl.id}: ${fl.clientIp}:${fl.clientPort} → ${fl.vip}:${fl.port} (${fl.proto})` +
+  out.push(`Flow ${fl.id}: ${endpoint(fl.clientIp, fl.clientPort)} → ${endpoint(fl.vip, fl.port)} (${fl.proto})` +
     `${reals.length ? ` served by ${reals.join(', ')}${fl.local ? ' (the director itself)' : ''}` : ''} — ${v.ok ? 'OK' : 'PROBLEM'}: ${v.text}`);
   const lanes = fl.lanes;
   const head1 = lanes.map((m) => center(hostLabel(roles.byMac.get(m) ?? { mac: m, ip: null, roles: [], name: null }), LANE)).join('');
@@ -108,7 +108,7 @@ export function renderFlowText(fl: Flow, ex: Explanation, o: TextOptions = {}): 
 export function renderRolesText(roles: Roles): string[] {
   const out: string[] = [];
   out.push(`Roles (${roles.source === 'config' ? 'VIPs and reals from the configuration, MACs from the capture' : 'inferred from ARP and MACs'}):`);
-  for (const s of roles.services) out.push(`  ${pad('virtual service', 16)} ${s.proto} ${s.vip}:${s.port}`);
+  for (const s of roles.services) out.push(`  ${pad('virtual service', 16)} ${s.proto} ${endpoint(s.vip, s.port)}`);
   if (roles.services.length === 0) out.push('  no virtual service found (no VIP: give --config, or capture traffic to the VIP)');
   for (const h of roles.hosts) {
     out.push(`  ${pad(roleText(h), 16)} ${pad(h.ip ?? '?', 15)} ${h.mac}${h.name ? `  (${h.name})` : ''}`);

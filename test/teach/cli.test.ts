@@ -57,7 +57,7 @@ describe('docs/img is up to date', () => {
   const cmds = [...md.matchAll(/^dsrlb explain \$F\/(\S+) (.*) --svg (docs\/img\/\S+\.svg) -q$/gm)];
 
   it('the walkthrough lists the commands of every image', () => {
-    expect(cmds.length).toBe(8);
+    expect(cmds.length).toBe(10);
   });
 
   it.each(cmds.map((m) => [m[3]!, m[1]!, m[2]!]))('%s', async (file, scenario, opts) => {

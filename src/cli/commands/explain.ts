@@ -15,7 +15,7 @@ import { DsrlbError } from '../../errors/index.ts';
 import { loadLdirectordConfig } from '../../config/index.ts';
 import { readPcapFile } from '../../io/index.ts';
 import {
-  explainSources, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
+  endpoint, explainSources, renderHtml, renderSvg, renderText, type CaptureInput, type Explanation,
 } from '../../teach/index.ts';
 import { HOST_NAMES, hostMac, DEFAULT_PREFIX, type HostName } from '../../testbed/index.ts';
 import { recordScenario, SCENARIOS, startTestbedCapture, type Scenario } from '../../doctor/index.ts';
@@ -31,7 +31,8 @@ to a virtual service as a ladder diagram (ARP for the VIP, the SYN to the direct
 forwarded to a real, the real's answer straight to the client), and what is wrong. Give the pcaps
 taken at the client, the director and the reals together, pcap or pcapng (a folder is read for its
 *.pcap and *.pcapng files; a pcapng with several interfaces gives one capture point per interface);
-each file's name (without .pcap) names its capture point.
+each file's name (without .pcap) names its capture point. IPv6 captures are read the same way:
+Neighbor Solicitations and Advertisements in place of ARP, the hop limit in place of the TTL.
 
 Options:
   --config FILE        the ldirectord.cf: VIPs, ports and reals from it instead of inferred
@@ -103,7 +104,7 @@ function toJson(ex: Explanation): unknown {
       directors: [...ex.roles.directorMacs],
     },
     flows: ex.flows.map((fl) => ({
-      id: fl.id, proto: fl.proto, client: `${fl.clientIp}:${fl.clientPort}`, vip: `${fl.vip}:${fl.port}`, realMacs: fl.realMacs, local: fl.local,
+      id: fl.id, proto: fl.proto, client: endpoint(fl.clientIp, fl.clientPort), vip: endpoint(fl.vip, fl.port), realMacs: fl.realMacs, local: fl.local,
       handshake: fl.handshake, ...(fl.omitted ? { framesNotKept: fl.omitted } : {}),
       arrows: fl.arrows.map((a) => ({ frame: a.frame.n, from: a.from, to: a.to, kind: a.kind, label: a.label, detail: a.detail, notes: a.notes, problem: a.problem, seenAt: a.frame.seenAt })),
     })),

@@ -40,9 +40,12 @@ function quote(s: string): string {
 
 function virtualLines(vs: VirtualService, notes: string[], file: string, perVirtualInterval: boolean): string[] {
   const at = `${vs.file ?? file}:${vs.line}`;
-  const out = [`virtual=${ipToString(vs.address!)}:${vs.port}`];
+  // An IPv6 service becomes a virtual6= section with real6=/fallback6= lines (ldirectord's IPv6 syntax).
+  const six = vs.address6 !== undefined;
+  const out = [six ? `virtual6=[${vs.address6}]:${vs.port}` : `virtual=${ipToString(vs.address!)}:${vs.port}`];
   for (const r of vs.reals) {
-    let l = `\treal=${ipToString(r.address)}:${r.port === 0 ? vs.port : r.port} gate ${r.weight}`;
+    const host = r.address6 !== undefined ? `[${r.address6}]` : ipToString(r.address);
+    let l = `\treal${six ? '6' : ''}=${host}:${r.port === 0 ? vs.port : r.port} gate ${r.weight}`;
     if (r.request !== undefined && r.receive !== undefined && r.request !== vs.request) l += ` ${quote(r.request)}, ${quote(r.receive)}`;
     out.push(l);
   }
@@ -50,7 +53,7 @@ function virtualLines(vs: VirtualService, notes: string[], file: string, perVirt
   const flags = (['shPort', 'shFallback', 'mhPort', 'mhFallback'] as const).filter((k) => vs.schedFlags[k]);
   if (flags.length) out.push(`\tschedflags=${flags.map((k) => k.replace(/([A-Z])/, '-$1').toLowerCase()).join(',')}`);
   if (vs.persistent > 0) out.push(`\tpersistent=${vs.persistent}`);
-  if (vs.netmask !== 0xffffffff) out.push(`\tnetmask=${ipToString(vs.netmask)}`);
+  if (!six && vs.netmask !== 0xffffffff) out.push(`\tnetmask=${ipToString(vs.netmask)}`);
   if (vs.ops) out.push('\tops=yes');
   out.push(`\tchecktype=${vs.checktype}`);
   out.push(`\tservice=${vs.service}`);
@@ -66,7 +69,10 @@ function virtualLines(vs: VirtualService, notes: string[], file: string, perVirt
   if (perVirtualInterval) out.push(`\tcheckinterval=${secs(vs.checkinterval, 'delay_loop', at, notes)}`);
   out.push(`\tfailurecount=${vs.failurecount}`);
   out.push(`\tquiescent=${vs.quiescent ? 'yes' : 'no'}`);
-  if (vs.fallback) out.push(`\tfallback=${ipToString(vs.fallback.address)}:${vs.fallback.port ?? vs.port} gate`);
+  if (vs.fallback) {
+    const host = vs.fallback.address6 !== undefined ? `[${vs.fallback.address6}]` : ipToString(vs.fallback.address);
+    out.push(`\tfallback${six ? '6' : ''}=${host}:${vs.fallback.port ?? vs.port} gate`);
+  }
   if (vs.checktype === 'external') notes.push(`${at}: MISC_CHECK's misc_path is run by ldirectord with VIP VPORT RIP RPORT appended`);
   return out;
 }

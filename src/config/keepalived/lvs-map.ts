@@ -5,6 +5,7 @@
  * reals of one virtual_server must use one kind of checker; the checker's settings are taken from the
  * first real that has one, and a real whose settings differ is reported.
  */
+import { ipToString } from '../../model/index.ts';
 import { LDIRECTORD_DEFAULTS as D } from '../ldirectord/constants.ts';
 import type { CheckService, CheckType, RealServer, VirtualService } from '../ldirectord/types.ts';
 import type { CheckerDraft, RealDraft, VsDraft } from './lvs.ts';
@@ -24,8 +25,55 @@ function checkOf(kind: CheckerDraft['kind'] | null): { checktype: CheckType; ser
   }
 }
 
+/**
+ * One family per virtual_server, as keepalived has it (vs->af): IPv4 or IPv6, set by its address
+ * (or its group's), and by `ip_family`. keepalived skips a real or sorry server of the other family
+ * with a log line, and ignores a conflicting ip_family; dsrlb refuses each at its line, so that a
+ * server is never silently left out. An IPv6 service follows the rules of ldirectord's virtual6=
+ * (src/config/ldirectord/resolve.ts): no persistence. Returns the family, null when unknown.
+ */
+function checkFamily(vs: VsDraft, diag: KaDiagnostics): boolean | null {
+  const fams = new Set(vs.targets.map((t) => t.address6 !== undefined));
+  if (fams.size > 1) {
+    diag.error('E_CONFIG_UNSUPPORTED', vs.file, vs.line,
+      `virtual_server group ${vs.groupName ?? ''}: the group mixes IPv4 and IPv6 addresses; one virtual_server serves one family — split the group in two`);
+    return null;
+  }
+  const v6 = fams.size === 1 ? [...fams][0]! : vs.family?.v6 ?? null;
+  if (v6 === null) return null;
+  const fam = (x: boolean) => (x ? 'IPv6' : 'IPv4');
+  if (vs.family && vs.family.v6 !== v6) {
+    diag.error('E_CONFIG_BAD_VALUE', vs.file, vs.family.line,
+      `ip_family ${vs.family.v6 ? 'inet6' : 'inet'} conflicts with the virtual server's ${fam(v6)} address (keepalived ignores this line); remove it`);
+  }
+  for (const r of vs.reals) {
+    if ((r.address6 !== undefined) !== v6) {
+      diag.error('E_CONFIG_BAD_ADDRESS', r.file, r.line,
+        `real_server ${r.address6 ?? ipToString(r.address)}: an ${fam(!v6)} real in an ${fam(v6)} virtual_server (keepalived skips it: "address family of virtual server and real server don't match"); direct routing keeps the family, write an ${fam(v6)} real`);
+    }
+  }
+  if (vs.sorry && (vs.sorry.address6 !== undefined) !== v6) {
+    diag.error('E_CONFIG_BAD_ADDRESS', vs.file, vs.sorry.line,
+      `sorry_server: an ${fam(!v6)} address in an ${fam(v6)} virtual_server (keepalived skips it); write an ${fam(v6)} sorry server`);
+  }
+  if (v6 && vs.persistenceLine !== null) {
+    diag.error('E_CONFIG_UNSUPPORTED', vs.file, vs.persistenceLine,
+      'persistence on an IPv6 virtual_server: the dsrlb data path has no persistence for IPv6 yet (docs/ipv6.md); remove persistence_timeout/persistence_granularity');
+  }
+  if (!v6 && vs.granularity6 !== null) {
+    diag.error('E_CONFIG_BAD_VALUE', vs.file, vs.persistenceLine ?? vs.line,
+      `persistence_granularity ${vs.granularity6}: a prefix length is for an IPv6 service; an IPv4 one takes a netmask (255.255.255.0)`);
+  }
+  if (v6) {
+    diag.warn('W_CONFIG_UNSUPPORTED', vs.file, vs.line,
+      'IPv6 service: dsrlb replay serves it, but the live director (dsrlb run) cannot yet and refuses to start with it (E_RUN_IPV6, docs/ipv6.md)');
+  }
+  return v6;
+}
+
 /** The ldirectord virtual services of one keepalived virtual_server (one per group member). */
 export function mapVirtual(vs: VsDraft, diag: KaDiagnostics): VirtualService[] {
+  checkFamily(vs, diag);
   if (vs.kind === null) {
     diag.error('E_CONFIG_UNSUPPORTED', vs.file, vs.line,
       'no lb_kind: keepalived then uses NAT, and dsrlb is a direct-routing (DR) director only — write lb_kind DR');
@@ -72,6 +120,7 @@ export function mapVirtual(vs: VsDraft, diag: KaDiagnostics): VirtualService[] {
       line: r.line, address: r.address, port: r.port, method: 'gate', weight: r.weight ?? vs.weight,
       upperThreshold: 0, lowerThreshold: 0,
     };
+    if (r.address6 !== undefined) real.address6 = r.address6;
     if (u?.path) {
       real.request = u.path.startsWith('/') ? u.path : `/${u.path}`;
       real.receive = '';
@@ -80,11 +129,13 @@ export function mapVirtual(vs: VsDraft, diag: KaDiagnostics): VirtualService[] {
   });
   const lines: Record<string, number> = { ...vs.lines };
   if (c) lines.checktype = c.line;
-  return vs.targets.map((t) => ({
+  return vs.targets.map((t): VirtualService => ({
     line: vs.line,
     file: vs.file,
     protocol: vs.protocol,
-    address: t.address,
+    // An IPv6 service as ldirectord's virtual6= gives it: no IPv4 address, the VIP6 in address6.
+    address: t.address6 !== undefined ? null : t.address,
+    ...(t.address6 !== undefined ? { address6: t.address6 } : {}),
     port: t.port,
     scheduler: vs.scheduler ?? KA.scheduler,
     schedFlags: { ...vs.schedFlags },
@@ -116,7 +167,9 @@ export function mapVirtual(vs: VsDraft, diag: KaDiagnostics): VirtualService[] {
     quiescent: inhibit,
     readdquiescent: false,
     cleanstop: true,
-    fallback: vs.sorry ? { line: vs.sorry.line, address: vs.sorry.address, port: vs.sorry.port, method: 'gate' } : null,
+    fallback: vs.sorry
+      ? { line: vs.sorry.line, address: vs.sorry.address, ...(vs.sorry.address6 !== undefined ? { address6: vs.sorry.address6 } : {}), port: vs.sorry.port, method: 'gate' }
+      : null,
     fallbackcommand: null,
     emailalert: null,
     emailalertfreq: 0,

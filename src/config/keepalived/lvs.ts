@@ -39,6 +39,8 @@ export interface RealDraft {
   file: string;
   line: number;
   address: number;
+  /** An IPv6 real: its canonical text (address is then 0). */
+  address6?: string;
   port: number;
   weight: number | null;
   inhibit: boolean | null;
@@ -52,8 +54,8 @@ export interface RealDraft {
 export interface VsDraft {
   file: string;
   line: number;
-  /** One (address, port) per service; a group gives several. */
-  targets: { address: number; port: number }[];
+  /** One (address, port) per service; a group gives several. address6 for an IPv6 one (address 0). */
+  targets: VsTarget[];
   groupName: string | null;
   scheduler: Scheduler | null;
   schedFlags: { shPort: boolean; shFallback: boolean; mhPort: boolean; mhFallback: boolean };
@@ -62,6 +64,12 @@ export interface VsDraft {
   kindLine: number;
   persistence: number | null;
   granularity: number | null;
+  /** persistence_granularity as an IPv6 prefix length (keepalived takes 1..128 for an IPv6 service). */
+  granularity6: number | null;
+  /** Line of the first persistence keyword (refused on IPv6 services). */
+  persistenceLine: number | null;
+  /** ip_family inet/inet6, with its line. */
+  family: { v6: boolean; line: number } | null;
   protocol: 'tcp' | 'udp';
   delayLoop: number | null;
   connectTimeout: number | null;
@@ -70,9 +78,15 @@ export interface VsDraft {
   inhibit: boolean;
   weight: number;
   virtualhost: string | null;
-  sorry: { address: number; port: number | null; line: number } | null;
+  sorry: { address: number; address6?: string; port: number | null; line: number } | null;
   reals: RealDraft[];
   lines: Record<string, number>;
+}
+
+export interface VsTarget {
+  address: number;
+  address6?: string;
+  port: number;
 }
 
 const MAX_TIMER = 365 * 24 * 3600;
@@ -257,12 +271,22 @@ export const VS_TABLE: KeywordTable<VsDraft> = {
   'flag-3': readOnly(''),
   persistence_timeout: {
     handling: 'acted', note: 'persistence in seconds (360 when written without a value)',
-    apply: (st, vs, ctx) => { vs.persistence = st.args.length === 0 ? 360 : ctx.uint(st, 1, 0x7fffffff) ?? vs.persistence; },
+    apply: (st, vs, ctx) => {
+      vs.persistenceLine ??= st.line;
+      vs.persistence = st.args.length === 0 ? 360 : ctx.uint(st, 1, 0x7fffffff) ?? vs.persistence;
+    },
   },
   persistence_granularity: {
     handling: 'acted', note: 'the persistence netmask (also turns persistence on, 360 s, like keepalived)',
     apply: (st, vs, ctx) => {
-      const m = ctx.ipv4(st, ctx.arg(st), 'persistence_granularity');
+      vs.persistenceLine ??= st.line;
+      const v = ctx.arg(st);
+      // keepalived reads a prefix length for an IPv6 service, a netmask for an IPv4 one.
+      if (v !== undefined && /^\d+$/.test(v)) {
+        vs.granularity6 = ctx.uint(st, 1, 128) ?? vs.granularity6;
+        return;
+      }
+      const m = ctx.ipv4(st, v, 'persistence_granularity');
       if (m !== undefined) vs.granularity = m;
     },
   },
@@ -286,9 +310,9 @@ export const VS_TABLE: KeywordTable<VsDraft> = {
   sorry_server: {
     handling: 'acted', note: 'the fallback server (DR: it gets the virtual\'s port)',
     apply: (st, vs, ctx) => {
-      const a = ctx.ipv4(st, ctx.arg(st), 'sorry_server');
+      const a = ctx.addr(st, ctx.arg(st), 'sorry_server');
       const p = st.args[1] === undefined ? null : ctx.port(st, st.args[1], 'sorry_server');
-      if (a !== undefined && p !== undefined) vs.sorry = { address: a, port: p, line: st.line };
+      if (a !== undefined && p !== undefined) vs.sorry = { ...a, port: p, line: st.line };
     },
   },
   sorry_server_inhibit: readOnly('the sorry server is removed when a real comes back'),
@@ -304,18 +328,26 @@ export const VS_TABLE: KeywordTable<VsDraft> = {
   omega: readOnly('quorum_down is not run at exit'),
   ha_suspend: readOnly('the checks run whether or not this node holds the VIP'),
   smtp_alert: readOnly('dsrlb sends no mail'),
-  ip_family: readOnly('IPv4 only'),
+  ip_family: {
+    handling: 'acted', note: 'inet or inet6: must agree with the addresses (checked)',
+    apply: (st, vs, ctx) => {
+      const v = ctx.arg(st);
+      if (v === 'inet' || v === 'inet6') vs.family = { v6: v === 'inet6', line: st.line };
+      else if (v !== undefined) ctx.error(st, 'E_CONFIG_BAD_VALUE', `ip_family: expected inet or inet6, got ${JSON.stringify(v)}`);
+    },
+  },
   warmup: readOnly(''),
   snmp_name: readOnly('no SNMP'),
   real_server: {
-    handling: 'acted', note: 'a real server `IP PORT` with its checkers',
+    handling: 'acted', note: 'a real server `IP PORT` (IPv4, or IPv6 without brackets) with its checkers',
     apply: (st, vs, ctx) => {
-      const a = ctx.ipv4(st, ctx.arg(st), 'real_server');
+      const a = ctx.addr(st, ctx.arg(st), 'real_server');
       const p = st.args[1] === undefined ? 0 : ctx.port(st, st.args[1], 'real_server');
       const r: RealDraft = {
-        file: st.file, line: st.line, address: a ?? 0, port: p ?? 0, weight: null, inhibit: null, retry: null,
+        file: st.file, line: st.line, address: a?.address ?? 0, port: p ?? 0, weight: null, inhibit: null, retry: null,
         connectTimeout: null, delayLoop: null, delayBeforeRetry: null, checkers: [],
       };
+      if (a?.address6 !== undefined) r.address6 = a.address6;
       if (st.block) walk(st.block, REAL_TABLE, r, ctx, 'real_server');
       if (a !== undefined && p !== undefined) vs.reals.push(r);
     },
@@ -327,7 +359,7 @@ export function newVsDraft(st: Stmt): VsDraft {
   return {
     file: st.file, line: st.line, targets: [], groupName: null, scheduler: null,
     schedFlags: { shPort: false, shFallback: false, mhPort: false, mhFallback: false }, ops: false, kind: null, kindLine: st.line,
-    persistence: null, granularity: null, protocol: 'tcp', delayLoop: null, connectTimeout: null, retry: null,
+    persistence: null, granularity: null, granularity6: null, persistenceLine: null, family: null, protocol: 'tcp', delayLoop: null, connectTimeout: null, retry: null,
     delayBeforeRetry: null, inhibit: false, weight: 1, virtualhost: null, sorry: null, reals: [], lines: {},
   };
 }

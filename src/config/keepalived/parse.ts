@@ -8,7 +8,7 @@ import { ipToString, parseIPv4 } from '../../model/index.ts';
 import type { LdirectordGlobals, VirtualService } from '../ldirectord/types.ts';
 import { LineReader, type FileSource } from './lines.ts';
 import { mapVirtual } from './lvs-map.ts';
-import { newVsDraft, VS_TABLE, type VsDraft } from './lvs.ts';
+import { newVsDraft, VS_TABLE, type VsDraft, type VsTarget } from './lvs.ts';
 import { buildTree, type Stmt } from './tree.ts';
 import type { KeepalivedConfig, KeepalivedParseOptions, VrrpInstanceConfig, VrrpScriptConfig, KeepalivedGlobals } from './types.ts';
 import { GLOBAL_TABLE, newGlobals, newInstance, newScript, SCRIPT_TABLE, VRRP_TABLE } from './vrrp.ts';
@@ -16,7 +16,7 @@ import { Ctx, KaDiagnostics, readOnly, refused, walk, type KeywordTable } from '
 
 interface Top {
   globals: KeepalivedGlobals;
-  groups: Map<string, { st: Stmt; targets: { address: number; port: number }[] }>;
+  groups: Map<string, { st: Stmt; targets: VsTarget[] }>;
   vs: VsDraft[];
   vrrp: VrrpInstanceConfig[];
   scripts: VrrpScriptConfig[];
@@ -24,8 +24,8 @@ interface Top {
 
 const MAX_RANGE = 256;
 
-function groupTargets(st: Stmt, ctx: Ctx): { address: number; port: number }[] {
-  const out: { address: number; port: number }[] = [];
+function groupTargets(st: Stmt, ctx: Ctx): VsTarget[] {
+  const out: VsTarget[] = [];
   for (const s of ctx.needBlock(st) ?? []) {
     if (s.name === 'fwmark') {
       ctx.error(s, 'E_CONFIG_UNSUPPORTED', 'fwmark services are not supported by the dsrlb data path');
@@ -34,8 +34,14 @@ function groupTargets(st: Stmt, ctx: Ctx): { address: number; port: number }[] {
     const m = /^(\d+\.\d+\.\d+\.)(\d+)(?:-(\d+))?$/.exec(s.name);
     const first = m ? parseIPv4(m[1]! + m[2]!) : null;
     if (!m || first === null) {
-      if (s.name.includes(':')) ctx.error(s, 'E_CONFIG_UNSUPPORTED', `${s.name}: IPv6 is not supported by dsrlb`);
-      else ctx.error(s, 'E_CONFIG_BAD_ADDRESS', `virtual_server_group: ${JSON.stringify(s.name)} is not A.B.C.D or A.B.C.D-E`);
+      if (s.name.includes(':') && s.name.includes('-')) {
+        // keepalived reads the end of an IPv6 range as the last 16-bit group, in hex.
+        ctx.error(s, 'E_CONFIG_UNSUPPORTED', `${s.name}: IPv6 address ranges are not supported by dsrlb (ldirectord has none either); write one line per address`);
+      } else if (s.name.includes(':')) {
+        const a = ctx.addr(s, s.name, 'virtual_server_group');
+        const port = a && ctx.port(s, s.args[0], 'virtual_server_group entry');
+        if (a && port !== undefined) out.push({ ...a, port });
+      } else ctx.error(s, 'E_CONFIG_BAD_ADDRESS', `virtual_server_group: ${JSON.stringify(s.name)} is not A.B.C.D or A.B.C.D-E`);
       continue;
     }
     const last = m[3] === undefined ? Number(m[2]) : Number(m[3]);
@@ -53,7 +59,7 @@ function groupTargets(st: Stmt, ctx: Ctx): { address: number; port: number }[] {
 const TOP_TABLE: KeywordTable<Top> = {
   global_defs: { handling: 'acted', note: 'see its own table', apply: (st, t, ctx) => { const b = ctx.needBlock(st); if (b) walk(b, GLOBAL_TABLE, t.globals, ctx, 'global_defs'); } },
   virtual_server: {
-    handling: 'acted', note: '`IP PORT` or `group NAME` (`fwmark N` refused: the data path has no marks); one IPVS service each',
+    handling: 'acted', note: '`IP PORT` (IPv4, or IPv6 without brackets) or `group NAME` (`fwmark N` refused: the data path has no marks); one IPVS service each',
     apply: (st, t, ctx) => {
       const b = ctx.needBlock(st);
       if (!b) return;
@@ -63,9 +69,9 @@ const TOP_TABLE: KeywordTable<Top> = {
         vs.groupName = st.args[1] ?? '';
         if (!st.args[1]) ctx.error(st, 'E_CONFIG_BAD_VALUE', 'virtual_server group: missing group name');
       } else {
-        const a = ctx.ipv4(st, ctx.arg(st), 'virtual_server');
+        const a = ctx.addr(st, ctx.arg(st), 'virtual_server');
         const p = ctx.port(st, st.args[1], 'virtual_server');
-        if (a !== undefined && p !== undefined) vs.targets.push({ address: a, port: p });
+        if (a !== undefined && p !== undefined) vs.targets.push({ ...a, port: p });
       }
       walk(b, VS_TABLE, vs, ctx, 'virtual_server');
       t.vs.push(vs);
@@ -149,10 +155,11 @@ export function parseKeepalivedConfig(text: string, file: string, src: FileSourc
       else vs.targets.push(...g.targets);
     }
     for (const v of mapVirtual(vs, diag)) {
-      const key = `${v.protocol}:${v.address}:${v.port}`;
+      const key = `${v.protocol}:${v.address6 ?? v.address}:${v.port}`;
       const prev = seen.get(key);
       if (prev !== undefined) {
-        diag.error('E_CONFIG_DUPLICATE', vs.file, vs.line, `virtual_server ${v.protocol.toUpperCase()} ${ipToString(v.address!)}:${v.port} is already defined at line ${prev}`);
+        const host = v.address6 !== undefined ? `[${v.address6}]` : ipToString(v.address!);
+        diag.error('E_CONFIG_DUPLICATE', vs.file, vs.line, `virtual_server ${v.protocol.toUpperCase()} ${host}:${v.port} is already defined at line ${prev}`);
         continue;
       }
       seen.set(key, vs.line);

@@ -142,7 +142,16 @@ export const VRRP_TABLE: KeywordTable<VrrpInstanceConfig> = {
         const m = /^([^/]+)(?:\/(\d+))?$/.exec(s.name);
         const a = m ? parseIPv4(m[1]!) : null;
         if (!m || a === null || (m[2] !== undefined && Number(m[2]) > 32)) {
-          if (s.name.includes(':')) ctx.error(s, 'E_CONFIG_UNSUPPORTED', `virtual_ipaddress ${s.name}: IPv6 is not supported by dsrlb`);
+          if (s.name.includes(':')) {
+            // keepalived takes the instance's family from its first address and ignores an address
+            // of the other family ("address family must match VRRP instance"); an instance whose
+            // first address is IPv6 runs VRRP over IPv6. dsrlb's VRRP is IPv4 only.
+            ctx.error(s, 'E_CONFIG_UNSUPPORTED', v.vips.length > 0
+              ? `virtual_ipaddress ${s.name}: an IPv6 address in an IPv4 vrrp_instance (keepalived ignores it: "address family must match VRRP instance"); ` +
+                'remove it, or move it to virtual_ipaddress_excluded, which dsrlb reads and does not act on: then add the address on the director yourself (ip -6 addr add … nodad)'
+              : `virtual_ipaddress ${s.name}: an IPv6 vrrp_instance (VRRP over IPv6) is not supported by dsrlb, whose VRRP runs IPv4 only; ` +
+                'keep the instance IPv4 (an IPv4 address first) and add the IPv6 VIP on the director yourself');
+          }
           else ctx.error(s, 'E_CONFIG_BAD_ADDRESS', `virtual_ipaddress: ${JSON.stringify(s.name)} is not A.B.C.D[/LEN]`);
           continue;
         }

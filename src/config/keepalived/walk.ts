@@ -5,7 +5,7 @@
  * (registry.ts), so the docs and the code cannot disagree. Value readers report their own errors.
  */
 import { ConfigError, ConfigErrors } from '../../errors/index.ts';
-import { parseIPv4 } from '../../model/index.ts';
+import { ipv6ToString, parseIPv4, parseIPv6 } from '../../model/index.ts';
 import type { ConfigWarning } from '../ldirectord/types.ts';
 import type { LineDiagnostics } from './lines.ts';
 import type { Stmt } from './tree.ts';
@@ -86,6 +86,32 @@ export class Ctx {
     if (v.includes(':')) this.error(st, 'E_CONFIG_UNSUPPORTED', `${what} ${v}: IPv6 is not supported by dsrlb (IPv4 only)`);
     else this.error(st, 'E_CONFIG_BAD_ADDRESS', `${what}: ${JSON.stringify(v)} is not an IPv4 address`);
     return undefined;
+  }
+
+  /**
+   * An IPv4 or IPv6 address as keepalived 2.2 takes it for virtual_server, real_server and
+   * sorry_server: bare, `2001:db8::10`, never in brackets (its inet_stosockaddr reads `[…]` as
+   * an invalid address and skips the server). IPv6 comes back as canonical text (RFC 5952).
+   */
+  addr(st: Stmt, v: string | undefined, what: string): { address: number; address6?: string } | undefined {
+    if (v === undefined) return undefined;
+    const a = parseIPv4(v);
+    if (a !== null) return { address: a };
+    const bare = /^\[(.*)\]$/.exec(v)?.[1];
+    if (bare !== undefined && parseIPv6(bare) !== null) {
+      this.error(st, 'E_CONFIG_BAD_ADDRESS', `${what}: write the IPv6 address without brackets, as keepalived reads it: ${bare} (keepalived 2.2 skips ${v} as an invalid address)`);
+      return undefined;
+    }
+    const b = v.includes(':') ? parseIPv6(v) : null;
+    if (b === null) {
+      this.error(st, 'E_CONFIG_BAD_ADDRESS', `${what}: ${JSON.stringify(v)} is not an IPv4 or IPv6 address`);
+      return undefined;
+    }
+    if (b.every((x) => x === 0) || b[0] === 0xff) {
+      this.error(st, 'E_CONFIG_BAD_ADDRESS', `${what}: ${v} is ${b[0] === 0xff ? 'a multicast address' : 'not a usable address'}`);
+      return undefined;
+    }
+    return { address: 0, address6: ipv6ToString(b) };
   }
 
   port(st: Stmt, v: string | undefined, what: string): number | undefined {
