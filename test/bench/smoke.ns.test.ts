@@ -58,7 +58,8 @@ describeAsRoot('benchmark harness on the testbed (tiny counts)', () => {
     const { results, dir } = await runBench({
       params: {
         ...PRESETS.quick, mode: 'custom', rounds: 1, ab_requests: 200, ab_concurrency: 10, latency_connections: 20,
-        flood_packets: 5000, probes: 1, probe_seconds: 0.2, prefix, paths: [...PATHS],
+        // 20000 flood frames: at ~1 µs a frame, 5000 could cost cref less than one 10 ms CPU tick (read as 0).
+        flood_packets: 20_000, probes: 1, probe_seconds: 0.2, prefix, paths: [...PATHS],
       },
       micro: false,
       keep: true,
