@@ -24,8 +24,10 @@ export interface LabSnapshot {
   totals: { conns: number; inPkts: number; inBytes: number };
   services: Array<{
     spec: { proto: string; vip: number; port: number; scheduler: string };
+    /** An IPv6 service: its VIP6 (spec.vip is then its fold). */
+    vip6?: string;
     conns: number;
-    reals: Array<{ addr: number; port: number; weight: number; activeConns: number; inactConns: number; conns: number; inPkts: number; mac: string | null; local: boolean }>;
+    reals: Array<{ addr: number; addr6?: string; port: number; weight: number; activeConns: number; inactConns: number; conns: number; inPkts: number; mac: string | null; local: boolean }>;
   }>;
   io: {
     received: number; sent: number; sendErrors: number; truncated: number;
