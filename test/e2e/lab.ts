@@ -45,10 +45,12 @@ export const waitFor = (pred: () => Promise<boolean>, ms: number): Promise<numbe
  * A testbed with its own prefix and a dsrlb director on www1, made before the file's tests and
  * removed after them (also when one fails). `lab.director` is the running director.
  */
-export function useLab(prefix: string, config: string, opts: Omit<LabDirectorOptions, 'prefix' | 'config'> = {}): { director: LabDirector } {
+export function useLab(
+  prefix: string, config: string, opts: Omit<LabDirectorOptions, 'prefix' | 'config'> = {}, up: { ipv6?: boolean } = {},
+): { director: LabDirector } {
   const lab = {} as { director: LabDirector };
   beforeAll(async () => {
-    await testbedUp({ prefix });
+    await testbedUp({ prefix, ...up });
     lab.director = await startLabDirector({ prefix, config, ...opts });
   }, 60_000);
   afterAll(async () => {
