@@ -1,0 +1,71 @@
+/**
+ * The IPv6 side of connection sync (conn-sync.ts): records with full addresses to and from the
+ * IPv6 connection table (Dataplane.conns6), whose entries hold the folds and, beside them, the
+ * 128-bit client and virtual addresses (conn/store.ts).
+ */
+import { loadKey6, type ConnTable } from '../conn/index.ts';
+import type { Dataplane } from '../dataplane/index.ts';
+import type { SyncConn, SyncState } from '../ha/index.ts';
+import { ipv6Equals, ipv6ToString, parseIPv6 } from '../model/index.ts';
+
+/** ConnState numbers (conn/types.ts) of the states worth synchronising (both tables). */
+export const EXPORTED: ReadonlyMap<number, SyncState> = new Map([[3, 'SYN_RECV'], [1, 'ESTABLISHED'], [11, 'UDP']]);
+
+/** Where an IPv6 record goes: its table, real, the handle of the flow already there (or -1), and how to create it. */
+export interface ImportTarget6 {
+  table: ConnTable;
+  destId: number;
+  known: number;
+  create: () => number;
+}
+
+/**
+ * The service, real and flow an IPv6 record names, or null when this director has no such
+ * service or real (or an address does not parse). The IPv6 table is not touched (nor built) then.
+ */
+export function importTarget6(dp: Dataplane, proto: number, c: SyncConn, now: number): ImportTarget6 | null {
+  const v6 = c.v6!;
+  const client = parseIPv6(v6.caddr);
+  const vip = parseIPv6(v6.vaddr);
+  const real = parseIPv6(v6.daddr);
+  if (client === null || vip === null || real === null) return null;
+  const svc = dp.services.find6(proto, vip, c.vport);
+  const d = svc?.dests.find((x) => x.addr6 !== undefined && x.port === c.dport && ipv6Equals(x.addr6, 0, real, 0));
+  if (!d) return null;
+  const both = new Uint8Array(32);
+  both.set(client, 0);
+  both.set(vip, 16);
+  const key = loadKey6(both, 0, 16, new Int32Array(8));
+  const table = dp.conns6;
+  return {
+    table, destId: d.id,
+    known: table.lookup6(proto, key, c.cport, c.vport, now),
+    create: () => table.create6(proto, key, c.cport, c.vport, d.id, now),
+  };
+}
+
+/**
+ * Appends the IPv6 connections to export to `out` (same states and exclusions as the IPv4 ones).
+ * Without an IPv6 service there is nothing to send, and the IPv6 table is not built for nothing.
+ */
+export function exportConns6(dp: Dataplane, now: number, out: SyncConn[]): void {
+  if (dp.services.services6.length === 0) return;
+  const table = dp.conns6;
+  if (table.size === 0) return;
+  const byId = dp.services.destsById;
+  const words = new Int32Array(8);
+  const bytes = new Uint8Array(32);
+  const view = new DataView(bytes.buffer);
+  table.forEach((e) => {
+    if (e.isTemplate || e.synced) return;
+    const state = EXPORTED.get(e.state);
+    const d = byId[e.destId];
+    if (state === undefined || d?.addr6 === undefined) return;
+    table.key6(e.handle, words);
+    for (let i = 0; i < 8; i++) view.setInt32(4 * i, words[i]!);
+    out.push({
+      proto: e.proto === 6 ? 'tcp' : 'udp', caddr: e.caddr >>> 0, cport: e.cport, vaddr: e.vaddr >>> 0, vport: e.vport, daddr: d.addr >>> 0, dport: d.port, state,
+      v6: { caddr: ipv6ToString(bytes, 0), vaddr: ipv6ToString(bytes, 16), daddr: ipv6ToString(d.addr6) },
+    });
+  }, now);
+}
