@@ -1,0 +1,263 @@
+/**
+ * Connection sync of IPv6 flows, at table level (engine/conn-sync.ts, conn-sync6.ts, peer-sync.ts,
+ * ha/sync.ts): an IPv6 flow established on director A is exported, carried as the UDP transport
+ * (datagrams) or the heartbeat (batches) carries it, imported on B, and its next segment on B goes
+ * to the same real; clients whose addresses fold alike stay two flows; the ECMP case of
+ * test/engine/peer-sync.test.ts (a weight applied on B first) with IPv6 flows.
+ */
+import { describe, expect, it } from 'vitest';
+import { Dataplane, VerdictKind } from '../../src/dataplane/index.ts';
+import { exportSyncBatch, importSyncedConns, startPeerSync, type Director } from '../../src/engine/index.ts';
+import { decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagrams, syncDelta, type SyncConn } from '../../src/ha/index.ts';
+import { foldIPv6, ipv6ToString, macToString, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_ACK, TCP_SYN, tcpFrame, udp6 } from '../../src/packet/index.ts';
+import { silentLogger, type Clock, type SyncTransport } from '../../src/ports/index.ts';
+
+const SELF = parseMac('02:00:00:00:00:01')!;
+const CLIENT_MAC = parseMac('02:00:00:00:00:64')!;
+const VIP6 = '2001:db8::10';
+const REALS = [{ ip: '2001:db8::7', mac: '02:d5:00:00:00:07' }, { ip: '2001:db8::8', mac: '02:d5:00:00:00:08' }, { ip: '2001:db8::9', mac: '02:d5:00:00:00:09' }];
+
+/** A director with an IPv6 web service (scheduler `sched`), a DNS service, and an IPv4 service beside them. */
+function director(sched: 'mh' | 'rr' = 'mh', sloppyTcp = true): Dataplane {
+  const dp = new Dataplane({ selfMac: SELF, connCapacity: 8192, conn6Capacity: 8192, sysctls: { sloppyTcp } });
+  const web = dp.services.addService6({ proto: 'tcp', vip6: parseIPv6(VIP6)!, port: 80, scheduler: sched });
+  const dns = dp.services.addService6({ proto: 'udp', vip6: parseIPv6(VIP6)!, port: 53, scheduler: 'rr' });
+  const web4 = dp.services.addService({ proto: 'tcp', vip: parseIPv4('192.168.0.10')!, port: 80, scheduler: 'rr' });
+  REALS.forEach((r, i) => {
+    dp.services.setNeighbour6(parseIPv6(r.ip)!, parseMac(r.mac)!);
+    dp.services.addDest6(web, { addr6: parseIPv6(r.ip)!, port: 80, weight: 1 });
+    dp.services.addDest6(dns, { addr6: parseIPv6(r.ip)!, port: 53, weight: 1 });
+    dp.services.setNeighbour(parseIPv4(`192.168.0.${7 + i}`)!, parseMac(r.mac)!);
+    dp.services.addDest(web4, { addr: parseIPv4(`192.168.0.${7 + i}`)!, port: 80, weight: 1 });
+  });
+  dp.refreshVips();
+  return dp;
+}
+
+const web = (dp: Dataplane) => dp.services.find6(6, parseIPv6(VIP6)!, 80)!;
+const real = (dp: Dataplane, addr: string) => web(dp).dests.find((d) => foldIPv6(parseIPv6(addr)!) === d.addr)!;
+const setWeight = (dp: Dataplane, addr: string, weight: number) => dp.services.editDest(web(dp), real(dp, addr), { weight });
+
+/** Client i's address, canonical text (as the sync records carry it). */
+const client = (i: number) => ipv6ToString(parseIPv6(`2001:db8:1:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}`)!);
+function eth(packet: Uint8Array): Uint8Array {
+  const f = new Uint8Array(14 + packet.length);
+  f.set(SELF, 0);
+  f.set(CLIENT_MAC, 6);
+  f[12] = 0x86;
+  f[13] = 0xdd;
+  f.set(packet, 14);
+  return f;
+}
+const seg = (src: string, sport: number, flags: number) => eth(ipv6({ src, dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src, dst: VIP6, sport, dport: 80, flags }) }));
+const frame = (i: number, flags: number) => seg(client(i), 20000 + (i % 40000), flags);
+const dns = (src: string, sport: number) => eth(ipv6({ src, dst: VIP6, next: IPPROTO_UDP, payload: udp6({ src, dst: VIP6, sport, dport: 53, payload: 'q' }) }));
+
+/** The real's MAC a frame went to, or null (not forwarded). */
+function send(dp: Dataplane, f: Uint8Array, now: number): string | null {
+  const v = dp.process(f, f.length, now);
+  return v.kind === VerdictKind.Forward ? macToString(v.frame!, 0) : null;
+}
+function open(dp: Dataplane, n: number, now: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(send(dp, frame(i, TCP_SYN), now)!);
+    send(dp, frame(i, TCP_ACK), now);
+  }
+  return out;
+}
+function moved(to: Dataplane, reals: string[], now: number): { broken: number; dropped: number } {
+  let broken = 0, dropped = 0;
+  reals.forEach((mac, i) => {
+    const got = send(to, frame(i, TCP_ACK), now);
+    if (got === null) dropped++;
+    else if (got !== mac) broken++;
+  });
+  return { broken, dropped };
+}
+/** Export on a, the UDP datagrams, import on b. */
+function syncOver(a: Dataplane, b: Dataplane, now: number) {
+  const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
+  const received = encodeSyncDatagrams(conns).flatMap((d) => {
+    const r = decodeSyncDatagram(d);
+    if (!r.ok) throw new Error(r.why);
+    return r.conns;
+  });
+  return importSyncedConns(b, received, now);
+}
+/** Export on a, the heartbeat's batches (syncDelta, base64), import on b. */
+function syncHeartbeat(a: Dataplane, b: Dataplane, now: number) {
+  const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
+  const wire = syncDelta(conns, new Map()).map((batch) => encodeSyncBatch(batch));
+  return importSyncedConns(b, wire.flatMap((s) => decodeSyncBatch(s)!), now);
+}
+
+describe('IPv6 connection sync: a flow moved from A to B', () => {
+  it('an IPv6 flow established on A, exported, imported on B: its mid-flow ACK on B goes to the same real; without sync B has none', () => {
+    // As a heartbeat standby: no sloppy_tcp, so a mid-flow ACK of a flow it does not know is dropped.
+    const a = director('rr', false);
+    const b = director('rr', false);
+    const plain = director('rr', false);
+    const reals = open(a, 6, 1000);
+    expect(new Set(reals).size).toBe(3);
+    const exported = decodeSyncBatch(exportSyncBatch(a, 1100), Infinity)!;
+    expect(exported).toHaveLength(6);
+    expect(exported[0]!.v6).toMatchObject({ vaddr: VIP6 });
+    expect(exported.map((c) => c.v6!.caddr).sort()).toEqual(Array.from({ length: 6 }, (_, i) => client(i)).sort());
+    expect(syncOver(a, b, 1100)).toEqual({ imported: 6, refreshed: 0, present: 0, unknown: 0, full: 0 });
+    expect(b.conns6.size).toBe(6);
+    expect(b.conns.size).toBe(0);
+    expect(moved(b, reals, 2000)).toEqual({ broken: 0, dropped: 0 });
+    expect(moved(plain, reals, 2000)).toEqual({ broken: 0, dropped: 6 });
+    // The real's counters are the table's own: two active connections each.
+    expect(web(b).dests.map((d) => d.activeConns)).toEqual([2, 2, 2]);
+  });
+
+  it('the heartbeat path (batches) carries them too, UDP flows included, and IPv4 flows beside them', () => {
+    const a = director('rr');
+    const b = director('rr');
+    const reals = open(a, 4, 1000);
+    const dnsReal = send(a, dns('2001:db8:2::53', 5353), 1000);
+    const v4 = send(a, tcpFrame({ srcMac: '02:00:00:00:00:64', dstMac: '02:00:00:00:00:01', src: '10.0.0.1', dst: '192.168.0.10', sport: 999, dport: 80, flags: 'SYN' }), 1000);
+    expect(syncHeartbeat(a, b, 1100)).toMatchObject({ imported: 6, unknown: 0 });
+    expect([b.conns.size, b.conns6.size]).toEqual([1, 5]);
+    expect(moved(b, reals, 2000)).toEqual({ broken: 0, dropped: 0 });
+    expect(send(b, dns('2001:db8:2::53', 5353), 2000)).toBe(dnsReal);
+    expect(send(b, tcpFrame({ srcMac: '02:00:00:00:00:64', dstMac: '02:00:00:00:00:01', src: '10.0.0.1', dst: '192.168.0.10', sport: 999, dport: 80, flags: 'ACK' }), 2000)).toBe(v4);
+  });
+
+  it('two clients whose addresses fold alike, same ports, stay two flows after sync, each on its own real', () => {
+    const a = director('rr');
+    const b = director('rr');
+    const x = '2001:db8::2001:db8';
+    const y = '2001:db8:1::2000:db8';
+    expect(foldIPv6(parseIPv6(x)!)).toBe(foldIPv6(parseIPv6(y)!));
+    const rx = send(a, seg(x, 40000, TCP_SYN), 1000);
+    const ry = send(a, seg(y, 40000, TCP_SYN), 1000);
+    expect(rx).not.toBe(ry);
+    send(a, seg(x, 40000, TCP_ACK), 1000);
+    send(a, seg(y, 40000, TCP_ACK), 1000);
+    expect(syncOver(a, b, 1100)).toMatchObject({ imported: 2, present: 0 });
+    expect(b.conns6.size).toBe(2);
+    expect(send(b, seg(y, 40000, TCP_ACK), 2000)).toBe(ry);
+    expect(send(b, seg(x, 40000, TCP_ACK), 2000)).toBe(rx);
+  });
+
+  it(`a reload giving ${REALS[1]!.ip} weight 2 applied on B first (mh): moved IPv6 flows break without sync, none with it`, () => {
+    const N = 3000;
+    const a = director();
+    const b = director();
+    const bSynced = director();
+    setWeight(b, REALS[1]!.ip, 2);
+    setWeight(bSynced, REALS[1]!.ip, 2);
+    const reals = open(a, N, 1000);
+    expect(new Set(reals).size).toBe(3);
+    expect(syncOver(a, bSynced, 1100)).toMatchObject({ imported: N, unknown: 0, full: 0 });
+    const without = moved(b, reals, 2000);
+    const withSync = moved(bSynced, reals, 2000);
+    console.log(`IPv6, weight 2 on B: ${without.broken} / ${N} moved flows broken without sync, ${withSync.broken} with it`);
+    expect(without.broken / N).toBeGreaterThan(0.1);
+    expect(withSync).toEqual({ broken: 0, dropped: 0 });
+  });
+});
+
+describe('IPv6 connection sync: what is entered and sent', () => {
+  it('a record whose service or real is unknown here is refused and counted; the IPv6 table is not built for it', () => {
+    const b = director();
+    const four = new Dataplane({ selfMac: SELF });
+    const c: SyncConn = {
+      proto: 'tcp', state: 'ESTABLISHED', caddr: 0, cport: 1, vaddr: 0, vport: 80, daddr: 0, dport: 80,
+      v6: { caddr: '2001:db8:1::1', vaddr: VIP6, daddr: '2001:db8::99' },
+    };
+    const wrongVip = { ...c, v6: { ...c.v6!, vaddr: '2001:db8::11', daddr: REALS[0]!.ip } };
+    const wrongPort = { ...c, vport: 81, v6: { ...c.v6!, daddr: REALS[0]!.ip } };
+    // The real's fold is right but its address is not: found by the full address only.
+    const sameFold = { ...c, daddr: foldIPv6(parseIPv6(REALS[0]!.ip)!), v6: { ...c.v6!, daddr: '2001:db8:1::1:7' } };
+    expect(foldIPv6(parseIPv6(sameFold.v6.daddr)!)).toBe(foldIPv6(parseIPv6(REALS[0]!.ip)!));
+    expect(importSyncedConns(b, [c, wrongVip, wrongPort, sameFold], 0)).toEqual({ imported: 0, refreshed: 0, present: 0, unknown: 4, full: 0 });
+    expect(b.conns6.size).toBe(0);
+    expect(importSyncedConns(four, [{ ...c, v6: { ...c.v6!, daddr: REALS[0]!.ip } }], 0)).toMatchObject({ unknown: 1 });
+    expect(importSyncedConns(b, [{ ...c, v6: { ...c.v6!, daddr: REALS[0]!.ip } }], 0)).toMatchObject({ imported: 1 });
+  });
+
+  it('synced IPv6 flows are marked: not sent on, re-armed by later records, and a packet through B makes one its own', () => {
+    const a = director();
+    const b = director();
+    open(a, 3, 0);
+    expect(syncOver(a, b, 0).imported).toBe(3);
+    expect(decodeSyncBatch(exportSyncBatch(b, 100), Infinity)).toEqual([]);
+    const expiry = () => {
+      const out: number[] = [];
+      b.conns6.forEach((e) => out.push(e.expiresAt));
+      return out.sort((p, q) => p - q);
+    };
+    const first = expiry();
+    for (let i = 0; i < 3; i++) send(a, frame(i, TCP_ACK), 60_000);
+    expect(syncOver(a, b, 60_000)).toMatchObject({ imported: 0, refreshed: 3, present: 0 });
+    expect(expiry().map((t, i) => t - first[i]!)).toEqual([60_000, 60_000, 60_000]);
+    send(b, frame(1, TCP_ACK), 61_000);
+    expect(decodeSyncBatch(exportSyncBatch(b, 61_000), Infinity)!.map((c) => c.v6!.caddr)).toEqual([client(1)]);
+    expect(syncOver(a, b, 62_000)).toMatchObject({ refreshed: 2, present: 1 });
+  });
+
+  it('closing IPv6 connections are not exported; a director without IPv6 services exports its IPv4 flows only', () => {
+    const a = director('rr');
+    open(a, 2, 0);
+    send(a, frame(1, 0x11), 1);
+    expect(decodeSyncBatch(exportSyncBatch(a, 2), Infinity)!.map((c) => c.v6!.caddr)).toEqual([client(0)]);
+    const four = new Dataplane({ selfMac: SELF });
+    expect(exportSyncBatch(four, 0)).toBe('');
+  });
+});
+
+/** Two in-memory transports wired to each other. */
+function pair(): [SyncTransport, SyncTransport] {
+  const cbs: Array<((d: Uint8Array, from: { addr: string; port: number }) => void) | null> = [null, null];
+  const mk = (me: number): SyncTransport => ({
+    send: (d: Uint8Array) => cbs[1 - me]?.(d, { addr: `192.168.0.${me + 2}`, port: 8848 }),
+    onDatagram: (f) => {
+      cbs[me] = f;
+    },
+    close: async () => undefined,
+  });
+  return [mk(0), mk(1)];
+}
+function directorOf(dp: Dataplane, clock: { t: number }): Pick<Director, 'request'> {
+  return {
+    request: async (op) => {
+      if (op.op === 'syncExport') return { sync: exportSyncBatch(dp, clock.t) } as never;
+      if (op.op === 'syncImport') {
+        importSyncedConns(dp, op.conns, clock.t);
+        return undefined;
+      }
+      throw new Error(`unexpected ${op.op}`);
+    },
+  };
+}
+
+describe('the sync loop with IPv6 flows', () => {
+  it('sends them in version-2 datagrams, counts them as records like the IPv4 ones, and B enters them', async () => {
+    const t = { t: 0 };
+    const clock: Clock = { now: () => t.t, every: () => () => undefined };
+    const a = director();
+    const b = director();
+    const [ta, tb] = pair();
+    const sa = startPeerSync({ director: directorOf(a, t), transport: ta, clock, log: silentLogger, intervalMs: 200 });
+    const sb = startPeerSync({ director: directorOf(b, t), transport: tb, clock, log: silentLogger, intervalMs: 200 });
+    const reals = open(a, 50, 0);
+    await sa.round();
+    await new Promise((r) => setImmediate(r));
+    expect(sa.status()).toMatchObject({ recordsSent: 50, datagramsSent: 3 });
+    expect(sb.status()).toMatchObject({ recordsReceived: 50, datagramsReceived: 3, datagramsBad: 0, importErrors: 0 });
+    expect(Object.keys(sb.status()).sort()).toEqual(['datagramsBad', 'datagramsReceived', 'datagramsSent', 'importErrors', 'recordsReceived', 'recordsSent', 'rounds']);
+    expect(moved(b, reals, 100)).toEqual({ broken: 0, dropped: 0 });
+    // A datagram of a version B does not know is counted, not thrown.
+    const d = encodeSyncDatagrams(decodeSyncBatch(exportSyncBatch(a, 100), Infinity)!)[0]!;
+    d.write('DSY9', 0);
+    ta.send(d);
+    expect(sb.status().datagramsBad).toBe(1);
+    sa.stop();
+    sb.stop();
+  });
+});
