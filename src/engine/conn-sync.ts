@@ -19,7 +19,7 @@
 import type { ConnTable } from '../conn/index.ts';
 import type { Dataplane } from '../dataplane/index.ts';
 import { encodeSyncBatch, type SyncConn, type SyncState } from '../ha/index.ts';
-import { EXPORTED, exportConns6, importTarget6 } from './conn-sync6.ts';
+import { EXPORTED, exportConns6, findDest6 } from './conn-sync6.ts';
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -37,19 +37,20 @@ export interface ConnImportResult {
 export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now: number): ConnImportResult {
   const r: ConnImportResult = { imported: 0, refreshed: 0, present: 0, unknown: 0, full: 0 };
   const t = dp.services;
+  const key = new Int32Array(8);
   for (const c of conns) {
     const proto = c.proto === 'tcp' ? 6 : 17;
     let table: ConnTable;
     let destId: number;
     let known: number;
-    let create: () => number;
     if (c.v6) {
-      const x = importTarget6(dp, proto, c, now);
-      if (x === null) {
+      destId = findDest6(dp, proto, c, key);
+      if (destId < 0) {
         r.unknown++;
         continue;
       }
-      ({ table, destId, known, create } = x);
+      table = dp.conns6;
+      known = table.lookup6(proto, key, c.cport, c.vport, now);
     } else {
       const svc = t.find(proto, c.vaddr, c.vport);
       const d = svc ? t.findDest(svc, c.daddr, c.dport) : undefined;
@@ -60,7 +61,6 @@ export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now
       table = dp.conns;
       destId = d.id;
       known = table.lookup(proto, c.caddr, c.cport, c.vaddr, c.vport, now);
-      create = () => table.create(proto, c.caddr, c.cport, c.vaddr, c.vport, d.id, now);
     }
     if (known >= 0) {
       if (table.isSynced(known) && table.destId(known) === destId) {
@@ -69,7 +69,9 @@ export function importSyncedConns(dp: Dataplane, conns: readonly SyncConn[], now
       } else r.present++;
       continue;
     }
-    const h = create();
+    const h = c.v6
+      ? table.create6(proto, key, c.cport, c.vport, destId, now)
+      : table.create(proto, c.caddr, c.cport, c.vaddr, c.vport, destId, now);
     if (h < 0) {
       r.full++;
       continue;

@@ -3,7 +3,7 @@
  * IPv6 connection table (Dataplane.conns6), whose entries hold the folds and, beside them, the
  * 128-bit client and virtual addresses (conn/store.ts).
  */
-import { loadKey6, type ConnTable } from '../conn/index.ts';
+import { loadKey6 } from '../conn/index.ts';
 import type { Dataplane } from '../dataplane/index.ts';
 import type { SyncConn, SyncState } from '../ha/index.ts';
 import { ipv6Equals, ipv6ToString, parseIPv6 } from '../model/index.ts';
@@ -11,37 +11,25 @@ import { ipv6Equals, ipv6ToString, parseIPv6 } from '../model/index.ts';
 /** ConnState numbers (conn/types.ts) of the states worth synchronising (both tables). */
 export const EXPORTED: ReadonlyMap<number, SyncState> = new Map([[3, 'SYN_RECV'], [1, 'ESTABLISHED'], [11, 'UDP']]);
 
-/** Where an IPv6 record goes: its table, real, the handle of the flow already there (or -1), and how to create it. */
-export interface ImportTarget6 {
-  table: ConnTable;
-  destId: number;
-  known: number;
-  create: () => number;
-}
-
 /**
- * The service, real and flow an IPv6 record names, or null when this director has no such
- * service or real (or an address does not parse). The IPv6 table is not touched (nor built) then.
+ * The id of the real an IPv6 record names (service by its full VIP6, real by its full address and
+ * port), with the flow's lookup key (client and virtual address, loadKey6's words) written to
+ * `key`; -1 when this director has no such service or real, or an address does not parse.
  */
-export function importTarget6(dp: Dataplane, proto: number, c: SyncConn, now: number): ImportTarget6 | null {
+export function findDest6(dp: Dataplane, proto: number, c: SyncConn, key: Int32Array): number {
   const v6 = c.v6!;
   const client = parseIPv6(v6.caddr);
   const vip = parseIPv6(v6.vaddr);
   const real = parseIPv6(v6.daddr);
-  if (client === null || vip === null || real === null) return null;
+  if (client === null || vip === null || real === null) return -1;
   const svc = dp.services.find6(proto, vip, c.vport);
   const d = svc?.dests.find((x) => x.addr6 !== undefined && x.port === c.dport && ipv6Equals(x.addr6, 0, real, 0));
-  if (!d) return null;
+  if (!d) return -1;
   const both = new Uint8Array(32);
   both.set(client, 0);
   both.set(vip, 16);
-  const key = loadKey6(both, 0, 16, new Int32Array(8));
-  const table = dp.conns6;
-  return {
-    table, destId: d.id,
-    known: table.lookup6(proto, key, c.cport, c.vport, now),
-    create: () => table.create6(proto, key, c.cport, c.vport, d.id, now),
-  };
+  loadKey6(both, 0, 16, key);
+  return d.id;
 }
 
 /**

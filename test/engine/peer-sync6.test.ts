@@ -6,76 +6,14 @@
  * test/engine/peer-sync.test.ts (a weight applied on B first) with IPv6 flows.
  */
 import { describe, expect, it } from 'vitest';
-import { Dataplane, VerdictKind } from '../../src/dataplane/index.ts';
-import { exportSyncBatch, importSyncedConns, startPeerSync, type Director } from '../../src/engine/index.ts';
+import { Dataplane } from '../../src/dataplane/index.ts';
+import { exportSyncBatch, importSyncedConns, startPeerSync } from '../../src/engine/index.ts';
 import { decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagrams, syncDelta, type SyncConn } from '../../src/ha/index.ts';
-import { foldIPv6, ipv6ToString, macToString, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_ACK, TCP_SYN, tcpFrame, udp6 } from '../../src/packet/index.ts';
+import { foldIPv6, parseIPv6 } from '../../src/model/index.ts';
+import { TCP_ACK, TCP_SYN, tcpFrame } from '../../src/packet/index.ts';
 import { silentLogger, type Clock, type SyncTransport } from '../../src/ports/index.ts';
+import { client, director, directorOf, dns, frame, moved, open, REALS, seg, SELF, send, setWeight, VIP6, web } from './sync6-lab.ts';
 
-const SELF = parseMac('02:00:00:00:00:01')!;
-const CLIENT_MAC = parseMac('02:00:00:00:00:64')!;
-const VIP6 = '2001:db8::10';
-const REALS = [{ ip: '2001:db8::7', mac: '02:d5:00:00:00:07' }, { ip: '2001:db8::8', mac: '02:d5:00:00:00:08' }, { ip: '2001:db8::9', mac: '02:d5:00:00:00:09' }];
-
-/** A director with an IPv6 web service (scheduler `sched`), a DNS service, and an IPv4 service beside them. */
-function director(sched: 'mh' | 'rr' = 'mh', sloppyTcp = true): Dataplane {
-  const dp = new Dataplane({ selfMac: SELF, connCapacity: 8192, conn6Capacity: 8192, sysctls: { sloppyTcp } });
-  const web = dp.services.addService6({ proto: 'tcp', vip6: parseIPv6(VIP6)!, port: 80, scheduler: sched });
-  const dns = dp.services.addService6({ proto: 'udp', vip6: parseIPv6(VIP6)!, port: 53, scheduler: 'rr' });
-  const web4 = dp.services.addService({ proto: 'tcp', vip: parseIPv4('192.168.0.10')!, port: 80, scheduler: 'rr' });
-  REALS.forEach((r, i) => {
-    dp.services.setNeighbour6(parseIPv6(r.ip)!, parseMac(r.mac)!);
-    dp.services.addDest6(web, { addr6: parseIPv6(r.ip)!, port: 80, weight: 1 });
-    dp.services.addDest6(dns, { addr6: parseIPv6(r.ip)!, port: 53, weight: 1 });
-    dp.services.setNeighbour(parseIPv4(`192.168.0.${7 + i}`)!, parseMac(r.mac)!);
-    dp.services.addDest(web4, { addr: parseIPv4(`192.168.0.${7 + i}`)!, port: 80, weight: 1 });
-  });
-  dp.refreshVips();
-  return dp;
-}
-
-const web = (dp: Dataplane) => dp.services.find6(6, parseIPv6(VIP6)!, 80)!;
-const real = (dp: Dataplane, addr: string) => web(dp).dests.find((d) => foldIPv6(parseIPv6(addr)!) === d.addr)!;
-const setWeight = (dp: Dataplane, addr: string, weight: number) => dp.services.editDest(web(dp), real(dp, addr), { weight });
-
-/** Client i's address, canonical text (as the sync records carry it). */
-const client = (i: number) => ipv6ToString(parseIPv6(`2001:db8:1:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}`)!);
-function eth(packet: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + packet.length);
-  f.set(SELF, 0);
-  f.set(CLIENT_MAC, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
-  f.set(packet, 14);
-  return f;
-}
-const seg = (src: string, sport: number, flags: number) => eth(ipv6({ src, dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src, dst: VIP6, sport, dport: 80, flags }) }));
-const frame = (i: number, flags: number) => seg(client(i), 20000 + (i % 40000), flags);
-const dns = (src: string, sport: number) => eth(ipv6({ src, dst: VIP6, next: IPPROTO_UDP, payload: udp6({ src, dst: VIP6, sport, dport: 53, payload: 'q' }) }));
-
-/** The real's MAC a frame went to, or null (not forwarded). */
-function send(dp: Dataplane, f: Uint8Array, now: number): string | null {
-  const v = dp.process(f, f.length, now);
-  return v.kind === VerdictKind.Forward ? macToString(v.frame!, 0) : null;
-}
-function open(dp: Dataplane, n: number, now: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    out.push(send(dp, frame(i, TCP_SYN), now)!);
-    send(dp, frame(i, TCP_ACK), now);
-  }
-  return out;
-}
-function moved(to: Dataplane, reals: string[], now: number): { broken: number; dropped: number } {
-  let broken = 0, dropped = 0;
-  reals.forEach((mac, i) => {
-    const got = send(to, frame(i, TCP_ACK), now);
-    if (got === null) dropped++;
-    else if (got !== mac) broken++;
-  });
-  return { broken, dropped };
-}
 /** Export on a, the UDP datagrams, import on b. */
 function syncOver(a: Dataplane, b: Dataplane, now: number) {
   const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
@@ -223,19 +161,6 @@ function pair(): [SyncTransport, SyncTransport] {
   });
   return [mk(0), mk(1)];
 }
-function directorOf(dp: Dataplane, clock: { t: number }): Pick<Director, 'request'> {
-  return {
-    request: async (op) => {
-      if (op.op === 'syncExport') return { sync: exportSyncBatch(dp, clock.t) } as never;
-      if (op.op === 'syncImport') {
-        importSyncedConns(dp, op.conns, clock.t);
-        return undefined;
-      }
-      throw new Error(`unexpected ${op.op}`);
-    },
-  };
-}
-
 describe('the sync loop with IPv6 flows', () => {
   it('sends them in version-2 datagrams, counts them as records like the IPv4 ones, and B enters them', async () => {
     const t = { t: 0 };
