@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Dataplane } from '../../src/dataplane/index.ts';
-import { exportSyncBatch, importSyncedConns, startPeerSync } from '../../src/engine/index.ts';
+import { combineSync, exportSyncBatch, importSyncedConns, startPeerSync } from '../../src/engine/index.ts';
 import { decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagrams, syncDelta, type SyncConn } from '../../src/ha/index.ts';
-import { foldIPv6, parseIPv6 } from '../../src/model/index.ts';
+import { foldIPv6, parseIPv4, parseIPv6 } from '../../src/model/index.ts';
 import { TCP_ACK, TCP_SYN, tcpFrame } from '../../src/packet/index.ts';
 import { silentLogger, type Clock, type SyncTransport } from '../../src/ports/index.ts';
 import { client, director, directorOf, dns, frame, moved, open, REALS, seg, SELF, send, setWeight, VIP6, web } from './sync6-lab.ts';
@@ -137,6 +137,19 @@ describe('IPv6 connection sync: what is entered and sent', () => {
     send(b, frame(1, TCP_ACK), 61_000);
     expect(decodeSyncBatch(exportSyncBatch(b, 61_000), Infinity)!.map((c) => c.v6!.caddr)).toEqual([client(1)]);
     expect(syncOver(a, b, 62_000)).toMatchObject({ refreshed: 2, present: 1 });
+  });
+
+  it('the worker fan-out merges the workers\' exports, IPv6 records included (engine/combine.ts)', () => {
+    const w0 = director('rr');
+    const w1 = director('rr');
+    open(w0, 2, 0);
+    send(w1, tcpFrame({ srcMac: '02:00:00:00:00:64', dstMac: '02:00:00:00:00:01', src: '10.0.0.1', dst: '192.168.0.10', sport: 999, dport: 80, flags: 'SYN' }), 0);
+    send(w1, frame(7, TCP_SYN), 0);
+    const all = decodeSyncBatch(combineSync([exportSyncBatch(w0, 1), exportSyncBatch(w1, 1)]), Infinity)!;
+    // Worker by worker, IPv4 before IPv6 in each (a table's own order is its slots').
+    const names = all.map((c) => c.v6?.caddr ?? c.caddr);
+    expect(new Set(names.slice(0, 2))).toEqual(new Set([client(0), client(1)]));
+    expect(names.slice(2)).toEqual([parseIPv4('10.0.0.1'), client(7)]);
   });
 
   it('closing IPv6 connections are not exported; a director without IPv6 services exports its IPv4 flows only', () => {
