@@ -8,6 +8,7 @@ export {
 export { HaFsm, TRANSITIONS, wireState, type FsmAction, type FsmConfig, type FsmEvent, type PeerView, type Role } from './fsm.ts';
 export {
   decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagrams, isSyncState, syncDelta, syncKey,
-  SYNC_DATAGRAM_HEADER, SYNC_DATAGRAM_MAGIC, SYNC_DATAGRAM_RECORDS, SYNC_MAX_RECORDS, SYNC_RECORD_BYTES,
+  REC_TYPE_V4, REC_TYPE_V6, SYNC_DATAGRAM_HEADER, SYNC_DATAGRAM_MAGIC, SYNC_DATAGRAM_MAX_BYTES, SYNC_DATAGRAM_RECORDS,
+  SYNC_DATAGRAM_RECORDS6, SYNC_MAX_RECORDS, SYNC_MAX_RECORDS6, SYNC_RECORD6_BYTES, SYNC_RECORD_BYTES, SYNC_V2_MAGIC,
   type SyncConn, type SyncDatagramResult, type SyncState,
 } from './sync.ts';
