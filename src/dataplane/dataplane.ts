@@ -23,8 +23,9 @@ import { ConnTable, ConnVerdict, loadKey6, type ConnTimeouts } from '../conn/ind
 import type { Dest } from '../model/index.ts';
 import {
   decodeFrame, decodeIPv6Frame, decrementHopLimit, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
-  FrameInfo, icmpChecksumOk, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
+  FrameInfo, icmpChecksumOk, ICMPV6_ECHO_REQUEST, ICMPV6_NS, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
 } from '../packet/index.ts';
+import { ipv6ToHex } from '../model/index.ts';
 import { scheduleIPv6 } from '../sched/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
 import {
@@ -32,6 +33,7 @@ import {
   isIcmpErrorForIpvs, quotedFlow, type QuotedFlow,
 } from './icmp.ts';
 import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';
+import { answerEcho6, answerNs, NsResult, type NsAnswerer } from './ndp-answer.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
 
@@ -77,6 +79,10 @@ export interface DataplaneOptions {
   icmpLimit?: IcmpLimitOptions;
   /** Send ICMP errors about a connection on to its real, as ip_vs_in_icmp does (default true). */
   icmpForward?: boolean;
+  /** IPv6 addresses of this host (16 bytes each): an IPv6 real with one of them is served locally. */
+  localAddrs6?: Uint8Array[];
+  /** The Router flag of the Neighbor Advertisements for the VIP6s (the interface's IPv6 forwarding). */
+  ndpRouter?: boolean;
 }
 
 const ICMP = 1;
@@ -115,6 +121,10 @@ export class Dataplane {
   private readonly conn6Options: ConstructorParameters<typeof ConnTable>[0];
   /** Whether the frame last given to process() was IPv6 (then read frameInfo6, not frameInfo). */
   lastWasIPv6 = false;
+  /** This host's IPv6 addresses (ipv6ToHex): IPv6 reals served locally. */
+  private readonly localAddrs6 = new Set<string>();
+  private readonly localById6: boolean[] = [];
+  private readonly nsSelf: NsAnswerer;
 
   constructor(opts: DataplaneOptions) {
     this.selfMac = opts.selfMac;
@@ -147,6 +157,14 @@ export class Dataplane {
     this.mtu = opts.mtu ?? 1500;
     this.icmpForward = opts.icmpForward ?? true;
     this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
+    for (const a of opts.localAddrs6 ?? []) this.localAddrs6.add(ipv6ToHex(a));
+    const services = this.services;
+    this.nsSelf = { mac: this.selfMac, router: opts.ndpRouter ?? false, isVip6: (b, o) => services.vip6Ports(b, o) !== undefined };
+  }
+
+  /** Whether an IPv6 address (16 bytes) is this host's: its reals are served locally. */
+  isLocal6(addr6: Uint8Array): boolean {
+    return this.localAddrs6.has(ipv6ToHex(addr6));
   }
 
   /** Keeps the ARP responder's VIP set in step with the services (call after adding/removing services). */
@@ -440,6 +458,8 @@ export class Dataplane {
     // No fixed header: nothing says whose it is (the IPv4 path drops a truncated header as Malformed).
     if (!ok && (i6.reason === 'ipv6-truncated-ethernet' || i6.reason === 'ipv6-truncated-header')) return this.drop6(i6);
     const l3 = i6.l3Off;
+    // A solicitation for a VIP6 goes to its solicited-node group, not to the VIP6: look at it first.
+    if (ok && i6.upperProto === IPPROTO_ICMPV6 && i6.l4Off >= 0 && frame[i6.l4Off] === ICMPV6_NS) return this.ns6(frame);
     const ports = this.services.vip6Ports(frame, l3 + 24);
     if (ports === undefined) {
       if (this.services.vip6Ports(frame, l3 + 8) !== undefined) return this.drop(DropReason.FromVip);
@@ -458,6 +478,7 @@ export class Dataplane {
       this.verdict.len = end;
     }
     const proto = i6.upperProto;
+    if (proto === IPPROTO_ICMPV6 && frame[i6.l4Off] === ICMPV6_ECHO_REQUEST) return this.echo6(frame);
     if (proto === IPPROTO_ICMPV6) return this.drop(DropReason.Ipv6IcmpNotHandled);
     if ((proto !== TCP && proto !== UDP) || i6.l4Off < 0) return this.drop(DropReason.NotAService);
     const svc = ports.get(proto * 65536 + i6.dstPort);
@@ -509,12 +530,21 @@ export class Dataplane {
   /**
    * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the frame
    * trimmed to the Payload Length. At hop limit 1 or 0 nothing is sent (the kernel also answers
-   * ICMPv6 time exceeded; dsrlb does not yet). IPv6 reals are never local.
+   * ICMPv6 time exceeded; dsrlb does not yet). A real on this host gets the frame through the
+   * local path unchanged but for its destination MAC, as an IPv4 local real does.
    */
   private send6(frame: Uint8Array, dest: Dest): Verdict {
     const v = this.verdict;
     const i6 = this.info6;
     const mac = this.services.macById[dest.id];
+    let local = this.localById6[dest.id];
+    if (local === undefined) local = this.localById6[dest.id] = dest.addr6 !== undefined && this.localAddrs6.has(ipv6ToHex(dest.addr6));
+    if (local) {
+      if (mac !== undefined) frame.set(mac, 0);
+      v.len = i6.l3End;
+      v.kind = VerdictKind.Local;
+      return v;
+    }
     if (mac === undefined) return this.drop(DropReason.RealUnresolved);
     if (!decrementHopLimit(frame, i6.l3Off)) return this.drop(DropReason.Ipv6HopLimitExpired);
     const self = this.selfMac;
@@ -523,6 +553,33 @@ export class Dataplane {
     v.len = i6.l3End;
     v.kind = VerdictKind.Forward;
     return v;
+  }
+
+  /**
+   * A Neighbor Solicitation (ndp-answer.ts): for a VIP6, answered when this director is active and
+   * answers for its VIPs (as ARP); anything else is left to the host.
+   */
+  private ns6(frame: Uint8Array): Verdict {
+    const v = this.verdict;
+    const n = answerNs(frame, this.info6, this.nsSelf, v.out);
+    if (n === NsResult.NotForVip) return this.pass(DropReason.NotAVip);
+    if (n === NsResult.Invalid) return this.drop(DropReason.NdpInvalid);
+    if (n === NsResult.NotOurMac) return this.drop(DropReason.NotOurMac);
+    if (!this.active) return this.drop(DropReason.Inactive);
+    if (!this.answerArp) return this.drop(DropReason.NdpNotAnswered);
+    v.kind = VerdictKind.Reply;
+    v.reason = DropReason.None;
+    v.icmp = false;
+    v.frame = v.out;
+    v.len = n;
+    return v;
+  }
+
+  /** An echo request to a VIP6 (ours, active): the reply from the VIP6, as icmpv6_echo_reply sends it. */
+  private echo6(frame: Uint8Array): Verdict {
+    const n = answerEcho6(frame, this.info6, this.selfMac, this.verdict.out);
+    if (n === 0) return this.drop(DropReason.BadIcmpChecksum);
+    return this.reply(n, DropReason.None);
   }
 
   /** A frame the IPv6 decoder refused: its reason, as a drop reason. */
