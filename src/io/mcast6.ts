@@ -3,15 +3,16 @@
  * Neighbor Solicitations for them reach the director.
  *
  * An AF_PACKET capture sees every frame the interface receives, but a frame to a multicast group
- * may never get there: a NIC filters groups nobody joined (unless promiscuous), and a Linux bridge
- * with multicast snooping and a querier forwards a group only to the ports that reported a
- * listener by MLD. The director does not hold its VIP6s as addresses, so its kernel joins none of
- * their groups; if another host on the segment joined the same group (any address with the same
- * low 24 bits), the bridge then sends the solicitations for the VIP6 there and not to us
- * (native-notes/ipv6-multicast-capture.md, test/engine/packet-path6.ns.test.ts).
- * IPV6_JOIN_GROUP on an ordinary UDP socket fixes both: the kernel adds the group to the
- * interface's filter and announces it by MLD. (PACKET_ADD_MEMBERSHIP would program the filter but
- * sends no MLD report, so the bridge would not learn it.)
+ * may never get there: a NIC filters groups nobody joined (unless promiscuous), and a switch or a
+ * Linux bridge doing MLD snooping may forward a group only to the ports that reported a listener.
+ * The director does not hold its VIP6s as addresses, so its kernel joins none of their groups; if
+ * another host on the segment joined the same group (any address with the same low 24 bits), a
+ * snooping bridge may send the solicitations for the VIP6 there and not to us
+ * (native-notes/ipv6-multicast-capture.md says what was seen, and what was not reproduced).
+ * IPV6_JOIN_GROUP on an ordinary UDP socket covers both: the kernel adds the group to the
+ * interface's filter and reports it by MLD, so the bridge lists our port for the group
+ * (test/engine/packet-path6.ns.test.ts checks the bridge's mdb). PACKET_ADD_MEMBERSHIP would
+ * program the filter only: it sends no MLD report.
  */
 import dgram from 'node:dgram';
 import { ipv6ToString, parseIPv6, solicitedNode } from '../model/index.ts';

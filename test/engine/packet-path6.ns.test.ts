@@ -1,9 +1,11 @@
 /**
  * The live packet path with an IPv6 service, in namespaces (prefix h6a): a client, a real and the
  * director on a Linux bridge with multicast snooping and a querier. The real also holds an address
- * whose solicited-node group is the VIP6's (same low 24 bits), so the bridge forwards the client's
- * solicitations for the VIP6 only to ports that reported the group: the director gets them
- * because its packet worker joined the group (io/mcast6.ts). Then:
+ * whose solicited-node group is the VIP6's (same low 24 bits), so the bridge knows a listener for
+ * that group; the director's packet worker joins it too (io/mcast6.ts), and the bridge must list
+ * the director's port for it. (In these runs the bridge still flooded the client's NS to every
+ * port, so the ping alone does not show the join is needed: native-notes/ipv6-multicast-capture.md.)
+ * Then:
  * - the packet path resolves the real's MAC by NS (neigh event with ip6);
  * - the client's kernel resolves the VIP6 through the director's NA (`ip -6 neigh` shows the
  *   director's MAC) and gets an echo reply to `ping -6`.
