@@ -13,8 +13,9 @@
  * to its real, and ICMP time exceeded when the TTL runs out — each checked against Linux 6.1.
  *
  * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take process6(): the same
- * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit; no IPv6
- * reassembly, ICMPv6 or time exceeded yet (docs/ipv6.md).
+ * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit. Neighbor
+ * Solicitations and echo requests for a VIP6 are answered (ndp-answer.ts); no IPv6 reassembly,
+ * other ICMPv6 or time exceeded yet (docs/ipv6.md).
  *
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */

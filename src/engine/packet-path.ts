@@ -8,15 +8,16 @@
  * Per frame it does only: process → send (or hand ARP/NDP to the resolvers). Everything periodic
  * (ARP requests and solicitations, connection expiry) runs from one timer on the Clock port.
  */
-import { ArpResolver, NdpResolver, type Ndp6Event } from '../arp/index.ts';
+import { ArpResolver } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, protoName, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, endpointToString, foldIPv6, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
-import { decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6, FrameInfo, ICMPV6_NA, ICMPV6_NS, IPPROTO_ICMPV6, parseNdp } from '../packet/index.ts';
+import { DEST_F_UNRESOLVED, endpointToString, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
+import { decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
 import { VipAnnouncer } from './announce.ts';
 import { loadServices, loadServices6 } from './from-config.ts';
+import { Neighbours6 } from './neigh6.ts';
 import type { ConnSnapshot, FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
 import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
 
@@ -24,7 +25,7 @@ export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
   private readonly resolver: ArpResolver;
   /** The IPv6 reals' MACs (Neighbor Discovery), as `resolver` for the IPv4 ones. */
-  private readonly ndp: NdpResolver;
+  private readonly neigh6: Neighbours6;
   private readonly announcer: VipAnnouncer;
   private stopTimer: (() => void) | null = null;
   private forwarded = 0;
@@ -74,7 +75,7 @@ export class DirectorPacketPath implements PacketHandler {
     this.shareArp = (init.worker?.count ?? 1) > 1;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
     this.announcer = new VipAnnouncer(io, clock, init.garp === false ? null : init.garp, init.ndpRouter ?? false);
-    this.ndp = new NdpResolver({ mac: io.mac, senderIp: init.ndpSenderIp6 !== undefined ? parseIPv6(init.ndpSenderIp6) ?? undefined : undefined });
+    this.neigh6 = new Neighbours6(this.dp, io, post, init.ndpSenderIp6, this.localPeerMac, this.lead, this.shareArp);
     this.sweepBudget = Math.ceil((this.dp.conns.slotCount * (init.tickMs ?? 100)) / 1000);
     loadServices(this.dp, init.services);
     loadServices6(this.dp, init.services6 ?? []);
@@ -115,11 +116,11 @@ export class DirectorPacketPath implements PacketHandler {
           if (v.icmp) this.icmpReplies++; // an echo reply or time exceeded, not ARP
           else this.replies++; // an ARP reply, or an NA for a VIP6
         }
-        if (this.dp.lastWasIPv6) this.ndpInput(frame, len, now);
+        if (this.dp.lastWasIPv6) this.neigh6.input(frame, len, now);
         else this.arpInput(frame, now);
         return;
       default:
-        if (this.dp.lastWasIPv6) this.ndpInput(frame, len, now);
+        if (this.dp.lastWasIPv6) this.neigh6.input(frame, len, now);
         else if (this.dp.frameInfo.etherType === ETHERTYPE_ARP) this.arpInput(frame, now);
     }
   }
@@ -186,8 +187,7 @@ export class DirectorPacketPath implements PacketHandler {
         const info = this.relayedInfo;
         decodeFrame(m.frame, m.frame.length, info);
         if (info.etherType === ETHERTYPE_IPV6) {
-          const ev6 = this.ndp.input(m.frame, m.frame.length, this.clock.now());
-          if (ev6 !== null) this.neighbourEvent6(ev6);
+          this.neigh6.relayed(m.frame, m.frame.length, this.clock.now());
           return undefined;
         }
         const ev = this.resolver.input(info, m.frame, this.clock.now());
@@ -258,7 +258,7 @@ export class DirectorPacketPath implements PacketHandler {
 
   /** Watch every remote real's address; local reals are reached through the local path's peer MAC. */
   private syncNeighbours(): void {
-    this.syncNeighbours6();
+    this.neigh6.sync();
     const want = new Set(this.dp.services.realAddresses());
     for (const ip of this.resolver.watched()) if (!want.has(ip)) this.resolver.unwatch(ip);
     for (const ip of want) {
@@ -266,20 +266,6 @@ export class DirectorPacketPath implements PacketHandler {
         if (this.localPeerMac !== null) this.dp.services.setNeighbour(ip, this.localPeerMac);
       } else {
         this.resolver.watch(ip);
-      }
-    }
-  }
-
-  /** The same for the IPv6 reals, by Neighbor Discovery. */
-  private syncNeighbours6(): void {
-    const want = new Map<string, Uint8Array>();
-    for (const s of this.dp.services.services6) for (const d of s.dests) want.set(ipv6ToHex(d.addr6!), d.addr6!);
-    for (const a of this.ndp.watched()) if (!want.has(ipv6ToHex(a))) this.ndp.unwatch(a);
-    for (const a of want.values()) {
-      if (this.dp.isLocal6(a)) {
-        if (this.localPeerMac !== null) this.dp.services.setNeighbour6(a, this.localPeerMac);
-      } else {
-        this.ndp.watch(a);
       }
     }
   }
@@ -316,31 +302,6 @@ export class DirectorPacketPath implements PacketHandler {
     }
   }
 
-  /**
-   * An IPv6 frame the data path did not forward: Neighbor Discovery about a watched real goes to
-   * the NDP resolver (and, with N workers, to the others, as ARP does).
-   */
-  private ndpInput(frame: Uint8Array, len: number, now: number): void {
-    const i6 = this.dp.frameInfo6;
-    if (i6.upperProto !== IPPROTO_ICMPV6 || i6.l4Off < 0) return;
-    const type = frame[i6.l4Off];
-    if (type !== ICMPV6_NA && type !== ICMPV6_NS) return;
-    if (this.shareArp) {
-      const m = parseNdp(frame, len);
-      if (m !== null && this.ndp.state(m.type === ICMPV6_NA ? m.target : m.srcIp) !== null) {
-        this.post({ ev: 'arp', frame: Uint8Array.from(frame.subarray(0, len)) });
-      }
-    }
-    const ev = this.ndp.input(frame, len, now);
-    if (ev !== null) this.neighbourEvent6(ev);
-  }
-
-  private neighbourEvent6(ev: Ndp6Event): void {
-    const mac = ev.kind === 'failed' ? null : ev.mac;
-    this.dp.services.setNeighbour6(ev.ip6, mac);
-    this.post({ ev: 'neigh', kind: ev.kind, ip: foldIPv6(ev.ip6), ip6: ipv6ToString(ev.ip6), mac: ev.mac ? macToString(ev.mac) : null });
-  }
-
   private neighbourEvent(ev: { kind: 'resolved' | 'changed' | 'failed'; ip: number; mac?: Uint8Array }): void {
     this.dp.services.setNeighbour(ev.ip, ev.kind === 'failed' ? null : ev.mac!);
     this.post({ ev: 'neigh', kind: ev.kind, ip: ev.ip, mac: ev.mac ? macToString(ev.mac) : null });
@@ -353,8 +314,7 @@ export class DirectorPacketPath implements PacketHandler {
     // probe whatever N is), the others' are dropped.
     for (const f of this.resolver.tick(now)) if (this.lead) this.io.send(f);
     for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
-    for (const f of this.ndp.tick(now)) if (this.lead) this.io.send(f);
-    for (const ev of this.ndp.drainEvents()) this.neighbourEvent6(ev);
+    this.neigh6.tick(now);
     this.announcer.step();
     // One full sweep of the connection table per second, so ActiveConn/InActConn follow expiry
     // closely; a slot check costs a few ns, so even a 1M-entry table costs about 1 ms per tick.
