@@ -102,15 +102,17 @@ export function answerNs(frame: Uint8Array, i6: Ipv6Info, self: NsAnswerer, out:
   }
   if (out.length < MAX_REPLY) return NsResult.Invalid;
   target.set(frame.subarray(ic + 8, ic + 24));
+  // A tagged solicitation is answered on its VLAN, as the ARP answers are.
+  const vlanTci = i6.l3Off === 18 ? (frame[14]! << 8) | frame[15]! : undefined;
   if (dad) {
     dstIp.set(ALL_NODES);
     dstMac.set([0x33, 0x33, 0, 0, 0, 1]);
-    return writeNeighborAdvertisement(out, { srcMac: self.mac, dstMac, target, dstIp, router: self.router, solicited: false, override: true, tlla: true });
+    return writeNeighborAdvertisement(out, { srcMac: self.mac, dstMac, target, dstIp, router: self.router, solicited: false, override: true, tlla: true, vlanTci });
   }
   dstIp.set(frame.subarray(src, src + 16));
   dstMac.set(frame.subarray(slla >= 0 ? slla : 6, (slla >= 0 ? slla : 6) + 6));
   return writeNeighborAdvertisement(out, {
-    srcMac: self.mac, dstMac, target, dstIp, router: self.router, solicited: true, override: multicast, tlla: multicast,
+    srcMac: self.mac, dstMac, target, dstIp, router: self.router, solicited: true, override: multicast, tlla: multicast, vlanTci,
   });
 }
 

@@ -158,6 +158,8 @@ export interface NeighborAdvertisementSpec {
   override: boolean;
   /** Carry the target link-layer address option (srcMac); Linux adds it unless answering a unicast NS. */
   tlla: boolean;
+  /** An 802.1Q tag's 16-bit TCI (priority and VLAN id), for an answer to a tagged solicitation; untagged when absent. */
+  vlanTci?: number;
 }
 
 /**
@@ -166,13 +168,19 @@ export interface NeighborAdvertisementSpec {
  */
 export function writeNeighborAdvertisement(out: Uint8Array, s: NeighborAdvertisementSpec): number {
   const icmpLen = 24 + (s.tlla ? 8 : 0);
-  const n = 14 + IP6_HLEN + icmpLen;
+  const ip = s.vlanTci === undefined ? 14 : 18;
+  const n = ip + IP6_HLEN + icmpLen;
   out.fill(0, 0, n);
   out.set(s.dstMac, 0);
   out.set(s.srcMac, 6);
-  out[12] = ETHERTYPE_IPV6 >> 8;
-  out[13] = ETHERTYPE_IPV6 & 0xff;
-  const ip = 14;
+  if (s.vlanTci !== undefined) {
+    out[12] = ETHERTYPE_VLAN >> 8;
+    out[13] = ETHERTYPE_VLAN & 0xff;
+    out[14] = (s.vlanTci >> 8) & 0xff;
+    out[15] = s.vlanTci & 0xff;
+  }
+  out[ip - 2] = ETHERTYPE_IPV6 >> 8;
+  out[ip - 1] = ETHERTYPE_IPV6 & 0xff;
   out[ip] = 0x60;
   out[ip + 5] = icmpLen;
   out[ip + 6] = IPPROTO_ICMPV6;
@@ -196,7 +204,7 @@ export function writeNeighborAdvertisement(out: Uint8Array, s: NeighborAdvertise
 
 /** A Neighbor Advertisement as a new frame (see writeNeighborAdvertisement). */
 export function buildNeighborAdvertisement(s: NeighborAdvertisementSpec): Uint8Array {
-  const out = new Uint8Array(14 + IP6_HLEN + 32);
+  const out = new Uint8Array(18 + IP6_HLEN + 32);
   return out.slice(0, writeNeighborAdvertisement(out, s));
 }
 

@@ -84,6 +84,16 @@ describe('Neighbor Solicitation for a VIP6', () => {
     expect(toHex(reply(v))).toBe(toHex(KERNEL_DAD_DEFENCE));
   });
 
+  it('answers a tagged NS on its VLAN (the tag copied, the rest as untagged)', () => {
+    const tagged = Uint8Array.from([...KERNEL_NS.subarray(0, 12), 0x81, 0x00, 0x20, 0x64, ...KERNEL_NS.subarray(12)]);
+    const v = run(plane(), tagged);
+    expect(v.kind).toBe(VerdictKind.Reply);
+    const r = reply(v);
+    expect(toHex(r.subarray(12, 16))).toBe('81002064');
+    const untagged = reply(run(plane(), KERNEL_NS));
+    expect(toHex(Uint8Array.from([...r.subarray(0, 12), ...r.subarray(16)]))).toBe(toHex(untagged));
+  });
+
   it('sets the Router flag when told (forwarding on)', () => {
     const m = parseNdp(reply(run(plane({ router: true }), KERNEL_NS)))!;
     expect(m.router).toBe(true);
