@@ -193,8 +193,8 @@ describe('IPv6 oracle vectors through the data path', () => {
       });
 
       // Each run holds a client's multicast NS for the VIP6 and an echo request to it. The oracle's
-      // kernel answered neither (its VIP6 was not on the capture interface, so ndisc_recv_ns found no
-      // address for the target); dsrlb, which owns the VIP6 on the segment, answers both
+      // kernel answered neither (it first solicited the client's address, which no one answered;
+      // where its VIP6 was configured is not recorded); dsrlb, which owns the VIP6 on the segment, answers both
       // (test/dataplane/ndp-answer.test.ts checks the answers against Linux's own advertisements).
       it('answers the NS and the echo request from the VIP6, and sends nothing else of its own', () => {
         const own = r.out.filter((o) => fromVip(o.bytes, spec.vip));
