@@ -48,6 +48,12 @@ export interface GarpAnnouncerOptions {
   requestTarget?: 'zero' | 'broadcast';
   /** 802.1Q VLAN id of the frames; untagged when absent. */
   vlan?: number;
+  /**
+   * Frames built by the caller, sent at each repeat instead of ARP for `ips` (then `ips` may be
+   * empty and the mode is 'request': one instant per repeat). The unsolicited Neighbor
+   * Advertisements for the VIP6s take the same plan this way (engine/packet-path.ts).
+   */
+  frames?: readonly Uint8Array[];
 }
 
 export class GarpAnnouncer {
@@ -69,19 +75,22 @@ export class GarpAnnouncer {
   constructor(opts: GarpAnnouncerOptions) {
     const count = opts.count ?? GARP_IPADDR.count;
     const intervalMs = opts.intervalMs ?? GARP_IPADDR.intervalMs;
-    const mode = opts.mode ?? 'pair';
+    const frames = opts.frames;
+    const mode = frames !== undefined ? 'request' : opts.mode ?? 'pair';
     if (!Number.isInteger(count) || count < 1) throw new DsrlbError('E_ARP_ARGS', `gratuitous ARP count must be an integer >= 1, not ${count}`);
     if (!Number.isFinite(intervalMs) || intervalMs < 0) {
       throw new DsrlbError('E_ARP_ARGS', `gratuitous ARP interval must be a finite number of ms >= 0, not ${intervalMs}`);
     }
     if (mode !== 'pair' && mode !== 'request' && mode !== 'reply') throw new DsrlbError('E_ARP_ARGS', `unknown gratuitous ARP mode ${String(mode)}`);
-    if (!Array.isArray(opts.ips) || opts.ips.length === 0) throw new DsrlbError('E_ARP_ARGS', 'gratuitous ARP needs at least one IP');
+    if (frames !== undefined ? frames.length === 0 : !Array.isArray(opts.ips) || opts.ips.length === 0) {
+      throw new DsrlbError('E_ARP_ARGS', 'gratuitous ARP needs at least one IP');
+    }
     this.count = count;
     this.intervalMs = intervalMs;
     this.mode = mode;
     const o = { vlan: opts.vlan, requestTarget: opts.requestTarget };
     // Built once: the same bytes go out at every repeat (the builders validate mac, ips and vlan).
-    this.#requests = mode === 'reply' ? [] : opts.ips.map((ip) => gratuitousArp(opts.mac, ip, 'request', o));
+    this.#requests = frames !== undefined ? [...frames] : mode === 'reply' ? [] : opts.ips.map((ip) => gratuitousArp(opts.mac, ip, 'request', o));
     this.#replies = mode === 'request' ? [] : opts.ips.map((ip) => gratuitousArp(opts.mac, ip, 'reply', o));
     this.#slots = mode === 'pair' ? 2 * count : count;
   }

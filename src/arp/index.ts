@@ -17,6 +17,8 @@ export { GarpAnnouncer, GARP_IPADDR, GARP_IPADDR2 } from './announcer.ts';
 export type { GarpAnnouncerOptions, GarpMode } from './announcer.ts';
 
 export { ArpResolver, RESOLVER_DEFAULTS } from './resolver.ts';
+export { NdpResolver } from './ndp-resolver.ts';
+export type { Ndp6Event, NdpResolverOptions } from './ndp-resolver.ts';
 export type { NeighState, NeighView, ResolverEvent, ResolverOptions } from './resolver.ts';
 
 export {

@@ -4,7 +4,8 @@
  */
 import { DirectorPacketPath, type FromPacket, type PacketPathInit } from '../engine/index.ts';
 import type { FrameIO, PacketHandler, PostToControl } from '../ports/index.ts';
-import { openCapture, openRing, systemClock } from '../io/index.ts';
+import { joinSolicitedNodeGroups, openCapture, openRing, systemClock } from '../io/index.ts';
+import { ipv6ToString } from '../model/index.ts';
 
 export interface DirectorWorkerInit extends PacketPathInit {
   /** The local veth end to send frames for this host's own real server out of. */
@@ -23,12 +24,17 @@ export async function createHandler(init: unknown, io: FrameIO, post: PostToCont
       ? await openRing({ iface: i.localIface, filter: SEND_ONLY_FILTER, frames: 64, txFrames: 256 })
       : await openCapture({ iface: i.localIface, filter: SEND_ONLY_FILTER, bufferSize: 1 << 20, prime: false });
   }
+  // The NS for the VIP6s go to their solicited-node groups: join them, so that a NIC's filter or a
+  // snooping bridge lets them through to the capture (io/mcast6.ts).
+  const vip6s = (i.services6 ?? []).map((s) => ipv6ToString(s.spec.vip6));
+  const leave = await joinSolicitedNodeGroups(io.iface, vip6s, (m) => process.stderr.write(`dsrlb packet worker: ${m}\n`));
   const path = new DirectorPacketPath(i, io, localIo, (m: FromPacket) => post(m), systemClock);
   return {
     onFrame: (frame, len) => path.onFrame(frame, len),
     onMessage: (m) => path.onMessage(m),
     close: () => {
       path.close();
+      leave();
       localIo?.close();
     },
   };

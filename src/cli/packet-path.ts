@@ -3,23 +3,39 @@ import { fileURLToPath } from 'node:url';
 import { groupPacketPaths } from '../engine/index.ts';
 import { DsrlbError } from '../errors/index.ts';
 import { ringAvailable, startPacketWorker } from '../io/index.ts';
-import { ipToString } from '../model/index.ts';
+import { ipToString, ipv6ToString, parseIPv6, solicitedNode } from '../model/index.ts';
 import type { PacketIoOptions, PacketPathHandle, ServiceMatch, StartPacketPath } from '../ports/index.ts';
 
 export const DIRECTOR_HANDLER = fileURLToPath(new URL('./director-worker.ts', import.meta.url));
 
 /**
  * The capture filter, built from the configured services: inbound ARP (requests for the VIPs, and
- * the reals' answers to our ARP requests, which are not about a VIP) and inbound IPv4 to or from a
- * VIP (from a VIP: a reply that did not bypass the director, counted as a DSR violation). Ports are
- * not in the filter, so services added at run time on a configured VIP are seen at once; a
- * director started with no service (the ipvsadm drop-in mode) takes every inbound IPv4 frame, since
+ * the reals' answers to our ARP requests, which are not about a VIP), inbound IPv4 to or from a
+ * VIP (from a VIP: a reply that did not bypass the director, counted as a DSR violation), and the
+ * same for IPv6 with the Neighbor Discovery the director needs (ndpFilterTerms). Ports are not in
+ * the filter, so services added at run time on a configured VIP are seen at once; a director
+ * started with no service (the ipvsadm drop-in mode) takes every inbound IPv4 and IPv6 frame, since
  * any VIP may come. The data path sorts what it gets.
  */
 export function directorFilter(services: readonly ServiceMatch[]): string {
-  const vips = [...new Set(services.map((s) => s.vip))].sort((a, b) => a - b);
-  if (vips.length === 0) return 'inbound and (arp or ip)';
-  return `inbound and (arp or (ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')})))`;
+  const vips = [...new Set(services.filter((s) => s.vip6 === undefined).map((s) => s.vip))].sort((a, b) => a - b);
+  const vip6s = [...new Set(services.flatMap((s) => (s.vip6 === undefined ? [] : [s.vip6])))].sort();
+  if (vips.length === 0 && vip6s.length === 0) return 'inbound and (arp or ip or ip6)';
+  const terms = ['arp'];
+  if (vips.length > 0) terms.push(`(ip and (${vips.map((v) => `host ${ipToString(v)}`).join(' or ')}))`);
+  if (vip6s.length > 0) terms.push(`(ip6 and (${ndpFilterTerms(vip6s).join(' or ')}))`);
+  return `inbound and (${terms.join(' or ')})`;
+}
+
+/**
+ * The IPv6 part: frames to or from each VIP6; the Neighbor Solicitations for them, which go to
+ * their solicited-node groups (RFC 4861 7.2.2); and every Neighbor Advertisement, which is how the
+ * reals answer our solicitations (ICMPv6 type 136 right behind the fixed header: NDP carries no
+ * extension headers, and `ip6 proto` looks at the fixed header's Next Header only).
+ */
+function ndpFilterTerms(vip6s: readonly string[]): string[] {
+  const groups = [...new Set(vip6s.map((v) => ipv6ToString(solicitedNode(parseIPv6(v)!))))].sort();
+  return [...vip6s.map((v) => `host ${v}`), ...groups.map((g) => `dst host ${g}`), '(ip6 proto 58 and ip6[40] == 136)'];
 }
 
 /**

@@ -14,7 +14,8 @@
  *
  * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take process6(): the same
  * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit, with
- * reassembly (defrag6.ts), ICMPv6 errors sent on and time exceeded (icmp6.ts; docs/ipv6.md).
+ * reassembly (defrag6.ts), ICMPv6 errors sent on and time exceeded (icmp6.ts). Neighbor
+ * Solicitations and echo requests for a VIP6 are answered (ndp-answer.ts; docs/ipv6.md).
  *
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */
@@ -23,8 +24,9 @@ import { ConnTable, ConnVerdict, loadKey6, type ConnTimeouts } from '../conn/ind
 import type { Dest } from '../model/index.ts';
 import {
   decodeFrame, decodeIPv6Frame, decrementHopLimit, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
-  FrameInfo, icmpChecksumOk, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
+  FrameInfo, icmpChecksumOk, ICMPV6_ECHO_REQUEST, ICMPV6_NS, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
 } from '../packet/index.ts';
+import { ipv6ToHex } from '../model/index.ts';
 import { scheduleIPv6 } from '../sched/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
 import { Defragmenter6, Frag6Result, stripFragmentHeader } from './defrag6.ts';
@@ -34,6 +36,7 @@ import {
 } from './icmp.ts';
 import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';
 import { icmpError6, ICMPV6_INFO_MIN, timeExceeded6, type Ipv6EdgeHost, type QuotedFlow6 } from './icmp6.ts';
+import { answerEcho6, answerNs, NsResult, type NsAnswerer } from './ndp-answer.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
 
@@ -79,6 +82,10 @@ export interface DataplaneOptions {
   icmpLimit?: IcmpLimitOptions;
   /** Send ICMP errors about a connection on to its real, as ip_vs_in_icmp does (default true). */
   icmpForward?: boolean;
+  /** IPv6 addresses of this host (16 bytes each): an IPv6 real with one of them is served locally. */
+  localAddrs6?: Uint8Array[];
+  /** The Router flag of the Neighbor Advertisements for the VIP6s (the interface's IPv6 forwarding). */
+  ndpRouter?: boolean;
 }
 
 const ICMP = 1;
@@ -120,6 +127,10 @@ export class Dataplane implements Ipv6EdgeHost {
   private readonly conn6Options: ConstructorParameters<typeof ConnTable>[0];
   /** Whether the frame last given to process() was IPv6 (then read frameInfo6, not frameInfo). */
   lastWasIPv6 = false;
+  /** This host's IPv6 addresses (ipv6ToHex): IPv6 reals served locally. */
+  private readonly localAddrs6 = new Set<string>();
+  private readonly localById6: boolean[] = [];
+  private readonly nsSelf: NsAnswerer;
 
   constructor(opts: DataplaneOptions) {
     this.selfMac = opts.selfMac;
@@ -152,6 +163,14 @@ export class Dataplane implements Ipv6EdgeHost {
     this.mtu = opts.mtu ?? 1500;
     this.icmpForwardOn = opts.icmpForward ?? true;
     this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
+    for (const a of opts.localAddrs6 ?? []) this.localAddrs6.add(ipv6ToHex(a));
+    const services = this.services;
+    this.nsSelf = { mac: this.selfMac, router: opts.ndpRouter ?? false, isVip6: (b, o) => services.vip6Ports(b, o) !== undefined };
+  }
+
+  /** Whether an IPv6 address (16 bytes) is this host's: its reals are served locally. */
+  isLocal6(addr6: Uint8Array): boolean {
+    return this.localAddrs6.has(ipv6ToHex(addr6));
   }
 
   /** Keeps the ARP responder's VIP set in step with the services (call after adding/removing services). */
@@ -446,6 +465,8 @@ export class Dataplane implements Ipv6EdgeHost {
     // No fixed header: nothing says whose it is (the IPv4 path drops a truncated header as Malformed).
     if (!ok && (i6.reason === 'ipv6-truncated-ethernet' || i6.reason === 'ipv6-truncated-header')) return this.drop6(i6);
     const l3 = i6.l3Off;
+    // A solicitation for a VIP6 goes to its solicited-node group, not to the VIP6: look at it first.
+    if (ok && i6.upperProto === IPPROTO_ICMPV6 && i6.l4Off >= 0 && frame[i6.l4Off] === ICMPV6_NS) return this.ns6(frame);
     const ports = this.services.vip6Ports(frame, l3 + 24);
     if (ports === undefined) {
       if (this.services.vip6Ports(frame, l3 + 8) !== undefined) return this.drop(DropReason.FromVip);
@@ -463,7 +484,10 @@ export class Dataplane implements Ipv6EdgeHost {
       this.verdict.len = end;
     }
     const proto = i6.upperProto;
-    if (proto === IPPROTO_ICMPV6) return i6.icmpType < ICMPV6_INFO_MIN ? icmpError6(this, frame, now) : this.drop(DropReason.Ipv6IcmpNotHandled);
+    if (proto === IPPROTO_ICMPV6) {
+      if (i6.icmpType < ICMPV6_INFO_MIN) return icmpError6(this, frame, now);
+      return frame[i6.l4Off] === ICMPV6_ECHO_REQUEST ? this.echo6(frame) : this.drop(DropReason.Ipv6IcmpNotHandled);
+    }
     if ((proto !== TCP && proto !== UDP) || i6.l4Off < 0) return this.drop(DropReason.NotAService);
     const svc = ports.get(proto * 65536 + i6.dstPort);
     if (svc === undefined) return this.drop(DropReason.NotAService);
@@ -517,19 +541,27 @@ export class Dataplane implements Ipv6EdgeHost {
   /**
    * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the
    * frame trimmed to the Payload Length; a reassembled datagram goes out in fragments again. At hop
-   * limit 1 or 0: time exceeded instead. IPv6 reals are never local.
+   * limit 1 or 0: time exceeded instead. A real on this host gets the frame through the local path
+   * unchanged but for its destination MAC, as an IPv4 local real does.
    */
   send6(frame: Uint8Array, dest: Dest, now: number): Verdict {
     const v = this.verdict;
     const i6 = this.info6;
     const mac = this.services.macById[dest.id];
-    if (mac === undefined) return this.drop(DropReason.RealUnresolved);
-    if (!decrementHopLimit(frame, i6.l3Off)) return timeExceeded6(this, frame, now);
-    const self = this.selfMac;
-    frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
-    frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
+    let local = this.localById6[dest.id];
+    if (local === undefined) local = this.localById6[dest.id] = dest.addr6 !== undefined && this.localAddrs6.has(ipv6ToHex(dest.addr6));
+    if (local) {
+      if (mac !== undefined) frame.set(mac, 0);
+      v.kind = VerdictKind.Local;
+    } else {
+      if (mac === undefined) return this.drop(DropReason.RealUnresolved);
+      if (!decrementHopLimit(frame, i6.l3Off)) return timeExceeded6(this, frame, now);
+      const self = this.selfMac;
+      frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
+      frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
+      v.kind = VerdictKind.Forward;
+    }
     v.len = i6.l3End;
-    v.kind = VerdictKind.Forward;
     if (frame === this.defrag6.out) v.parts = this.defrag6.fragment(frame, i6.l3Off, i6.l3End, v.partBufs, v.partLens);
     return v;
   }
@@ -540,6 +572,33 @@ export class Dataplane implements Ipv6EdgeHost {
     if (r !== Frag6Result.Complete) return this.drop(r === Frag6Result.Held ? DropReason.Fragment : r === Frag6Result.Overlap ? DropReason.FragmentOverlap : DropReason.FragmentInvalid);
     this.verdict.frame = this.defrag6.out;
     return this.process6(this.defrag6.out, (this.verdict.len = this.defrag6.outLen), now);
+  }
+
+  /**
+   * A Neighbor Solicitation (ndp-answer.ts): for a VIP6, answered when this director is active and
+   * answers for its VIPs (as ARP); anything else is left to the host.
+   */
+  private ns6(frame: Uint8Array): Verdict {
+    const v = this.verdict;
+    const n = answerNs(frame, this.info6, this.nsSelf, v.out);
+    if (n === NsResult.NotForVip) return this.pass(DropReason.NotAVip);
+    if (n === NsResult.Invalid) return this.drop(DropReason.NdpInvalid);
+    if (n === NsResult.NotOurMac) return this.drop(DropReason.NotOurMac);
+    if (!this.active) return this.drop(DropReason.Inactive);
+    if (!this.answerArp) return this.drop(DropReason.NdpNotAnswered);
+    v.kind = VerdictKind.Reply;
+    v.reason = DropReason.None;
+    v.icmp = false;
+    v.frame = v.out;
+    v.len = n;
+    return v;
+  }
+
+  /** An echo request to a VIP6 (ours, active): the reply from the VIP6, as icmpv6_echo_reply sends it. */
+  private echo6(frame: Uint8Array): Verdict {
+    const n = answerEcho6(frame, this.info6, this.selfMac, this.verdict.out);
+    if (n === 0) return this.drop(DropReason.BadIcmpChecksum);
+    return this.reply(n, DropReason.None);
   }
 
   /** A frame the IPv6 decoder refused: its reason, as a drop reason. */

@@ -53,6 +53,8 @@ export const enum DropReason {
   Ipv6IcmpTruncated = 35,
   Ipv6HopLimitExpired = 36,
   Ipv6IcmpNotHandled = 37,
+  NdpInvalid = 38,
+  NdpNotAnswered = 39,
 }
 
 export const DROP_REASON_NAMES: readonly string[] = [
@@ -85,6 +87,8 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'ipv6-icmp-truncated',
   'ipv6-hop-limit-expired',
   'ipv6-icmp-not-handled',
+  'ndp-invalid',
+  'ndp-not-answered',
 ];
 
 /** What each reason means, for `replay` summaries and docs/errors.md. */
@@ -110,13 +114,15 @@ export const DROP_REASON_HELP: Readonly<Record<string, string>> = {
   'fragment-invalid': 'an inconsistent fragment (past 65535 bytes, two different ends, a non-final fragment not a multiple of 8) or no room left for reassembly: the datagram is discarded',
   'icmp-no-connection': 'an ICMP or ICMPv6 error quoting no known connection (or too short a quote, or a later fragment): the kernel leaves it to its own stack, which consumes it',
   'icmp-other': 'an ICMP message IPVS does not handle (redirect, parameter problem, replies…): the director\'s own stack consumes it',
-  'bad-icmp-checksum': 'an ICMP error about a connection whose checksum is wrong: IPVS drops it',
+  'bad-icmp-checksum': 'an echo request to a VIP or VIP6, or an ICMP error about a connection, whose checksum is wrong: the kernel drops it (an ICMPv6 error is sent on whatever its checksum, as ip_vs_in_icmp_v6 does)',
   'icmp-forward-off': 'an ICMP or ICMPv6 error about a connection, not sent on because `dsrlb run --no-icmp-forward` said so (path MTU discovery through DSR then fails)',
   'icmp-rate-limited': 'time exceeded not sent: the kernel\'s ICMP rate limits (1000/s, burst 50; 1 per second per destination, burst 6; for ICMPv6 one per 62.5 ms, the default route\'s interval)',
   ...IPV6_DROP_REASON_HELP,
   'ipv6-icmp-truncated': 'an ICMPv6 error to a VIP6 shorter than the 8-byte ICMPv6 header: IPVS drops it (ip_vs_in_icmp_v6)',
   'ipv6-hop-limit-expired': 'IPv6 hop limit 1 or 0: the flow is scheduled, the frame not sent on, as the kernel does; the director answers ICMPv6 time exceeded from the VIP6 (counted as a reply), except about an ICMPv6 error or to ::',
-  'ipv6-icmp-not-handled': 'ICMPv6 informational message to a VIP6 (neighbor solicitation, echo request): dsrlb neither answers nor forwards it yet; dropped',
+  'ipv6-icmp-not-handled': 'ICMPv6 informational message to a VIP6 other than an echo request (replies, router messages, …): dropped, as IPVS leaves it to a stack that does not hold the VIP6',
+  'ndp-invalid': 'a Neighbor Solicitation for a VIP6 that Linux would ignore (RFC 4861 7.1.1): hop limit not 255, code not 0, shorter than 24 bytes, bad checksum, a bad option, a source link-layer option with the unspecified source, or a DAD probe not sent to the solicited-node group; not answered',
+  'ndp-not-answered': 'a Neighbor Solicitation for a VIP6 while the director answers no ARP/NDP for its VIPs (answerArp off, behind an ECMP router that routes the VIP6 to it)',
 };
 
 /** Reused verdict object: one per data plane, overwritten by each process() call. */

@@ -1,22 +1,23 @@
 /**
- * The director's packet side: the data plane wired to a FrameIO, plus the ARP work the packet path
- * owns — answering ARP for the VIPs (inside Dataplane.process), resolving the real servers' MACs,
- * and gratuitous ARP when it becomes active. It runs in the packet worker process; the control side
- * talks to it with ToPacket messages and hears FromPacket ones.
+ * The director's packet side: the data plane wired to a FrameIO, plus the ARP and NDP work the
+ * packet path owns — answering ARP for the VIPs and Neighbor Solicitations for the VIP6s (inside
+ * Dataplane.process), resolving the real servers' MACs (ArpResolver, NdpResolver), and gratuitous
+ * ARP / unsolicited NAs when it becomes active (announce.ts). It runs in the packet worker process;
+ * the control side talks to it with ToPacket messages and hears FromPacket ones.
  *
- * Per frame it does only: process → send (or hand ARP to the resolver). Everything periodic (ARP
- * requests, connection expiry) runs from one timer on the Clock port; a gratuitous ARP plan also
- * has a one-shot timer at its next instant when the clock has after() (its frames are often 5 or
- * 10 ms apart, the housekeeping tick is 100 ms).
+ * Per frame it does only: process → send (or hand ARP/NDP to the resolvers). Everything periodic
+ * (ARP requests and solicitations, connection expiry) runs from one timer on the Clock port.
  */
-import { ArpResolver, GarpAnnouncer } from '../arp/index.ts';
+import { ArpResolver } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Service } from '../dataplane/index.ts';
 import { DsrlbError, isDsrlbError } from '../errors/index.ts';
-import { DEST_F_UNRESOLVED, ipv6ToHex, ipv6ToString, macToString, parseMac } from '../model/index.ts';
-import { decodeFrame, ETHERTYPE_ARP, FrameInfo } from '../packet/index.ts';
+import { DEST_F_UNRESOLVED, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
+import { decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
-import { loadServices } from './from-config.ts';
+import { VipAnnouncer } from './announce.ts';
+import { loadServices, loadServices6 } from './from-config.ts';
+import { Neighbours6 } from './neigh6.ts';
 import type { FromPacket, PacketPathInit, PacketSnapshot, ServiceKeyMsg, ToPacket } from './protocol.ts';
 import { exportSyncBatch, importSyncedConns } from './conn-sync.ts';
 import { listConns } from './conn-list.ts';
@@ -25,8 +26,9 @@ import { addr6Of, destOf, serviceOf } from './table-keys.ts';
 export class DirectorPacketPath implements PacketHandler {
   readonly dp: Dataplane;
   private readonly resolver: ArpResolver;
-  private garp: GarpAnnouncer | null = null;
-  private cancelGarpTimer: (() => void) | null = null;
+  /** The IPv6 reals' MACs (Neighbor Discovery), as `resolver` for the IPv4 ones. */
+  private readonly neigh6: Neighbours6;
+  private readonly announcer: VipAnnouncer;
   private stopTimer: (() => void) | null = null;
   private forwarded = 0;
   private local = 0;
@@ -69,20 +71,27 @@ export class DirectorPacketPath implements PacketHandler {
       timeouts: init.timeouts,
       icmpForward: init.icmpForward,
       answerArp: init.answerArp,
+      localAddrs6: (init.localAddrs6 ?? []).flatMap((a) => parseIPv6(a) ?? []),
+      ndpRouter: init.ndpRouter,
     });
     this.localPeerMac = init.localPeerMac ? parseMac(init.localPeerMac) : null;
     this.lead = (init.worker?.index ?? 0) === 0;
     this.shareArp = (init.worker?.count ?? 1) > 1;
     this.resolver = new ArpResolver({ mac: io.mac, senderIp: init.arpSenderIp });
+    this.announcer = new VipAnnouncer(io, clock, init.garp === false ? null : init.garp, init.ndpRouter ?? false);
+    this.neigh6 = new Neighbours6(this.dp, io, post, init.ndpSenderIp6, this.localPeerMac, this.lead, this.shareArp);
     this.sweepBudget = Math.ceil((this.dp.conns.slotCount * (init.tickMs ?? 100)) / 1000);
     loadServices(this.dp, init.services);
+    loadServices6(this.dp, init.services6 ?? []);
     this.syncNeighbours();
-    if (init.active) this.startGarp();
+    if (init.active) this.announceNow();
     this.housekeeping();
     this.stopTimer = clock.every(init.tickMs ?? 100, () => this.housekeeping());
     let reals = 0;
     for (const s of this.dp.services.services) reals += s.dests.length;
-    this.post({ ev: 'started', services: this.dp.services.services.length, reals, local: init.localAddrs.length });
+    for (const s of this.dp.services.services6) reals += s.dests.length;
+    const services = this.dp.services.services.length + this.dp.services.services6.length;
+    this.post({ ev: 'started', services, reals, local: init.localAddrs.length + (init.localAddrs6?.length ?? 0) });
   }
 
   onFrame(frame: Buffer, len: number): void {
@@ -109,12 +118,14 @@ export class DirectorPacketPath implements PacketHandler {
       case VerdictKind.Reply:
         if (this.io.send(v.frame!, v.len)) {
           if (v.icmp) this.icmpReplies++; // an echo reply or time exceeded, not ARP
-          else this.replies++;
+          else this.replies++; // an ARP reply, or an NA for a VIP6
         }
-        this.arpInput(frame, now);
+        if (this.dp.lastWasIPv6) this.neigh6.input(frame, len, now);
+        else this.arpInput(frame, now);
         return;
       default:
-        if (this.dp.frameInfo.etherType === ETHERTYPE_ARP) this.arpInput(frame, now);
+        if (this.dp.lastWasIPv6) this.neigh6.input(frame, len, now);
+        else if (this.dp.frameInfo.etherType === ETHERTYPE_ARP) this.arpInput(frame, now);
     }
   }
 
@@ -150,7 +161,7 @@ export class DirectorPacketPath implements PacketHandler {
   close(): void {
     this.stopTimer?.();
     this.stopTimer = null;
-    this.stopGarp();
+    this.announcer.stop();
   }
 
   private apply(m: ToPacket): PacketSnapshot | undefined {
@@ -160,7 +171,7 @@ export class DirectorPacketPath implements PacketHandler {
         return this.snapshot(m.conns === true);
       case 'setActive': {
         const was = this.dp.active;
-        if (!m.active) this.stopGarp();
+        if (!m.active) this.announcer.stop();
         this.dp.setActive(m.active);
         if (m.active && !was) this.announceNow();
         return undefined;
@@ -179,6 +190,10 @@ export class DirectorPacketPath implements PacketHandler {
       case 'arpInput': {
         const info = this.relayedInfo;
         decodeFrame(m.frame, m.frame.length, info);
+        if (info.etherType === ETHERTYPE_IPV6) {
+          this.neigh6.relayed(m.frame, m.frame.length, this.clock.now());
+          return undefined;
+        }
         const ev = this.resolver.input(info, m.frame, this.clock.now());
         if (ev !== null) this.neighbourEvent(ev);
         return undefined;
@@ -260,6 +275,7 @@ export class DirectorPacketPath implements PacketHandler {
 
   /** Watch every remote real's address; local reals are reached through the local path's peer MAC. */
   private syncNeighbours(): void {
+    this.neigh6.sync();
     const want = new Set(this.dp.services.realAddresses());
     for (const ip of this.resolver.watched()) if (!want.has(ip)) this.resolver.unwatch(ip);
     for (const ip of want) {
@@ -271,45 +287,13 @@ export class DirectorPacketPath implements PacketHandler {
     }
   }
 
-  private startGarp(): void {
-    if (!this.lead) return;
-    const vips = [...new Set(this.dp.services.services.map((s) => s.vip))];
-    if (this.init.garp === false || vips.length === 0) return;
-    this.garp = new GarpAnnouncer({ mac: this.io.mac, ips: vips, count: this.init.garp.count, intervalMs: this.init.garp.intervalMs });
-    this.garp.start(this.clock.now());
-  }
-
-  /** Gratuitous ARP for the VIPs (failover takeover): the first frames now, the rest at their times. */
+  /** Gratuitous ARP for the VIPs and unsolicited NAs for the VIP6s (failover takeover): the first frames now, the rest at their times. */
   private announceNow(): void {
-    this.startGarp();
-    this.garpStep();
-  }
-
-  /** Sends the plan's due frames; then waits for its next instant (a one-shot timer, else housekeeping). */
-  private garpStep(): void {
-    this.cancelGarpTimer?.();
-    this.cancelGarpTimer = null;
-    const plan = this.garp;
-    if (plan === null) return;
-    const now = this.clock.now();
-    for (const f of plan.due(now)) this.io.send(f);
-    const next = plan.nextAt();
-    if (next === null) {
-      this.garp = null;
-      return;
-    }
-    if (this.clock.after) {
-      this.cancelGarpTimer = this.clock.after(Math.max(0, Math.ceil(next - now)), () => {
-        this.cancelGarpTimer = null;
-        if (this.garp === plan) this.garpStep();
-      });
-    }
-  }
-
-  private stopGarp(): void {
-    this.cancelGarpTimer?.();
-    this.cancelGarpTimer = null;
-    this.garp = null;
+    if (!this.lead || this.init.garp === false) return;
+    const vips = [...new Set(this.dp.services.services.map((s) => s.vip))];
+    const vip6s = new Map<string, Uint8Array>();
+    for (const s of this.dp.services.services6) vip6s.set(ipv6ToHex(s.vip6!), s.vip6!);
+    this.announcer.start(vips, [...vip6s.values()]);
   }
 
   private arpInput(frame: Uint8Array, now: number): void {
@@ -347,7 +331,8 @@ export class DirectorPacketPath implements PacketHandler {
     // probe whatever N is), the others' are dropped.
     for (const f of this.resolver.tick(now)) if (this.lead) this.io.send(f);
     for (const ev of this.resolver.drainEvents()) this.neighbourEvent(ev);
-    if (this.garp !== null) this.garpStep();
+    this.neigh6.tick(now);
+    this.announcer.step();
     // One full sweep of the connection table per second, so ActiveConn/InActConn follow expiry
     // closely; a slot check costs a few ns, so even a 1M-entry table costs about 1 ms per tick.
     this.dp.tick(now, this.sweepBudget);
@@ -395,7 +380,7 @@ export class DirectorPacketPath implements PacketHandler {
             activeConns: d.activeConns, inactConns: d.inactConns, persistConns: d.persistConns,
             uThreshold: d.uThreshold, lThreshold: d.lThreshold,
             conns: st.conns, inPkts: st.inPkts, inBytes: st.inBytes,
-            mac: mac ? macToString(mac) : null, local: false, flags: d.flags,
+            mac: mac ? macToString(mac) : null, local: dp.isLocal6(d.addr6!), flags: d.flags,
           };
         }),
       }))),

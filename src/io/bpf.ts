@@ -19,13 +19,15 @@
  *   ancillary data — easy to get subtly wrong for no gain when the kernel demultiplexes VLANs itself.
  */
 import { DsrlbError } from '../errors/index.ts';
-import { ipToString, parseIPv4 } from '../model/index.ts';
+import { canonicalIPv6, compareIPv6AsLibipvs, ipToString, parseIPv4 } from '../model/index.ts';
 
 export interface FilterService {
   proto: 'tcp' | 'udp';
-  /** Dotted quad or u32 (host order, as in model/addr.ts). */
+  /** Dotted quad or u32 (host order, as in model/addr.ts); for an IPv6 service, its fold (unused here). */
   vip: string | number;
   port: number;
+  /** An IPv6 service: its VIP6 (text). groupServices leaves these out; groupServices6 takes them. */
+  vip6?: string;
 }
 
 export interface FilterOptions {
@@ -51,6 +53,7 @@ function vipOf(s: FilterService): number {
 export function groupServices(services: readonly FilterService[]): Map<number, Map<'tcp' | 'udp', number[]>> {
   const byVip = new Map<number, Map<'tcp' | 'udp', number[]>>();
   for (const s of services) {
+    if (s.vip6 !== undefined) continue;
     if (s.proto !== 'tcp' && s.proto !== 'udp') {
       throw new DsrlbError('E_FILTER_SERVICE', `protocol ${JSON.stringify(s.proto)} is not tcp or udp`);
     }
@@ -92,4 +95,34 @@ export function buildCaptureFilter(services: readonly FilterService[], opts: Fil
   if (arp) for (const vip of groups.keys()) terms.push(`(arp host ${ipToString(vip)})`);
   const body = terms.length === 1 ? terms[0]! : `(${terms.join(' or ')})`;
   return inbound ? `inbound and ${body}` : body;
+}
+
+/**
+ * The IPv6 services grouped by VIP6 (canonical text, libipvs order) then protocol, ports sorted
+ * and de-duplicated, validated as groupServices validates the IPv4 ones.
+ */
+export function groupServices6(services: readonly FilterService[]): Map<string, Map<'tcp' | 'udp', number[]>> {
+  const byVip = new Map<string, Map<'tcp' | 'udp', number[]>>();
+  for (const s of services) {
+    if (s.vip6 === undefined) continue;
+    if (s.proto !== 'tcp' && s.proto !== 'udp') throw new DsrlbError('E_FILTER_SERVICE', `protocol ${JSON.stringify(s.proto)} is not tcp or udp`);
+    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new DsrlbError('E_FILTER_SERVICE', `port ${s.port} is not 1..65535`);
+    const vip = canonicalIPv6(s.vip6);
+    if (vip === null) throw new DsrlbError('E_FILTER_SERVICE', `VIP6 ${JSON.stringify(s.vip6)} is not an IPv6 address`);
+    let byProto = byVip.get(vip);
+    if (!byProto) byVip.set(vip, (byProto = new Map()));
+    const ports = byProto.get(s.proto) ?? [];
+    if (!ports.includes(s.port)) ports.push(s.port);
+    byProto.set(s.proto, ports);
+  }
+  const out = new Map<string, Map<'tcp' | 'udp', number[]>>();
+  for (const vip of [...byVip.keys()].sort(compareIPv6AsLibipvs)) {
+    const m = new Map<'tcp' | 'udp', number[]>();
+    for (const p of ['tcp', 'udp'] as const) {
+      const ports = byVip.get(vip)!.get(p);
+      if (ports) m.set(p, [...ports].sort((a, b) => a - b));
+    }
+    out.set(vip, m);
+  }
+  return out;
 }

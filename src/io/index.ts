@@ -20,3 +20,4 @@ export * from './console-server.ts';
 export { monotonicUsec, notifyMessage, sdNotifier, type SdNotifier } from './sd-notify.ts';
 export { openVrrpSocket, type VrrpSocketOptions } from './vrrp-socket.ts';
 export { BirdSpeaker, birdFiles, type BirdFiles } from './bird.ts';
+export * from './mcast6.ts';

@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { DsrlbError } from '../errors/index.ts';
 import { ipToString } from '../model/index.ts';
-import { groupServices, type FilterService } from './bpf.ts';
+import { groupServices, groupServices6, type FilterService } from './bpf.ts';
 import { assertIfaceName } from './cap.ts';
 
 /**
@@ -30,14 +30,18 @@ export function ingressTableName(iface: string): string {
 export function renderIngressDrop(iface: string, services: readonly FilterService[]): string {
   const table = ingressTableName(iface);
   const groups = groupServices(services);
-  if (groups.size === 0) throw new DsrlbError('E_FILTER_EMPTY', 'no virtual service to drop');
+  const groups6 = groupServices6(services);
+  if (groups.size === 0 && groups6.size === 0) throw new DsrlbError('E_FILTER_EMPTY', 'no virtual service to drop');
   const rules: string[] = [];
-  for (const [vip, byProto] of groups) {
+  const rule = (family: 'ip' | 'ip6', vip: string, byProto: Map<'tcp' | 'udp', number[]>) => {
     for (const [proto, ports] of byProto) {
       const set = ports.length === 1 ? String(ports[0]) : `{ ${ports.join(', ')} }`;
-      rules.push(`    ip daddr ${ipToString(vip)} ${proto} dport ${set} counter drop`);
+      rules.push(`    ${family} daddr ${vip} ${proto} dport ${set} counter drop`);
     }
-  }
+  };
+  for (const [vip, byProto] of groups) rule('ip', ipToString(vip), byProto);
+  // IPv6: the same drop, so the host's own stack answers no RST or ICMPv6 for a VIP6 it may hold.
+  for (const [vip, byProto] of groups6) rule('ip6', vip, byProto);
   return [
     `add table netdev ${table}`,
     `delete table netdev ${table}`,

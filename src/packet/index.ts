@@ -9,3 +9,4 @@ export * from './arp.ts';
 export * from './ndp.ts';
 export * from './ipv6.ts';
 export * from './build6.ts';
+export * from './icmpv6-echo.ts';

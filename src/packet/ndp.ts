@@ -1,7 +1,9 @@
 /**
- * IPv6 Neighbor Discovery frames (RFC 4861): a Neighbor Solicitation builder and a reader for
- * Neighbor Solicitations and Advertisements. For the real servers' side of IPv6 (dsrlb doctor's NDP
- * probe, the tests of the NDP suppression rules); the packet path does not handle IPv6.
+ * IPv6 Neighbor Discovery frames (RFC 4861): builders for Neighbor Solicitations and
+ * Advertisements and a reader for both. The packet path answers solicitations for its VIP6s and
+ * resolves its IPv6 reals with them (dataplane/ndp-answer.ts, arp/ndp-resolver.ts); dsrlb doctor's
+ * NDP probe and the tests of the real servers' NDP suppression use them too. The ICMPv6 echo reply
+ * lives in icmpv6-echo.ts.
  *
  * Layout of a frame built here (untagged):
  *   dst MAC (6) | src MAC (6) | 0x86dd | IPv6 header (40, hop limit 255, next header 58) |
@@ -19,6 +21,12 @@ export const IPPROTO_ICMPV6 = 58;
 export const ICMPV6_NS = 135;
 export const ICMPV6_NA = 136;
 const IP6_HLEN = 40;
+/** An NA's flag bits (RFC 4861 4.4), in the first byte after the checksum. */
+export const NA_FLAG_ROUTER = 0x80;
+export const NA_FLAG_SOLICITED = 0x40;
+export const NA_FLAG_OVERRIDE = 0x20;
+/** ff02::1, the all-nodes group: unsolicited advertisements and answers to DAD probes go there. */
+export const ALL_NODES = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 
 export interface NeighborSolicitationSpec {
   srcMac: Uint8Array;
@@ -137,4 +145,77 @@ export function parseNdp(frame: Uint8Array, len = frame.length): NdpMessage | nu
     override: t === ICMPV6_NA && (flags & 0x20) !== 0,
     lladdr,
   };
+}
+
+export interface NeighborAdvertisementSpec {
+  srcMac: Uint8Array;
+  dstMac: Uint8Array;
+  /** The advertised address; also the IPv6 source, as Linux's ndisc_send_na sends it for its own address. */
+  target: Uint8Array;
+  dstIp: Uint8Array;
+  router: boolean;
+  solicited: boolean;
+  override: boolean;
+  /** Carry the target link-layer address option (srcMac); Linux adds it unless answering a unicast NS. */
+  tlla: boolean;
+  /** An 802.1Q tag's 16-bit TCI (priority and VLAN id), for an answer to a tagged solicitation; untagged when absent. */
+  vlanTci?: number;
+}
+
+/**
+ * Writes a Neighbor Advertisement frame into `out` (72 bytes, 80 with the target link-layer
+ * option) and returns its length. Hop limit 255 (RFC 4861 7.1.2 makes receivers check it).
+ */
+export function writeNeighborAdvertisement(out: Uint8Array, s: NeighborAdvertisementSpec): number {
+  const icmpLen = 24 + (s.tlla ? 8 : 0);
+  const ip = s.vlanTci === undefined ? 14 : 18;
+  const n = ip + IP6_HLEN + icmpLen;
+  out.fill(0, 0, n);
+  out.set(s.dstMac, 0);
+  out.set(s.srcMac, 6);
+  if (s.vlanTci !== undefined) {
+    out[12] = ETHERTYPE_VLAN >> 8;
+    out[13] = ETHERTYPE_VLAN & 0xff;
+    out[14] = (s.vlanTci >> 8) & 0xff;
+    out[15] = s.vlanTci & 0xff;
+  }
+  out[ip - 2] = ETHERTYPE_IPV6 >> 8;
+  out[ip - 1] = ETHERTYPE_IPV6 & 0xff;
+  out[ip] = 0x60;
+  out[ip + 5] = icmpLen;
+  out[ip + 6] = IPPROTO_ICMPV6;
+  out[ip + 7] = 255;
+  out.set(s.target, ip + 8);
+  out.set(s.dstIp, ip + 24);
+  const ic = ip + IP6_HLEN;
+  out[ic] = ICMPV6_NA;
+  out[ic + 4] = (s.router ? NA_FLAG_ROUTER : 0) | (s.solicited ? NA_FLAG_SOLICITED : 0) | (s.override ? NA_FLAG_OVERRIDE : 0);
+  out.set(s.target, ic + 8);
+  if (s.tlla) {
+    out[ic + 24] = 2;
+    out[ic + 25] = 1;
+    out.set(s.srcMac, ic + 26);
+  }
+  const c = icmpv6Checksum(s.target, s.dstIp, out, ic, icmpLen);
+  out[ic + 2] = c >> 8;
+  out[ic + 3] = c & 0xff;
+  return n;
+}
+
+/** A Neighbor Advertisement as a new frame (see writeNeighborAdvertisement). */
+export function buildNeighborAdvertisement(s: NeighborAdvertisementSpec): Uint8Array {
+  const out = new Uint8Array(18 + IP6_HLEN + 32);
+  return out.slice(0, writeNeighborAdvertisement(out, s));
+}
+
+/**
+ * The unsolicited advertisement a host sends when an address moves to it (RFC 4861 7.2.6): to
+ * all nodes, Solicited 0, Override 1, with the target link-layer option, as Linux's
+ * ndisc_send_unsol_na does.
+ */
+export function buildUnsolicitedNa(mac: Uint8Array, target: Uint8Array, router: boolean): Uint8Array {
+  return buildNeighborAdvertisement({
+    srcMac: mac, dstMac: ipv6MulticastMac(ALL_NODES), target, dstIp: ALL_NODES,
+    router, solicited: false, override: true, tlla: true,
+  });
 }

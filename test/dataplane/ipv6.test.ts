@@ -101,7 +101,7 @@ describe('IPv6 data path', () => {
       ['another MAC', () => syn6('2001:db8:1::1', 3, { mac: PEER }), 'not-our-mac'],
       ['not a SYN on no flow', () => syn6('2001:db8:1::1', 4, { flags: TCP_ACK }), 'no-connection'],
       ['a port with no service', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src: '2001:db8:1::1', dst: VIP6, sport: 5, dport: 81, flags: TCP_SYN }) })), 'not-a-service'],
-      ['ICMPv6 echo request to the VIP6', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: 58, payload: icmp6('2001:db8:1::1', VIP6, 128, 0, new Uint8Array(8)) })), 'ipv6-icmp-not-handled'],
+      ['ICMPv6 echo reply to the VIP6', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: 58, payload: icmp6('2001:db8:1::1', VIP6, 129, 0, new Uint8Array(8)) })), 'ipv6-icmp-not-handled'],
       ['a first fragment', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: IPPROTO_FRAGMENT, payload: new Uint8Array([...fragmentHeader(IPPROTO_TCP, 0, true, 7), ...tcp6({ src: '2001:db8:1::1', dst: VIP6, sport: 6, dport: 80, flags: TCP_SYN, payload: new Uint8Array(4) })]) })), 'fragment-held'],
       ['a first fragment of 20 bytes (not a multiple of 8)', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: IPPROTO_FRAGMENT, payload: new Uint8Array([...fragmentHeader(IPPROTO_TCP, 0, true, 7), ...tcp6({ src: '2001:db8:1::1', dst: VIP6, sport: 6, dport: 80, flags: TCP_SYN })]) })), 'fragment-invalid'],
       ['a later fragment', () => eth(ipv6({ src: '2001:db8:1::1', dst: VIP6, next: IPPROTO_FRAGMENT, payload: new Uint8Array([...fragmentHeader(IPPROTO_TCP, 3, false, 7), ...new Uint8Array(16)]) })), 'fragment-held'],
@@ -203,6 +203,6 @@ describe('IPv6 data path', () => {
     const base = DROP_REASON_NAMES.indexOf(IPV6_DROP_REASONS[0]);
     expect(base).toBe(25);
     expect(DROP_REASON_NAMES.slice(base, base + IPV6_DROP_REASONS.length)).toEqual([...IPV6_DROP_REASONS]);
-    expect(DROP_REASON_NAMES.slice(base + IPV6_DROP_REASONS.length)).toEqual(['ipv6-icmp-truncated', 'ipv6-hop-limit-expired', 'ipv6-icmp-not-handled']);
+    expect(DROP_REASON_NAMES.slice(base + IPV6_DROP_REASONS.length)).toEqual(['ipv6-icmp-truncated', 'ipv6-hop-limit-expired', 'ipv6-icmp-not-handled', 'ndp-invalid', 'ndp-not-answered']);
   });
 });

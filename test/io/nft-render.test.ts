@@ -35,6 +35,22 @@ describe('nft ingress drop (rendering)', () => {
     );
   });
 
+  it('drops TCP/UDP to each VIP6 with ip6 daddr rules after the IPv4 ones (a fold in vip is not taken for an IPv4 VIP)', () => {
+    const s = renderIngressDrop('eth0', [
+      { proto: 'tcp', vip: 0x20010db8, vip6: '2001:DB8::10', port: 443 },
+      { proto: 'tcp', vip: 0x20010db8, vip6: '2001:db8::10', port: 80 },
+      { proto: 'udp', vip: 0x20010db8, vip6: '2001:db8::10', port: 53 },
+      { proto: 'tcp', vip: '10.0.0.100', port: 80 },
+    ]);
+    expect(s.split('\n').filter((l) => l.includes('drop'))).toEqual([
+      '    ip daddr 10.0.0.100 tcp dport 80 counter drop',
+      '    ip6 daddr 2001:db8::10 tcp dport { 80, 443 } counter drop',
+      '    ip6 daddr 2001:db8::10 udp dport 53 counter drop',
+    ]);
+    expect(renderIngressDrop('eth0', [{ proto: 'tcp', vip: 1, vip6: '2001:db8::10', port: 80 }])).toContain('ip6 daddr 2001:db8::10 tcp dport 80 counter drop');
+    expect(() => renderIngressDrop('eth0', [{ proto: 'tcp', vip: 1, vip6: '2001:db8::zz', port: 80 }])).toThrow(/not an IPv6 address/);
+  });
+
   it('removal is quiet when the table is absent (create-if-absent first)', () => {
     expect(renderIngressRemove('eth1')).toBe('add table netdev dsrlb_eth1\ndelete table netdev dsrlb_eth1\n');
   });

@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.ts';
 import { parseLdirectordConfig } from '../../src/config/index.ts';
 import { dataplaneFromConfig, services6FromConfig, servicesFromConfig } from '../../src/engine/index.ts';
 import { readPcapFile } from '../../src/io/index.ts';
-import { ipv6ToString, parseMac } from '../../src/model/index.ts';
+import { ipv6ToString, parseIPv6, parseMac } from '../../src/model/index.ts';
 import { ipvsadmRows, ORACLE_DIR, type OracleResult } from './oracle.ts';
 import type { Spec6 } from './oracle.ts';
 
@@ -78,7 +78,11 @@ describe.each(['rr3', 'wrr123', 'sh3-port', 'udp-mh3-port', 'mh3b'])('dsrlb repl
 
   it('writes as many frames as the kernel forwarded', async () => {
     await run;
-    expect(readPcapFile(outPcap).records).toHaveLength(k.frames.forwarded);
+    // Besides the forwards, dsrlb writes its own answers to the run's NS and echo request (from the
+    // VIP6; the oracle's kernel answered neither, test/replay/oracle-replay6.test.ts says why).
+    const recs = readPcapFile(outPcap).records;
+    expect(recs.filter((x) => !fromVip6(x.data, spec.vip))).toHaveLength(k.frames.forwarded);
+    expect(recs.filter((x) => fromVip6(x.data, spec.vip))).toHaveLength(2);
   });
 });
 
@@ -94,11 +98,17 @@ describe('rr3 through the config: the frames are the kernel\'s own, byte for byt
     expect(r.code).toBe(0);
     const kernel = readPcapFile(join(DIR, 'out', 'rr3.director-out.pcap')).records.map((x) => x.data);
     const want = [...k.forwarded].sort((a, b) => a.out_frame - b.out_frame).map((f) => hex(kernel[f.out_frame]!));
-    expect(readPcapFile(outPcap).records.map((x) => hex(x.data))).toEqual(want);
+    expect(readPcapFile(outPcap).records.filter((x) => !fromVip6(x.data, spec.vip)).map((x) => hex(x.data))).toEqual(want);
     // The text summary names the IPv6 reals as ipvsadm does.
     expect(r.out).toMatch(/\[2001:db8::21\]:80\s+34\s+100\s+6610/);
   });
 });
+
+/** An IPv6 frame whose source is `vip`: one the director wrote itself (an NA, an echo reply). */
+function fromVip6(f: Uint8Array, vip: string): boolean {
+  const v = parseIPv6(vip)!;
+  return f[12] === 0x86 && f[13] === 0xdd && v.every((b, i) => f[22 + i] === b);
+}
 
 describe('IPv4 and IPv6 services from one file', () => {
   const text = [
