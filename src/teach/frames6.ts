@@ -11,9 +11,7 @@
  * - l3Key: the IPv6 packet with the hop limit blanked, to find the same packet forwarded.
  */
 import { ipv6ToString, macToString } from '../model/index.ts';
-import { foldSum, onesSum } from '../packet/checksum.ts';
-import { decodeIPv6Frame, describeIpv6Error, Ipv6Info } from '../packet/ipv6.ts';
-import { ICMPV6_NA, ICMPV6_NS, parseNdp } from '../packet/ndp.ts';
+import { decodeIPv6Frame, describeIpv6Error, foldSum, ICMPV6_NA, ICMPV6_NS, Ipv6Info, onesSum, parseNdp } from '../packet/index.ts';
 import type { WireFrame } from './frames.ts';
 
 type Described = Omit<WireFrame, 'n' | 'timeMs' | 'seenAt'>;

@@ -89,8 +89,11 @@ describe('ICMPv6 errors and fragmented datagrams to a VIP6, as Linux 6.1 handles
     const got = out.filter((o) => realMacs.has(macOf(o.bytes)));
     expect(want.length).toBe(19);
     expect(got.map((o) => withoutFragmentId(o.bytes))).toEqual(want.map(withoutFragmentId));
-    // Only frames to reals: no time exceeded here (the one error at hop limit 1 is not answered).
-    expect(out.length).toBe(got.length);
+    // Besides the frames to reals, only the echo reply to the echo request (the oracle kernel did not
+    // answer it: its VIP6 was not on the capture interface); no time exceeded (the one error at hop
+    // limit 1 is not answered).
+    const others = out.filter((o) => !realMacs.has(macOf(o.bytes)));
+    expect(others.map((o) => [caseOf[o.inFrame]!.what, o.bytes[54]])).toEqual([['echo request to the VIP6', 129]]);
     // The cases the kernel sent on are the ones the capture was made to show sent on.
     const sentCases = new Set(got.map((o) => caseOf[o.inFrame]!.n));
     expect(cases.filter((c) => sentCases.has(c.n)).map((c) => c.what)).toEqual(cases.filter((c) => c.expect === 'forward' || c.expect === 'fragments').map((c) => c.what));
@@ -136,7 +139,7 @@ describe('ICMPv6 errors and fragmented datagrams to a VIP6, as Linux 6.1 handles
     expect(by('Packet Too Big quoting client 1 -> VIP6')).toBe('icmp-no-connection');
     expect(by('Packet Too Big quoting a later fragment of VIP6 -> client 1')).toBe('icmp-no-connection');
     expect(by('Packet Too Big quoting VIP6 -> client 2, hop limit 1')).toBe('ipv6-hop-limit-expired');
-    expect(by('echo request to the VIP6')).toBe('ipv6-icmp-not-handled');
+    expect(by('echo request to the VIP6')).toBe(''); // answered (a reply), not dropped
     // The oracle lists every ICMPv6 error it saw go out as the director's own frame: the ones to a real
     // are the ones dsrlb sent on (above), in the same order.
     expect(reasons.filter((x) => x === 'icmp-no-connection').length).toBe(5);
