@@ -106,10 +106,16 @@ export const hostNetControl: NetControl = {
     await ip(['addr', 'add', `${LOCAL_TX_ADDR}/32`, 'dev', LOCAL_TX, 'scope', 'link']);
     await ip(['addr', 'add', `${LOCAL_RX_ADDR}/32`, 'dev', LOCAL_RX, 'scope', 'link']);
     try {
-      writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_RX}/disable_ipv6`, '1');
+      // LOCAL_RX takes the frames of local IPv6 reals (a VIP6 on lo), so IPv6 stays on there, quiet:
+      // no address of its own (addr_gen_mode 1), no DAD, no router advertisements; the sending end
+      // needs none of it.
+      writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_RX}/addr_gen_mode`, '1');
+      writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_RX}/accept_dad`, '0');
+      writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_RX}/accept_ra`, '0');
+      writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_RX}/disable_ipv6`, '0');
       writeFileSync(`/proc/sys/net/ipv6/conf/${LOCAL_TX}/disable_ipv6`, '1');
     } catch {
-      // IPv6 may be off on this host; nothing to quieten then.
+      // IPv6 may be off on this host; nothing to set up then.
     }
     await ip(['link', 'set', LOCAL_RX, 'up']);
     await ip(['link', 'set', LOCAL_TX, 'up']);

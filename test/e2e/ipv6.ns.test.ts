@@ -37,7 +37,7 @@ forEachIoBackend((io) => {
       expect(await curl(client, `${URL6}/ping.cgi`)).toBe('ok');
       const text = await cap.stop();
       // tcpdump -e: "<src MAC> > <dst MAC>, ... neighbor advertisement, tgt is 2001:db8::10, ..."
-      const nas = text.split('\n').filter((l) => l.includes(`tgt is ${VIP6}`));
+      const nas = text.split("\n").filter((l) => l.includes(`tgt is ${VIP6},`));
       expect(nas.length, text).toBeGreaterThan(0);
       expect(new Set(nas.map((b) => /^\S+ ([0-9a-f:]{17}) >/.exec(b)?.[1]))).toEqual(new Set([hostMac('www1')]));
       const neigh = await nsExec(client, ['ip', '-j', '-6', 'neigh', 'show', VIP6]);
