@@ -13,7 +13,8 @@
  *   direct6     IPv6 (dual-stack testbed): the client talks to www2's own IPv6 address
  *   nft6        the nft rule's IPv6 form (`ip6 daddr VIP6 … jhash ip6 saddr …`) on www1
  *   dsrlb6      `dsrlb run` on www1 with bench/ldirectord6.cf (a virtual6= service, rr); skipped
- *               with the reason while this dsrlb's `dsrlb run` refuses virtual6= (E_RUN_IPV6)
+ *               with the reason when the dsrlb measured is older than its IPv6 director and
+ *               refuses virtual6= (E_RUN_IPV6)
  *   (the IPv6 paths are measured over TCP only: connection rate and latency)
  *
  * Never two forwarders for one VIP: a path is started only when no other forwarder is installed
