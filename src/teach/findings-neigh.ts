@@ -70,7 +70,7 @@ export function neighbourFindings(
       title: `${unanswered.length} ${v6 ? 'Neighbor Solicitation(s)' : 'ARP request(s)'} for the VIP ${vip} got no answer`,
       detail: `Nobody claims the VIP: the clients cannot send to it. In DSR only the active director answers ${v6 ? 'Neighbor Solicitations' : 'ARP'} for the VIP.`,
       fix: v6
-        ? `on the director: ip -6 addr add ${vip}/128 dev eth0 nodad (dsrlb run does not serve IPv6 yet, see docs/ipv6.md)`
+        ? `start the director with the VIP6's virtual6= service (dsrlb run --config ldirectord.cf --iface IF answers Neighbor Solicitations for it) or make the standby take over; check with: dsrlb doctor --vip6 ${vip} --role real on the reals`
         : `start the director (dsrlb run --config ldirectord.cf --iface IF) or make the standby take over; check with: dsrlb doctor --vip ${vip} --role director`,
       frames: unanswered.map((f) => f.n),
       flows: flowsOf(new Set(unanswered.map((f) => f.n))),

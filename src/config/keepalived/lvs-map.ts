@@ -64,10 +64,6 @@ function checkFamily(vs: VsDraft, diag: KaDiagnostics): boolean | null {
     diag.error('E_CONFIG_BAD_VALUE', vs.file, vs.persistenceLine ?? vs.line,
       `persistence_granularity ${vs.granularity6}: a prefix length is for an IPv6 service; an IPv4 one takes a netmask (255.255.255.0)`);
   }
-  if (v6) {
-    diag.warn('W_CONFIG_UNSUPPORTED', vs.file, vs.line,
-      'IPv6 service: dsrlb replay serves it, but the live director (dsrlb run) cannot yet and refuses to start with it (E_RUN_IPV6, docs/ipv6.md)');
-  }
   return v6;
 }
 
