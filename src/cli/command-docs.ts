@@ -23,7 +23,7 @@ export const COMMAND_DOCS: Readonly<Record<string, { synopsis: string; details: 
   },
   demo: {
     synopsis: 'dsrlb demo',
-    details: 'the demo above (`--prefix`, `--requests N`, `--keep`, `--capture DIR`); `--topology ecmp --directors N`: the same through N active directors behind a BGP/ECMP router',
+    details: 'the demo above (`--prefix`, `--requests N`, `--keep`, `--capture DIR`); `--ipv6`: the dual-stack testbed, the same requests to the VIP6 too, the proof for each family; `--topology ecmp --directors N`: the same through N active directors behind a BGP/ECMP router',
   },
   testbed: {
     synopsis: 'dsrlb testbed up|down|status|capture',

@@ -121,8 +121,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const macName = new Map<string, string>(REAL_NAMES.map((h: RealName) => [hostMac(h), h]));
     io.out('');
     io.out('Proof of direct server return:');
-    io.out(`  the director forwarded ${snap.forwarded} frames to www2/www3, delivered ${snap.local} to its own stack (www1), answered ${snap.arpReplies} ARP request(s) and Neighbor Solicitation(s) for the VIPs`);
-    io.out(`  frames from a VIP that reached the director: ${snap.fromVip}`);
+    io.out(`  the director forwarded ${snap.forwarded} frames to www2/www3, delivered ${snap.local} to its own stack (www1), answered ${snap.arpReplies} ` +
+      (ipv6 ? 'ARP request(s) and Neighbor Solicitation(s) for the VIP and the VIP6' : 'ARP request(s) for the VIP'));
+    io.out(`  frames from ${ipv6 ? 'the VIP or the VIP6' : 'the VIP'} that reached the director: ${snap.fromVip}`);
     for (const fam of families) {
       const byMac = new Map<string, number>();
       for (const line of synacks[fam.name]!.split('\n')) {
