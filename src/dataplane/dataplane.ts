@@ -12,7 +12,7 @@
  * fragments (sent on re-fragmented), echo replies for the VIP, ICMP errors about a connection sent
  * to its real, and ICMP time exceeded when the TTL runs out — each checked against Linux 6.1.
  *
- * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take process6(): the same
+ * IPv6 frames to a VIP6 (services added with ServiceTable.addService6) take Path6.process (path6.ts): the same
  * steps with the IPv6 decoder, a second connection table (ipv6: true) and the hop limit, with
  * reassembly (defrag6.ts), ICMPv6 errors sent on and time exceeded (icmp6.ts). Neighbor
  * Solicitations and echo requests for a VIP6 are answered (ndp-answer.ts; docs/ipv6.md).
@@ -20,23 +20,19 @@
  * Pure: no I/O, no clock (now is an argument, ms), no allocation per packet (fragments excepted).
  */
 import { respondArp } from '../arp/index.ts';
-import { ConnTable, ConnVerdict, loadKey6, type ConnTimeouts } from '../conn/index.ts';
+import { ConnTable, ConnVerdict, type ConnTimeouts } from '../conn/index.ts';
 import type { Dest } from '../model/index.ts';
 import {
-  decodeFrame, decodeIPv6Frame, decrementHopLimit, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
-  FrameInfo, icmpChecksumOk, ICMPV6_ECHO_REQUEST, ICMPV6_NS, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
+  decodeFrame, decrementTtl, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, FrameInfo, icmpChecksumOk, Ipv6Info,
 } from '../packet/index.ts';
-import { ipv6ToHex } from '../model/index.ts';
-import { scheduleIPv6 } from '../sched/index.ts';
 import { Defragmenter, FragResult, fragmentPacket } from './defrag.ts';
-import { Defragmenter6, Frag6Result, stripFragmentHeader } from './defrag6.ts';
+import type { Defragmenter6 } from './defrag6.ts';
 import {
   buildEchoReply, buildTimeExceeded, ICMP_ECHO_REQUEST, ipHeaderChecksumOk, ipOptionsOk,
   isIcmpErrorForIpvs, quotedFlow, type QuotedFlow,
 } from './icmp.ts';
 import { IcmpRateLimit, type IcmpLimitOptions } from './icmp-limit.ts';
-import { icmpError6, ICMPV6_INFO_MIN, timeExceeded6, type Ipv6EdgeHost, type QuotedFlow6 } from './icmp6.ts';
-import { answerEcho6, answerNs, NsResult, type NsAnswerer } from './ndp-answer.ts';
+import { Path6, type Path6Owner } from './path6.ts';
 import { Counters, ServiceTable, type Service } from './services.ts';
 import { DROP_REASON_NAMES, DropReason, Verdict, VerdictKind } from './verdict.ts';
 
@@ -94,7 +90,7 @@ const UDP = 17;
 const NO_REAL = -1;
 const TABLE_FULL = -2;
 
-export class Dataplane implements Ipv6EdgeHost {
+export class Dataplane implements Path6Owner {
   readonly services = new ServiceTable();
   readonly conns: ConnTable;
   readonly sysctls: VsSysctls;
@@ -119,18 +115,10 @@ export class Dataplane implements Ipv6EdgeHost {
   /** @internal Read by the IPv6 edge (icmp6.ts), as are verdict, key6, quoted6, count6, send6, reply, drop. */
   readonly icmpForwardOn: boolean;
   private readonly quoted: QuotedFlow = { proto: 0, client: 0, clientPort: 0, vip: 0, vport: 0 };
-  private readonly info6 = new Ipv6Info();
-  readonly key6 = new Int32Array(8);
-  readonly quoted6: QuotedFlow6 = { proto: 0, clientOff: 0, clientPort: 0, vipOff: 0, vport: 0 };
-  readonly defrag6 = new Defragmenter6();
-  private conns6_: ConnTable | null = null;
-  private readonly conn6Options: ConstructorParameters<typeof ConnTable>[0];
   /** Whether the frame last given to process() was IPv6 (then read frameInfo6, not frameInfo). */
   lastWasIPv6 = false;
-  /** This host's IPv6 addresses (ipv6ToHex): IPv6 reals served locally. */
-  private readonly localAddrs6 = new Set<string>();
-  private readonly localById6: boolean[] = [];
-  private readonly nsSelf: NsAnswerer;
+  /** The IPv6 half: its decoder state, connection table, reassembly and NDP answers (path6.ts). */
+  readonly path6: Path6;
 
   constructor(opts: DataplaneOptions) {
     this.selfMac = opts.selfMac;
@@ -150,27 +138,28 @@ export class Dataplane implements Ipv6EdgeHost {
       },
       (id: number) => byId[id],
     );
-    this.conn6Options = {
-      capacity: opts.conn6Capacity ?? opts.connCapacity ?? 1 << 20,
-      timeouts: opts.timeouts,
-      sloppyTcp: this.sysctls.sloppyTcp,
-      expireNodestConn: this.sysctls.expireNodestConn,
-      expireQuiescentTemplate: this.sysctls.expireQuiescentTemplate,
-      connReuseMode: this.sysctls.connReuseMode,
-      ipv6: true,
-    };
     this.arpSelf = { mac: this.selfMac, vips: new Set(), active: this.active };
     this.mtu = opts.mtu ?? 1500;
     this.icmpForwardOn = opts.icmpForward ?? true;
     this.icmpLimit = new IcmpRateLimit(opts.icmpLimit);
-    for (const a of opts.localAddrs6 ?? []) this.localAddrs6.add(ipv6ToHex(a));
-    const services = this.services;
-    this.nsSelf = { mac: this.selfMac, router: opts.ndpRouter ?? false, isVip6: (b, o) => services.vip6Ports(b, o) !== undefined };
+    this.path6 = new Path6(this, {
+      conns: {
+        capacity: opts.conn6Capacity ?? opts.connCapacity ?? 1 << 20,
+        timeouts: opts.timeouts,
+        sloppyTcp: this.sysctls.sloppyTcp,
+        expireNodestConn: this.sysctls.expireNodestConn,
+        expireQuiescentTemplate: this.sysctls.expireQuiescentTemplate,
+        connReuseMode: this.sysctls.connReuseMode,
+        ipv6: true,
+      },
+      localAddrs6: opts.localAddrs6 ?? [],
+      ndpRouter: opts.ndpRouter ?? false,
+    });
   }
 
   /** Whether an IPv6 address (16 bytes) is this host's: its reals are served locally. */
   isLocal6(addr6: Uint8Array): boolean {
-    return this.localAddrs6.has(ipv6ToHex(addr6));
+    return this.path6.isLocal6(addr6);
   }
 
   /** Keeps the ARP responder's VIP set in step with the services (call after adding/removing services). */
@@ -192,20 +181,17 @@ export class Dataplane implements Ipv6EdgeHost {
 
   /** The decoded IPv6 headers of the frame last given to process(), when lastWasIPv6. */
   get frameInfo6(): Ipv6Info {
-    return this.info6;
+    return this.path6.info6;
   }
 
-  /**
-   * The IPv6 connection table (same IPVS state machine as `conns`; addresses stored as folds plus
-   * the full 128 bits). Built on first use.
-   */
+  /** The IPv6 connection table (path6.ts), built on first use. */
   get conns6(): ConnTable {
-    let t = this.conns6_;
-    if (t === null) {
-      const byId = this.services.destsById;
-      t = this.conns6_ = new ConnTable(this.conn6Options, (id: number) => byId[id]);
-    }
-    return t;
+    return this.path6.conns6;
+  }
+
+  /** IPv6 datagrams being reassembled (path6.ts). */
+  get defrag6(): Defragmenter6 {
+    return this.path6.defrag6;
   }
 
   isLocal(addr: number): boolean {
@@ -215,9 +201,8 @@ export class Dataplane implements Ipv6EdgeHost {
   /** Periodic housekeeping: expire up to `budget` connection entries. */
   tick(now: number, budget = 4096): number {
     if (this.defrag.held > 0) this.defrag.expire(now);
-    if (this.defrag6.held > 0) this.defrag6.expire(now);
     const n = this.conns.expire(now, budget);
-    return this.conns6_ === null ? n : n + this.conns6_.expire(now, budget);
+    return n + this.path6.tick(now, budget);
   }
 
   /**
@@ -236,7 +221,7 @@ export class Dataplane implements Ipv6EdgeHost {
     if (!decodeFrame(frame, len, info)) return this.drop(DropReason.Malformed);
     if (info.etherType !== ETHERTYPE_IPV4) {
       if (info.etherType === ETHERTYPE_ARP) return this.arp(frame, len);
-      if (info.etherType === ETHERTYPE_IPV6 && this.services.byVip6.size > 0) return this.process6(frame, len, now);
+      if (info.etherType === ETHERTYPE_IPV6 && this.services.byVip6.size > 0) return this.path6.process(frame, len, now);
       return this.pass(DropReason.NotIPv4);
     }
     const ports = this.services.byVip.get(info.ipDst | 0);
@@ -444,167 +429,13 @@ export class Dataplane implements Ipv6EdgeHost {
    * For a frame to a VIP, either family: dropped when it was not sent to this director's MAC (ours
    * to forward only when the client's router chose us) or while this director stands by; else null.
    */
-  private refuseNotOurs(frame: Uint8Array): Verdict | null {
+  refuseNotOurs(frame: Uint8Array): Verdict | null {
     const self = this.selfMac;
     if (frame[0] !== self[0] || frame[1] !== self[1] || frame[2] !== self[2] ||
         frame[3] !== self[3] || frame[4] !== self[4] || frame[5] !== self[5]) {
       return this.drop(DropReason.NotOurMac);
     }
     return this.active ? null : this.drop(DropReason.Inactive);
-  }
-
-  /**
-   * An IPv6 frame while IPv6 services exist: what ip6_rcv and IPVS do with it (ip_vs_in for
-   * AF_INET6, then ip_vs_dr_xmit_v6). Checked against the kernel's IPv6 vectors
-   * (test/replay/oracle-replay6.test.ts).
-   */
-  private process6(frame: Uint8Array, len: number, now: number): Verdict {
-    const i6 = this.info6;
-    this.lastWasIPv6 = true;
-    const ok = decodeIPv6Frame(frame, len, i6);
-    // No fixed header: nothing says whose it is (the IPv4 path drops a truncated header as Malformed).
-    if (!ok && (i6.reason === 'ipv6-truncated-ethernet' || i6.reason === 'ipv6-truncated-header')) return this.drop6(i6);
-    const l3 = i6.l3Off;
-    // A solicitation for a VIP6 goes to its solicited-node group, not to the VIP6: look at it first.
-    if (ok && i6.upperProto === IPPROTO_ICMPV6 && i6.l4Off >= 0 && frame[i6.l4Off] === ICMPV6_NS) return this.ns6(frame);
-    const ports = this.services.vip6Ports(frame, l3 + 24);
-    if (ports === undefined) {
-      if (this.services.vip6Ports(frame, l3 + 8) !== undefined) return this.drop(DropReason.FromVip);
-      return this.pass(DropReason.NotAVip);
-    }
-    const refused = this.refuseNotOurs(frame);
-    if (refused !== null) return refused;
-    if (!ok) return this.drop6(i6);
-    if (i6.isFragment) {
-      // nf_defrag_ipv6 takes every fragment before IPVS. An atomic fragment (offset 0, no more) is a
-      // whole datagram: the kernel sends it on without its fragment header. Others are reassembled.
-      if (i6.fragOffset !== 0 || i6.moreFragments) return this.reassembled6(frame, now);
-      const end = stripFragmentHeader(frame, i6);
-      if (!decodeIPv6Frame(frame, end, i6)) return this.drop6(i6);
-      this.verdict.len = end;
-    }
-    const proto = i6.upperProto;
-    if (proto === IPPROTO_ICMPV6) {
-      if (i6.icmpType < ICMPV6_INFO_MIN) return icmpError6(this, frame, now);
-      return frame[i6.l4Off] === ICMPV6_ECHO_REQUEST ? this.echo6(frame) : this.drop(DropReason.Ipv6IcmpNotHandled);
-    }
-    if ((proto !== TCP && proto !== UDP) || i6.l4Off < 0) return this.drop(DropReason.NotAService);
-    const svc = ports.get(proto * 65536 + i6.dstPort);
-    if (svc === undefined) return this.drop(DropReason.NotAService);
-    return this.service6(frame, svc, now);
-  }
-
-  /** ip_vs_in for an IPv6 packet of service `svc`: find or schedule its connection, then send it. */
-  private service6(frame: Uint8Array, svc: Service, now: number): Verdict {
-    const v = this.verdict;
-    const i6 = this.info6;
-    const conns = this.conns6;
-    const proto = svc.proto;
-    const flags = i6.tcpFlags;
-    const key = loadKey6(frame, i6.srcOff, i6.dstOff, this.key6);
-    let h = conns.lookup6(proto, key, i6.srcPort, i6.dstPort, now);
-    if (h >= 0) {
-      const c = conns.inputCheck(h, flags);
-      if (c === ConnVerdict.Drop) return this.drop(DropReason.RealRemoved);
-      if (c === ConnVerdict.NoConn) h = -1;
-    }
-    if (h < 0) {
-      if (proto === TCP && !conns.tcpCanCreate(flags)) return this.drop(DropReason.NoConnection);
-      const dest = scheduleIPv6(svc.scheduler, svc.dests, frame, i6.srcOff, i6.srcPort, i6.dstOff, i6.dstPort);
-      if (dest === null) return this.drop(DropReason.NoRealAvailable);
-      h = conns.create6(proto, key, i6.srcPort, i6.dstPort, dest.id, now);
-      if (h < 0) return this.drop(DropReason.TableFull);
-      v.newConn = true;
-      svc.stats.conns++;
-      this.services.destStats[dest.id]!.conns++;
-      this.totals.conns++;
-    }
-    if (proto === TCP) conns.tcpInput(h, flags, now);
-    else conns.udpInput(h, now);
-    const dest = this.services.destsById[conns.destId(h)]!;
-    this.count6(svc, dest, i6.l3End - i6.l3Off);
-    return this.send6(frame, dest, now);
-  }
-
-  /** ip_vs_in_stats; `bytes` is skb->len, the IPv6 packet from its fixed header to the Payload Length's end. */
-  count6(svc: Service, dest: Dest, bytes: number): void {
-    svc.stats.inPkts++;
-    svc.stats.inBytes += bytes;
-    const ds = this.services.destStats[dest.id]!;
-    ds.inPkts++;
-    ds.inBytes += bytes;
-    this.totals.inPkts++;
-    this.totals.inBytes += bytes;
-    this.verdict.dest = dest;
-  }
-
-  /**
-   * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the
-   * frame trimmed to the Payload Length; a reassembled datagram goes out in fragments again. At hop
-   * limit 1 or 0: time exceeded instead. A real on this host gets the frame through the local path
-   * unchanged but for its destination MAC, as an IPv4 local real does.
-   */
-  send6(frame: Uint8Array, dest: Dest, now: number): Verdict {
-    const v = this.verdict;
-    const i6 = this.info6;
-    const mac = this.services.macById[dest.id];
-    let local = this.localById6[dest.id];
-    if (local === undefined) local = this.localById6[dest.id] = dest.addr6 !== undefined && this.localAddrs6.has(ipv6ToHex(dest.addr6));
-    if (local) {
-      if (mac !== undefined) frame.set(mac, 0);
-      v.kind = VerdictKind.Local;
-    } else {
-      if (mac === undefined) return this.drop(DropReason.RealUnresolved);
-      if (!decrementHopLimit(frame, i6.l3Off)) return timeExceeded6(this, frame, now);
-      const self = this.selfMac;
-      frame[0] = mac[0]!; frame[1] = mac[1]!; frame[2] = mac[2]!; frame[3] = mac[3]!; frame[4] = mac[4]!; frame[5] = mac[5]!;
-      frame[6] = self[0]!; frame[7] = self[1]!; frame[8] = self[2]!; frame[9] = self[3]!; frame[10] = self[4]!; frame[11] = self[5]!;
-      v.kind = VerdictKind.Forward;
-    }
-    v.len = i6.l3End;
-    if (frame === this.defrag6.out) v.parts = this.defrag6.fragment(frame, i6.l3Off, i6.l3End, v.partBufs, v.partLens);
-    return v;
-  }
-
-  /** A fragment to a VIP6: held until its datagram is whole (defrag6.ts), which then goes on as one packet. */
-  private reassembled6(frame: Uint8Array, now: number): Verdict {
-    const r = this.defrag6.add(frame, this.info6, now);
-    if (r !== Frag6Result.Complete) return this.drop(r === Frag6Result.Held ? DropReason.Fragment : r === Frag6Result.Overlap ? DropReason.FragmentOverlap : DropReason.FragmentInvalid);
-    this.verdict.frame = this.defrag6.out;
-    return this.process6(this.defrag6.out, (this.verdict.len = this.defrag6.outLen), now);
-  }
-
-  /**
-   * A Neighbor Solicitation (ndp-answer.ts): for a VIP6, answered when this director is active and
-   * answers for its VIPs (as ARP); anything else is left to the host.
-   */
-  private ns6(frame: Uint8Array): Verdict {
-    const v = this.verdict;
-    const n = answerNs(frame, this.info6, this.nsSelf, v.out);
-    if (n === NsResult.NotForVip) return this.pass(DropReason.NotAVip);
-    if (n === NsResult.Invalid) return this.drop(DropReason.NdpInvalid);
-    if (n === NsResult.NotOurMac) return this.drop(DropReason.NotOurMac);
-    if (!this.active) return this.drop(DropReason.Inactive);
-    if (!this.answerArp) return this.drop(DropReason.NdpNotAnswered);
-    v.kind = VerdictKind.Reply;
-    v.reason = DropReason.None;
-    v.icmp = false;
-    v.frame = v.out;
-    v.len = n;
-    return v;
-  }
-
-  /** An echo request to a VIP6 (ours, active): the reply from the VIP6, as icmpv6_echo_reply sends it. */
-  private echo6(frame: Uint8Array): Verdict {
-    const n = answerEcho6(frame, this.info6, this.selfMac, this.verdict.out);
-    if (n === 0) return this.drop(DropReason.BadIcmpChecksum);
-    return this.reply(n, DropReason.None);
-  }
-
-  /** A frame the IPv6 decoder refused: its reason, as a drop reason. */
-  private drop6(i6: Ipv6Info): Verdict {
-    const k = IPV6_DROP_REASONS.indexOf(i6.reason as (typeof IPV6_DROP_REASONS)[number]);
-    return this.drop((DropReason.Ipv6Decode + (k < 0 ? 0 : k)) as DropReason);
   }
 
   private arp(frame: Uint8Array, len: number): Verdict {
@@ -629,7 +460,7 @@ export class Dataplane implements Ipv6EdgeHost {
     return v;
   }
 
-  private pass(reason: DropReason): Verdict {
+  pass(reason: DropReason): Verdict {
     this.dropCounts[reason]++;
     const v = this.verdict;
     v.kind = VerdictKind.Pass;
