@@ -13,6 +13,7 @@
  * Pure: time is an argument (ms). Fragments are copied (they are rare); the hot path never comes here.
  */
 import { setIpv4HeaderChecksum, type FrameInfo } from '../packet/index.ts';
+import { FragQueues, FragResult, type FragQueue } from './frag-queues.ts';
 
 export interface DefragOptions {
   timeoutMs?: number;
@@ -20,118 +21,82 @@ export interface DefragOptions {
   maxBytes?: number;
 }
 
-export const enum FragResult {
-  /** Kept, waiting for the rest. */
-  Held = 0,
-  /** The datagram is complete: `out[0..outLen)` holds it as one frame. */
-  Complete = 1,
-  /** It overlapped a fragment already held: the whole datagram is gone. */
-  Overlap = 2,
-  /** Inconsistent (past 65535 bytes, two different ends) or no room: the datagram is gone. */
-  Invalid = 3,
-}
+export { FragResult };
 
-interface Piece { start: number; end: number; data: Uint8Array }
-
-interface Queue {
-  pieces: Piece[];
-  /** Total payload length once the last fragment is known, else -1. */
-  total: number;
+interface Queue extends FragQueue {
   /** Largest fragment seen (IPv4 total length): the kernel's frag_max_size. */
   maxSize: number;
   /** Link and IPv4 header of the fragment at offset 0, once seen. */
   head: Uint8Array | null;
   headL3: number;
   headHl: number;
-  bytes: number;
-  expires: number;
 }
 
 export class Defragmenter {
-  private readonly queues = new Map<string, Queue>();
-  private readonly timeoutMs: number;
-  private readonly maxQueues: number;
-  private readonly maxBytes: number;
-  private bytes = 0;
+  private readonly q: FragQueues<Queue>;
   /** The last complete datagram, as one frame. */
   out = new Uint8Array(65535 + 18);
   outLen = 0;
   /** frag_max_size of the last complete datagram. */
   outMaxSize = 0;
-  timeouts = 0;
 
   constructor(o: DefragOptions = {}) {
-    this.timeoutMs = o.timeoutMs ?? 30_000;
-    this.maxQueues = o.maxQueues ?? 1024;
-    this.maxBytes = o.maxBytes ?? 4 << 20;
+    this.q = new FragQueues<Queue>(o.timeoutMs ?? 30_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
   }
 
   get held(): number {
-    return this.queues.size;
+    return this.q.held;
+  }
+
+  get timeouts(): number {
+    return this.q.timeouts;
+  }
+
+  /** Drops the datagrams whose time ran out (30 s, ipfrag_time); returns how many. */
+  expire(now: number): number {
+    return this.q.expire(now);
   }
 
   add(frame: Uint8Array, info: FrameInfo, now: number): FragResult {
     const key = `${info.ipSrc}:${info.ipDst}:${info.ipProto}:${(frame[info.l3Off + 4]! << 8) | frame[info.l3Off + 5]!}`;
-    let q = this.queues.get(key);
-    if (q !== undefined && q.expires <= now) {
-      this.discard(key, q);
-      this.timeouts++;
-      q = undefined;
-    }
+    const t = this.q;
+    let q = t.live(key, now);
     const hl = info.ipHeaderLen;
     const start = info.fragOffset * 8;
     const len = info.ipTotalLen - hl;
     const end = start + len;
     const last = !info.moreFragments;
     if (end > 65535 - hl || (!last && len % 8 !== 0) || len === 0) {
-      if (q) this.discard(key, q);
+      if (q) t.discard(key, q);
       return FragResult.Invalid;
     }
     if (q === undefined) {
-      if (this.queues.size >= this.maxQueues) return FragResult.Invalid;
-      q = { pieces: [], total: -1, maxSize: 0, head: null, headL3: 0, headHl: 0, bytes: 0, expires: now + this.timeoutMs };
-      this.queues.set(key, q);
+      const made = t.open(key, () => ({ pieces: [], total: -1, maxSize: 0, head: null, headL3: 0, headHl: 0, bytes: 0, expires: now + t.timeoutMs }));
+      if (made === null) return FragResult.Invalid;
+      q = made;
     }
     if (last) {
       if ((q.total >= 0 && q.total !== end) || q.pieces.some((p) => p.end > end)) {
-        this.discard(key, q);
+        t.discard(key, q);
         return FragResult.Invalid;
       }
       q.total = end;
     } else if (q.total >= 0 && end > q.total) {
-      this.discard(key, q);
+      t.discard(key, q);
       return FragResult.Invalid;
     }
-    for (const p of q.pieces) {
-      if (p.start === start && p.end === end) return FragResult.Held; // an exact duplicate
-      if (start < p.end && p.start < end) {
-        this.discard(key, q);
-        return FragResult.Overlap;
-      }
-    }
-    if (this.bytes + len > this.maxBytes) {
-      this.discard(key, q);
-      return FragResult.Invalid;
-    }
-    q.pieces.push({ start, end, data: frame.slice(info.l3Off + hl, info.l3Off + hl + len) });
-    q.bytes += len;
-    this.bytes += len;
+    // ip_frag_queue: only an exact duplicate is ignored; any other overlap drops the datagram.
+    const r = t.insert(key, q, { start, end, data: frame.slice(info.l3Off + hl, info.l3Off + hl + len) }, (p) => p.start === start && p.end === end);
+    if (r !== null) return r;
     if (info.ipTotalLen > q.maxSize) q.maxSize = info.ipTotalLen;
     if (start === 0) {
       q.head = frame.slice(0, info.l3Off + hl);
       q.headL3 = info.l3Off;
       q.headHl = hl;
     }
-    if (q.total < 0 || q.head === null) return FragResult.Held;
-    q.pieces.sort((a, b) => a.start - b.start);
-    let at = 0;
-    for (const p of q.pieces) {
-      if (p.start !== at) return FragResult.Held;
-      at = p.end;
-    }
-    if (at !== q.total) return FragResult.Held;
+    if (q.head === null || !t.whole(q)) return FragResult.Held;
     this.assemble(q);
-    this.discard(key, q);
+    t.discard(key, q);
     return FragResult.Complete;
   }
 
@@ -150,24 +115,6 @@ export class Defragmenter {
     setIpv4HeaderChecksum(out, l3);
     this.outLen = l3 + total;
     this.outMaxSize = q.maxSize;
-  }
-
-  private discard(key: string, q: Queue): void {
-    this.bytes -= q.bytes;
-    this.queues.delete(key);
-  }
-
-  /** Drops the datagrams whose time ran out; returns how many. */
-  expire(now: number): number {
-    let n = 0;
-    for (const [k, q] of this.queues) {
-      if (q.expires <= now) {
-        this.discard(k, q);
-        n++;
-      }
-    }
-    this.timeouts += n;
-    return n;
   }
 }
 

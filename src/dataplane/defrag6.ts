@@ -22,20 +22,9 @@
  * Pure: time is an argument (ms); fragments are copied (they are rare).
  */
 import type { Ipv6Info } from '../packet/index.ts';
+import { FragQueues, FragResult, type FragQueue } from './frag-queues.ts';
 
-export const enum Frag6Result {
-  Held = 0,
-  /** `out[0..outLen)` holds the whole datagram as one frame. */
-  Complete = 1,
-  Overlap = 2,
-  Invalid = 3,
-}
-
-interface Piece { start: number; end: number; data: Uint8Array }
-
-interface Queue {
-  pieces: Piece[];
-  total: number;
+interface Queue extends FragQueue {
   /** Largest fragment's Payload Length. */
   maxPayload: number;
   /** The first fragment's frame up to its fragment header, and where its fixed header starts. */
@@ -44,18 +33,12 @@ interface Queue {
   /** Offset (in head) of the Next Header byte that named the fragment header, and what followed it. */
   prevNextOff: number;
   next: number;
-  bytes: number;
-  expires: number;
 }
 
 const IPV6_MIN_MTU = 1280;
 
 export class Defragmenter6 {
-  private readonly queues = new Map<string, Queue>();
-  private readonly timeoutMs: number;
-  private readonly maxBytes: number;
-  private readonly maxQueues: number;
-  private bytes = 0;
+  private readonly q: FragQueues<Queue>;
   private ident = 0x2545f491;
   readonly out = new Uint8Array(65535 + 40 + 18);
   outLen = 0;
@@ -66,60 +49,51 @@ export class Defragmenter6 {
   /** The pieces of the last datagram: [start, end) in its fragmentable data. */
   readonly outStarts: number[] = [];
   readonly outEnds: number[] = [];
-  timeouts = 0;
 
   constructor(o: { timeoutMs?: number; maxBytes?: number; maxQueues?: number } = {}) {
-    this.timeoutMs = o.timeoutMs ?? 60_000;
-    this.maxBytes = o.maxBytes ?? 4 << 20;
-    this.maxQueues = o.maxQueues ?? 1024;
+    this.q = new FragQueues<Queue>(o.timeoutMs ?? 60_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
   }
 
   get held(): number {
-    return this.queues.size;
+    return this.q.held;
+  }
+
+  get timeouts(): number {
+    return this.q.timeouts;
+  }
+
+  /** Drops the datagrams whose time ran out (60 s, ip6frag_time); returns how many. */
+  expire(now: number): number {
+    return this.q.expire(now);
   }
 
   /** A fragment (not atomic) decoded in `i6`. */
-  add(frame: Uint8Array, i6: Ipv6Info, now: number): Frag6Result {
+  add(frame: Uint8Array, i6: Ipv6Info, now: number): FragResult {
     const hex = Buffer.from(frame.buffer, frame.byteOffset + i6.srcOff, 32).toString('hex');
     const key = `${hex}:${i6.fragId}`;
-    let q = this.queues.get(key);
-    if (q !== undefined && q.expires <= now) {
-      this.discard(key, q);
-      this.timeouts++;
-      q = undefined;
-    }
+    const t = this.q;
+    let q = t.live(key, now);
     const dataOff = i6.fragHeaderOff + 8;
     const start = i6.fragOffset * 8;
     const len = i6.l3End - dataOff;
     const end = start + len;
     const last = !i6.moreFragments;
     if (end > 65535 || len <= 0 || (!last && end % 8 !== 0)) {
-      if (q !== undefined && !last && end % 8 !== 0) this.discard(key, q);
-      return Frag6Result.Invalid;
+      if (q !== undefined && !last && end % 8 !== 0) t.discard(key, q);
+      return FragResult.Invalid;
     }
     if (q === undefined) {
-      if (this.queues.size >= this.maxQueues) return Frag6Result.Invalid;
-      q = { pieces: [], total: -1, maxPayload: 0, head: null, headL3: 0, prevNextOff: 0, next: 0, bytes: 0, expires: now + this.timeoutMs };
-      this.queues.set(key, q);
+      const made = t.open(key, () => ({ pieces: [], total: -1, maxPayload: 0, head: null, headL3: 0, prevNextOff: 0, next: 0, bytes: 0, expires: now + t.timeoutMs }));
+      if (made === null) return FragResult.Invalid;
+      q = made;
     }
     if (last) {
-      if ((q.total >= 0 && q.total !== end) || q.pieces.some((p) => p.end > end)) return Frag6Result.Invalid;
+      if ((q.total >= 0 && q.total !== end) || q.pieces.some((p) => p.end > end)) return FragResult.Invalid;
       q.total = end;
-    } else if (q.total >= 0 && end > q.total) return Frag6Result.Invalid;
-    for (const p of q.pieces) {
-      if (start >= p.start && end <= p.end) return Frag6Result.Held; // inside one held: a duplicate
-      if (start < p.end && p.start < end) {
-        this.discard(key, q);
-        return Frag6Result.Overlap;
-      }
-    }
-    if (this.bytes + len > this.maxBytes) {
-      this.discard(key, q);
-      return Frag6Result.Invalid;
-    }
-    q.pieces.push({ start, end, data: frame.slice(dataOff, dataOff + len) });
-    q.bytes += len;
-    this.bytes += len;
+    } else if (q.total >= 0 && end > q.total) return FragResult.Invalid;
+    // nf_ct_frag6_queue: a fragment inside one already held is a duplicate; any other overlap drops the datagram.
+    const r = t.insert(key, q, { start, end, data: frame.slice(dataOff, dataOff + len) }, (p) => start >= p.start && end <= p.end);
+    if (r !== null) return r;
     if (i6.payloadLen > q.maxPayload) q.maxPayload = i6.payloadLen;
     if (start === 0) {
       q.head = frame.slice(0, i6.fragHeaderOff);
@@ -127,22 +101,15 @@ export class Defragmenter6 {
       q.prevNextOff = i6.fragPrevNextOff;
       q.next = frame[i6.fragHeaderOff]!;
     }
-    if (q.total < 0 || q.head === null) return Frag6Result.Held;
-    q.pieces.sort((a, b) => a.start - b.start);
-    let at = 0;
-    for (const p of q.pieces) {
-      if (p.start !== at) return Frag6Result.Held;
-      at = p.end;
-    }
-    if (at !== q.total) return Frag6Result.Held;
+    if (q.head === null || !t.whole(q)) return FragResult.Held;
     if (q.head.length - q.headL3 - 40 + q.total > 65535) {
       // nf_ct_frag6_reasm: the headers before the fragment header and the data exceed a Payload Length.
-      this.discard(key, q);
-      return Frag6Result.Invalid;
+      t.discard(key, q);
+      return FragResult.Invalid;
     }
     this.assemble(q);
-    this.discard(key, q);
-    return Frag6Result.Complete;
+    t.discard(key, q);
+    return FragResult.Complete;
   }
 
   private assemble(q: Queue): void {
@@ -165,24 +132,6 @@ export class Defragmenter6 {
       this.outStarts.push(p.start);
       this.outEnds.push(p.end);
     }
-  }
-
-  private discard(key: string, q: Queue): void {
-    this.bytes -= q.bytes;
-    this.queues.delete(key);
-  }
-
-  /** Drops the datagrams whose time ran out; returns how many. */
-  expire(now: number): number {
-    let n = 0;
-    for (const [k, q] of this.queues) {
-      if (q.expires <= now) {
-        this.discard(k, q);
-        n++;
-      }
-    }
-    this.timeouts += n;
-    return n;
   }
 
   /** ipv6_select_ident: a new identification, never 0 (xorshift32 here, random in the kernel). */

@@ -15,7 +15,8 @@ import {
   decodeIPv6Frame, decrementHopLimit, ICMPV6_ECHO_REQUEST, ICMPV6_NS, IPPROTO_ICMPV6, IPV6_DROP_REASONS, Ipv6Info,
 } from '../packet/index.ts';
 import { scheduleIPv6 } from '../sched/index.ts';
-import { Defragmenter6, Frag6Result, stripFragmentHeader } from './defrag6.ts';
+import { Defragmenter6, stripFragmentHeader } from './defrag6.ts';
+import { FragResult } from './frag-queues.ts';
 import type { IcmpRateLimit } from './icmp-limit.ts';
 import { icmpError6, ICMPV6_INFO_MIN, timeExceeded6, type Ipv6EdgeHost, type QuotedFlow6 } from './icmp6.ts';
 import { answerEcho6, answerNs, NsResult, type NsAnswerer } from './ndp-answer.ts';
@@ -222,7 +223,7 @@ export class Path6 implements Ipv6EdgeHost {
   /** A fragment to a VIP6: held until its datagram is whole (defrag6.ts), which then goes on as one packet. */
   private reassembled6(frame: Uint8Array, now: number): Verdict {
     const r = this.defrag6.add(frame, this.info6, now);
-    if (r !== Frag6Result.Complete) return this.drop(r === Frag6Result.Held ? DropReason.Fragment : r === Frag6Result.Overlap ? DropReason.FragmentOverlap : DropReason.FragmentInvalid);
+    if (r !== FragResult.Complete) return this.drop(r === FragResult.Held ? DropReason.Fragment : r === FragResult.Overlap ? DropReason.FragmentOverlap : DropReason.FragmentInvalid);
     this.verdict.frame = this.defrag6.out;
     return this.process(this.defrag6.out, (this.verdict.len = this.defrag6.outLen), now);
   }
