@@ -22,7 +22,8 @@
 import { DsrlbError } from '../errors/index.ts';
 import { ipv6ToHex, ipv6ToString } from '../model/index.ts';
 import { buildNeighborSolicitation, ICMPV6_NA, parseNdp } from '../packet/index.ts';
-import { RESOLVER_DEFAULTS, type NeighState } from './resolver.ts';
+import { confirmNeigh, staleNeigh, stepNeigh, type NeighState } from './neigh-timing.ts';
+import { RESOLVER_DEFAULTS } from './resolver.ts';
 
 export type Ndp6Event =
   | { kind: 'resolved'; ip6: Uint8Array; mac: Uint8Array }
@@ -123,21 +124,9 @@ export class NdpResolver {
   tick(now: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const e of this.#entries.values()) {
-      if (e.state === 'reachable' && now >= e.confirmedAt + this.reachableMs) e.state = 'stale';
-      if (e.probeAt > now) continue;
-      if (e.state === 'failed') {
-        this.#solicit(out, e, null);
-        e.probeAt = now + this.failedRetryMs;
-        continue;
-      }
-      const limit = e.state === 'incomplete' ? this.mcastProbes : this.ucastProbes + this.mcastProbes;
-      if (e.probes >= limit) {
-        this.#fail(e, now);
-        continue;
-      }
-      this.#solicit(out, e, e.state !== 'incomplete' && e.probes < this.ucastProbes ? e.mac : null);
-      e.probes++;
-      e.probeAt = now + this.retransMs;
+      const step = stepNeigh(this, e, now);
+      if (step.kind === 'request') this.#solicit(out, e, step.to);
+      else if (step.kind === 'failed') this.#events.push(e.mac === null ? { kind: 'failed', ip6: e.ip6 } : { kind: 'failed', ip6: e.ip6, mac: Uint8Array.from(e.mac) });
     }
     return out;
   }
@@ -158,38 +147,17 @@ export class NdpResolver {
     const usable = prev === 'reachable' || prev === 'stale';
     const old = e.mac;
     if (old !== null && sameMac(old, m.lladdr)) {
-      if (confirms) this.#confirm(e, now);
-      else if (!usable) this.#stale(e, now);
+      if (confirms) confirmNeigh(this, e, now);
+      else if (!usable) staleNeigh(e, now);
       return usable ? null : { kind: 'resolved', ip6: e.ip6, mac: Uint8Array.from(old) };
     }
     // A new MAC: an advertisement without Override does not replace one in use.
     if (usable && m.type === ICMPV6_NA && !m.override) return null;
     e.mac = Uint8Array.from(m.lladdr);
-    if (confirms) this.#confirm(e, now);
-    else this.#stale(e, now);
+    if (confirms) confirmNeigh(this, e, now);
+    else staleNeigh(e, now);
     if (usable) return { kind: 'changed', ip6: e.ip6, mac: Uint8Array.from(e.mac), previous: Uint8Array.from(old!) };
     return { kind: 'resolved', ip6: e.ip6, mac: Uint8Array.from(e.mac) };
-  }
-
-  #confirm(e: Entry, now: number): void {
-    e.state = 'reachable';
-    e.confirmedAt = now;
-    e.probes = 0;
-    const lead = this.ucastProbes * this.retransMs;
-    e.probeAt = now + (this.reachableMs > lead ? this.reachableMs - lead : 0);
-  }
-
-  #stale(e: Entry, now: number): void {
-    e.state = 'stale';
-    e.probes = 0;
-    e.probeAt = now;
-  }
-
-  #fail(e: Entry, now: number): void {
-    e.state = 'failed';
-    e.probes = 0;
-    e.probeAt = now + this.failedRetryMs;
-    this.#events.push(e.mac === null ? { kind: 'failed', ip6: e.ip6 } : { kind: 'failed', ip6: e.ip6, mac: Uint8Array.from(e.mac) });
   }
 
   #solicit(out: Uint8Array[], e: Entry, unicastTo: Uint8Array | null): void {

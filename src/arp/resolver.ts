@@ -39,8 +39,9 @@ import { DsrlbError } from '../errors/index.ts';
 import type { FrameInfo } from '../packet/index.ts';
 import { ETHERTYPE_ARP } from '../packet/index.ts';
 import { arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, isGroupMac, isZeroMac, macEquals } from '../packet/index.ts';
+import { confirmNeigh, neighNextAt, staleNeigh, stepNeigh, type NeighState } from './neigh-timing.ts';
 
-export type NeighState = 'incomplete' | 'reachable' | 'stale' | 'failed';
+export type { NeighState };
 
 export type ResolverEvent =
   | { kind: 'resolved'; ip: number; mac: Uint8Array }
@@ -202,7 +203,7 @@ export class ArpResolver {
     if (e === undefined) return null;
     return {
       ip: e.ip, state: e.state, mac: e.mac === null ? null : Uint8Array.from(e.mac),
-      confirmedAt: e.confirmedAt, probes: e.probes, nextAt: this.#entryNext(e),
+      confirmedAt: e.confirmedAt, probes: e.probes, nextAt: neighNextAt(this, e),
     };
   }
 
@@ -216,7 +217,7 @@ export class ArpResolver {
   nextAt(): number | null {
     let t: number | null = null;
     for (const e of this.#entries.values()) {
-      const x = this.#entryNext(e);
+      const x = neighNextAt(this, e);
       if (t === null || x < t) t = x;
     }
     return t;
@@ -236,33 +237,9 @@ export class ArpResolver {
   tick(now: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const e of this.#entries.values()) {
-      if (e.state === 'reachable' && now >= e.confirmedAt + this.reachableMs) e.state = 'stale';
-      if (e.probeAt > now) continue;
-      switch (e.state) {
-        case 'incomplete':
-          if (e.probes < this.mcastProbes) {
-            out.push(this.#request(e.ip, null));
-            e.probes++;
-            e.probeAt = now + this.retransMs;
-          } else {
-            this.#fail(e, now);
-          }
-          break;
-        case 'reachable':
-        case 'stale':
-          if (e.probes < this.ucastProbes + this.mcastProbes) {
-            out.push(this.#request(e.ip, e.probes < this.ucastProbes ? e.mac : null));
-            e.probes++;
-            e.probeAt = now + this.retransMs;
-          } else {
-            this.#fail(e, now);
-          }
-          break;
-        case 'failed':
-          out.push(this.#request(e.ip, null));
-          e.probeAt = now + this.failedRetryMs;
-          break;
-      }
+      const step = stepNeigh(this, e, now);
+      if (step.kind === 'request') out.push(this.#request(e.ip, step.to));
+      else if (step.kind === 'failed') this.#events.push(e.mac === null ? { kind: 'failed', ip: e.ip } : { kind: 'failed', ip: e.ip, mac: Uint8Array.from(e.mac) });
     }
     return out;
   }
@@ -297,9 +274,9 @@ export class ArpResolver {
 
     if (same) {
       if (confirms) {
-        this.#confirm(e, now);
+        confirmNeigh(this, e, now);
       } else if (prevState === 'failed' || prevState === 'incomplete') {
-        this.#learnStale(e, now);
+        staleNeigh(e, now);
       } else {
         return null; // a request or broadcast reply with the MAC we have: nothing new (as Linux)
       }
@@ -312,40 +289,10 @@ export class ArpResolver {
     const fresh = frame.slice(sha, sha + 6);
     e.mac = fresh;
     e.updatedAt = now;
-    if (confirms) this.#confirm(e, now);
-    else this.#learnStale(e, now);
+    if (confirms) confirmNeigh(this, e, now);
+    else staleNeigh(e, now);
     if (usable) return { kind: 'changed', ip: e.ip, mac: Uint8Array.from(fresh), previous: Uint8Array.from(old!) };
     return { kind: 'resolved', ip: e.ip, mac: Uint8Array.from(fresh) };
-  }
-
-  #confirm(e: Entry, now: number): void {
-    e.state = 'reachable';
-    e.confirmedAt = now;
-    e.probes = 0;
-    // Unicast probes fit before the entry would go stale: with the defaults at 27, 28 and 29 s.
-    const lead = this.ucastProbes * this.retransMs;
-    e.probeAt = now + (this.reachableMs > lead ? this.reachableMs - lead : 0);
-  }
-
-  #learnStale(e: Entry, now: number): void {
-    e.state = 'stale';
-    e.probes = 0;
-    e.probeAt = now; // confirm right away with a unicast probe
-  }
-
-  #fail(e: Entry, now: number): void {
-    e.state = 'failed';
-    e.probes = 0;
-    e.probeAt = now + this.failedRetryMs;
-    this.#events.push(e.mac === null ? { kind: 'failed', ip: e.ip } : { kind: 'failed', ip: e.ip, mac: Uint8Array.from(e.mac) });
-  }
-
-  #entryNext(e: Entry): number {
-    if (e.state === 'reachable') {
-      const staleAt = e.confirmedAt + this.reachableMs;
-      return staleAt < e.probeAt ? staleAt : e.probeAt;
-    }
-    return e.probeAt;
   }
 
   #request(ip: number, unicastTo: Uint8Array | null): Uint8Array {
