@@ -8,44 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { DirectorPacketPath, type FromPacket, type PacketPathInit, type ServiceWithReals } from '../../src/engine/index.ts';
 import { parseIPv4, parseMac } from '../../src/model/index.ts';
 import { decodeFrame, FrameInfo } from '../../src/packet/index.ts';
-import type { Clock, FrameIO, FrameIOStats } from '../../src/ports/index.ts';
+import type { FrameIO, FrameIOStats } from '../../src/ports/index.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 const ip = (s: string) => parseIPv4(s)!;
 const VIP = ip('10.0.0.100');
 const SERVICES: ServiceWithReals[] = [{ spec: { proto: 'tcp', vip: VIP, port: 80, scheduler: 'rr' }, reals: [{ addr: ip('10.0.0.21'), port: 80, weight: 1 }] }];
 
-/** Every and after timers on a fake time line. */
-class Clock2 implements Clock {
-  t = 0;
-  private timers: { ms: number; next: number; fn: () => void; live: boolean }[] = [];
-  now(): number { return this.t; }
-  every(ms: number, fn: () => void): () => void { return this.add(ms, ms, fn); }
-  after(ms: number, fn: () => void): () => void { return this.add(0, ms, fn); }
-  private add(period: number, ms: number, fn: () => void): () => void {
-    const tm = { ms: period, next: this.t + ms, fn, live: true };
-    this.timers.push(tm);
-    return () => { tm.live = false; };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.next <= end).sort((a, b) => a.next - b.next)[0];
-      if (!due) break;
-      this.t = due.next;
-      if (due.ms === 0) due.live = false;
-      else due.next += due.ms;
-      due.fn();
-    }
-    this.t = end;
-  }
-}
 
 class FakeIO implements FrameIO {
   readonly iface = 'eth0';
   readonly mac = parseMac('02:00:00:00:00:01')!;
   readonly sent: { at: number; kind: string }[] = [];
   closed = false;
-  constructor(private readonly clock: Clock2) {}
+  constructor(private readonly clock: FakeClock) {}
   onFrame(): void {}
   send(frame: Uint8Array, len?: number): boolean {
     const info = new FrameInfo();
@@ -59,7 +35,7 @@ class FakeIO implements FrameIO {
   stats(): FrameIOStats { return { received: 0, sent: this.sent.length, sendErrors: 0, truncated: 0, unhandled: 0 }; }
 }
 
-function path(clock: Clock2, io: FakeIO) {
+function path(clock: FakeClock, io: FakeIO) {
   const init: PacketPathInit = { services: SERVICES, localAddrs: [], arpSenderIp: ip('10.0.0.2'), garp: { count: 5, intervalMs: 10 }, active: false, connCapacity: 1024, tickMs: 100 };
   const posted: FromPacket[] = [];
   return { pp: new DirectorPacketPath(init, io, null, (m) => posted.push(m), clock), posted };
@@ -67,7 +43,7 @@ function path(clock: Clock2, io: FakeIO) {
 
 describe('gratuitous ARP on becoming active', () => {
   it('5 pairs 10 ms apart go out at their times (request, reply 5 ms later), none skipped', () => {
-    const clock = new Clock2();
+    const clock = new FakeClock();
     const io = new FakeIO(clock);
     const { pp, posted } = path(clock, io);
     clock.advance(1003); // off the 100 ms housekeeping grid
@@ -83,7 +59,7 @@ describe('gratuitous ARP on becoming active', () => {
   });
 
   it('going inactive in the middle of the plan stops it', () => {
-    const clock = new Clock2();
+    const clock = new FakeClock();
     const io = new FakeIO(clock);
     const { pp } = path(clock, io);
     clock.advance(1003);

@@ -10,7 +10,8 @@ import { macToString, parseIPv6, parseMac, solicitedNode } from '../../src/model
 import {
   buildNeighborAdvertisement, buildNeighborSolicitation, icmp6, IPPROTO_ICMPV6, IPPROTO_TCP, ipv6, parseNdp, tcp6, TCP_SYN,
 } from '../../src/packet/index.ts';
-import type { Clock, FrameIO, FrameIOStats } from '../../src/ports/index.ts';
+import type { FrameIO, FrameIOStats } from '../../src/ports/index.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 const ip = (s: string): Uint8Array => parseIPv6(s)!;
 const mac = (s: string): Uint8Array => parseMac(s)!;
@@ -22,30 +23,6 @@ const REAL6 = '2001:db8::21';
 const REAL_MAC = mac('02:00:00:00:00:21');
 const ME6 = '2001:db8::1';
 
-class FakeClock implements Clock {
-  t = 0;
-  private timers: { period: number; next: number; fn: () => void; live: boolean }[] = [];
-  now(): number { return this.t; }
-  every(ms: number, fn: () => void): () => void { return this.add(ms, ms, fn); }
-  after(ms: number, fn: () => void): () => void { return this.add(0, ms, fn); }
-  private add(period: number, ms: number, fn: () => void): () => void {
-    const tm = { period, next: this.t + ms, fn, live: true };
-    this.timers.push(tm);
-    return () => { tm.live = false; };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.next <= end).sort((a, b) => a.next - b.next)[0];
-      if (!due) break;
-      this.t = due.next;
-      if (due.period === 0) due.live = false;
-      else due.next += due.period;
-      due.fn();
-    }
-    this.t = end;
-  }
-}
 
 class FakeIO implements FrameIO {
   readonly iface = 'eth0';

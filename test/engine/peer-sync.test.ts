@@ -11,6 +11,7 @@ import { decodeSyncBatch, decodeSyncDatagram, encodeSyncDatagrams, SYNC_DATAGRAM
 import { macToString, parseIPv4, parseMac } from '../../src/model/index.ts';
 import { tcpFrame } from '../../src/packet/index.ts';
 import { silentLogger, type Clock, type SyncTransport } from '../../src/ports/index.ts';
+import { syncOver } from './sync6-lab.ts';
 
 const ip = (s: string) => parseIPv4(s)!;
 const SELF = '02:00:00:00:00:01';
@@ -57,16 +58,6 @@ function moved(to: Dataplane, reals: string[], now: number): { broken: number; d
     else if (got !== mac) broken++;
   });
   return { broken, dropped };
-}
-/** Sync from `a` to `b` as the UDP transport carries it: export, datagrams, decode, import. */
-function syncOver(a: Dataplane, b: Dataplane, now: number) {
-  const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
-  const received = encodeSyncDatagrams(conns).flatMap((d) => {
-    const r = decodeSyncDatagram(d);
-    if (!r.ok) throw new Error(r.why);
-    return r.conns;
-  });
-  return importSyncedConns(b, received, now);
 }
 
 const N = 3000;

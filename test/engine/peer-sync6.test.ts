@@ -12,18 +12,8 @@ import { decodeSyncBatch, decodeSyncDatagram, encodeSyncBatch, encodeSyncDatagra
 import { foldIPv6, parseIPv4, parseIPv6 } from '../../src/model/index.ts';
 import { TCP_ACK, TCP_SYN, tcpFrame } from '../../src/packet/index.ts';
 import { silentLogger, type Clock, type SyncTransport } from '../../src/ports/index.ts';
-import { client, director, directorOf, dns, frame, moved, open, REALS, seg, SELF, send, setWeight, VIP6, web } from './sync6-lab.ts';
+import { client, director, directorOf, dns, frame, moved, open, REALS, seg, SELF, send, setWeight, syncOver, VIP6, web } from './sync6-lab.ts';
 
-/** Export on a, the UDP datagrams, import on b. */
-function syncOver(a: Dataplane, b: Dataplane, now: number) {
-  const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
-  const received = encodeSyncDatagrams(conns).flatMap((d) => {
-    const r = decodeSyncDatagram(d);
-    if (!r.ok) throw new Error(r.why);
-    return r.conns;
-  });
-  return importSyncedConns(b, received, now);
-}
 /** Export on a, the heartbeat's batches (syncDelta, base64), import on b. */
 function syncHeartbeat(a: Dataplane, b: Dataplane, now: number) {
   const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;

@@ -4,6 +4,7 @@
  */
 import { Dataplane, VerdictKind } from '../../src/dataplane/index.ts';
 import { exportSyncBatch, importSyncedConns, type Director } from '../../src/engine/index.ts';
+import { decodeSyncBatch, decodeSyncDatagram, encodeSyncDatagrams } from '../../src/ha/index.ts';
 import { foldIPv6, ipv6ToString, macToString, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_ACK, TCP_SYN, udp6 } from '../../src/packet/index.ts';
 
@@ -85,4 +86,15 @@ export function directorOf(dp: Dataplane, clock: { t: number }): Pick<Director, 
       throw new Error(`unexpected ${op.op}`);
     },
   };
+}
+
+/** Sync from `a` to `b` as the UDP transport carries it: export, datagrams, decode, import (either family). */
+export function syncOver(a: Dataplane, b: Dataplane, now: number) {
+  const conns = decodeSyncBatch(exportSyncBatch(a, now), Infinity)!;
+  const received = encodeSyncDatagrams(conns).flatMap((d) => {
+    const r = decodeSyncDatagram(d);
+    if (!r.ok) throw new Error(r.why);
+    return r.conns;
+  });
+  return importSyncedConns(b, received, now);
 }
