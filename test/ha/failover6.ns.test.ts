@@ -208,7 +208,6 @@ describeAsRoot('VIP6 failover with dsrlb ha (dual-stack testbed)', () => {
     figures.killIpv6RequestsAfter = after.length;
     expect(firstVia!.t1 - tKill).toBeLessThanOrEqual(TAKEOVER_BOUND_MS);
     expect(rs.filter((r) => !r.ok && r.t0 >= tActive + SETTLE_MS)).toEqual([]);
-    expect(new Set(after.filter((r) => r.ok).map((r) => r.body)).size).toBeGreaterThan(0);
     for (const r of after.filter((x) => x.ok)) expect(['www1', 'www2', 'www3']).toContain(r.body);
     expect(await curl6()).not.toBeNull();
 
