@@ -27,6 +27,16 @@ export function killHelpers(): number {
   return n;
 }
 
+export interface DirOptions {
+  /**
+   * Which file of docs/reference-setup/ to copy (under its own name) as the ldirectord resource's
+   * file; default ldirectord.cf. The haresources line must name it (editHaResources).
+   */
+  ldirectord?: string;
+  /** Edits the seed's haresources before it is written (default: unchanged). */
+  editHaResources?: (text: string) => string;
+}
+
 /**
  * /etc/ha.d for www1 and www2 from the seed's files, unchanged apart from the ucast address (each
  * node points at the other) and the timing lines appended (`extra`).
@@ -35,6 +45,7 @@ export function makeConfigDirs(
   extra: string,
   editLdirectord: (text: string) => string = (t) => t,
   editHaCf: (text: string) => string = (t) => t,
+  opts: DirOptions = {},
 ): { root: string; www1: string; www2: string } {
   const root = mkdtempSync(join(tmpdir(), 'dsrlb-ha-'));
   const out = { root, www1: join(root, 'www1'), www2: join(root, 'www2') };
@@ -44,10 +55,11 @@ export function makeConfigDirs(
     let hacf = readFileSync(join(REF, 'ha.cf'), 'utf8');
     if (host === 'www2') hacf = hacf.replace('ucast eth0 192.168.0.8', 'ucast eth0 192.168.0.7');
     writeFileSync(join(d, 'ha.cf'), editHaCf(hacf) + extra);
-    copyFileSync(join(REF, 'haresources'), join(d, 'haresources'));
+    writeFileSync(join(d, 'haresources'), (opts.editHaResources ?? ((t) => t))(readFileSync(join(REF, 'haresources'), 'utf8')));
     copyFileSync(join(REF, 'authkeys'), join(d, 'authkeys'));
     chmodSync(join(d, 'authkeys'), 0o600);
-    writeFileSync(join(d, 'ldirectord.cf'), editLdirectord(readFileSync(join(REF, 'ldirectord.cf'), 'utf8')));
+    const ld = opts.ldirectord ?? 'ldirectord.cf';
+    writeFileSync(join(d, ld), editLdirectord(readFileSync(join(REF, ld), 'utf8')));
   }
   return out;
 }
