@@ -26,15 +26,23 @@ export async function createHandler(init: unknown, io: FrameIO, post: PostToCont
   }
   // The NS for the VIP6s go to their solicited-node groups: join them, so that a NIC's filter or a
   // snooping bridge lets them through to the capture (io/mcast6.ts).
+  const warn = (m: string) => process.stderr.write(`dsrlb packet worker: ${m}\n`);
   const vip6s = (i.services6 ?? []).map((s) => ipv6ToString(s.spec.vip6));
-  const leave = await joinSolicitedNodeGroups(io.iface, vip6s, (m) => process.stderr.write(`dsrlb packet worker: ${m}\n`));
+  const leaves = [await joinSolicitedNodeGroups(io.iface, vip6s, warn)];
   const path = new DirectorPacketPath(i, io, localIo, (m: FromPacket) => post(m), systemClock);
   return {
     onFrame: (frame, len) => path.onFrame(frame, len),
-    onMessage: (m) => path.onMessage(m),
+    onMessage: (m) => {
+      // A VIP6 added at run time (ipvsadm -A, a reload) gets its group too; the groups are left at close.
+      const op = m as { op?: string; spec?: { vip6?: unknown } };
+      if (op.op === 'addService6' && typeof op.spec?.vip6 === 'string') {
+        void joinSolicitedNodeGroups(io.iface, [op.spec.vip6], warn).then((leave) => leaves.push(leave));
+      }
+      path.onMessage(m);
+    },
     close: () => {
       path.close();
-      leave();
+      for (const leave of leaves) leave();
       localIo?.close();
     },
   };

@@ -97,6 +97,13 @@ describeAsRoot('live packet path with an IPv6 service (namespaces, bridge with M
     expect(sh('bridge', ['-n', nsB, 'mdb', 'show'])).toMatch(/port p-r grp ff02::1:ff00:10\b/);
   });
 
+  it('joins the group of a VIP6 added at run time (ipvsadm -A, a reload) as well', async () => {
+    expect(sh('bridge', ['-n', nsB, 'mdb', 'show'])).not.toMatch(/port p-d grp ff02::1:ff00:20\b/);
+    handle!.post({ op: 'addService6', id: 9001, spec: { proto: 'tcp', vip6: '2001:db8:6a::20', port: 80, scheduler: 'rr' } });
+    await until('the reply', () => posted.find((m) => m.ev === 'reply' && m.id === 9001));
+    await until('the MLD report for the new group', () => /port p-d grp ff02::1:ff00:20\b/.test(sh('bridge', ['-n', nsB, 'mdb', 'show'])));
+  });
+
   it('the client resolves the VIP6 to the director\'s MAC through its NA and gets an echo reply', async () => {
     // The collider's report is known to the bridge, so its snooping restricts the group.
     await until('the collider\'s MLD report', () => /port p-r grp ff02::1:ff00:10\b/.test(sh('bridge', ['-n', nsB, 'mdb', 'show'])));
