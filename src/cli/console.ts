@@ -180,7 +180,8 @@ export async function startConsole(o: ConsoleOptions): Promise<ConsoleHandle> {
   };
   o.director.onPacketEvent = (m) => {
     if (m.ev === 'arpVip') {
-      handle.event('arp', `ARP for the VIP ${ipToString(m.ip)} from another host, ${m.mac} (${m.op}); this director is ${m.active ? 'active: an address conflict' : 'standby'}`);
+      const what = m.ip6 ? `NDP for the VIP6 ${m.ip6} from another host, ${m.mac} (${m.op === 'reply' ? 'advertisement' : 'solicitation'})` : `ARP for the VIP ${ipToString(m.ip)} from another host, ${m.mac} (${m.op})`;
+      handle.event('arp', `${what}; this director is ${m.active ? 'active: an address conflict' : 'standby'}`);
       return;
     }
     const l = sampleLadder(m, { config: o.config?.() ?? null, names: realNames, atMs: 0 });

@@ -214,7 +214,7 @@ export class Director {
         log.info({ services: m.services, reals: m.reals }, 'packet path started');
         return;
       case 'arpVip':
-        log.info({ vip: ipToString(m.ip), mac: m.mac, op: m.op, active: m.active }, 'ARP for a VIP from another host');
+        log.info({ vip: m.ip6 ?? ipToString(m.ip), mac: m.mac, op: m.op, active: m.active }, m.ip6 ? 'NDP for a VIP6 from another host' : 'ARP for a VIP from another host');
         this.onPacketEvent?.(m);
         return;
       case 'sample':

@@ -13,6 +13,8 @@ import type { FromPacket } from './protocol.ts';
 
 export class Neighbours6 {
   private readonly ndp: NdpResolver;
+  /** When each VIP6 (ipv6ToHex) was last reported as claimed by another host. */
+  private readonly claimSeen = new Map<string, number>();
 
   constructor(
     private readonly dp: Dataplane,
@@ -48,14 +50,34 @@ export class Neighbours6 {
     if (i6.upperProto !== IPPROTO_ICMPV6 || i6.l4Off < 0) return;
     const type = frame[i6.l4Off];
     if (type !== ICMPV6_NA && type !== ICMPV6_NS) return;
-    if (this.share) {
+    const m = parseNdp(frame, len);
+    if (m !== null) {
       // The fan-out hash gives a real's NA to one worker only. (A copy: the frame may be a view into the ring.)
-      const m = parseNdp(frame, len);
-      if (m !== null && this.ndp.state(m.type === ICMPV6_NA ? m.target : m.srcIp) !== null) {
+      if (this.share && this.ndp.state(m.type === ICMPV6_NA ? m.target : m.srcIp) !== null) {
         this.post({ ev: 'arp', frame: Uint8Array.from(frame.subarray(0, len)) });
       }
+      this.otherClaim(m, now);
     }
     this.relayed(frame, len, now);
+  }
+
+  /**
+   * Another host speaking NDP for one of our VIP6s (the peer's takeover, a real that does not hide
+   * the VIP6, a conflict): an advertisement for it, or a solicitation from it. Told to the control
+   * side as the IPv4 form is (ev 'arpVip'), at most once a second per VIP6.
+   */
+  private otherClaim(m: NonNullable<ReturnType<typeof parseNdp>>, now: number): void {
+    const vip6 = m.type === ICMPV6_NA ? m.target : m.srcIp;
+    if (this.dp.services.vip6Ports(vip6, 0) === undefined) return;
+    const mine = this.io.mac;
+    if (m.srcMac.every((b, i) => b === mine[i])) return;
+    const key = ipv6ToHex(vip6);
+    if (now - (this.claimSeen.get(key) ?? -Infinity) < 1000) return;
+    this.claimSeen.set(key, now);
+    this.post({
+      ev: 'arpVip', ip: foldIPv6(vip6), ip6: ipv6ToString(vip6), mac: macToString(m.lladdr ?? m.srcMac),
+      op: m.type === ICMPV6_NA ? 'reply' : 'request', active: this.dp.active,
+    });
   }
 
   /** An NDP frame another worker received (op 'arpInput'), or one of ours. */

@@ -170,6 +170,6 @@ export type FromPacket =
   /** A sampled new flow's first frame (hex, at most 128 bytes each): as received, as sent on. */
   | { ev: 'sample'; inHex: string; outHex: string; local: boolean }
   /** ARP from another host claiming a VIP of ours (its sender address is the VIP); at most 1/s per VIP. */
-  | { ev: 'arpVip'; ip: number; mac: string; op: 'request' | 'reply'; active: boolean }
+  | { ev: 'arpVip'; ip: number; mac: string; op: 'request' | 'reply'; active: boolean; /** NDP for a VIP6 (an NA for it, an NS from it); ip is then its fold. */ ip6?: string }
   /** Fan-out: an ARP frame whose sender is a watched real, for the other workers' resolvers. */
   | { ev: 'arp'; frame: Uint8Array };

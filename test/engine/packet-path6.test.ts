@@ -163,4 +163,23 @@ describe('DirectorPacketPath with IPv6 services', () => {
     expect(w0.posted).toContainEqual({ ev: 'neigh', kind: 'resolved', ip: expect.any(Number), ip6: REAL6, mac: macToString(REAL_MAC) });
     expect(w0.posted).toContainEqual({ ev: 'reply', id: 7, ok: true, snapshot: undefined });
   });
+
+  it('reports another host advertising a VIP6 (ev arpVip with ip6), at most once a second per VIP6; not its own NAs', () => {
+    const { clock, posted, pp } = start();
+    const other = parseMac('02:d5:00:00:00:08')!;
+    const claim = () => buildNeighborAdvertisement({ srcMac: other, dstMac: parseMac('33:33:00:00:00:01')!, target: ip(VIP6), dstIp: ip('ff02::1'), router: false, solicited: false, override: true, tlla: true });
+    feed(pp, claim());
+    feed(pp, claim());
+    const claims = () => posted.filter((m) => m.ev === 'arpVip');
+    expect(claims()).toEqual([{ ev: 'arpVip', ip: expect.any(Number), ip6: VIP6, mac: macToString(other), op: 'reply', active: true }]);
+    clock.advance(1000);
+    feed(pp, claim());
+    expect(claims().length).toBe(2);
+    // Its own announcement, seen again on the wire, is not a claim; nor is an NA for a real.
+    feed(pp, buildNeighborAdvertisement({ srcMac: SELF, dstMac: parseMac('33:33:00:00:00:01')!, target: ip(VIP6), dstIp: ip('ff02::1'), router: false, solicited: false, override: true, tlla: true }));
+    feed(pp, realNa());
+    clock.advance(1000);
+    feed(pp, buildNeighborAdvertisement({ srcMac: SELF, dstMac: parseMac('33:33:00:00:00:01')!, target: ip(VIP6), dstIp: ip('ff02::1'), router: false, solicited: false, override: true, tlla: true }));
+    expect(claims().length).toBe(2);
+  });
 });
