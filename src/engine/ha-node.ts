@@ -204,7 +204,8 @@ export class HaNode {
       return;
     }
     const fresh = this.guard.check(m.src, m.gen, m.seq);
-    if (fresh === 'duplicate') {
+    if (fresh === 'duplicate' || fresh === 'late') {
+      // A copy through another medium, or a message lost on one medium and late on the other: never acted on.
       this.counters.duplicates++;
       return;
     }

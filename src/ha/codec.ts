@@ -112,28 +112,38 @@ export function decodeMessage(buf: Uint8Array, keys: ReadonlyMap<number, AuthKey
 
 /**
  * Replay protection, per sender: a message is fresh when its generation is newer than the last
- * accepted one, or the same generation with a higher sequence number. Pure state, no clock.
+ * accepted one, or the same generation with a higher sequence number. With several media (bcast and
+ * mcast, ha.cf) each message arrives once per medium, and the copies need not keep their order: the
+ * copy of message N may come after message N+1 through the other medium. So the last 32 sequence
+ * numbers are remembered, as heartbeat keeps a window of them: a copy of one of them is a
+ * 'duplicate', one of them never seen is 'late' (lost on one medium, late on the other), and only an
+ * older one is a 'replay'. None but a fresh message is ever acted on. Pure state, no clock.
  */
 export class ReplayGuard {
-  private readonly last = new Map<string, { gen: number; seq: number }>();
+  /** Per sender: the last accepted generation and sequence, and which of the 32 before it were accepted (bit i: seq - 1 - i). */
+  private readonly last = new Map<string, { gen: number; seq: number; seen: number }>();
 
-  /**
-   * 'fresh' (and remembered); 'duplicate' (the same as the last accepted one: what several media
-   * deliver, or a replay of the latest message, ignored either way); 'replay' (an older sequence);
-   * 'old-generation'.
-   */
-  check(src: string, gen: number, seq: number): 'fresh' | 'duplicate' | 'replay' | 'old-generation' {
+  check(src: string, gen: number, seq: number): 'fresh' | 'duplicate' | 'late' | 'replay' | 'old-generation' {
     const l = this.last.get(src);
-    if (l) {
-      if (gen < l.gen) return 'old-generation';
-      if (gen === l.gen && seq === l.seq) return 'duplicate';
-      if (gen === l.gen && seq < l.seq) return 'replay';
+    if (l && gen === l.gen && seq <= l.seq) {
+      if (seq === l.seq) return 'duplicate';
+      const d = l.seq - seq;
+      if (d > 32) return 'replay';
+      return (l.seen >>> (d - 1)) & 1 ? 'duplicate' : 'late';
     }
-    this.last.set(src, { gen, seq });
+    if (l && gen < l.gen) return 'old-generation';
+    let seen = 0;
+    if (l && gen === l.gen) {
+      const d = seq - l.seq;
+      // The previous last becomes bit d-1; older bits move up by d (and fall out past 32).
+      seen = d >= 32 ? (d === 32 ? 1 << 31 : 0) : ((l.seen << d) | (1 << (d - 1))) >>> 0;
+    }
+    this.last.set(src, { gen, seq, seen });
     return 'fresh';
   }
 
   lastOf(src: string): { gen: number; seq: number } | null {
-    return this.last.get(src) ?? null;
+    const l = this.last.get(src);
+    return l ? { gen: l.gen, seq: l.seq } : null;
   }
 }

@@ -82,7 +82,17 @@ describe('replay guard', () => {
     expect(g.check('a', 10, 1)).toBe('fresh');
     expect(g.check('a', 10, 2)).toBe('fresh');
     expect(g.check('a', 10, 2)).toBe('duplicate');
-    expect(g.check('a', 10, 1)).toBe('replay');
+    // An older copy (the other medium's, after a newer message) is a duplicate, not a replay.
+    expect(g.check('a', 10, 1)).toBe('duplicate');
+    expect(g.check('a', 10, 5)).toBe('fresh');
+    expect(g.check('a', 10, 4)).toBe('late'); // never seen: lost on one medium, late on the other
+    expect(g.check('a', 10, 2)).toBe('duplicate');
+    expect(g.check('a', 10, 40)).toBe('fresh');
+    expect(g.check('a', 10, 8)).toBe('late'); // 32 back: still in the window
+    expect(g.check('a', 10, 5)).toBe('replay'); // 35 back: past the window
+    expect(g.check('a', 10, 39)).toBe('late');
+    expect(g.check('a', 10, 100)).toBe('fresh');
+    expect(g.check('a', 10, 40)).toBe('replay');
     expect(g.check('a', 11, 0)).toBe('fresh');
     expect(g.check('a', 10, 99)).toBe('old-generation');
     expect(g.check('b', 1, 1)).toBe('fresh');

@@ -85,11 +85,11 @@ describe('HaNode with fake time and an in-memory wire', () => {
     expect([n1.role, n2.role]).toEqual(['active', 'standby']);
     expect(r1.log).toEqual(['0 cleanup', '0 takeover']);
     expect(r2.log).toEqual(['0 cleanup']);
-    await clock.advance(1000);
-    expect(n2.status().counters.accepted).toBeGreaterThanOrEqual(10);
+    await clock.advance(4000);
+    expect(n2.status().counters.accepted).toBeGreaterThanOrEqual(35);
     expect(n2.status().peerState).toBe('active');
 
-    // Forged (wrong key) and replayed (a copy of an old one) messages change nothing.
+    // Forged (wrong key) and replayed (a copy of one older than the last 32) messages change nothing.
     const forged = encodeMessage({ t: 'status', src: 'www1', dest: 'www2', gen: 1000, seq: 1e6, st: 'stopping' }, { ...key, key: 'guess' });
     w.inject(1, forged);
     const old = w.state.tap[0]!.find((m) => new TextDecoder().decode(m).includes('st=active'))!;
@@ -202,14 +202,17 @@ describe('HaNode with fake time and an in-memory wire', () => {
     await clock.advance(10);
     expect(got).toEqual([7, 8]);
     const syncMsg = w.state.tap[0]!.find((m) => new TextDecoder().decode(m).includes('t=sync'))!;
-    // The same message again at once: a duplicate (as several media deliver); later, after newer
-    // heartbeats: a replay. Neither is imported twice.
+    // The same message again at once: a duplicate (as several media deliver); again after a couple
+    // of newer heartbeats: still a duplicate (another medium's late copy); after more than 32
+    // newer ones: a replay. None is imported twice.
     w.inject(1, syncMsg);
     await clock.advance(200);
     w.inject(1, syncMsg);
+    await clock.advance(4000);
+    w.inject(1, syncMsg);
     await clock.advance(10);
     expect(got).toEqual([7, 8]);
-    expect(n2.status().counters).toMatchObject({ syncMessagesReceived: 1, syncConnsReceived: 2, duplicates: 1, replayed: 1 });
+    expect(n2.status().counters).toMatchObject({ syncMessagesReceived: 1, syncConnsReceived: 2, duplicates: 2, replayed: 1 });
     expect(n1.status().counters).toMatchObject({ syncMessagesSent: 1, syncConnsSent: 2 });
     await n1.stop();
     await n2.stop();
