@@ -144,6 +144,9 @@ describe('dsrlb ha on the testbed', () => {
     const send = (b: Uint8Array) => nsExec(client, [process.execPath, '-e',
       `const s=require('dgram').createSocket('udp4');s.send(Buffer.from('${Buffer.from(b).toString('hex')}','hex'),694,'192.168.0.8',()=>s.close())`]);
     await send(forged);
+    // Sent again once it is older than the last 32 heartbeats (3.2 s at keepalive 100 ms): a replay.
+    // A younger copy would count as a duplicate, as another medium's late copy does.
+    await new Promise((r) => setTimeout(r, 3600));
     await send(payload);
     type Counted = { role: string; counters: { forged: number; replayed: number } };
     await waitFor('the forged and the replayed heartbeat counted', async () => {
