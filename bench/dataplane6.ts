@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { Dataplane } from '../src/dataplane/index.ts';
 import { parseIPv6, parseMac } from '../src/model/index.ts';
-import { IPPROTO_TCP, ipv6, tcp6, TCP_ACK, TCP_SYN } from '../src/packet/index.ts';
+import { ethernet, ETHERTYPE_IPV6, IPPROTO_TCP, ipv6, tcp6, TCP_ACK, TCP_SYN } from '../src/packet/index.ts';
 
 const SELF = parseMac('02:00:00:00:00:01')!;
 const PEER = parseMac('02:00:00:00:02:01')!;
@@ -27,13 +27,7 @@ function plane(capacity: number): Dataplane {
 function frame(i: number, flags: number): Uint8Array {
   const src = `2001:db8:${(0x100 + (i >>> 16)).toString(16)}::${(i & 0xffff).toString(16)}`;
   const p = ipv6({ src, dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src, dst: VIP6, sport: 10000 + (i & 255) * 2, dport: 80, flags }) });
-  const f = new Uint8Array(14 + p.length);
-  f.set(SELF, 0);
-  f.set(PEER, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
-  f.set(p, 14);
-  return f;
+  return ethernet(SELF, PEER, ETHERTYPE_IPV6, p);
 }
 
 export function benchDataplane6(opts: { flows?: number; seconds?: number } = {}): { established: number; newFlows: number; flows: number } {

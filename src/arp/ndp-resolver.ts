@@ -19,11 +19,9 @@
  *
  * Pure: time is an argument; events of the passing of time are collected with drainEvents().
  */
-import { DsrlbError } from '../errors/index.ts';
 import { ipv6ToHex, ipv6ToString } from '../model/index.ts';
 import { buildNeighborSolicitation, ICMPV6_NA, parseNdp } from '../packet/index.ts';
-import { confirmNeigh, staleNeigh, stepNeigh, type NeighState } from './neigh-timing.ts';
-import { RESOLVER_DEFAULTS } from './resolver.ts';
+import { badNeighArg, confirmNeigh, neighTiming, staleNeigh, stepNeigh, type NeighState } from './neigh-timing.ts';
 
 export type Ndp6Event =
   | { kind: 'resolved'; ip6: Uint8Array; mac: Uint8Array }
@@ -50,15 +48,7 @@ interface Entry {
   probeAt: number;
 }
 
-function bad(message: string): never {
-  throw new DsrlbError('E_ARP_ARGS', message);
-}
-
-function positive(v: number | undefined, dflt: number, what: string, min: number): number {
-  const x = v ?? dflt;
-  if (!Number.isFinite(x) || x < min) bad(`${what} must be a number >= ${min}, not ${x}`);
-  return x;
-}
+const bad = badNeighArg;
 
 const sameMac = (a: Uint8Array, b: Uint8Array): boolean => a.every((x, i) => x === b[i]);
 
@@ -79,12 +69,7 @@ export class NdpResolver {
     if (o.senderIp !== undefined && o.senderIp.length !== 16) bad('senderIp must be 16 bytes');
     this.#mac = Uint8Array.from(o.mac);
     this.#sender = o.senderIp ? Uint8Array.from(o.senderIp) : null;
-    const d = RESOLVER_DEFAULTS;
-    this.retransMs = positive(o.retransMs, d.retransMs, 'retransMs', 1);
-    this.reachableMs = positive(o.reachableMs, d.reachableMs, 'reachableMs', 1);
-    this.ucastProbes = Math.floor(positive(o.ucastProbes, d.ucastProbes, 'ucastProbes', 0));
-    this.mcastProbes = Math.floor(positive(o.mcastProbes, d.mcastProbes, 'mcastProbes', 1));
-    this.failedRetryMs = positive(o.failedRetryMs, d.failedRetryMs, 'failedRetryMs', 1);
+    ({ retransMs: this.retransMs, reachableMs: this.reachableMs, ucastProbes: this.ucastProbes, mcastProbes: this.mcastProbes, failedRetryMs: this.failedRetryMs } = neighTiming(o));
   }
 
   /** Starts resolving `ip6`: its first solicitation goes out at the next tick. False if already watched. */

@@ -7,7 +7,49 @@
  * Pure: time is an argument.
  */
 
+import { DsrlbError } from '../errors/index.ts';
+
 export type NeighState = 'incomplete' | 'reachable' | 'stale' | 'failed';
+
+/** Linux's neighbour defaults (arp_tbl and nd_tbl alike): see resolver.ts. */
+export const TIMING_DEFAULTS: NeighTiming = Object.freeze({
+  retransMs: 1000,
+  reachableMs: 30_000,
+  ucastProbes: 3,
+  mcastProbes: 3,
+  failedRetryMs: 5000,
+});
+
+/** A resolver's bad argument (E_ARP_ARGS). */
+export function badNeighArg(message: string): never {
+  throw new DsrlbError('E_ARP_ARGS', message);
+}
+
+/** A count option: an integer >= min, the default when absent. */
+export function countArg(v: number | undefined, dflt: number, what: string, min: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < min) badNeighArg(`${what} must be an integer >= ${min}, not ${x}`);
+  return x;
+}
+
+/** A duration option: a finite number of ms >= min, the default when absent. */
+export function durationArg(v: number | undefined, dflt: number, what: string, min: number): number {
+  const x = v ?? dflt;
+  if (!Number.isFinite(x) || x < min) badNeighArg(`${what} must be a finite number of ms >= ${min}, not ${x}`);
+  return x;
+}
+
+/** The timing a resolver's options ask for, checked, with the defaults for what they leave out. */
+export function neighTiming(o: Partial<NeighTiming>): NeighTiming {
+  const d = TIMING_DEFAULTS;
+  return {
+    retransMs: durationArg(o.retransMs, d.retransMs, 'retransMs', 1),
+    reachableMs: durationArg(o.reachableMs, d.reachableMs, 'reachableMs', 1),
+    ucastProbes: countArg(o.ucastProbes, d.ucastProbes, 'ucastProbes', 0),
+    mcastProbes: countArg(o.mcastProbes, d.mcastProbes, 'mcastProbes', 1),
+    failedRetryMs: durationArg(o.failedRetryMs, d.failedRetryMs, 'failedRetryMs', 1),
+  };
+}
 
 export interface NeighTiming {
   readonly retransMs: number;

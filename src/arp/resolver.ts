@@ -35,11 +35,10 @@
  * are queued and collected with drainEvents().
  */
 
-import { DsrlbError } from '../errors/index.ts';
 import type { FrameInfo } from '../packet/index.ts';
 import { ETHERTYPE_ARP } from '../packet/index.ts';
 import { arpRequest, ARP_OP_REPLY, ARP_OP_REQUEST, isGroupMac, isZeroMac, macEquals } from '../packet/index.ts';
-import { confirmNeigh, neighNextAt, staleNeigh, stepNeigh, type NeighState } from './neigh-timing.ts';
+import { badNeighArg, confirmNeigh, durationArg, neighNextAt, neighTiming, staleNeigh, stepNeigh, TIMING_DEFAULTS, type NeighState } from './neigh-timing.ts';
 
 export type { NeighState };
 
@@ -71,11 +70,7 @@ export interface ResolverOptions {
 
 export const RESOLVER_DEFAULTS = Object.freeze({
   senderIp: 0,
-  retransMs: 1000,
-  reachableMs: 30_000,
-  ucastProbes: 3,
-  mcastProbes: 3,
-  failedRetryMs: 5000,
+  ...TIMING_DEFAULTS,
   lockMs: 1000,
 });
 
@@ -104,21 +99,7 @@ interface Entry {
   probeAt: number;
 }
 
-function bad(message: string): never {
-  throw new DsrlbError('E_ARP_ARGS', message);
-}
-
-function count(v: number | undefined, dflt: number, what: string, min: number): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min) bad(`${what} must be an integer >= ${min}, not ${x}`);
-  return x;
-}
-
-function duration(v: number | undefined, dflt: number, what: string, min: number): number {
-  const x = v ?? dflt;
-  if (!Number.isFinite(x) || x < min) bad(`${what} must be a finite number of ms >= ${min}, not ${x}`);
-  return x;
-}
+const bad = badNeighArg;
 
 function checkIp(ip: number, what: string): void {
   if (!Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) bad(`${what} must be an IPv4 address as a u32`);
@@ -146,12 +127,8 @@ export class ArpResolver {
     checkIp(this.#senderIp, 'senderIp');
     if (opts.vlan !== undefined && (!Number.isInteger(opts.vlan) || opts.vlan < 0 || opts.vlan > 4095)) bad(`VLAN id ${opts.vlan} outside 0..4095`);
     this.vlan = opts.vlan;
-    this.retransMs = duration(opts.retransMs, d.retransMs, 'retransMs', 1);
-    this.reachableMs = duration(opts.reachableMs, d.reachableMs, 'reachableMs', 1);
-    this.ucastProbes = count(opts.ucastProbes, d.ucastProbes, 'ucastProbes', 0);
-    this.mcastProbes = count(opts.mcastProbes, d.mcastProbes, 'mcastProbes', 1);
-    this.failedRetryMs = duration(opts.failedRetryMs, d.failedRetryMs, 'failedRetryMs', 1);
-    this.lockMs = duration(opts.lockMs, d.lockMs, 'lockMs', 0);
+    ({ retransMs: this.retransMs, reachableMs: this.reachableMs, ucastProbes: this.ucastProbes, mcastProbes: this.mcastProbes, failedRetryMs: this.failedRetryMs } = neighTiming(opts));
+    this.lockMs = durationArg(opts.lockMs, d.lockMs, 'lockMs', 0);
   }
 
   get senderIp(): number {

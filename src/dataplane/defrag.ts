@@ -32,8 +32,7 @@ interface Queue extends FragQueue {
   headHl: number;
 }
 
-export class Defragmenter {
-  private readonly q: FragQueues<Queue>;
+export class Defragmenter extends FragQueues<Queue> {
   /** The last complete datagram, as one frame. */
   out = new Uint8Array(65535 + 18);
   outLen = 0;
@@ -41,52 +40,38 @@ export class Defragmenter {
   outMaxSize = 0;
 
   constructor(o: DefragOptions = {}) {
-    this.q = new FragQueues<Queue>(o.timeoutMs ?? 30_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
-  }
-
-  get held(): number {
-    return this.q.held;
-  }
-
-  get timeouts(): number {
-    return this.q.timeouts;
-  }
-
-  /** Drops the datagrams whose time ran out (30 s, ipfrag_time); returns how many. */
-  expire(now: number): number {
-    return this.q.expire(now);
+    super(o.timeoutMs ?? 30_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
   }
 
   add(frame: Uint8Array, info: FrameInfo, now: number): FragResult {
     const key = `${info.ipSrc}:${info.ipDst}:${info.ipProto}:${(frame[info.l3Off + 4]! << 8) | frame[info.l3Off + 5]!}`;
-    const t = this.q;
-    let q = t.live(key, now);
+    let q = this.live(key, now);
     const hl = info.ipHeaderLen;
     const start = info.fragOffset * 8;
     const len = info.ipTotalLen - hl;
     const end = start + len;
     const last = !info.moreFragments;
     if (end > 65535 - hl || (!last && len % 8 !== 0) || len === 0) {
-      if (q) t.discard(key, q);
+      if (q) this.discard(key, q);
       return FragResult.Invalid;
     }
     if (q === undefined) {
-      const made = t.open(key, () => ({ pieces: [], total: -1, maxSize: 0, head: null, headL3: 0, headHl: 0, bytes: 0, expires: now + t.timeoutMs }));
+      const made = this.open(key, () => ({ pieces: [], total: -1, maxSize: 0, head: null, headL3: 0, headHl: 0, bytes: 0, expires: now + this.timeoutMs }));
       if (made === null) return FragResult.Invalid;
       q = made;
     }
     if (last) {
       if ((q.total >= 0 && q.total !== end) || q.pieces.some((p) => p.end > end)) {
-        t.discard(key, q);
+        this.discard(key, q);
         return FragResult.Invalid;
       }
       q.total = end;
     } else if (q.total >= 0 && end > q.total) {
-      t.discard(key, q);
+      this.discard(key, q);
       return FragResult.Invalid;
     }
     // ip_frag_queue: only an exact duplicate is ignored; any other overlap drops the datagram.
-    const r = t.insert(key, q, { start, end, data: frame.slice(info.l3Off + hl, info.l3Off + hl + len) }, (p) => p.start === start && p.end === end);
+    const r = this.insert(key, q, { start, end, data: frame.slice(info.l3Off + hl, info.l3Off + hl + len) }, (p) => p.start === start && p.end === end);
     if (r !== null) return r;
     if (info.ipTotalLen > q.maxSize) q.maxSize = info.ipTotalLen;
     if (start === 0) {
@@ -94,9 +79,9 @@ export class Defragmenter {
       q.headL3 = info.l3Off;
       q.headHl = hl;
     }
-    if (q.head === null || !t.whole(q)) return FragResult.Held;
+    if (q.head === null || !this.whole(q)) return FragResult.Held;
     this.assemble(q);
-    t.discard(key, q);
+    this.discard(key, q);
     return FragResult.Complete;
   }
 

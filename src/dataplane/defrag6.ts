@@ -37,8 +37,7 @@ interface Queue extends FragQueue {
 
 const IPV6_MIN_MTU = 1280;
 
-export class Defragmenter6 {
-  private readonly q: FragQueues<Queue>;
+export class Defragmenter6 extends FragQueues<Queue> {
   private ident = 0x2545f491;
   readonly out = new Uint8Array(65535 + 40 + 18);
   outLen = 0;
@@ -51,39 +50,25 @@ export class Defragmenter6 {
   readonly outEnds: number[] = [];
 
   constructor(o: { timeoutMs?: number; maxBytes?: number; maxQueues?: number } = {}) {
-    this.q = new FragQueues<Queue>(o.timeoutMs ?? 60_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
-  }
-
-  get held(): number {
-    return this.q.held;
-  }
-
-  get timeouts(): number {
-    return this.q.timeouts;
-  }
-
-  /** Drops the datagrams whose time ran out (60 s, ip6frag_time); returns how many. */
-  expire(now: number): number {
-    return this.q.expire(now);
+    super(o.timeoutMs ?? 60_000, o.maxQueues ?? 1024, o.maxBytes ?? 4 << 20);
   }
 
   /** A fragment (not atomic) decoded in `i6`. */
   add(frame: Uint8Array, i6: Ipv6Info, now: number): FragResult {
     const hex = Buffer.from(frame.buffer, frame.byteOffset + i6.srcOff, 32).toString('hex');
     const key = `${hex}:${i6.fragId}`;
-    const t = this.q;
-    let q = t.live(key, now);
+    let q = this.live(key, now);
     const dataOff = i6.fragHeaderOff + 8;
     const start = i6.fragOffset * 8;
     const len = i6.l3End - dataOff;
     const end = start + len;
     const last = !i6.moreFragments;
     if (end > 65535 || len <= 0 || (!last && end % 8 !== 0)) {
-      if (q !== undefined && !last && end % 8 !== 0) t.discard(key, q);
+      if (q !== undefined && !last && end % 8 !== 0) this.discard(key, q);
       return FragResult.Invalid;
     }
     if (q === undefined) {
-      const made = t.open(key, () => ({ pieces: [], total: -1, maxPayload: 0, head: null, headL3: 0, prevNextOff: 0, next: 0, bytes: 0, expires: now + t.timeoutMs }));
+      const made = this.open(key, () => ({ pieces: [], total: -1, maxPayload: 0, head: null, headL3: 0, prevNextOff: 0, next: 0, bytes: 0, expires: now + this.timeoutMs }));
       if (made === null) return FragResult.Invalid;
       q = made;
     }
@@ -92,7 +77,7 @@ export class Defragmenter6 {
       q.total = end;
     } else if (q.total >= 0 && end > q.total) return FragResult.Invalid;
     // nf_ct_frag6_queue: a fragment inside one already held is a duplicate; any other overlap drops the datagram.
-    const r = t.insert(key, q, { start, end, data: frame.slice(dataOff, dataOff + len) }, (p) => start >= p.start && end <= p.end);
+    const r = this.insert(key, q, { start, end, data: frame.slice(dataOff, dataOff + len) }, (p) => start >= p.start && end <= p.end);
     if (r !== null) return r;
     if (i6.payloadLen > q.maxPayload) q.maxPayload = i6.payloadLen;
     if (start === 0) {
@@ -101,14 +86,14 @@ export class Defragmenter6 {
       q.prevNextOff = i6.fragPrevNextOff;
       q.next = frame[i6.fragHeaderOff]!;
     }
-    if (q.head === null || !t.whole(q)) return FragResult.Held;
+    if (q.head === null || !this.whole(q)) return FragResult.Held;
     if (q.head.length - q.headL3 - 40 + q.total > 65535) {
       // nf_ct_frag6_reasm: the headers before the fragment header and the data exceed a Payload Length.
-      t.discard(key, q);
+      this.discard(key, q);
       return FragResult.Invalid;
     }
     this.assemble(q);
-    t.discard(key, q);
+    this.discard(key, q);
     return FragResult.Complete;
   }
 

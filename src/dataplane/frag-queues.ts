@@ -27,20 +27,21 @@ export interface FragQueue {
   expires: number;
 }
 
+/** The base of each family's defragmenter: held datagrams, their limits and expiry. */
 export class FragQueues<Q extends FragQueue> {
   private readonly queues = new Map<string, Q>();
   private bytes = 0;
   /** Datagrams dropped because their time ran out. */
   timeouts = 0;
 
-  constructor(readonly timeoutMs: number, private readonly maxQueues: number, private readonly maxBytes: number) {}
+  constructor(protected readonly timeoutMs: number, private readonly maxQueues: number, private readonly maxBytes: number) {}
 
   get held(): number {
     return this.queues.size;
   }
 
   /** The live datagram under `key`; one whose time ran out is dropped (and counted) first. */
-  live(key: string, now: number): Q | undefined {
+  protected live(key: string, now: number): Q | undefined {
     const q = this.queues.get(key);
     if (q !== undefined && q.expires <= now) {
       this.discard(key, q);
@@ -51,7 +52,7 @@ export class FragQueues<Q extends FragQueue> {
   }
 
   /** A new datagram under `key` (made by `make`), or null when the table holds as many as it may. */
-  open(key: string, make: () => Q): Q | null {
+  protected open(key: string, make: () => Q): Q | null {
     if (this.queues.size >= this.maxQueues) return null;
     const q = make();
     this.queues.set(key, q);
@@ -62,7 +63,7 @@ export class FragQueues<Q extends FragQueue> {
    * Adds a piece unless it is a duplicate (`isDuplicate` of a held piece: Held) or overlaps one
    * (Overlap) or would pass the byte budget (Invalid); the last two drop the datagram. null: added.
    */
-  insert(key: string, q: Q, piece: FragPiece, isDuplicate: (held: FragPiece) => boolean): FragResult | null {
+  protected insert(key: string, q: Q, piece: FragPiece, isDuplicate: (held: FragPiece) => boolean): FragResult | null {
     const { start, end } = piece;
     for (const p of q.pieces) {
       if (isDuplicate(p)) return FragResult.Held;
@@ -83,7 +84,7 @@ export class FragQueues<Q extends FragQueue> {
   }
 
   /** Whether the pieces cover [0, total) without a gap (sorts them by start). */
-  whole(q: Q): boolean {
+  protected whole(q: Q): boolean {
     if (q.total < 0) return false;
     q.pieces.sort((a, b) => a.start - b.start);
     let at = 0;
@@ -94,7 +95,7 @@ export class FragQueues<Q extends FragQueue> {
     return at === q.total;
   }
 
-  discard(key: string, q: Q): void {
+  protected discard(key: string, q: Q): void {
     this.bytes -= q.bytes;
     this.queues.delete(key);
   }

@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Verdict } from '../../src/dataplane/index.ts';
 import { parseIPv6, parseMac } from '../../src/model/index.ts';
-import { fragmentHeader, icmp6, IPPROTO_FRAGMENT, IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_SYN, udp6 } from '../../src/packet/index.ts';
+import {
+  ethernet, ETHERTYPE_IPV6, fragmentHeader, icmp6, IPPROTO_FRAGMENT, IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_SYN, udp6,
+} from '../../src/packet/index.ts';
 
 const SELF = parseMac('02:00:00:00:00:01')!;
 const PEER = parseMac('02:00:00:00:00:99')!;
@@ -27,13 +29,7 @@ function plane(o: { icmpForward?: boolean } = {}): Dataplane {
 }
 
 function eth(packet: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + packet.length);
-  f.set(SELF, 0);
-  f.set(PEER, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
-  f.set(packet, 14);
-  return f;
+  return ethernet(SELF, PEER, ETHERTYPE_IPV6, packet);
 }
 
 const cat = (...p: Uint8Array[]): Uint8Array => Uint8Array.from(p.flatMap((x) => [...x]));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Verdict } from '../../src/dataplane/index.ts';
 import { foldIPv6, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
 import {
-  fragmentHeader, icmp6, IPPROTO_FRAGMENT, IPPROTO_TCP, IPPROTO_UDP, ipv6, IPV6_DROP_REASONS, tcp6, tcpFrame, TCP_ACK, TCP_SYN, udp6,
+  ethernet, ETHERTYPE_IPV6, fragmentHeader, icmp6, IPPROTO_FRAGMENT, IPPROTO_TCP, IPPROTO_UDP, ipv6, IPV6_DROP_REASONS, tcp6, TCP_ACK, TCP_SYN, tcpFrame, udp6,
 } from '../../src/packet/index.ts';
 
 const SELF = parseMac('02:00:00:00:00:01')!;
@@ -30,13 +30,7 @@ function plane(opts: { resolve?: boolean } = {}): Dataplane {
 }
 
 function eth(packet: Uint8Array, dstMac = SELF): Uint8Array {
-  const f = new Uint8Array(14 + packet.length);
-  f.set(dstMac, 0);
-  f.set(PEER, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
-  f.set(packet, 14);
-  return f;
+  return ethernet(dstMac, PEER, ETHERTYPE_IPV6, packet);
 }
 
 function syn6(src: string, sport: number, o: { flags?: number; hopLimit?: number; dst?: string; mac?: Uint8Array } = {}): Uint8Array {

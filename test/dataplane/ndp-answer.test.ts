@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Verdict } from '../../src/dataplane/index.ts';
 import { parseIPv6, parseMac } from '../../src/model/index.ts';
-import { buildNeighborSolicitation, icmp6, IPPROTO_ICMPV6, IPPROTO_TCP, ipv6, parseNdp, tcp6, TCP_SYN } from '../../src/packet/index.ts';
+import {
+  buildNeighborSolicitation, ethernet, ETHERTYPE_IPV6, icmp6, IPPROTO_ICMPV6, IPPROTO_TCP, ipv6, parseNdp, tcp6, TCP_SYN,
+} from '../../src/packet/index.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const ip = (s: string): Uint8Array => parseIPv6(s)!;
@@ -166,12 +168,7 @@ describe('ICMPv6 echo to a VIP6', () => {
   function echo(o: { dstMac?: Uint8Array; corrupt?: boolean } = {}): Uint8Array {
     const body = Uint8Array.of(0xab, 0xcd, 0, 3, 1, 2, 3, 4, 5);
     const p = ipv6({ src, dst: vip, next: IPPROTO_ICMPV6, hopLimit: 50, payload: icmp6(src, vip, 128, 0, body) });
-    const f = new Uint8Array(14 + p.length);
-    f.set(o.dstMac ?? SELF, 0);
-    f.set(CLIENT_MAC, 6);
-    f[12] = 0x86;
-    f[13] = 0xdd;
-    f.set(p, 14);
+    const f = ethernet(o.dstMac ?? SELF, CLIENT_MAC, ETHERTYPE_IPV6, p);
     if (o.corrupt) f[f.length - 1] ^= 0xff;
     return f;
   }
@@ -197,12 +194,7 @@ describe('ICMPv6 echo to a VIP6', () => {
 
   it('keeps TCP to the VIP6 on the service path (the ICMPv6 hook takes only ICMPv6)', () => {
     const p = ipv6({ src, dst: vip, next: IPPROTO_TCP, payload: tcp6({ src, dst: vip, sport: 1234, dport: 80, flags: TCP_SYN }) });
-    const f = new Uint8Array(14 + p.length);
-    f.set(SELF, 0);
-    f.set(CLIENT_MAC, 6);
-    f[12] = 0x86;
-    f[13] = 0xdd;
-    f.set(p, 14);
+    const f = ethernet(SELF, CLIENT_MAC, ETHERTYPE_IPV6, p);
     expect(reason(run(plane(), f))).toBe('no-real-available');
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DirectorPacketPath, type FromPacket, type PacketPathInit } from '../../src/engine/index.ts';
 import { macToString, parseIPv6, parseMac, solicitedNode } from '../../src/model/index.ts';
 import {
-  buildNeighborAdvertisement, buildNeighborSolicitation, icmp6, IPPROTO_ICMPV6, IPPROTO_TCP, ipv6, parseNdp, tcp6, TCP_SYN,
+  buildNeighborAdvertisement, buildNeighborSolicitation, ethernet, ETHERTYPE_IPV6, icmp6, IPPROTO_ICMPV6, IPPROTO_TCP, ipv6, parseNdp, tcp6, TCP_SYN,
 } from '../../src/packet/index.ts';
 import type { FrameIO, FrameIOStats } from '../../src/ports/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
@@ -72,12 +72,7 @@ function realNa(): Uint8Array {
 function syn(): Uint8Array {
   const src = '2001:db8:1::5';
   const p = ipv6({ src, dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src, dst: VIP6, sport: 4000, dport: 80, flags: TCP_SYN }) });
-  const f = new Uint8Array(14 + p.length);
-  f.set(SELF, 0);
-  f.set(CLIENT_MAC, 6);
-  f.set([0x86, 0xdd], 12);
-  f.set(p, 14);
-  return f;
+  return ethernet(SELF, CLIENT_MAC, ETHERTYPE_IPV6, p);
 }
 
 describe('DirectorPacketPath with IPv6 services', () => {

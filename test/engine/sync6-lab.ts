@@ -6,7 +6,7 @@ import { Dataplane, VerdictKind } from '../../src/dataplane/index.ts';
 import { exportSyncBatch, importSyncedConns, type Director } from '../../src/engine/index.ts';
 import { decodeSyncBatch, decodeSyncDatagram, encodeSyncDatagrams } from '../../src/ha/index.ts';
 import { foldIPv6, ipv6ToString, macToString, parseIPv4, parseIPv6, parseMac } from '../../src/model/index.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_ACK, TCP_SYN, udp6 } from '../../src/packet/index.ts';
+import { ethernet, ETHERTYPE_IPV6, IPPROTO_TCP, IPPROTO_UDP, ipv6, tcp6, TCP_ACK, TCP_SYN, udp6 } from '../../src/packet/index.ts';
 
 export const SELF = parseMac('02:00:00:00:00:01')!;
 const CLIENT_MAC = parseMac('02:00:00:00:00:64')!;
@@ -37,13 +37,7 @@ export const setWeight = (dp: Dataplane, addr: string, weight: number) => dp.ser
 /** Client i's address, canonical text (as the sync records carry it). */
 export const client = (i: number) => ipv6ToString(parseIPv6(`2001:db8:1:${(i >> 16).toString(16)}::${(i & 0xffff).toString(16)}`)!);
 function eth(packet: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + packet.length);
-  f.set(SELF, 0);
-  f.set(CLIENT_MAC, 6);
-  f[12] = 0x86;
-  f[13] = 0xdd;
-  f.set(packet, 14);
-  return f;
+  return ethernet(SELF, CLIENT_MAC, ETHERTYPE_IPV6, packet);
 }
 export const seg = (src: string, sport: number, flags: number) => eth(ipv6({ src, dst: VIP6, next: IPPROTO_TCP, payload: tcp6({ src, dst: VIP6, sport, dport: 80, flags }) }));
 export const frame = (i: number, flags: number) => seg(client(i), 20000 + (i % 40000), flags);
