@@ -268,21 +268,24 @@ export class Dataplane implements Path6Owner {
       h = this.schedule(svc, info, now);
       if (h < 0) return this.drop(h === NO_REAL ? DropReason.NoRealAvailable : DropReason.TableFull);
       v.newConn = true;
-      const d = this.services.destsById[conns.destId(h)]!;
-      svc.stats.conns++;
-      this.services.destStats[d.id]!.conns++;
-      this.totals.conns++;
+      this.countConn(svc, this.services.destsById[conns.destId(h)]!);
     }
     if (proto === TCP) conns.tcpInput(h, flags, now);
     else conns.udpInput(h, now);
-    const dest = this.count(svc, h);
+    const dest = this.services.destsById[conns.destId(h)]!;
+    this.countPacket(svc, dest, this.info.ipTotalLen);
     return this.send(frame, dest, now, fragMaxSize);
   }
 
-  /** ip_vs_in_stats: the packet counts for its service and real. */
-  private count(svc: Service, h: number): Dest {
-    const dest = this.services.destsById[this.conns.destId(h)]!;
-    const bytes = this.info.ipTotalLen;
+  /** A new connection, counted for its service, its real and the totals (either family). */
+  countConn(svc: Service, dest: Dest): void {
+    svc.stats.conns++;
+    this.services.destStats[dest.id]!.conns++;
+    this.totals.conns++;
+  }
+
+  /** ip_vs_in_stats: one packet of `bytes` for its service, its real and the totals; the verdict names the real. */
+  countPacket(svc: Service, dest: Dest, bytes: number): void {
     svc.stats.inPkts++;
     svc.stats.inBytes += bytes;
     const ds = this.services.destStats[dest.id]!;
@@ -291,7 +294,6 @@ export class Dataplane implements Path6Owner {
     this.totals.inPkts++;
     this.totals.inBytes += bytes;
     this.verdict.dest = dest;
-    return dest;
   }
 
   /**
@@ -369,7 +371,8 @@ export class Dataplane implements Path6Owner {
     const h = this.conns.lookup(q.proto, q.client, q.clientPort, q.vip, q.vport, now);
     if (h < 0) return this.drop(DropReason.IcmpNoConnection);
     if (!icmpChecksumOk(frame, info)) return this.drop(DropReason.BadIcmpChecksum);
-    const dest = this.count(svc, h);
+    const dest = this.services.destsById[this.conns.destId(h)]!;
+    this.countPacket(svc, dest, info.ipTotalLen);
     this.icmpForwarded++;
     return this.send(frame, dest, now, 0);
   }

@@ -20,7 +20,7 @@ import { FragResult } from './frag-queues.ts';
 import type { IcmpRateLimit } from './icmp-limit.ts';
 import { icmpError6, ICMPV6_INFO_MIN, timeExceeded6, type Ipv6EdgeHost, type QuotedFlow6 } from './icmp6.ts';
 import { answerEcho6, answerNs, NsResult, type NsAnswerer } from './ndp-answer.ts';
-import type { Counters, Service, ServiceTable } from './services.ts';
+import type { Service, ServiceTable } from './services.ts';
 import { DropReason, Verdict, VerdictKind } from './verdict.ts';
 
 const TCP = 6;
@@ -31,7 +31,8 @@ export interface Path6Owner {
   readonly services: ServiceTable;
   readonly selfMac: Uint8Array;
   readonly verdict: Verdict;
-  readonly totals: Counters;
+  countConn(svc: Service, dest: Dest): void;
+  countPacket(svc: Service, dest: Dest, bytes: number): void;
   readonly icmpLimit: IcmpRateLimit;
   readonly icmpForwardOn: boolean;
   icmpForwarded: number;
@@ -169,9 +170,7 @@ export class Path6 implements Ipv6EdgeHost {
       h = conns.create6(proto, key, i6.srcPort, i6.dstPort, dest.id, now);
       if (h < 0) return this.drop(DropReason.TableFull);
       v.newConn = true;
-      svc.stats.conns++;
-      this.services.destStats[dest.id]!.conns++;
-      this.dp.totals.conns++;
+      this.dp.countConn(svc, dest);
     }
     if (proto === TCP) conns.tcpInput(h, flags, now);
     else conns.udpInput(h, now);
@@ -182,15 +181,9 @@ export class Path6 implements Ipv6EdgeHost {
 
   /** ip_vs_in_stats; `bytes` is skb->len, the IPv6 packet from its fixed header to the Payload Length's end. */
   count6(svc: Service, dest: Dest, bytes: number): void {
-    svc.stats.inPkts++;
-    svc.stats.inBytes += bytes;
-    const ds = this.services.destStats[dest.id]!;
-    ds.inPkts++;
-    ds.inBytes += bytes;
-    this.dp.totals.inPkts++;
-    this.dp.totals.inBytes += bytes;
-    this.verdict.dest = dest;
+    this.dp.countPacket(svc, dest, bytes);
   }
+
 
   /**
    * ip_vs_dr_xmit_v6: the Ethernet addresses rewritten, the hop limit lowered by one, the
