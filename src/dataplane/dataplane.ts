@@ -189,6 +189,11 @@ export class Dataplane implements Path6Owner {
     return this.path6.conns6;
   }
 
+  /** The IPv6 connection table if an IPv6 frame or a sync import has built it, else null (nothing to list). */
+  get conns6IfBuilt(): ConnTable | null {
+    return this.path6.builtConns6;
+  }
+
   /** IPv6 datagrams being reassembled (path6.ts). */
   get defrag6(): Defragmenter6 {
     return this.path6.defrag6;

@@ -89,6 +89,11 @@ export class Path6 implements Ipv6EdgeHost {
     return t;
   }
 
+  /** The IPv6 connection table if it has been built, else null. */
+  get builtConns6(): ConnTable | null {
+    return this.conns6_;
+  }
+
   /** Housekeeping: reassembly timeouts, and up to `budget` IPv6 connections expired (when the table exists). */
   tick(now: number, budget: number): number {
     if (this.defrag6.held > 0) this.defrag6.expire(now);

@@ -34,12 +34,13 @@ export function findDest6(dp: Dataplane, proto: number, c: SyncConn, key: Int32A
 
 /**
  * Appends the IPv6 connections to export to `out` (same states and exclusions as the IPv4 ones).
- * Without an IPv6 service there is nothing to send, and the IPv6 table is not built for nothing.
+ * Without an IPv6 service, or before the IPv6 table exists, there is nothing to send.
  */
 export function exportConns6(dp: Dataplane, now: number, out: SyncConn[]): void {
-  if (dp.services.services6.length === 0) return;
-  const table = dp.conns6;
-  if (table.size === 0) return;
+  // No IPv6 service: nothing to send. No table yet (no IPv6 frame, no import): nothing either, and
+  // it is not built for nothing.
+  const table = dp.services.services6.length === 0 ? null : dp.conns6IfBuilt;
+  if (table === null || table.size === 0) return;
   const byId = dp.services.destsById;
   const words = new Int32Array(8);
   const bytes = new Uint8Array(32);

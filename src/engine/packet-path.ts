@@ -52,8 +52,6 @@ export class DirectorPacketPath implements PacketHandler {
   /** One of N > 1 workers: ARP frames about the reals are shared with the other workers. */
   private readonly shareArp: boolean;
   private readonly relayedInfo = new FrameInfo();
-  /** snapshot(): the IPv6 connection table has been (or may have been) used; list it. */
-  private conns6Read = false;
 
   constructor(
     private readonly init: PacketPathInit,
@@ -400,26 +398,18 @@ export class DirectorPacketPath implements PacketHandler {
         ...(io.residence !== undefined ? { residence: io.residence } : {}),
       },
       // Both tables: the IPv6 one's entries and evictions count as the IPv4 one's do.
-      connEntries: dp.conns.size + (this.conns6()?.size ?? 0),
-      connEvictions: dp.conns.evictions + (this.conns6()?.evictions ?? 0),
+      connEntries: dp.conns.size + (dp.conns6IfBuilt?.size ?? 0),
+      connEvictions: dp.conns.evictions + (dp.conns6IfBuilt?.evictions ?? 0),
       timeouts: {
         tcp: this.init.timeouts?.established ?? 900,
         tcpfin: this.init.timeouts?.finWait ?? 120,
         udp: this.init.timeouts?.udp ?? 300,
       },
     };
-    if (withConns) snap.conns = listConns(dp.conns, this.conns6(), t, this.clock.now());
+    if (withConns) snap.conns = listConns(dp.conns, dp.conns6IfBuilt, t, this.clock.now());
     return snap;
   }
 
-  /**
-   * The IPv6 connection table, once an IPv6 service has existed (no IPv6 connection can be made
-   * before that); null before, so that a director without IPv6 never allocates it (Dataplane
-   * builds it on first use).
-   */
-  private conns6(): ConnTable | null {
-    if (this.dp.services.services6.length > 0) this.conns6Read = true;
-    return this.conns6Read ? this.dp.conns6 : null;
-  }
+
 
 }
