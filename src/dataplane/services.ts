@@ -183,7 +183,8 @@ export class ServiceTable {
   }
 
   addDest(svc: Service, real: RealSpec): Dest {
-    if (svc.vip6 !== null) throw new RangeError(`an IPv4 real cannot join the IPv6 service ${svc.name}`);
+    // The kernel refuses a real of the other family (EINVAL); ipvsadm says so before asking.
+    if (svc.vip6 !== null) throw new DsrlbError('E_REAL_FAMILY', `an IPv4 real cannot join the IPv6 service ${svc.name}`);
     if (this.findDest(svc, real.addr, real.port)) {
       throw new DsrlbError('E_REAL_EXISTS', `real ${endpointToString(real.addr, real.port)} already in ${svc.name}`);
     }
@@ -288,7 +289,7 @@ export class ServiceTable {
 
   /** ipvsadm -a for a real of an IPv6 service. */
   addDest6(svc: Service, real: RealSpec6): Dest {
-    if (svc.vip6 === null) throw new RangeError(`an IPv6 real cannot join the IPv4 service ${svc.name}`);
+    if (svc.vip6 === null) throw new DsrlbError('E_REAL_FAMILY', `an IPv6 real cannot join the IPv4 service ${svc.name}`);
     if (svc.dests.some((d) => d.addr6 !== undefined && ipv6Equals(d.addr6, 0, real.addr6, 0) && d.port === real.port)) {
       throw new DsrlbError('E_REAL_EXISTS', `real ${endpoint6ToString(real.addr6, real.port)} already in ${svc.name}`);
     }

@@ -11,7 +11,7 @@
 import { ArpResolver } from '../arp/index.ts';
 import { ConnTable } from '../conn/index.ts';
 import { Dataplane, DROP_REASON_NAMES, VerdictKind, type Service } from '../dataplane/index.ts';
-import { DsrlbError, isDsrlbError } from '../errors/index.ts';
+import { isDsrlbError } from '../errors/index.ts';
 import { DEST_F_UNRESOLVED, ipv6ToHex, ipv6ToString, macToString, parseIPv6, parseMac } from '../model/index.ts';
 import { decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6, FrameInfo } from '../packet/index.ts';
 import type { Clock, FrameIO, PacketHandler } from '../ports/index.ts';
@@ -215,22 +215,16 @@ export class DirectorPacketPath implements PacketHandler {
         t.deleteService(this.svc(m.svc));
         this.dp.refreshVips();
         return undefined;
-      case 'addReal': {
-        const s = this.svc(m.svc);
-        // ipvsadm refuses a real of the other family before asking; a raw request gets the kernel's EINVAL.
-        if (s.vip6 !== null) throw new DsrlbError('E_REAL_FAMILY', `an IPv4 real cannot join the IPv6 service ${s.name}`);
-        t.addDest(s, m.real);
+      case 'addReal':
+        t.addDest(this.svc(m.svc), m.real);
         this.syncNeighbours();
         return undefined;
-      }
       case 'addService6':
         t.addService6({ proto: m.spec.proto, vip6: addr6Of(m.spec.vip6), port: m.spec.port, scheduler: m.spec.scheduler, schedFlags: m.spec.schedFlags });
         return undefined;
       case 'addReal6': {
-        const s = this.svc(m.svc);
-        if (s.vip6 === null) throw new DsrlbError('E_REAL_FAMILY', `an IPv6 real cannot join the IPv4 service ${s.name}`);
         const { addr6, ...rest } = m.real;
-        t.addDest6(s, { ...rest, addr6: addr6Of(addr6) });
+        t.addDest6(this.svc(m.svc), { ...rest, addr6: addr6Of(addr6) });
         this.syncNeighbours();
         return undefined;
       }
